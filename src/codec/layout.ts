@@ -1,0 +1,64 @@
+/**
+ * @module codec/layout
+ * The binary stats file layout the kernel serves (final ABI; little-endian hosts):
+ *
+ *   header      24 bytes: u32 flags, name_size, num_desc, id_offset, desc_offset, data_offset
+ *   id          name_size bytes, NUL-terminated
+ *   descriptors num_desc × (16 + name_size): u32 flags, s16 exponent, u16 size, u32 offset,
+ *               u32 bucket_size, then the NUL-padded name
+ *   data        u64 values; a descriptor's offset is from the start of this block
+ *
+ * Blocks after the header may come in any order and need not be adjacent; readers use the offsets.
+ */
+
+/** Size of the file header. */
+export const HEADER_SIZE = 24;
+/** Size of a descriptor before its name. */
+export const DESC_FIXED_SIZE = 16;
+/** The kernel's name_size (KVM_STATS_NAME_SIZE). */
+export const KVM_NAME_SIZE = 48;
+/** Largest name_size we accept; anything larger is treated as corrupt. */
+export const MAX_NAME_SIZE = 4096;
+
+/** Field offsets inside the header. */
+export const Header = {
+  flags: 0,
+  nameSize: 4,
+  numDesc: 8,
+  idOffset: 12,
+  descOffset: 16,
+  dataOffset: 20,
+} as const;
+
+/** Field offsets inside one descriptor. */
+export const Desc = {
+  flags: 0,
+  exponent: 4,
+  size: 6,
+  offset: 8,
+  bucketSize: 12,
+  name: 16,
+} as const;
+
+/** The header's numbers, as read from or written to a file. */
+export interface BinaryLayout {
+  readonly flags: number;
+  readonly nameSize: number;
+  readonly numDesc: number;
+  readonly idOffset: number;
+  readonly descOffset: number;
+  readonly dataOffset: number;
+}
+
+/** The kernel's layout for `numDesc` descriptors: header, id, descriptors, data, adjacent. */
+export function kernelLayout(numDesc: number, nameSize = KVM_NAME_SIZE): BinaryLayout {
+  const idOffset = HEADER_SIZE;
+  const descOffset = idOffset + nameSize;
+  const dataOffset = descOffset + numDesc * (DESC_FIXED_SIZE + nameSize);
+  return { flags: 0, nameSize, numDesc, idOffset, descOffset, dataOffset };
+}
+
+/** Size in bytes of the descriptor block. */
+export function descBlockSize(l: BinaryLayout): number {
+  return l.numDesc * (DESC_FIXED_SIZE + l.nameSize);
+}

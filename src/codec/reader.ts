@@ -1,0 +1,199 @@
+/**
+ * @module codec/reader
+ * Decodes a binary stats file strictly by its header's offsets. The schema (header, id,
+ * descriptors) is read once; {@link BinaryStatsReader.poll} then re-reads only the data block
+ * into a buffer allocated once. Every size taken from the file is checked against what the file
+ * really holds before anything is allocated from it.
+ */
+import { DecodeError } from "../errors.js";
+import { descriptorFromRaw, type StatDescriptor } from "../model/descriptor.js";
+import type { StatsSchema } from "../model/stats-file.js";
+import {
+  type BinaryLayout,
+  DESC_FIXED_SIZE,
+  Desc,
+  descBlockSize,
+  HEADER_SIZE,
+  Header,
+  MAX_NAME_SIZE,
+} from "./layout.js";
+import type { Pread } from "./pread.js";
+
+const utf8 = new TextDecoder();
+
+/** Reads exactly `len` bytes at `pos`, or throws naming `field`. */
+export function readExact(src: Pread, pos: number, len: number, field: string): Uint8Array {
+  const buf = new Uint8Array(len);
+  readInto(src, buf, pos, field);
+  return buf;
+}
+
+/** Fills `buf` from `pos`, or throws naming `field` and where the data ran out. */
+export function readInto(src: Pread, buf: Uint8Array, pos: number, field: string): void {
+  let got = 0;
+  while (got < buf.length) {
+    const n = src.pread(got === 0 ? buf : buf.subarray(got), pos + got);
+    if (n <= 0) {
+      throw new DecodeError(field, pos + got, `premature EOF: ${field} needs ${buf.length} bytes, file ends after ${got}`);
+    }
+    got += n;
+  }
+}
+
+/** Throws unless byte `end − 1` exists: a cheap check before allocating `end − start` bytes. */
+function requireEnd(src: Pread, start: number, end: number, field: string): void {
+  if (end <= start) return;
+  if (src.size !== undefined) {
+    if (end > src.size) {
+      throw new DecodeError(field, start, `premature EOF: ${field} needs ${end - start} bytes, file has ${Math.max(0, src.size - start)}`);
+    }
+    return;
+  }
+  if (src.pread(new Uint8Array(1), end - 1) !== 1) {
+    throw new DecodeError(field, start, `premature EOF: ${field} needs ${end - start} bytes, file ends before byte ${end}`);
+  }
+}
+
+/** A NUL-terminated string within `bytes`, or throws. */
+function cString(bytes: Uint8Array, field: string, offset: number): string {
+  const nul = bytes.indexOf(0);
+  if (nul < 0) throw new DecodeError(field, offset, `${field} is not NUL-terminated within ${bytes.length} bytes`);
+  return utf8.decode(bytes.subarray(0, nul));
+}
+
+/** Decodes and sanity-checks the 24-byte header. */
+export function decodeHeader(bytes: Uint8Array): BinaryLayout {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (o: number) => v.getUint32(o, true);
+  const layout: BinaryLayout = {
+    flags: u32(Header.flags),
+    nameSize: u32(Header.nameSize),
+    numDesc: u32(Header.numDesc),
+    idOffset: u32(Header.idOffset),
+    descOffset: u32(Header.descOffset),
+    dataOffset: u32(Header.dataOffset),
+  };
+  if (layout.flags !== 0) {
+    throw new DecodeError("header.flags", Header.flags, `header flags are 0x${layout.flags.toString(16)}, must be 0`);
+  }
+  if (layout.nameSize === 0 || layout.nameSize > MAX_NAME_SIZE) {
+    throw new DecodeError("header.name_size", Header.nameSize, `name_size ${layout.nameSize} is out of range 1..${MAX_NAME_SIZE}`);
+  }
+  return layout;
+}
+
+interface Block {
+  name: string;
+  start: number;
+  end: number;
+}
+
+function checkOverlap(blocks: readonly Block[]): void {
+  for (let i = 0; i < blocks.length; i++) {
+    for (let j = i + 1; j < blocks.length; j++) {
+      const a = blocks[i];
+      const b = blocks[j];
+      if (!a || !b || a.start === a.end || b.start === b.end) continue;
+      if (a.start < b.end && b.start < a.end) {
+        const later = a.start >= b.start ? a : b;
+        throw new DecodeError(later.name, later.start, `${a.name} [${a.start}, ${a.end}) overlaps ${b.name} [${b.start}, ${b.end})`);
+      }
+    }
+  }
+}
+
+/** Decodes one descriptor record at `at` (relative to `bytes`), `fileOffset` for errors. */
+function decodeDescriptor(bytes: Uint8Array, at: number, nameSize: number, fileOffset: number, index: number): StatDescriptor {
+  const v = new DataView(bytes.buffer, bytes.byteOffset + at, DESC_FIXED_SIZE);
+  const name = cString(bytes.subarray(at + Desc.name, at + Desc.name + nameSize), `descriptor[${index}].name`, fileOffset + Desc.name);
+  return descriptorFromRaw(
+    name,
+    v.getUint32(Desc.flags, true),
+    v.getInt16(Desc.exponent, true),
+    v.getUint16(Desc.size, true),
+    v.getUint32(Desc.offset, true),
+    v.getUint32(Desc.bucketSize, true),
+  );
+}
+
+/** Everything read once from a binary stats file. */
+export interface DecodedSchema {
+  readonly layout: BinaryLayout;
+  readonly id: string;
+  readonly schema: StatsSchema;
+}
+
+/** Reads and validates header, id and descriptors. Data offsets are checked against the file. */
+export function readSchema(src: Pread): DecodedSchema {
+  const layout = decodeHeader(readExact(src, 0, HEADER_SIZE, "header"));
+  const { nameSize, numDesc, idOffset, descOffset, dataOffset } = layout;
+  const idEnd = idOffset + nameSize;
+  requireEnd(src, idOffset, idEnd, "id");
+  const id = cString(readExact(src, idOffset, nameSize, "id"), "id", idOffset);
+
+  const descSize = descBlockSize(layout);
+  requireEnd(src, descOffset, descOffset + descSize, "descriptor block");
+  const raw = readExact(src, descOffset, descSize, "descriptor block");
+  const stride = DESC_FIXED_SIZE + nameSize;
+  const descriptors: StatDescriptor[] = [];
+  let dataSize = 0;
+  let last: StatDescriptor | undefined;
+  for (let i = 0; i < numDesc; i++) {
+    const at = i * stride;
+    const d = decodeDescriptor(raw, at, nameSize, descOffset + at, i);
+    if (d.offset % 8 !== 0) {
+      throw new DecodeError(`${d.name}.offset`, descOffset + at + Desc.offset, `stat "${d.name}" offset ${d.offset} is not a multiple of 8`);
+    }
+    const end = d.offset + d.size * 8;
+    if (end > dataSize) {
+      dataSize = end;
+      last = d;
+    }
+    descriptors.push(d);
+  }
+  checkOverlap([
+    { name: "header", start: 0, end: HEADER_SIZE },
+    { name: "id", start: idOffset, end: idEnd },
+    { name: "descriptor block", start: descOffset, end: descOffset + descSize },
+    { name: "data block", start: dataOffset, end: dataOffset + dataSize },
+  ]);
+  if (last) {
+    const field = `${last.name} values`;
+    try {
+      requireEnd(src, dataOffset, dataOffset + dataSize, field);
+    } catch {
+      throw new DecodeError(field, dataOffset + last.offset, `stat "${last.name}" values [${last.offset}, ${dataSize}) lie outside the data block`);
+    }
+  }
+  return { layout, id, schema: { descriptors, dataSize, nameSize } };
+}
+
+/**
+ * A binary stats file opened for polling: the schema read once, then {@link poll} re-reads the
+ * data block into `data`, which is allocated once and updated in place.
+ */
+export class BinaryStatsReader {
+  readonly layout: BinaryLayout;
+  readonly id: string;
+  readonly schema: StatsSchema;
+  readonly data: BigUint64Array;
+  readonly #bytes: Uint8Array;
+  readonly #src: Pread;
+
+  constructor(src: Pread) {
+    const { layout, id, schema } = readSchema(src);
+    this.#src = src;
+    this.layout = layout;
+    this.id = id;
+    this.schema = schema;
+    this.data = new BigUint64Array(schema.dataSize / 8);
+    this.#bytes = new Uint8Array(this.data.buffer);
+    this.poll();
+  }
+
+  /** Re-reads the data block into {@link data}. */
+  poll(): void {
+    const n = this.#src.pread(this.#bytes, this.layout.dataOffset);
+    if (n !== this.#bytes.length) readInto(this.#src, this.#bytes, this.layout.dataOffset, "data block");
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * @module model/stats-file
+ * The one abstraction every provider yields and every view consumes: a *stats file* — an
+ * identity, a schema read once, and a data block of u64 values refreshed on every poll.
+ */
+import type { StatDescriptor } from "./descriptor.js";
+
+/** Who the statistics belong to. */
+export interface StatsIdentity {
+  /** The stats file's id string, e.g. "kvm-1234/vcpu-0". */
+  readonly id: string;
+  /** The provider, as in QEMU's query-stats (`kvm`, or our own such as `statsfs`). */
+  readonly provider: string;
+  /** The target kind, as in QEMU's query-stats (`vm`, `vcpu`, or a target a source defines). */
+  readonly target: string;
+  /** The object's path where one exists (QEMU's qom-path, or a producer source's path). */
+  readonly path?: string;
+}
+
+/** The schema of a stats file: read once per file. */
+export interface StatsSchema {
+  readonly descriptors: readonly StatDescriptor[];
+  /** Size in bytes of the data block (a multiple of 8). */
+  readonly dataSize: number;
+  /** Size of each name field in the binary layout (the kernel uses 48). */
+  readonly nameSize: number;
+}
+
+/** A stats file: identity, schema, and the latest values (updated in place by its source). */
+export interface StatsFile {
+  readonly identity: StatsIdentity;
+  readonly schema: StatsSchema;
+  /** The data block as u64 words, `schema.dataSize / 8` long; a descriptor's values start at offset/8. */
+  readonly data: BigUint64Array;
+}
+
+/** A copy of a stats file's values at one moment, for views that compare two polls. */
+export interface Snapshot {
+  readonly file: StatsFile;
+  readonly data: BigUint64Array;
+  /** Monotonic time of the poll, in milliseconds (performance.now()). */
+  readonly time: number;
+}
+
+/** Takes a snapshot of a file's current values (copying the data block). */
+export function snapshotOf(file: StatsFile, time: number): Snapshot {
+  return { file, data: file.data.slice(), time };
+}
+
+/** Index in the data words of a descriptor's first value. */
+export function wordIndex(d: StatDescriptor): number {
+  return d.offset >>> 3;
+}

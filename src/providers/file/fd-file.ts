@@ -1,0 +1,64 @@
+/**
+ * @module providers/file/fd-file
+ * One binary stats file read through an fd: the schema once, the data block per poll.
+ */
+import { closeSync } from "node:fs";
+import { BinaryStatsReader } from "../../codec/reader.js";
+import { DecodeError, SourceError } from "../../errors.js";
+import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import { identityFromId } from "../source.js";
+import { fdPread } from "./pread-fd.js";
+
+/** A stats file backed by an fd. */
+export class FdStatsFile implements StatsFile {
+  readonly identity: StatsIdentity;
+  readonly reader: BinaryStatsReader;
+  readonly fd: number;
+  readonly #owned: boolean;
+  #closed = false;
+
+  /**
+   * Reads the schema from `fd`. `where` names the origin in errors (a path, `fd:3`);
+   * `owned` says whether {@link close} closes the fd.
+   */
+  constructor(fd: number, where: string, owned: boolean, identity?: Partial<StatsIdentity>) {
+    this.fd = fd;
+    this.#owned = owned;
+    try {
+      this.reader = new BinaryStatsReader(fdPread(fd));
+    } catch (e) {
+      if (owned) closeSync(fd);
+      throw located(e, where);
+    }
+    this.identity = { ...identityFromId(this.reader.id), ...identity };
+  }
+
+  get schema(): StatsSchema {
+    return this.reader.schema;
+  }
+  get data(): BigUint64Array {
+    return this.reader.data;
+  }
+
+  poll(): void {
+    this.reader.poll();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) closeSync(this.fd);
+  }
+}
+
+/** Prefixes an error's one line with where it happened, keeping its code. */
+export function located(e: unknown, where: string): Error {
+  if (e instanceof DecodeError) {
+    const out = new DecodeError(e.field, e.offset, `${where}: ${e.message.replace(/ \([^()]* at byte \d+\)$/, "")}`);
+    return out;
+  }
+  if (e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("E")) {
+    return new SourceError("STATSFS_SOURCE", `${where}: ${e.message.replace(/^[A-Z]+: /, "")}`, { cause: e });
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,51 @@
+/**
+ * @module providers/file
+ * `file:PATH` (or a plain path) and `fd:N`: binary stats files. A directory reads as all the
+ * stats files in it, in name order.
+ */
+import { openSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { SourceError, UsageError } from "../../errors.js";
+import { LocalSource } from "../local-source.js";
+import { FdStatsFile, located } from "./fd-file.js";
+
+/** Opens one binary stats file by path. */
+export function openStatsPath(path: string): FdStatsFile {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw located(e, path);
+  }
+  return new FdStatsFile(fd, path, true);
+}
+
+/** Opens a file, or every regular file in a directory, as one source. */
+export function openFileSource(uri: string, path: string): LocalSource {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw located(e, path);
+  }
+  if (!isDir) return new LocalSource(uri, [openStatsPath(path)]);
+  const names = readdirSync(path).filter((n) => !n.startsWith(".")).sort();
+  const files: FdStatsFile[] = [];
+  try {
+    for (const n of names) {
+      const p = join(path, n);
+      if (statSync(p).isFile()) files.push(openStatsPath(p));
+    }
+  } catch (e) {
+    for (const f of files) f.close();
+    throw e;
+  }
+  if (files.length === 0) throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no stats files`);
+  return new LocalSource(uri, files);
+}
+
+/** `fd:N`: a stats fd inherited from the parent process (not closed by us). */
+export function openFdSource(uri: string, arg: string): LocalSource {
+  if (!/^\d+$/.test(arg)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
+  return new LocalSource(uri, [new FdStatsFile(Number(arg), `fd ${arg}`, false)]);
+}

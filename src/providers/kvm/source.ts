@@ -1,0 +1,37 @@
+/**
+ * @module providers/kvm/source
+ * `kvm:demo[?vcpus=N]`: a small real KVM VM started by this process; its VM stats fd and one
+ * stats fd per vCPU are the source's stats files.
+ */
+import { UsageError } from "../../errors.js";
+import { FdStatsFile } from "../file/fd-file.js";
+import { LocalSource } from "../local-source.js";
+import { startDemoVm } from "./demo.js";
+
+/** Largest vCPU count `kvm:demo` accepts. */
+export const MAX_DEMO_VCPUS = 1024;
+
+/** Opens `kvm:demo`. `run=0` creates the vCPUs without running guest code. */
+export async function openKvmSource(uri: string, rest: string, query: URLSearchParams): Promise<LocalSource> {
+  if (rest !== "demo") throw new UsageError(`${uri}: unknown KVM source "${rest}" (expected kvm:demo)`);
+  const vcpus = intParam(uri, query, "vcpus", 2, 1, MAX_DEMO_VCPUS);
+  const run = intParam(uri, query, "run", 1, 0, 1) === 1;
+  const vm = await startDemoVm({ vcpus, run });
+  const files: FdStatsFile[] = [];
+  try {
+    files.push(new FdStatsFile(vm.vmStatsFd, "kvm:demo vm stats fd", false));
+    vm.vcpuStatsFds.forEach((fd, i) => files.push(new FdStatsFile(fd, `kvm:demo vcpu ${i} stats fd`, false)));
+  } catch (e) {
+    await vm.close();
+    throw e;
+  }
+  return new LocalSource(uri, files, () => vm.close());
+}
+
+function intParam(uri: string, q: URLSearchParams, name: string, dflt: number, min: number, max: number): number {
+  const raw = q.get(name);
+  if (raw === null) return dflt;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`${uri}: ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}

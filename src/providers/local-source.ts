@@ -1,0 +1,46 @@
+/**
+ * @module providers/local-source
+ * A source made of stats files that poll synchronously (fds, files, shared memory).
+ */
+import type { StatsFile } from "../model/stats-file.js";
+import type { SyncStatsSource } from "./source.js";
+
+/** A stats file that refreshes its own data without waiting. */
+export interface LocalStatsFile extends StatsFile {
+  poll(): void;
+  close(): void;
+}
+
+/** A {@link SyncStatsSource} over a fixed list of local files, with an optional extra release. */
+export class LocalSource implements SyncStatsSource {
+  readonly uri: string;
+  readonly files: readonly LocalStatsFile[];
+  readonly #release: (() => Promise<void> | void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(uri: string, files: readonly LocalStatsFile[], release?: () => Promise<void> | void) {
+    this.uri = uri;
+    this.files = files;
+    this.#release = release;
+  }
+
+  pollSync(): void {
+    for (const f of this.files) f.poll();
+  }
+
+  async poll(): Promise<void> {
+    this.pollSync();
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      for (const f of this.files) f.close();
+      await this.#release?.();
+    })();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

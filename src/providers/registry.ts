@@ -1,0 +1,44 @@
+/**
+ * @module providers/registry
+ * From a source name on the command line to an open {@link StatsSource}. A new provider adds
+ * one entry to {@link OPENERS}; providers load lazily, so reading a file never loads koffi.
+ *
+ *   file:PATH | PATH        binary stats file, or a directory of them
+ *   fd:N                    an inherited stats fd
+ *   kvm:demo[?vcpus=N]      a demo KVM VM started by this process
+ *   sim:[?vcpus=N]          a built-in simulated VM (no KVM needed)
+ */
+import { UsageError } from "../errors.js";
+import type { StatsSource } from "./source.js";
+
+/** Opens a source given its URI, the text after `scheme:` (before `?`) and the query. */
+export type Opener = (uri: string, rest: string, query: URLSearchParams) => Promise<StatsSource>;
+
+export const OPENERS: Record<string, Opener> = {
+  file: async (uri, rest) => (await import("./file/index.js")).openFileSource(uri, rest),
+  fd: async (uri, rest) => (await import("./file/index.js")).openFdSource(uri, rest),
+  kvm: async (uri, rest, q) => (await import("./kvm/source.js")).openKvmSource(uri, rest, q),
+  sim: async (uri, rest, q) => (await import("./sim/index.js")).openSimSource(uri, rest, q),
+};
+
+/** Splits `scheme:rest?query`; a name with no known scheme is a file path. */
+export function parseSourceUri(uri: string): { scheme: string; rest: string; query: URLSearchParams } {
+  const m = /^([a-z][a-z0-9+.-]*):(.*)$/.exec(uri);
+  if (!m || !(m[1] as string in OPENERS)) return { scheme: "file", rest: uri, query: new URLSearchParams() };
+  const scheme = m[1] as string;
+  const body = m[2] as string;
+  // file: paths keep any '?' they contain.
+  const q = scheme === "file" ? -1 : body.indexOf("?");
+  return q < 0
+    ? { scheme, rest: body, query: new URLSearchParams() }
+    : { scheme, rest: body.slice(0, q), query: new URLSearchParams(body.slice(q + 1)) };
+}
+
+/** Opens a source by name. */
+export async function openSource(uri: string): Promise<StatsSource> {
+  if (uri === "") throw new UsageError("empty source name");
+  const { scheme, rest, query } = parseSourceUri(uri);
+  const open = OPENERS[scheme];
+  if (!open) throw new UsageError(`unknown source scheme "${scheme}:"`);
+  return open(uri, rest, query);
+}

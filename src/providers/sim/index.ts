@@ -1,0 +1,92 @@
+/**
+ * @module providers/sim
+ * `sim:[?vcpus=N]`: a built-in simulated VM whose schema resembles KVM's and whose values move
+ * on every poll. Shown by the main job where /dev/kvm is missing; needs nothing from the host.
+ */
+import { UsageError } from "../../errors.js";
+import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
+import { StatBase, StatType, StatUnit } from "../../model/flags.js";
+import { log2BucketIndex } from "../../model/histogram.js";
+import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import { LocalSource, type LocalStatsFile } from "../local-source.js";
+
+const ns = { unit: StatUnit.Seconds, base: StatBase.Pow10, exponent: -9 };
+const VM_STATS: DescriptorInit[] = [
+  { name: "remote_tlb_flush" },
+  { name: "pages_4k", type: StatType.Instant },
+  { name: "max_mmu_page_hash_collisions", type: StatType.Peak },
+];
+const VCPU_STATS: DescriptorInit[] = [
+  { name: "exits" },
+  { name: "io_exits" },
+  { name: "halt_exits" },
+  { name: "halt_successful_poll" },
+  { name: "halt_wait_ns", ...ns },
+  { name: "halt_wait_hist", type: StatType.Log2Histogram, size: 32, ...ns },
+  { name: "blocking", type: StatType.Instant, unit: StatUnit.Boolean },
+];
+
+/** A simulated stats file; `step` advances its values. */
+class SimFile implements LocalStatsFile {
+  readonly identity: StatsIdentity;
+  readonly schema: StatsSchema;
+  readonly data: BigUint64Array;
+  readonly #byName: Map<string, StatDescriptor>;
+  #seed: number;
+
+  constructor(identity: StatsIdentity, inits: DescriptorInit[], seed: number) {
+    const { descriptors, dataSize } = layOut(inits);
+    this.identity = identity;
+    this.schema = { descriptors, dataSize, nameSize: 48 };
+    this.data = new BigUint64Array(dataSize / 8);
+    this.#byName = new Map(descriptors.map((d) => [d.name, d]));
+    this.#seed = seed || 1;
+  }
+
+  #rand(n: number): number {
+    // xorshift32: deterministic and allocation-free.
+    let x = this.#seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.#seed = x >>> 0;
+    return this.#seed % n;
+  }
+
+  #add(name: string, n: number, index = 0): void {
+    const d = this.#byName.get(name);
+    if (d) this.data[(d.offset >>> 3) + index] = (this.data[(d.offset >>> 3) + index] ?? 0n) + BigInt(n);
+  }
+
+  poll(): void {
+    const halts = 5 + this.#rand(50);
+    this.#add("exits", halts * 2 + this.#rand(100));
+    this.#add("io_exits", halts);
+    this.#add("halt_exits", halts);
+    this.#add("halt_successful_poll", this.#rand(halts));
+    this.#add("remote_tlb_flush", this.#rand(3));
+    this.#add("pages_4k", this.#rand(2));
+    for (let i = 0; i < halts; i++) {
+      const wait = 1000 + this.#rand(2_000_000);
+      this.#add("halt_wait_ns", wait);
+      this.#add("halt_wait_hist", 1, log2BucketIndex(wait, 32));
+    }
+  }
+
+  close(): void {}
+}
+
+/** Opens the simulated VM. */
+export async function openSimSource(uri: string, rest: string, q: URLSearchParams): Promise<LocalSource> {
+  if (rest !== "" && rest !== "vm") throw new UsageError(`${uri}: unknown simulated source "${rest}"`);
+  const raw = q.get("vcpus") ?? "2";
+  const vcpus = /^\d+$/.test(raw) ? Number(raw) : 0;
+  if (vcpus < 1 || vcpus > 1024) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);
+  const files: StatsFile[] = [new SimFile({ id: "sim-0", provider: "kvm", target: "vm" }, VM_STATS, 7)];
+  for (let i = 0; i < vcpus; i++) {
+    files.push(new SimFile({ id: `sim-0/vcpu-${i}`, provider: "kvm", target: "vcpu" }, VCPU_STATS, 11 + i));
+  }
+  const source = new LocalSource(uri, files as SimFile[]);
+  source.pollSync();
+  return source;
+}

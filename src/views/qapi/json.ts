@@ -1,0 +1,73 @@
+/**
+ * @module views/qapi/json
+ * JSON text for u64-carrying results: bigint values are written as their exact digits.
+ * A small dedicated writer, because JSON.stringify cannot emit a bigint and this is the hot
+ * path of `read --json` and the QMP server.
+ */
+
+/** A JSON string literal for `s`. */
+export function jsonString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Serializes plain data (objects, arrays, strings, numbers, booleans, bigint, null). */
+export function toJson(value: unknown, indent = 0): string {
+  const parts: string[] = [];
+  write(value, indent, "", parts);
+  return parts.join("");
+}
+
+function write(v: unknown, indent: number, pad: string, out: string[]): void {
+  switch (typeof v) {
+    case "bigint":
+      out.push(v.toString());
+      return;
+    case "string":
+      out.push(JSON.stringify(v));
+      return;
+    case "number":
+    case "boolean":
+      out.push(JSON.stringify(v));
+      return;
+    case "object":
+      break;
+    default:
+      out.push("null");
+      return;
+  }
+  if (v === null) {
+    out.push("null");
+    return;
+  }
+  const inner = indent ? `${pad}${" ".repeat(indent)}` : "";
+  const nl = indent ? "\n" : "";
+  const colon = indent ? ": " : ":";
+  if (Array.isArray(v)) {
+    if (v.length === 0) {
+      out.push("[]");
+      return;
+    }
+    // Lists of scalars (histograms) stay on one line.
+    const flat = v.every((x) => typeof x !== "object" || x === null);
+    out.push("[");
+    v.forEach((x, i) => {
+      if (i) out.push(flat && indent ? ", " : ",");
+      if (!flat) out.push(nl, inner);
+      write(x, indent, inner, out);
+    });
+    out.push(flat ? "]" : `${nl}${pad}]`);
+    return;
+  }
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+  if (entries.length === 0) {
+    out.push("{}");
+    return;
+  }
+  out.push("{");
+  entries.forEach(([k, x], i) => {
+    if (i) out.push(",");
+    out.push(nl, inner, JSON.stringify(k), colon);
+    write(x, indent, inner, out);
+  });
+  out.push(nl, pad, "}");
+}
