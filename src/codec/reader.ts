@@ -54,18 +54,24 @@ function requireEnd(src: Pread, start: number, end: number, field: string): void
   }
 }
 
-/** A NUL-terminated string within `bytes`, or throws. */
-function cString(bytes: Uint8Array, field: string, offset: number): string {
+/** The text before the first NUL of `bytes`, and whether there was one. */
+export function cText(bytes: Uint8Array): { text: string; terminated: boolean } {
   const nul = bytes.indexOf(0);
-  if (nul < 0) throw new DecodeError(field, offset, `${field} is not NUL-terminated within ${bytes.length} bytes`);
-  return utf8.decode(bytes.subarray(0, nul));
+  return { text: utf8.decode(nul < 0 ? bytes : bytes.subarray(0, nul)), terminated: nul >= 0 };
 }
 
-/** Decodes and sanity-checks the 24-byte header. */
-export function decodeHeader(bytes: Uint8Array): BinaryLayout {
+/** A NUL-terminated string within `bytes`, or throws. */
+function cString(bytes: Uint8Array, field: string, offset: number): string {
+  const { text, terminated } = cText(bytes);
+  if (!terminated) throw new DecodeError(field, offset, `${field} is not NUL-terminated within ${bytes.length} bytes`);
+  return text;
+}
+
+/** Reads the header's six numbers without judging them. */
+export function parseHeader(bytes: Uint8Array): BinaryLayout {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (o: number) => v.getUint32(o, true);
-  const layout: BinaryLayout = {
+  return {
     flags: u32(Header.flags),
     nameSize: u32(Header.nameSize),
     numDesc: u32(Header.numDesc),
@@ -73,6 +79,11 @@ export function decodeHeader(bytes: Uint8Array): BinaryLayout {
     descOffset: u32(Header.descOffset),
     dataOffset: u32(Header.dataOffset),
   };
+}
+
+/** Decodes the 24-byte header, rejecting flags ≠ 0 and a name_size of 0 or above the maximum. */
+export function decodeHeader(bytes: Uint8Array): BinaryLayout {
+  const layout = parseHeader(bytes);
   if (layout.flags !== 0) {
     throw new DecodeError("header.flags", Header.flags, `header flags are 0x${layout.flags.toString(16)}, must be 0`);
   }
@@ -102,18 +113,19 @@ function checkOverlap(blocks: readonly Block[]): void {
   }
 }
 
-/** Decodes one descriptor record at `at` (relative to `bytes`), `fileOffset` for errors. */
-function decodeDescriptor(bytes: Uint8Array, at: number, nameSize: number, fileOffset: number, index: number): StatDescriptor {
+/** One descriptor record at `at` in `bytes`, read without judging it. */
+export function parseDescriptor(bytes: Uint8Array, at: number, nameSize: number): { descriptor: StatDescriptor; terminated: boolean } {
   const v = new DataView(bytes.buffer, bytes.byteOffset + at, DESC_FIXED_SIZE);
-  const name = cString(bytes.subarray(at + Desc.name, at + Desc.name + nameSize), `descriptor[${index}].name`, fileOffset + Desc.name);
-  return descriptorFromRaw(
-    name,
+  const { text, terminated } = cText(bytes.subarray(at + Desc.name, at + Desc.name + nameSize));
+  const descriptor = descriptorFromRaw(
+    text,
     v.getUint32(Desc.flags, true),
     v.getInt16(Desc.exponent, true),
     v.getUint16(Desc.size, true),
     v.getUint32(Desc.offset, true),
     v.getUint32(Desc.bucketSize, true),
   );
+  return { descriptor, terminated };
 }
 
 /** Everything read once from a binary stats file. */
@@ -140,7 +152,10 @@ export function readSchema(src: Pread): DecodedSchema {
   let last: StatDescriptor | undefined;
   for (let i = 0; i < numDesc; i++) {
     const at = i * stride;
-    const d = decodeDescriptor(raw, at, nameSize, descOffset + at, i);
+    const { descriptor: d, terminated } = parseDescriptor(raw, at, nameSize);
+    if (!terminated) {
+      throw new DecodeError(`descriptor[${i}].name`, descOffset + at + Desc.name, `descriptor ${i} name is not NUL-terminated within ${nameSize} bytes`);
+    }
     if (d.offset % 8 !== 0) {
       throw new DecodeError(`${d.name}.offset`, descOffset + at + Desc.offset, `stat "${d.name}" offset ${d.offset} is not a multiple of 8`);
     }

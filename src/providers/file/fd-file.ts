@@ -3,6 +3,7 @@
  * One binary stats file read through an fd: the schema once, the data block per poll.
  */
 import { closeSync } from "node:fs";
+import type { Pread } from "../../codec/pread.js";
 import { BinaryStatsReader } from "../../codec/reader.js";
 import { DecodeError, SourceError } from "../../errors.js";
 import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
@@ -14,6 +15,8 @@ export class FdStatsFile implements StatsFile {
   readonly identity: StatsIdentity;
   readonly reader: BinaryStatsReader;
   readonly fd: number;
+  /** The raw file, for checkers that look at bytes rather than the decoded schema. */
+  readonly pread: Pread;
   readonly #owned: boolean;
   #closed = false;
 
@@ -24,8 +27,9 @@ export class FdStatsFile implements StatsFile {
   constructor(fd: number, where: string, owned: boolean, identity?: Partial<StatsIdentity>) {
     this.fd = fd;
     this.#owned = owned;
+    this.pread = fdPread(fd);
     try {
-      this.reader = new BinaryStatsReader(fdPread(fd));
+      this.reader = new BinaryStatsReader(this.pread);
     } catch (e) {
       if (owned) closeSync(fd);
       throw located(e, where);

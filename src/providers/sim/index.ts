@@ -2,6 +2,7 @@
  * @module providers/sim
  * `sim:[?vcpus=N]`: a built-in simulated VM whose schema resembles KVM's and whose values move
  * on every poll. Shown by the main job where /dev/kvm is missing; needs nothing from the host.
+ * Its ids are KVM-shaped with pid 0 (`kvm-0`, `kvm-0/vcpu-N`), so snapshots read back as kvm.
  */
 import { UsageError } from "../../errors.js";
 import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
@@ -82,9 +83,9 @@ export async function openSimSource(uri: string, rest: string, q: URLSearchParam
   const raw = q.get("vcpus") ?? "2";
   const vcpus = /^\d+$/.test(raw) ? Number(raw) : 0;
   if (vcpus < 1 || vcpus > 1024) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);
-  const files: StatsFile[] = [new SimFile({ id: "sim-0", provider: "kvm", target: "vm" }, VM_STATS, 7)];
+  const files: StatsFile[] = [new SimFile({ id: "kvm-0", provider: "kvm", target: "vm" }, VM_STATS, 7)];
   for (let i = 0; i < vcpus; i++) {
-    files.push(new SimFile({ id: `sim-0/vcpu-${i}`, provider: "kvm", target: "vcpu" }, VCPU_STATS, 11 + i));
+    files.push(new SimFile({ id: `kvm-0/vcpu-${i}`, provider: "kvm", target: "vcpu" }, VCPU_STATS, 11 + i));
   }
   const source = new LocalSource(uri, files as SimFile[]);
   source.pollSync();

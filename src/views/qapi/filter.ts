@@ -15,12 +15,12 @@ export interface StatsRequest {
 /** The arguments of query-stats. */
 export interface StatsFilter {
   /** vm, vcpu, or a target a source defines; undefined matches every target (CLI only). */
-  readonly target?: string;
-  readonly providers?: readonly StatsRequest[];
+  readonly target?: string | undefined;
+  readonly providers?: readonly StatsRequest[] | undefined;
   /** Names wanted from every provider (CLI shorthand for providers[].names). */
-  readonly names?: readonly string[];
+  readonly names?: readonly string[] | undefined;
   /** vCPU paths (qom-path, or the id for files without one); only with target vcpu. */
-  readonly vcpus?: readonly string[];
+  readonly vcpus?: readonly string[] | undefined;
 }
 
 /** A file's path as the vcpus filter sees it: its qom-path, else its id. */

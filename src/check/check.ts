@@ -1,0 +1,136 @@
+/**
+ * @module check/check
+ * The conformance checker: every rule of the kernel selftest and api.rst, applied to the bytes
+ * of a binary stats file. Unlike the codec, it keeps going after a violation where it can, so
+ * one run lists every problem. Sources that are not binary files are checked through their
+ * encoding (the translated schema).
+ */
+import { HEADER_SIZE, DESC_FIXED_SIZE, descBlockSize, MAX_NAME_SIZE } from "../codec/layout.js";
+import { type Pread, bytesPread } from "../codec/pread.js";
+import { cText, parseDescriptor, parseHeader } from "../codec/reader.js";
+import { DESCRIPTOR_RULES } from "./rules.js";
+
+/** One broken rule. `stat` names the statistic when the rule is per-descriptor. */
+export interface Violation {
+  readonly rule: string;
+  readonly stat?: string;
+  readonly message: string;
+}
+
+/** Rule ids of the file-level checks, with their text (for --help and docs). */
+export const FILE_RULES: Readonly<Record<string, string>> = {
+  "header-read": "the 24-byte header reads in full (selftest)",
+  "header-flags": "header flags are 0 (api.rst)",
+  "name-size": `name_size is 1..${MAX_NAME_SIZE}`,
+  "block-aligned": "id, descriptor and data blocks start at multiples of 8 (api.rst)",
+  "id-read": "the id reads in full (selftest)",
+  "id-nul": "the id is NUL-terminated within name_size (selftest)",
+  "id-kvm": 'a KVM file\'s id starts with "kvm" (selftest)',
+  "desc-read": "the descriptor block reads in full (selftest)",
+  "name-nul": "each name is NUL-terminated within name_size (selftest)",
+  "name-unique": "stat names are unique within a file",
+  "blocks-overlap": "header, id, descriptor and data blocks do not overlap (selftest, api.rst)",
+  "data-size": "the data block holds at least 8 bytes per descriptor (selftest)",
+  "values-read": "every stat's values read in full (selftest)",
+};
+
+/** What the checker needs beyond the bytes. */
+export interface CheckOptions {
+  /** Apply the KVM-only rule that the id starts with "kvm". */
+  readonly kvm: boolean;
+}
+
+function tryRead(src: Pread, pos: number, len: number): Uint8Array | undefined {
+  const buf = new Uint8Array(len);
+  let got = 0;
+  while (got < len) {
+    const n = src.pread(buf.subarray(got), pos + got);
+    if (n <= 0) return undefined;
+    got += n;
+  }
+  return buf;
+}
+
+/** Whether byte `end - 1` exists (so a block ending at `end` can be allocated and read). */
+function reaches(src: Pread, end: number): boolean {
+  if (src.size !== undefined) return end <= src.size;
+  return end <= 0 || src.pread(new Uint8Array(1), end - 1) === 1;
+}
+
+/** Checks a binary stats file; [] when it conforms. */
+export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
+  const out: Violation[] = [];
+  const v = (rule: string, message: string, stat?: string) => out.push(stat === undefined ? { rule, message } : { rule, stat, message });
+
+  const head = tryRead(src, 0, HEADER_SIZE);
+  if (!head) return [{ rule: "header-read", message: `file is shorter than the ${HEADER_SIZE}-byte header` }];
+  const l = parseHeader(head);
+  if (l.flags !== 0) v("header-flags", `header flags are 0x${l.flags.toString(16)}`);
+  if (l.nameSize === 0 || l.nameSize > MAX_NAME_SIZE) {
+    v("name-size", `name_size ${l.nameSize} is out of range`);
+    return out;
+  }
+  for (const [name, off] of [["id_offset", l.idOffset], ["desc_offset", l.descOffset], ["data_offset", l.dataOffset]] as const) {
+    if (off % 8 !== 0) v("block-aligned", `${name} ${off} is not a multiple of 8`);
+  }
+
+  const idBytes = reaches(src, l.idOffset + l.nameSize) ? tryRead(src, l.idOffset, l.nameSize) : undefined;
+  if (!idBytes) v("id-read", `id at ${l.idOffset} (${l.nameSize} bytes) lies past the end of the file`);
+  else {
+    const id = cText(idBytes);
+    if (!id.terminated) v("id-nul", `id is not NUL-terminated within ${l.nameSize} bytes`);
+    if (o.kvm && !id.text.startsWith("kvm")) v("id-kvm", `id "${id.text}" does not start with "kvm"`);
+  }
+
+  const descSize = descBlockSize(l);
+  const descs = reaches(src, l.descOffset + descSize) ? tryRead(src, l.descOffset, descSize) : undefined;
+  if (!descs) {
+    v("desc-read", `${l.numDesc} descriptors (${descSize} bytes at ${l.descOffset}) lie past the end of the file`);
+    return out;
+  }
+  const stride = DESC_FIXED_SIZE + l.nameSize;
+  const names = new Set<string>();
+  let dataSize = 0;
+  const stats = [];
+  for (let i = 0; i < l.numDesc; i++) {
+    const { descriptor: d, terminated } = parseDescriptor(descs, i * stride, l.nameSize);
+    const label = d.name || `#${i}`;
+    if (!terminated) v("name-nul", `name is not NUL-terminated within ${l.nameSize} bytes`, label);
+    if (names.has(d.name)) v("name-unique", "name appears more than once", label);
+    names.add(d.name);
+    for (const r of DESCRIPTOR_RULES) {
+      const msg = r.broken(d);
+      if (msg !== undefined) v(r.id, msg, label);
+    }
+    dataSize = Math.max(dataSize, d.offset + d.size * 8);
+    stats.push({ d, label });
+  }
+
+  const blocks = [
+    ["header", 0, HEADER_SIZE],
+    ["id", l.idOffset, l.idOffset + l.nameSize],
+    ["descriptor block", l.descOffset, l.descOffset + descSize],
+    ["data block", l.dataOffset, l.dataOffset + dataSize],
+  ] as const;
+  for (let i = 0; i < blocks.length; i++) {
+    for (let j = i + 1; j < blocks.length; j++) {
+      const [an, as, ae] = blocks[i] as (typeof blocks)[number];
+      const [bn, bs, be] = blocks[j] as (typeof blocks)[number];
+      if (as < ae && bs < be && as < be && bs < ae) v("blocks-overlap", `${an} [${as}, ${ae}) overlaps ${bn} [${bs}, ${be})`);
+    }
+  }
+  if (dataSize < 8 * l.numDesc) v("data-size", `data block is ${dataSize} bytes, less than 8 x ${l.numDesc} descriptors`);
+  for (const { d, label } of stats) {
+    if (d.size === 0) continue;
+    const at = l.dataOffset + d.offset;
+    if (!reaches(src, at + d.size * 8) || !tryRead(src, at, d.size * 8)) {
+      v("values-read", `${d.size} value(s) at file offset ${at} do not read in full`, label);
+    }
+  }
+  return out;
+}
+
+/** Checks bytes in memory. */
+export function checkBytes(bytes: Uint8Array, o: CheckOptions): Violation[] {
+  return checkBinary(bytesPread(bytes), o);
+}

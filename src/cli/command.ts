@@ -1,0 +1,44 @@
+/**
+ * @module cli/command
+ * The shape of a CLI command: a typed async function plus the argv parsing that feeds it.
+ * Each command lives in its own folder under cli/commands and is listed in cli/commands/index.ts.
+ */
+import type { ParseArgsConfig } from "node:util";
+import type { Io } from "./io.js";
+
+/** Parsed argv: option values by name, and positionals. */
+export interface Args {
+  readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+/** One `statsfs` subcommand. */
+export interface Command {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Usage and option text for --help. */
+  readonly help: string;
+  readonly options: NonNullable<ParseArgsConfig["options"]>;
+  /** Positional count accepted, inclusive. */
+  readonly positionals: readonly [min: number, max: number];
+  /** Runs with parsed argv; resolves to the exit code. */
+  run(args: Args, io: Io): Promise<number>;
+}
+
+/** A string option's value, or undefined. */
+export function str(args: Args, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** A boolean flag's value. */
+export function flag(args: Args, name: string): boolean {
+  return args.values[name] === true;
+}
+
+/** A comma-separated list option (`--names a,b`), or undefined. */
+export function list(args: Args, name: string): string[] | undefined {
+  const v = str(args, name);
+  return v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}

@@ -1,0 +1,13 @@
+/**
+ * @module cli/commands
+ * Every `statsfs` command, in the order `statsfs --help` lists them. A new command is a folder
+ * here exporting `command`, plus one line below.
+ */
+import type { Command } from "../command.js";
+import { command as check } from "./check/index.js";
+import { command as read } from "./read/index.js";
+import { command as schema } from "./schema/index.js";
+import { command as snapshot } from "./snapshot/index.js";
+import { command as top } from "./top/index.js";
+
+export const COMMANDS: readonly Command[] = [top, read, schema, snapshot, check];

@@ -1,0 +1,76 @@
+/**
+ * @module cli/commands/snapshot
+ * `statsfs snapshot SRC --out DIR`: every stats file of a source written as a binary file in
+ * the kernel's layout, named from its id (`kvm-12/vcpu-0` → `kvm-12.vcpu-0.stats`).
+ */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encodeStatsFile } from "../../../codec/writer.js";
+import { SourceError } from "../../../errors.js";
+import type { StatsFile } from "../../../model/stats-file.js";
+import { str, type Command } from "../../command.js";
+import { Exit, type Io } from "../../io.js";
+import { withSource } from "../../with-source.js";
+
+/** The file name a stats file is saved under: its id, `/` → `.`, other unsafe bytes → `_`. */
+export function snapshotFileName(id: string): string {
+  const safe = id.replaceAll("/", ".").replace(/[^A-Za-z0-9._@+-]/g, "_").replace(/^\.+/, "_");
+  return `${safe || "stats"}.stats`;
+}
+
+/** Writes one file atomically (temporary name, then rename). */
+function writeAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+/** Encodes a stats file with its current values. */
+export function encodeFile(f: StatsFile): Uint8Array {
+  return encodeStatsFile({ id: f.identity.id, descriptors: f.schema.descriptors, data: f.data, nameSize: f.schema.nameSize, dataSize: f.schema.dataSize });
+}
+
+/** Options of {@link snapshot}. */
+export interface SnapshotOptions {
+  readonly source: string;
+  readonly out: string;
+}
+
+/** Writes each stats file of the source into `out`. */
+export async function snapshot(o: SnapshotOptions, io: Io): Promise<number> {
+  return withSource(o.source, async (s) => {
+    try {
+      mkdirSync(o.out, { recursive: true });
+    } catch (e) {
+      throw new SourceError("STATSFS_OUTPUT", `${o.out}: cannot create directory (${(e as Error).message})`);
+    }
+    const used = new Set<string>();
+    for (const f of s.files) {
+      const name = snapshotFileName(f.identity.id);
+      if (used.has(name)) throw new SourceError("STATSFS_OUTPUT", `${o.out}: two stats files share the id "${f.identity.id}"`);
+      used.add(name);
+      writeAtomic(join(o.out, name), encodeFile(f));
+      io.stdout.write(`${join(o.out, name)}\n`);
+    }
+    return Exit.Ok;
+  });
+}
+
+export const command: Command = {
+  name: "snapshot",
+  summary: "save each stats file of a source as a binary file (kernel layout)",
+  help: `usage: statsfs snapshot SRC --out DIR
+
+  --out DIR   directory to write into (created if missing); one file per stats file,
+              named from its id: kvm-12/vcpu-0 -> DIR/kvm-12.vcpu-0.stats`,
+  options: { out: { type: "string", short: "o" } },
+  positionals: [1, 1],
+  run: async (a, io) => {
+    const out = str(a, "out");
+    if (out === undefined) {
+      io.stderr.write("statsfs: snapshot: --out DIR is required\n");
+      return Exit.Usage;
+    }
+    return snapshot({ source: a.positionals[0] as string, out }, io);
+  },
+};

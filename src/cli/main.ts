@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `statsfs` executable: parses argv, runs one command, and owns process.exit. The one
+ * top-level catch turns StatsfsErrors into one line on stderr (exit 2); anything else is a bug
+ * and is reported as such, still without a stack trace unless STATSFS_DEBUG is set.
+ */
+import { runCli } from "./run.js";
+
+const controller = new AbortController();
+let interrupted = 0;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    // First signal: ask the command to finish cleanly. Second: leave now.
+    if (++interrupted > 1) process.exit(130);
+    controller.abort();
+  });
+}
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+});
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: controller.signal,
+});
+process.exitCode = code;
+// Sources close themselves; leave once output is flushed even if a library left a handle open.
+process.stdout.write("", () => process.exit(code));

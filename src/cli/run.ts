@@ -1,0 +1,81 @@
+/**
+ * @module cli/run
+ * argv → command → exit code, testable without a process.
+ */
+import { parseArgs } from "node:util";
+import { StatsfsError, UsageError } from "../errors.js";
+import type { Command } from "./command.js";
+import { COMMANDS } from "./commands/index.js";
+import { Exit, type Io } from "./io.js";
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    "usage: statsfs <command> [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "sources: PATH | file:PATH (binary stats file or directory), fd:N, kvm:demo[?vcpus=N], sim:[?vcpus=N]",
+    "Run `statsfs <command> --help` for a command's options.",
+    "",
+  ].join("\n");
+}
+
+function parse(cmd: Command, argv: readonly string[]) {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { ...cmd.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values, positionals };
+  } catch (e) {
+    // parseArgs messages are one line already; drop its trailing advice.
+    const msg = e instanceof Error ? e.message.split(/\. To specify|\n/)[0] : String(e);
+    throw new UsageError(`${cmd.name}: ${msg}`);
+  }
+}
+
+/** Runs one command line; never throws, resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+      io.stdout.write(overview());
+      return name === undefined ? Exit.Usage : Exit.Ok;
+    }
+    if (name === "--version") {
+      io.stdout.write("statsfs 0.1.0\n");
+      return Exit.Ok;
+    }
+    const cmd = COMMANDS.find((c) => c.name === name);
+    if (!cmd) throw new UsageError(`unknown command "${name}" (see statsfs --help)`);
+    const args = parse(cmd, rest);
+    if (args.values.help) {
+      io.stdout.write(`${cmd.help.trimEnd()}\n`);
+      return Exit.Ok;
+    }
+    const [min, max] = cmd.positionals;
+    if (args.positionals.length < min || args.positionals.length > max) {
+      throw new UsageError(`${cmd.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.positionals.length} (see statsfs ${cmd.name} --help)`);
+    }
+    return await cmd.run(args, io);
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+/** One line on stderr for an error; the exit code for it. */
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof StatsfsError) {
+    io.stderr.write(`statsfs: ${e.message}\n`);
+    return Exit.Usage;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`statsfs: internal error: ${msg.split("\n")[0]}\n`);
+  if (process.env.STATSFS_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
+  return Exit.Usage;
+}

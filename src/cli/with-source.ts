@@ -1,0 +1,17 @@
+/**
+ * @module cli/with-source
+ * Opens a source for the length of a command and always closes it.
+ */
+import { openSource } from "../providers/registry.js";
+import type { StatsSource } from "../providers/source.js";
+
+/** Opens `uri`, polls it once, runs `fn`, and closes the source whatever happens. */
+export async function withSource<T>(uri: string, fn: (s: StatsSource) => Promise<T>): Promise<T> {
+  const source = await openSource(uri);
+  try {
+    await source.poll();
+    return await fn(source);
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * @module views/text/values
+ * A human table of one snapshot: per stats file, each statistic with its type and value in its
+ * unit. Histograms show their non-zero buckets as `[i]=count`.
+ */
+import { isHistogram, StatUnit, typeName } from "../../model/flags.js";
+import type { StatDescriptor } from "../../model/descriptor.js";
+import type { StatsFile } from "../../model/stats-file.js";
+import { unitLabel } from "../../model/units.js";
+import { statValue } from "../../model/value.js";
+import { type StatsFilter, selectStats } from "../qapi/filter.js";
+import { renderTable } from "./table.js";
+
+/** A value as text: digits, yes/no, or the non-zero buckets of a list. */
+export function valueText(d: StatDescriptor, data: BigUint64Array): string {
+  const v = statValue(d, data);
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v === "bigint") return v.toString();
+  const nz = v.flatMap((x, i) => (x !== 0n ? [`[${i}]=${x}`] : []));
+  return nz.length ? nz.join(" ") : `(${v.length} buckets, all 0)`;
+}
+
+/** The unit column of a statistic. */
+export function unitText(d: StatDescriptor): string {
+  const label = d.unit === StatUnit.Boolean ? "bool" : unitLabel(d.unit, d.base, d.exponent);
+  return isHistogram(d.type) && label ? `${label} buckets` : label;
+}
+
+/** The snapshot of every selected file as text. */
+export function valuesTable(files: readonly StatsFile[], filter: StatsFilter): string {
+  const blocks = selectStats(files, filter).map(({ file, stats }) => {
+    const { id, provider, target, path } = file.identity;
+    const head = `${id} (${provider} ${target}${path !== undefined && path !== id ? ` ${path}` : ""})`;
+    const rows = stats.map((d) => [`  ${d.name}`, typeName(d.type), valueText(d, file.data), unitText(d)]);
+    return `${head}\n${renderTable([["  name", "type", "value", "unit"], ...rows])}`;
+  });
+  return blocks.join("\n");
+}

@@ -1,0 +1,64 @@
+/**
+ * @module views/top/frame
+ * One frame of `top` as plain text lines: per group a title, then a table of the busiest
+ * statistics (highest rate first, then largest value), with per-file columns while they fit.
+ */
+import { unitLabel } from "../../model/units.js";
+import { renderTable } from "../text/table.js";
+import type { RateGroup, RateRow } from "./rates.js";
+
+/** Frame options. */
+export interface FrameOptions {
+  /** Terminal columns (per-file columns are dropped when they don't fit). */
+  readonly width: number;
+  /** Most rows per group. */
+  readonly maxRows: number;
+  /** Show statistics that are zero and not moving. */
+  readonly all: boolean;
+}
+
+function fmtRate(r: number | undefined): string {
+  if (r === undefined) return "";
+  if (r === 0) return "0";
+  return r >= 100 || Number.isInteger(r) ? Math.round(r).toString() : r.toFixed(1);
+}
+
+function fmtCell(v: number | bigint | undefined): string {
+  return typeof v === "bigint" ? v.toString() : fmtRate(v);
+}
+
+function order(a: RateRow, b: RateRow): number {
+  const ra = a.rate ?? -1;
+  const rb = b.rate ?? -1;
+  if (ra !== rb) return rb - ra;
+  return a.value === b.value ? a.stat.name.localeCompare(b.stat.name) : a.value > b.value ? -1 : 1;
+}
+
+/** Short column names for files: vcpu-3 → "3", else the id. */
+function fileLabel(id: string): string {
+  return /\/vcpu-(\d+)$/.exec(id)?.[1] ?? id.slice(id.lastIndexOf("/") + 1);
+}
+
+/** The frame's lines. */
+export function renderFrame(groups: readonly RateGroup[], o: FrameOptions): string[] {
+  const lines: string[] = [];
+  for (const g of groups) {
+    const rows = g.rows.filter((r) => o.all || r.value !== 0n || (r.rate ?? 0) !== 0).sort(order);
+    const shown = rows.slice(0, o.maxRows);
+    const head = ["name", "value", "/s", "unit"];
+    const table = shown.map((r) => [r.stat.name, r.value.toString(), fmtRate(r.rate), unitLabel(r.stat.unit, r.stat.base, r.stat.exponent)]);
+    let text = renderTable([head, ...table]).trimEnd().split("\n");
+    // Add per-file columns while the widest line still fits.
+    if (g.files.length > 1) {
+      const cols = g.files.map((f, i) => [fileLabel(f.identity.id), ...shown.map((r) => fmtCell(r.perFile[i]))]);
+      let k = 0;
+      for (; k < cols.length; k++) {
+        const withCols = renderTable([head, ...table].map((row, ri) => [...row, ...cols.slice(0, k + 1).map((c) => c[ri] ?? "")]));
+        if (Math.max(...withCols.split("\n").map((l) => l.length)) > o.width) break;
+        text = withCols.trimEnd().split("\n");
+      }
+    }
+    lines.push(`${g.title}${rows.length > shown.length ? `  (${rows.length - shown.length} more)` : ""}`, ...text.map((l) => `  ${l}`), "");
+  }
+  return lines;
+}
