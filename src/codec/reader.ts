@@ -144,6 +144,12 @@ export function readSchema(src: Pread): DecodedSchema {
   const id = cString(readExact(src, idOffset, nameSize, "id"), "id", idOffset);
 
   const descSize = descBlockSize(layout);
+  const blocks: Block[] = [
+    { name: "header", start: 0, end: HEADER_SIZE },
+    { name: "id", start: idOffset, end: idEnd },
+    { name: "descriptor block", start: descOffset, end: descOffset + descSize },
+  ];
+  checkOverlap(blocks);
   requireEnd(src, descOffset, descOffset + descSize, "descriptor block");
   const raw = readExact(src, descOffset, descSize, "descriptor block");
   const stride = DESC_FIXED_SIZE + nameSize;
@@ -166,12 +172,7 @@ export function readSchema(src: Pread): DecodedSchema {
     }
     descriptors.push(d);
   }
-  checkOverlap([
-    { name: "header", start: 0, end: HEADER_SIZE },
-    { name: "id", start: idOffset, end: idEnd },
-    { name: "descriptor block", start: descOffset, end: descOffset + descSize },
-    { name: "data block", start: dataOffset, end: dataOffset + dataSize },
-  ]);
+  checkOverlap([...blocks, { name: "data block", start: dataOffset, end: dataOffset + dataSize }]);
   if (last) {
     const field = `${last.name} values`;
     try {

@@ -62,7 +62,9 @@ export function located(e: unknown, where: string): Error {
     return out;
   }
   if (e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("E")) {
-    return new SourceError("STATSFS_SOURCE", `${where}: ${e.message.replace(/^[A-Z]+: /, "")}`, { cause: e });
+    // "ENOENT: no such file or directory, open 'x'" → "no such file or directory"
+    const text = /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
+    return new SourceError("STATSFS_SOURCE", `${where}: ${text}`, { cause: e });
   }
   return e instanceof Error ? e : new Error(String(e));
 }

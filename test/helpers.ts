@@ -1,0 +1,33 @@
+/**
+ * @module test/helpers
+ * Shared test plumbing: hex fixtures, the CLI run in-process, and the KVM skip policy.
+ */
+import { existsSync } from "node:fs";
+import { runCli } from "../src/cli/run.js";
+import { bufferIo } from "../src/cli/io.js";
+
+/** Bytes from a hex dump; whitespace and `#` comments are ignored. */
+export function hex(text: string): Uint8Array {
+  const digits = text.replace(/#[^\n]*/g, "").replace(/\s+/g, "");
+  if (digits.length % 2) throw new Error("odd hex digit count");
+  return Uint8Array.from(digits.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
+}
+
+/** Runs `statsfs ARGS` in-process; returns exit code and output. */
+export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = bufferIo();
+  const code = await runCli(argv, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+/**
+ * Why KVM tests cannot run here, or undefined when they can. With STATSFS_REQUIRE_KVM=1 (set
+ * by .ci/run where /dev/kvm exists) a missing /dev/kvm is a failure, not a skip.
+ */
+export function kvmSkipReason(): string | undefined {
+  if (existsSync("/dev/kvm")) return undefined;
+  const reason = "SKIPPED: /dev/kvm is missing on this machine, real-KVM tests cannot run";
+  if (process.env.STATSFS_REQUIRE_KVM === "1") throw new Error(`STATSFS_REQUIRE_KVM=1 but ${reason}`);
+  console.error(reason);
+  return reason;
+}
