@@ -3,8 +3,8 @@
  * Shared test plumbing: hex fixtures, the CLI run in-process, and the KVM skip policy.
  */
 import { existsSync } from "node:fs";
-import { runCli } from "../src/cli/run.js";
 import { bufferIo } from "../src/cli/io.js";
+import { runCli } from "../src/cli/run.js";
 
 /** Bytes from a hex dump; whitespace and `#` comments are ignored. */
 export function hex(text: string): Uint8Array {

@@ -5,8 +5,8 @@
  * one run lists every problem. Sources that are not binary files are checked through their
  * encoding (the translated schema).
  */
-import { HEADER_SIZE, DESC_FIXED_SIZE, descBlockSize, MAX_NAME_SIZE } from "../codec/layout.js";
-import { type Pread, bytesPread } from "../codec/pread.js";
+import { DESC_FIXED_SIZE, descBlockSize, HEADER_SIZE, MAX_NAME_SIZE } from "../codec/layout.js";
+import { bytesPread, type Pread } from "../codec/pread.js";
 import { cText, parseDescriptor, parseHeader } from "../codec/reader.js";
 import { DESCRIPTOR_RULES } from "./rules.js";
 
@@ -70,7 +70,11 @@ export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
     v("name-size", `name_size ${l.nameSize} is out of range`);
     return out;
   }
-  for (const [name, off] of [["id_offset", l.idOffset], ["desc_offset", l.descOffset], ["data_offset", l.dataOffset]] as const) {
+  for (const [name, off] of [
+    ["id_offset", l.idOffset],
+    ["desc_offset", l.descOffset],
+    ["data_offset", l.dataOffset],
+  ] as const) {
     if (off % 8 !== 0) v("block-aligned", `${name} ${off} is not a multiple of 8`);
   }
 

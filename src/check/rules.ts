@@ -3,8 +3,9 @@
  * Per-descriptor rules of the KVM binary stats ABI: those the kernel selftest
  * (kvm_binary_stats_test.c) enforces and those api.rst documents. Each has a stable id.
  */
-import { BASE_MAX, StatType, StatUnit, TYPE_MAX, UNIT_MAX, unpackFlags } from "../model/flags.js";
+
 import type { StatDescriptor } from "../model/descriptor.js";
+import { BASE_MAX, StatType, StatUnit, TYPE_MAX, UNIT_MAX, unpackFlags } from "../model/flags.js";
 
 /** A descriptor rule: `broken` returns a message when `d` breaks it. */
 export interface DescriptorRule {
@@ -75,7 +76,8 @@ export const DESCRIPTOR_RULES: readonly DescriptorRule[] = [
     text: "bucket_size is non-zero exactly for linear histograms (selftest)",
     broken: (d) => {
       if (d.type === StatType.LinearHistogram && d.bucketSize === 0) return "linear histogram with bucket_size 0";
-      if (d.type !== StatType.LinearHistogram && d.bucketSize !== 0) return `bucket_size ${d.bucketSize} on a stat that is not a linear histogram`;
+      if (d.type !== StatType.LinearHistogram && d.bucketSize !== 0)
+        return `bucket_size ${d.bucketSize} on a stat that is not a linear histogram`;
       return undefined;
     },
   },

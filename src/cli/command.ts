@@ -40,5 +40,10 @@ export function flag(args: Args, name: string): boolean {
 /** A comma-separated list option (`--names a,b`), or undefined. */
 export function list(args: Args, name: string): string[] | undefined {
   const v = str(args, name);
-  return v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return v === undefined
+    ? undefined
+    : v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
 }

@@ -60,7 +60,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     }
     const [min, max] = cmd.positionals;
     if (args.positionals.length < min || args.positionals.length > max) {
-      throw new UsageError(`${cmd.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.positionals.length} (see statsfs ${cmd.name} --help)`);
+      throw new UsageError(
+        `${cmd.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.positionals.length} (see statsfs ${cmd.name} --help)`,
+      );
     }
     return await cmd.run(args, io);
   } catch (e) {

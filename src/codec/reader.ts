@@ -8,15 +8,7 @@
 import { DecodeError } from "../errors.js";
 import { descriptorFromRaw, type StatDescriptor } from "../model/descriptor.js";
 import type { StatsSchema } from "../model/stats-file.js";
-import {
-  type BinaryLayout,
-  DESC_FIXED_SIZE,
-  Desc,
-  descBlockSize,
-  HEADER_SIZE,
-  Header,
-  MAX_NAME_SIZE,
-} from "./layout.js";
+import { type BinaryLayout, DESC_FIXED_SIZE, Desc, descBlockSize, HEADER_SIZE, Header, MAX_NAME_SIZE } from "./layout.js";
 import type { Pread } from "./pread.js";
 
 const utf8 = new TextDecoder();
@@ -160,10 +152,18 @@ export function readSchema(src: Pread): DecodedSchema {
     const at = i * stride;
     const { descriptor: d, terminated } = parseDescriptor(raw, at, nameSize);
     if (!terminated) {
-      throw new DecodeError(`descriptor[${i}].name`, descOffset + at + Desc.name, `descriptor ${i} name is not NUL-terminated within ${nameSize} bytes`);
+      throw new DecodeError(
+        `descriptor[${i}].name`,
+        descOffset + at + Desc.name,
+        `descriptor ${i} name is not NUL-terminated within ${nameSize} bytes`,
+      );
     }
     if (d.offset % 8 !== 0) {
-      throw new DecodeError(`${d.name}.offset`, descOffset + at + Desc.offset, `stat "${d.name}" offset ${d.offset} is not a multiple of 8`);
+      throw new DecodeError(
+        `${d.name}.offset`,
+        descOffset + at + Desc.offset,
+        `stat "${d.name}" offset ${d.offset} is not a multiple of 8`,
+      );
     }
     const end = d.offset + d.size * 8;
     if (end > dataSize) {
@@ -178,7 +178,11 @@ export function readSchema(src: Pread): DecodedSchema {
     try {
       requireEnd(src, dataOffset, dataOffset + dataSize, field);
     } catch {
-      throw new DecodeError(field, dataOffset + last.offset, `stat "${last.name}" values [${last.offset}, ${dataSize}) lie outside the data block`);
+      throw new DecodeError(
+        field,
+        dataOffset + last.offset,
+        `stat "${last.name}" values [${last.offset}, ${dataSize}) lie outside the data block`,
+      );
     }
   }
   return { layout, id, schema: { descriptors, dataSize, nameSize } };

@@ -69,7 +69,7 @@ export function encodeStatsFile(input: EncodeInput): Uint8Array {
   encodeHeader(out, layout);
   putName(out, layout.idOffset, input.id, layout.nameSize, "id");
   const stride = DESC_FIXED_SIZE + layout.nameSize;
-  input.descriptors.forEach((d, i) => encodeDescriptor(out, layout.descOffset + i * stride, d, layout.nameSize));
+  for (const [i, d] of input.descriptors.entries()) encodeDescriptor(out, layout.descOffset + i * stride, d, layout.nameSize);
   if (input.data) {
     const src = new Uint8Array(input.data.buffer, input.data.byteOffset, Math.min(dataSize, input.data.byteLength));
     out.set(src, layout.dataOffset);

@@ -77,12 +77,7 @@ export const parseUnitName = (n: string) => parseName(UNIT_NAMES, "unit", n);
 
 /** Packs type, unit and base into a descriptor's flags word. */
 export function packFlags(type: number, unit: number, base: number): number {
-  return (
-    (((type & FIELD_MASK) << TYPE_SHIFT) |
-      ((unit & FIELD_MASK) << UNIT_SHIFT) |
-      ((base & FIELD_MASK) << BASE_SHIFT)) >>>
-    0
-  );
+  return (((type & FIELD_MASK) << TYPE_SHIFT) | ((unit & FIELD_MASK) << UNIT_SHIFT) | ((base & FIELD_MASK) << BASE_SHIFT)) >>> 0;
 }
 
 /** Splits a flags word into its fields; `rest` holds bits 12–31 (reserved, should be 0). */

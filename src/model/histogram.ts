@@ -3,8 +3,9 @@
  * Bucket bounds of KVM histograms (api.rst): bounds are in the statistic's unit, bucket values
  * are sample counts. Bounds are bigint so that log2 buckets up to 2^63 stay exact.
  */
-import { StatType } from "./flags.js";
+
 import type { StatDescriptor } from "./descriptor.js";
+import { StatType } from "./flags.js";
 
 /** A bucket's range [low, high); `high` is undefined for the open-ended last bucket. */
 export interface BucketBounds {

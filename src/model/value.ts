@@ -2,8 +2,9 @@
  * @module model/value
  * Reading one statistic's value out of a data block, and the QAPI StatsValue it maps to.
  */
-import { StatUnit } from "./flags.js";
+
 import { isListStat, type StatDescriptor } from "./descriptor.js";
+import { StatUnit } from "./flags.js";
 
 /** A statistic's value: a u64, a boolean (unit boolean), or a list of u64 (histograms). */
 export type StatValue = bigint | boolean | bigint[];

@@ -36,10 +36,13 @@ const BROKEN: [string, Uint8Array][] = [
   ["desc-read", GOLDEN.subarray(0, 60)],
   ["blocks-overlap", u32(GOLDEN, 20, 96)],
   ["values-read", GOLDEN.subarray(0, 120)],
-  ["data-size", (() => {
-    const b = file([{ name: "a" }, { name: "b" }]);
-    return u32(b, 24 + 48 + 64 + 8, 0); // second descriptor's offset → 0: data block is 8 bytes for 2 descriptors
-  })()],
+  [
+    "data-size",
+    (() => {
+      const b = file([{ name: "a" }, { name: "b" }]);
+      return u32(b, 24 + 48 + 64 + 8, 0); // second descriptor's offset → 0: data block is 8 bytes for 2 descriptors
+    })(),
+  ],
 ];
 
 describe("checker", () => {
@@ -63,8 +66,20 @@ describe("checker", () => {
   }
 
   it("names the stat and keeps going after a violation", () => {
-    const v = checkBytes(file([{ name: "a", unit: 9 }, { name: "b", unit: StatUnit.Seconds, exponent: 1 }]), { kvm: true });
-    assert.deepEqual(v.map((x) => [x.stat, x.rule]), [["a", "unit-max"], ["b", "exponent-sign"]]);
+    const v = checkBytes(
+      file([
+        { name: "a", unit: 9 },
+        { name: "b", unit: StatUnit.Seconds, exponent: 1 },
+      ]),
+      { kvm: true },
+    );
+    assert.deepEqual(
+      v.map((x) => [x.stat, x.rule]),
+      [
+        ["a", "unit-max"],
+        ["b", "exponent-sign"],
+      ],
+    );
   });
 
   it("applies the kvm id rule only to KVM files", () => {
@@ -72,6 +87,16 @@ describe("checker", () => {
   });
 
   it("a descriptor built by makeDescriptor defaults to a conforming cumulative counter", () => {
-    assert.deepEqual(makeDescriptor({ name: "x" }), { name: "x", flags: 0, type: 0, unit: 0, base: 0, exponent: 0, size: 1, offset: 0, bucketSize: 0 });
+    assert.deepEqual(makeDescriptor({ name: "x" }), {
+      name: "x",
+      flags: 0,
+      type: 0,
+      unit: 0,
+      base: 0,
+      exponent: 0,
+      size: 1,
+      offset: 0,
+      bucketSize: 0,
+    });
   });
 });

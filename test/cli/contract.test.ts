@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { COMMANDS } from "../../src/cli/commands/index.js";
-import { cli } from "../helpers.js";
 import { GOLDEN } from "../codec/golden.test.js";
+import { cli } from "../helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "statsfs-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

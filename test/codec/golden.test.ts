@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BinaryStatsReader, bytesPread, encodeStatsFile, readSchema } from "../../src/codec/index.js";
-import { makeDescriptor, StatType, StatUnit, StatBase } from "../../src/model/index.js";
+import { makeDescriptor, StatBase, StatType, StatUnit } from "../../src/model/index.js";
 import { hex } from "../helpers.js";
 
 /**
@@ -22,7 +22,15 @@ export const GOLDEN = hex(`
 
 const DESCS = [
   makeDescriptor({ name: "exits", offset: 0 }),
-  makeDescriptor({ name: "wait_hist", type: StatType.Log2Histogram, unit: StatUnit.Seconds, base: StatBase.Pow10, exponent: -9, size: 2, offset: 8 }),
+  makeDescriptor({
+    name: "wait_hist",
+    type: StatType.Log2Histogram,
+    unit: StatUnit.Seconds,
+    base: StatBase.Pow10,
+    exponent: -9,
+    size: 2,
+    offset: 8,
+  }),
 ];
 const DATA = new BigUint64Array([0x0102030405060708n, 1n, 0xffffffffffffffffn]);
 

@@ -75,9 +75,17 @@ describe("malformed input is rejected with field and offset", () => {
 
   it("a data block that shrinks after the schema was read fails the poll, naming it", () => {
     let bytes = GOLDEN;
-    const src: Pread = { get size() { return bytes.length; }, pread: (buf, pos) => bytesPread(bytes).pread(buf, pos) };
+    const src: Pread = {
+      get size() {
+        return bytes.length;
+      },
+      pread: (buf, pos) => bytesPread(bytes).pread(buf, pos),
+    };
     const r = new BinaryStatsReader(src);
     bytes = GOLDEN.subarray(0, 110);
-    assert.throws(() => r.poll(), (e: unknown) => e instanceof DecodeError && e.field === "data block" && e.offset === 110);
+    assert.throws(
+      () => r.poll(),
+      (e: unknown) => e instanceof DecodeError && e.field === "data block" && e.offset === 110,
+    );
   });
 });

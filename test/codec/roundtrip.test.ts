@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { BinaryStatsReader, bytesPread, DESC_FIXED_SIZE, encodeStatsFile, encodeDescriptor, encodeHeader, HEADER_SIZE } from "../../src/codec/index.js";
-import { makeDescriptor, layOut, type DescriptorInit, type StatDescriptor } from "../../src/model/index.js";
+import {
+  BinaryStatsReader,
+  bytesPread,
+  DESC_FIXED_SIZE,
+  encodeDescriptor,
+  encodeHeader,
+  encodeStatsFile,
+  HEADER_SIZE,
+} from "../../src/codec/index.js";
+import { type DescriptorInit, layOut, makeDescriptor, type StatDescriptor } from "../../src/model/index.js";
 
 const arbInit: fc.Arbitrary<DescriptorInit> = fc.record({
   name: fc.stringMatching(/^[a-z_][a-z0-9_]{0,39}$/),
@@ -34,7 +42,14 @@ const arbFile = fc
  * The same file with its blocks placed in a given order with gaps (8-aligned), as the ABI
  * allows: a reader must follow the offsets.
  */
-function scatter(id: string, descs: readonly StatDescriptor[], data: BigUint64Array, nameSize: number, order: number[], gaps: number[]): Uint8Array {
+function scatter(
+  id: string,
+  descs: readonly StatDescriptor[],
+  data: BigUint64Array,
+  nameSize: number,
+  order: number[],
+  gaps: number[],
+): Uint8Array {
   const sizes = [nameSize, descs.length * (DESC_FIXED_SIZE + nameSize), data.byteLength];
   const offsets: number[] = [0, 0, 0];
   let at = HEADER_SIZE;
@@ -47,7 +62,7 @@ function scatter(id: string, descs: readonly StatDescriptor[], data: BigUint64Ar
   const [idOffset = 0, descOffset = 0, dataOffset = 0] = offsets;
   encodeHeader(out, { flags: 0, nameSize, numDesc: descs.length, idOffset, descOffset, dataOffset });
   out.set(new TextEncoder().encode(id), idOffset);
-  descs.forEach((d, i) => encodeDescriptor(out, descOffset + i * (DESC_FIXED_SIZE + nameSize), d, nameSize));
+  for (const [i, d] of descs.entries()) encodeDescriptor(out, descOffset + i * (DESC_FIXED_SIZE + nameSize), d, nameSize);
   out.set(new Uint8Array(data.buffer), dataOffset);
   return out;
 }
@@ -71,7 +86,10 @@ describe("round trips", () => {
       fc.property(arbFile, (f) => {
         const bytes = encodeStatsFile({ ...f, data: BigUint64Array.from(f.data) });
         const r = new BinaryStatsReader(bytesPread(bytes));
-        assert.deepEqual(encodeStatsFile({ id: r.id, descriptors: r.schema.descriptors, data: r.data, nameSize: r.schema.nameSize }), bytes);
+        assert.deepEqual(
+          encodeStatsFile({ id: r.id, descriptors: r.schema.descriptors, data: r.data, nameSize: r.schema.nameSize }),
+          bytes,
+        );
       }),
       { numRuns: 200 },
     );
@@ -79,13 +97,18 @@ describe("round trips", () => {
 
   it("blocks in any order and not adjacent decode the same", () => {
     fc.assert(
-      fc.property(arbFile, fc.shuffledSubarray([0, 1, 2], { minLength: 3 }), fc.array(fc.nat(4), { minLength: 3, maxLength: 3 }), (f, order, gaps) => {
-        const data = BigUint64Array.from(f.data);
-        const r = new BinaryStatsReader(bytesPread(scatter(f.id, f.descriptors, data, f.nameSize, order, gaps)));
-        assert.equal(r.id, f.id);
-        assert.deepEqual(r.schema.descriptors, f.descriptors);
-        assert.deepEqual([...r.data], f.data);
-      }),
+      fc.property(
+        arbFile,
+        fc.shuffledSubarray([0, 1, 2], { minLength: 3 }),
+        fc.array(fc.nat(4), { minLength: 3, maxLength: 3 }),
+        (f, order, gaps) => {
+          const data = BigUint64Array.from(f.data);
+          const r = new BinaryStatsReader(bytesPread(scatter(f.id, f.descriptors, data, f.nameSize, order, gaps)));
+          assert.equal(r.id, f.id);
+          assert.deepEqual(r.schema.descriptors, f.descriptors);
+          assert.deepEqual([...r.data], f.data);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { readSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { checkSource } from "../../src/cli/commands/check/index.js";
 import { encodeFile } from "../../src/cli/commands/snapshot/index.js";
+import { StatType, scalarValue, totalValue } from "../../src/model/index.js";
 import { FdStatsFile } from "../../src/providers/file/fd-file.js";
 import { openSource } from "../../src/providers/registry.js";
-import { StatType, scalarValue, totalValue } from "../../src/model/index.js";
 import { cli, kvmSkipReason } from "../helpers.js";
 
 const skip = kvmSkipReason();
@@ -30,7 +30,11 @@ describe("real KVM through the stats-file model", { skip }, () => {
     }
     assert.deepEqual(
       s.files.map((f) => [f.identity.provider, f.identity.target]),
-      [["kvm", "vm"], ["kvm", "vcpu"], ["kvm", "vcpu"]],
+      [
+        ["kvm", "vm"],
+        ["kvm", "vcpu"],
+        ["kvm", "vcpu"],
+      ],
     );
     assert.match(s.files[2]?.identity.id ?? "", new RegExp(`^kvm-${process.pid}/vcpu-1$`));
   });
@@ -61,7 +65,10 @@ describe("real KVM through the stats-file model", { skip }, () => {
     assert.ok(scalarValue(exits, vcpu.data) > e0, "exits grow");
     const hists = vcpu.schema.descriptors.filter((d) => d.type === StatType.Log2Histogram && d.name.startsWith("halt_"));
     assert.ok(hists.length > 0);
-    assert.ok(hists.some((d) => totalValue(d, vcpu.data) > 0n), "a halt histogram has a non-zero bucket");
+    assert.ok(
+      hists.some((d) => totalValue(d, vcpu.data) > 0n),
+      "a halt histogram has a non-zero bucket",
+    );
   });
 
   it("read --json of a real VM is digit-exact JSON with booleans", async () => {

@@ -20,7 +20,7 @@ export async function openKvmSource(uri: string, rest: string, query: URLSearchP
   const files: FdStatsFile[] = [];
   try {
     files.push(new FdStatsFile(vm.vmStatsFd, "kvm:demo vm stats fd", false));
-    vm.vcpuStatsFds.forEach((fd, i) => files.push(new FdStatsFile(fd, `kvm:demo vcpu ${i} stats fd`, false)));
+    for (const [i, fd] of vm.vcpuStatsFds.entries()) files.push(new FdStatsFile(fd, `kvm:demo vcpu ${i} stats fd`, false));
   } catch (e) {
     await vm.close();
     throw e;

@@ -29,10 +29,7 @@ export function filePath(f: StatsFile): string {
 }
 
 /** The files a filter selects, each with the descriptors it wants (in schema order). */
-export function selectStats(
-  files: readonly StatsFile[],
-  filter: StatsFilter,
-): { file: StatsFile; stats: readonly StatDescriptor[] }[] {
+export function selectStats(files: readonly StatsFile[], filter: StatsFilter): { file: StatsFile; stats: readonly StatDescriptor[] }[] {
   const out: { file: StatsFile; stats: readonly StatDescriptor[] }[] = [];
   const vcpus = filter.vcpus ? new Set(filter.vcpus) : undefined;
   for (const file of files) {

@@ -4,10 +4,11 @@
  * files. Our additions: every StatsResult also carries "target" and "id". Histograms are in
  * bucket order 0..n−1 (QEMU 7.2 reverses them).
  */
-import { StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
-import { baseRadix } from "../../model/units.js";
+
 import type { StatDescriptor } from "../../model/descriptor.js";
+import { StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import { baseRadix } from "../../model/units.js";
 import { type StatValue, statValue } from "../../model/value.js";
 import { type StatsFilter, selectStats } from "./filter.js";
 

@@ -27,7 +27,9 @@ export function schemaTable(files: readonly StatsFile[], provider?: string): str
       d.bucketSize ? String(d.bucketSize) : "",
     ]);
     const head = [["  name", "type", "unit", "scale", "label", "size", "offset", "bucket"]];
-    blocks.push(`provider ${p}, target ${target} (${f.schema.descriptors.length} stats, ${f.schema.dataSize} data bytes, e.g. ${f.identity.id})\n${renderTable([...head, ...rows])}`);
+    blocks.push(
+      `provider ${p}, target ${target} (${f.schema.descriptors.length} stats, ${f.schema.dataSize} data bytes, e.g. ${f.identity.id})\n${renderTable([...head, ...rows])}`,
+    );
   }
   return blocks.join("\n");
 }

@@ -8,7 +8,7 @@ const NUMERIC = /^-?[\d.,]+( \S+)?$/;
 /** Renders rows as aligned columns separated by two spaces; the first row is the heading. */
 export function renderTable(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
   return rows
     .map((r, ri) =>
       r

@@ -3,8 +3,9 @@
  * A human table of one snapshot: per stats file, each statistic with its type and value in its
  * unit. Histograms show their non-zero buckets as `[i]=count`.
  */
-import { isHistogram, StatUnit, typeName } from "../../model/flags.js";
+
 import type { StatDescriptor } from "../../model/descriptor.js";
+import { isHistogram, StatUnit, typeName } from "../../model/flags.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
 import { statValue } from "../../model/value.js";

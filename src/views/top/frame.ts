@@ -46,8 +46,15 @@ export function renderFrame(groups: readonly RateGroup[], o: FrameOptions): stri
     const rows = g.rows.filter((r) => o.all || r.value !== 0n || (r.rate ?? 0) !== 0).sort(order);
     const shown = rows.slice(0, o.maxRows);
     const head = ["name", "value", "/s", "unit"];
-    const table = shown.map((r) => [r.stat.name, r.value.toString(), fmtRate(r.rate), unitLabel(r.stat.unit, r.stat.base, r.stat.exponent)]);
-    let text = renderTable([head, ...table]).trimEnd().split("\n");
+    const table = shown.map((r) => [
+      r.stat.name,
+      r.value.toString(),
+      fmtRate(r.rate),
+      unitLabel(r.stat.unit, r.stat.base, r.stat.exponent),
+    ]);
+    let text = renderTable([head, ...table])
+      .trimEnd()
+      .split("\n");
     // Add per-file columns while the widest line still fits.
     if (g.files.length > 1) {
       const cols = g.files.map((f, i) => [fileLabel(f.identity.id), ...shown.map((r) => fmtCell(r.perFile[i]))]);

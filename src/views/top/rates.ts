@@ -5,8 +5,9 @@
  * per-file rates. Cumulative stats and histograms (total samples) show rates; instant and peak
  * stats show their value.
  */
-import { StatType, StatUnit } from "../../model/flags.js";
+
 import type { StatDescriptor } from "../../model/descriptor.js";
+import { StatType, StatUnit } from "../../model/flags.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { totalValue } from "../../model/value.js";
 
@@ -33,7 +34,7 @@ export function showsRate(d: StatDescriptor): boolean {
   return d.type === StatType.Cumulative || d.type === StatType.LinearHistogram || d.type === StatType.Log2Histogram;
 }
 
-const valueOf = (d: StatDescriptor, data: BigUint64Array) =>
+const statTotal = (d: StatDescriptor, data: BigUint64Array) =>
   d.unit === StatUnit.Boolean ? (totalValue(d, data) !== 0n ? 1n : 0n) : totalValue(d, data);
 
 /** Groups files by provider and target, in first-seen order. */
@@ -52,7 +53,11 @@ export function groupFiles(files: readonly StatsFile[]): StatsFile[][] {
  * Rows for one group. `prev` maps a file to its data at the previous poll (same files);
  * `seconds` is the time between the two polls.
  */
-export function rateGroup(files: readonly StatsFile[], prev: ReadonlyMap<StatsFile, BigUint64Array> | undefined, seconds: number): RateGroup {
+export function rateGroup(
+  files: readonly StatsFile[],
+  prev: ReadonlyMap<StatsFile, BigUint64Array> | undefined,
+  seconds: number,
+): RateGroup {
   const first = files[0];
   if (!first) return { title: "", files, rows: [] };
   const { provider, target } = first.identity;
@@ -61,7 +66,7 @@ export function rateGroup(files: readonly StatsFile[], prev: ReadonlyMap<StatsFi
     let value = 0n;
     let delta: bigint | undefined = 0n;
     const perFile = files.map((f) => {
-      const now = valueOf(d, f.data);
+      const now = statTotal(d, f.data);
       value += now;
       if (!showsRate(d)) return now;
       const before = prev?.get(f);
@@ -69,7 +74,7 @@ export function rateGroup(files: readonly StatsFile[], prev: ReadonlyMap<StatsFi
         delta = undefined;
         return undefined;
       }
-      const dv = now - valueOf(d, before);
+      const dv = now - statTotal(d, before);
       delta += dv;
       return Number(dv) / seconds;
     });

@@ -3,12 +3,13 @@
  * `statsfs read SRC [--json] [--target T] [--names a,b]`: one snapshot of a source's values.
  * With --json, QEMU's query-stats result shape plus "target" and "id" per result.
  */
-import type { Command } from "../../command.js";
-import { list, str, flag } from "../../command.js";
-import { Exit, type Io } from "../../io.js";
-import { withSource } from "../../with-source.js";
+
 import { queryStats, type StatsFilter, toJson } from "../../../views/qapi/index.js";
 import { valuesTable } from "../../../views/text/values.js";
+import type { Command } from "../../command.js";
+import { flag, list, str } from "../../command.js";
+import { Exit, type Io } from "../../io.js";
+import { withSource } from "../../with-source.js";
 
 /** Options of {@link read}. */
 export interface ReadOptions {

@@ -3,11 +3,12 @@
  * `statsfs schema SRC [--json] [--provider P]`: the descriptors of a source. With --json,
  * exactly QEMU's query-stats-schemas result.
  */
-import { flag, str, type Command } from "../../command.js";
-import { Exit, type Io } from "../../io.js";
-import { withSource } from "../../with-source.js";
+
 import { queryStatsSchemas, toJson } from "../../../views/qapi/index.js";
 import { schemaTable } from "../../../views/text/schema.js";
+import { type Command, flag, str } from "../../command.js";
+import { Exit, type Io } from "../../io.js";
+import { withSource } from "../../with-source.js";
 
 /** Options of {@link schema}. */
 export interface SchemaOptions {

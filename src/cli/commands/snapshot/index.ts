@@ -8,13 +8,16 @@ import { join } from "node:path";
 import { encodeStatsFile } from "../../../codec/writer.js";
 import { SourceError } from "../../../errors.js";
 import type { StatsFile } from "../../../model/stats-file.js";
-import { str, type Command } from "../../command.js";
+import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
 
 /** The file name a stats file is saved under: its id, `/` → `.`, other unsafe bytes → `_`. */
 export function snapshotFileName(id: string): string {
-  const safe = id.replaceAll("/", ".").replace(/[^A-Za-z0-9._@+-]/g, "_").replace(/^\.+/, "_");
+  const safe = id
+    .replaceAll("/", ".")
+    .replace(/[^A-Za-z0-9._@+-]/g, "_")
+    .replace(/^\.+/, "_");
   return `${safe || "stats"}.stats`;
 }
 
@@ -27,7 +30,13 @@ function writeAtomic(path: string, bytes: Uint8Array): void {
 
 /** Encodes a stats file with its current values. */
 export function encodeFile(f: StatsFile): Uint8Array {
-  return encodeStatsFile({ id: f.identity.id, descriptors: f.schema.descriptors, data: f.data, nameSize: f.schema.nameSize, dataSize: f.schema.dataSize });
+  return encodeStatsFile({
+    id: f.identity.id,
+    descriptors: f.schema.descriptors,
+    data: f.data,
+    nameSize: f.schema.nameSize,
+    dataSize: f.schema.dataSize,
+  });
 }
 
 /** Options of {@link snapshot}. */

@@ -7,13 +7,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { KvmError, UsageError } from "../../../errors.js";
+import type { StatsFile } from "../../../model/stats-file.js";
 import { openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
-import type { StatsFile } from "../../../model/stats-file.js";
 import { renderFrame } from "../../../views/top/frame.js";
 import { groupFiles, rateGroup } from "../../../views/top/rates.js";
 import { Screen } from "../../../views/top/terminal.js";
-import { flag, str, type Command } from "../../command.js";
+import { type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 
 /** Options of {@link top}. */
@@ -68,7 +68,15 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
       const width = io.stdout.columns ?? 120;
       const height = (process.stdout.rows ?? 40) - 1;
       const head = `statsfs top — ${source.uri} — ${new Date().toISOString().slice(11, 19)}${tty ? "  (q to quit)" : ""}`;
-      const lines = [head, "", ...renderFrame(groups, { width, maxRows: tty ? Math.max(5, Math.floor((height - 2) / groups.length) - 3) : 1e9, all: o.all === true })];
+      const lines = [
+        head,
+        "",
+        ...renderFrame(groups, {
+          width,
+          maxRows: tty ? Math.max(5, Math.floor((height - 2) / groups.length) - 3) : 1e9,
+          all: o.all === true,
+        }),
+      ];
       if (screen) screen.draw(lines, width, height);
       else io.stdout.write(`${lines.join("\n")}\n`);
     }
@@ -105,5 +113,13 @@ On a terminal the view redraws in place; otherwise each frame is printed as plai
   options: { interval: { type: "string", short: "i" }, count: { type: "string", short: "n" }, all: { type: "boolean", short: "a" } },
   positionals: [0, 1],
   run: (a, io) =>
-    top({ source: a.positionals[0], intervalMs: positiveInt(str(a, "interval"), "--interval", 1000) as number, count: positiveInt(str(a, "count"), "--count", undefined), all: flag(a, "all") }, io),
+    top(
+      {
+        source: a.positionals[0],
+        intervalMs: positiveInt(str(a, "interval"), "--interval", 1000) as number,
+        count: positiveInt(str(a, "count"), "--count", undefined),
+        all: flag(a, "all"),
+      },
+      io,
+    ),
 };
