@@ -24,7 +24,7 @@ export const OPENERS: Record<string, Opener> = {
 /** Splits `scheme:rest?query`; a name with no known scheme is a file path. */
 export function parseSourceUri(uri: string): { scheme: string; rest: string; query: URLSearchParams } {
   const m = /^([a-z][a-z0-9+.-]*):(.*)$/.exec(uri);
-  if (!m || !(m[1] as string in OPENERS)) return { scheme: "file", rest: uri, query: new URLSearchParams() };
+  if (!m || !((m[1] as string) in OPENERS)) return { scheme: "file", rest: uri, query: new URLSearchParams() };
   const scheme = m[1] as string;
   const body = m[2] as string;
   // file: paths keep any '?' they contain.

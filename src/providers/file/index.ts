@@ -29,7 +29,9 @@ export function openFileSource(uri: string, path: string): LocalSource {
     throw located(e, path);
   }
   if (!isDir) return new LocalSource(uri, [openStatsPath(path)]);
-  const names = readdirSync(path).filter((n) => !n.startsWith(".")).sort();
+  const names = readdirSync(path)
+    .filter((n) => !n.startsWith("."))
+    .sort();
   const files: FdStatsFile[] = [];
   try {
     for (const n of names) {

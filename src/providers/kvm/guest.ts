@@ -36,8 +36,8 @@ export const GUEST_IO_PORT = 0xe9;
 export const APIC_BASE_GPA = 0xfee0_0000n;
 /** Top of vCPU 0's stack; vCPU n's is {@link GUEST_STACK_STRIDE} × n lower. */
 export const GUEST_STACK_TOP = 0xf000;
-/** Bytes of stack per vCPU (the handler needs 6). 256 stacks fit above the code. */
-export const GUEST_STACK_STRIDE = 0x40;
+/** Bytes of stack per vCPU (an interrupt frame takes 6). 1664 stacks fit above the code. */
+export const GUEST_STACK_STRIDE = 0x20;
 /** Highest vCPU id whose stack fits in guest RAM above the code. */
 export const GUEST_MAX_VCPU_ID = Math.floor((GUEST_STACK_TOP - 0x2000) / GUEST_STACK_STRIDE);
 
@@ -92,10 +92,7 @@ export function guestSeed(vcpuId: number): number {
  */
 export function setupGuestVcpu(vcpu: KvmVcpu): void {
   if (vcpu.id > GUEST_MAX_VCPU_ID) {
-    throw new KvmError(
-      "KVM_DEMO",
-      `vCPU ${vcpu.id}: the demo guest runs at most ${GUEST_MAX_VCPU_ID + 1} vCPUs`,
-    );
+    throw new KvmError("KVM_DEMO", `vCPU ${vcpu.id}: the demo guest runs at most ${GUEST_MAX_VCPU_ID + 1} vCPUs`);
   }
   const sregs = vcpu.getSregs();
   setSegment(sregs, KvmSregs.cs, 0, 0n);

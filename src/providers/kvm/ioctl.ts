@@ -101,10 +101,7 @@ export const KvmExit = {
 } as const;
 
 const exitNames = new Map<number, string>(
-  Object.entries(KvmExit).map(([name, n]) => [
-    n,
-    `KVM_EXIT_${name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase()}`,
-  ]),
+  Object.entries(KvmExit).map(([name, n]) => [n, `KVM_EXIT_${name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase()}`]),
 );
 
 /** Returns the C name of an exit reason, e.g. 2 → "KVM_EXIT_IO", or "exit reason N". */

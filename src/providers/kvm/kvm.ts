@@ -105,16 +105,10 @@ export class Kvm extends FdOwner {
       libc(); // koffi loads here; a failure is KvmError KVM_FFI
       this.apiVersion = this.ioctlInt(KVM_GET_API_VERSION, "KVM_GET_API_VERSION");
       if (this.apiVersion !== KVM_API_VERSION) {
-        throw new KvmError(
-          "KVM_UNAVAILABLE",
-          `${path}: KVM API version ${this.apiVersion}, expected ${KVM_API_VERSION}`,
-        );
+        throw new KvmError("KVM_UNAVAILABLE", `${path}: KVM API version ${this.apiVersion}, expected ${KVM_API_VERSION}`);
       }
       if (this.checkExtension(KVM_CAP_BINARY_STATS_FD) <= 0) {
-        throw new KvmError(
-          "KVM_UNAVAILABLE",
-          `${path}: this kernel has no KVM binary stats (KVM_CAP_BINARY_STATS_FD needs Linux 5.14+)`,
-        );
+        throw new KvmError("KVM_UNAVAILABLE", `${path}: this kernel has no KVM binary stats (KVM_CAP_BINARY_STATS_FD needs Linux 5.14+)`);
       }
     } catch (err) {
       this.close();
@@ -239,18 +233,10 @@ function openDevice(path: string): number {
       case "ENOENT":
       case "ENODEV":
       case "ENXIO":
-        throw new KvmError(
-          "KVM_UNAVAILABLE",
-          `${path}: no such device (KVM is not available on this machine)`,
-          { cause: err },
-        );
+        throw new KvmError("KVM_UNAVAILABLE", `${path}: no such device (KVM is not available on this machine)`, { cause: err });
       case "EACCES":
       case "EPERM":
-        throw new KvmError(
-          "KVM_UNAVAILABLE",
-          `${path}: permission denied (add yourself to the kvm group)`,
-          { cause: err },
-        );
+        throw new KvmError("KVM_UNAVAILABLE", `${path}: permission denied (add yourself to the kvm group)`, { cause: err });
       default:
         throw new KvmError("KVM_UNAVAILABLE", `${path}: cannot open (${code ?? String(err)})`, {
           cause: err,

@@ -57,6 +57,10 @@ export interface Libc {
   mmap(length: number, prot: number, flags: number, fd: number, what: string): Mapping;
   /** munmap(2); returns 0 or -1. */
   munmap(mapping: Mapping): number;
+  /** gettid(2): the calling thread's kernel thread id. */
+  gettid(): number;
+  /** tgkill(2): sends `sig` to thread `tid` of process `tgid`; returns 0 or -1. */
+  tgkill(tgid: number, tid: number, sig: number): number;
   /** The errno of the last call on this thread. */
   errno(): number;
   /** A short lower-case message for an errno, e.g. "permission denied". */
@@ -88,9 +92,7 @@ export function libc(): Libc {
 }
 
 /** Errno names by number, from Node's table (e.g. 13 → "EACCES"). */
-const errnoNames = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
-);
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
 /** Returns the errno's symbolic name, e.g. "EACCES", or "errno N". */
 export function errnoName(errno: number): string {
@@ -102,11 +104,11 @@ function bind(koffi: Koffi): Libc {
   const open = lib.func("int open(const char *path, int flags)");
   const close = lib.func("int close(int fd)");
   const ioctl = lib.func("int ioctl(int fd, unsigned long request, ...)");
-  const mmap = lib.func(
-    "void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)",
-  );
+  const mmap = lib.func("void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)");
   const munmap = lib.func("int munmap(void *addr, size_t length)");
   const strerror = lib.func("const char *strerror(int errnum)");
+  const gettid = lib.func("int gettid(void)");
+  const tgkill = lib.func("int tgkill(int tgid, int tid, int sig)");
   const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
   const self: Libc = {
@@ -124,6 +126,8 @@ function bind(koffi: Koffi): Libc {
       return { ptr, address, length, bytes: koffi.view(ptr, length) };
     },
     munmap: (m) => munmap(m.ptr, m.length) as number,
+    gettid: () => gettid() as number,
+    tgkill: (tgid, tid, sig) => tgkill(tgid, tid, sig) as number,
     errno: () => koffi.errno(),
     strerror(errno) {
       const text = strerror(errno) as string | null;
