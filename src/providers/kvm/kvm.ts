@@ -34,8 +34,8 @@ import {
 import { libc } from "./libc.js";
 import { encodeMemoryRegion } from "./structs.js";
 
-/** The default KVM device. */
-export const KVM_DEVICE = "/dev/kvm";
+/** The KVM device; STATSFS_KVM_DEVICE overrides it (tests use it to play a host without KVM). */
+export const KVM_DEVICE = process.env.STATSFS_KVM_DEVICE || "/dev/kvm";
 
 /** Base of the fd owners: holds the fd until `close()`, which is safe to call twice. */
 abstract class FdOwner implements Disposable {
