@@ -7,7 +7,7 @@
  */
 import { DESC_FIXED_SIZE, descBlockSize, HEADER_SIZE, MAX_NAME_SIZE } from "../codec/layout.js";
 import { bytesPread, type Pread } from "../codec/pread.js";
-import { cText, parseDescriptor, parseHeader } from "../codec/reader.js";
+import { cText, parseDescriptor, parseHeader, reaches } from "../codec/reader.js";
 import { DESCRIPTOR_RULES } from "./rules.js";
 
 /** One broken rule. `stat` names the statistic when the rule is per-descriptor. */
@@ -49,12 +49,6 @@ function tryRead(src: Pread, pos: number, len: number): Uint8Array | undefined {
     got += n;
   }
   return buf;
-}
-
-/** Whether byte `end - 1` exists (so a block ending at `end` can be allocated and read). */
-function reaches(src: Pread, end: number): boolean {
-  if (src.size !== undefined) return end <= src.size;
-  return end <= 0 || src.pread(new Uint8Array(1), end - 1) === 1;
 }
 
 /** Checks a binary stats file; [] when it conforms. */

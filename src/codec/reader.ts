@@ -32,18 +32,21 @@ export function readInto(src: Pread, buf: Uint8Array, pos: number, field: string
   }
 }
 
-/** Throws unless byte `end − 1` exists: a cheap check before allocating `end − start` bytes. */
+/**
+ * Whether the file reaches byte `end` (byte `end − 1` exists): from its size when known, else
+ * by reading that one byte. A cheap check before allocating anything sized by a header field.
+ */
+export function reaches(src: Pread, end: number): boolean {
+  if (end <= 0) return true;
+  if (src.size !== undefined) return end <= src.size;
+  return src.pread(new Uint8Array(1), end - 1) === 1;
+}
+
+/** Throws unless the block [start, end) lies within the file, naming `field`. */
 function requireEnd(src: Pread, start: number, end: number, field: string): void {
-  if (end <= start) return;
-  if (src.size !== undefined) {
-    if (end > src.size) {
-      throw new DecodeError(field, start, `premature EOF: ${field} needs ${end - start} bytes, file has ${Math.max(0, src.size - start)}`);
-    }
-    return;
-  }
-  if (src.pread(new Uint8Array(1), end - 1) !== 1) {
-    throw new DecodeError(field, start, `premature EOF: ${field} needs ${end - start} bytes, file ends before byte ${end}`);
-  }
+  if (end <= start || reaches(src, end)) return;
+  const has = src.size !== undefined ? `file has ${Math.max(0, src.size - start)}` : `file ends before byte ${end}`;
+  throw new DecodeError(field, start, `premature EOF: ${field} needs ${end - start} bytes, ${has}`);
 }
 
 /** The text before the first NUL of `bytes`, and whether there was one. */
@@ -174,13 +177,11 @@ export function readSchema(src: Pread): DecodedSchema {
   }
   checkOverlap([...blocks, { name: "data block", start: dataOffset, end: dataOffset + dataSize }]);
   if (last) {
-    const field = `${last.name} values`;
-    try {
-      requireEnd(src, dataOffset, dataOffset + dataSize, field);
-    } catch {
+    if (!reaches(src, dataOffset + dataSize)) {
+      const at = dataOffset + last.offset;
       throw new DecodeError(
-        field,
-        dataOffset + last.offset,
+        `${last.name} values`,
+        at,
         `stat "${last.name}" values [${last.offset}, ${dataSize}) lie outside the data block`,
       );
     }
