@@ -35,6 +35,9 @@ export class UsageError extends StatsfsError {
 /** A source could not be opened or read (missing file, bad URI, peer gone). */
 export class SourceError extends StatsfsError {}
 
+/** A system call or the FFI module failed (codes STATSFS_FFI, STATSFS_MMAP, …). */
+export class SystemError extends StatsfsError {}
+
 /** KVM is unavailable or an ioctl failed. */
 export class KvmError extends StatsfsError {}
 

@@ -17,7 +17,8 @@ function overview(): string {
     "commands:",
     ...lines,
     "",
-    "sources: PATH | file:PATH (binary stats file or directory), fd:N, kvm:demo[?vcpus=N], sim:[?vcpus=N]",
+    "sources: PATH | file:PATH (binary stats file or directory), fd:N, kvm:demo[?vcpus=N], sim:[?vcpus=N],",
+    "         shm:NAME (live files of statsfs producer sources)",
     "Run `statsfs <command> --help` for a command's options.",
     "",
   ].join("\n");

@@ -7,6 +7,7 @@
  *   fd:N                    an inherited stats fd
  *   kvm:demo[?vcpus=N]      a demo KVM VM started by this process
  *   sim:[?vcpus=N]          a built-in simulated VM (no KVM needed)
+ *   shm:NAME[?dir=D]        live files exported by statsfs producer sources (src/producer)
  */
 import { UsageError } from "../errors.js";
 import type { StatsSource } from "./source.js";
@@ -19,6 +20,7 @@ export const OPENERS: Record<string, Opener> = {
   fd: async (uri, rest) => (await import("./file/index.js")).openFdSource(uri, rest),
   kvm: async (uri, rest, q) => (await import("./kvm/source.js")).openKvmSource(uri, rest, q),
   sim: async (uri, rest, q) => (await import("./sim/index.js")).openSimSource(uri, rest, q),
+  shm: async (uri, rest, q) => (await import("./shm/index.js")).openShmSource(uri, rest, q),
 };
 
 /** Splits `scheme:rest?query`; a name with no known scheme is a file path. */

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Kvm } from "../../src/providers/kvm/kvm.js";
-import { libc, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../src/providers/kvm/libc.js";
 import { KvmRegs, KvmSregs, setSegment } from "../../src/providers/kvm/structs.js";
 import { VcpuThread } from "../../src/providers/kvm/vcpu-thread.js";
+import { libc, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../src/sys/libc.js";
 import { kvmSkip, sleep } from "./helpers.js";
 
 const skip = kvmSkip();

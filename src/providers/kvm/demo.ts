@@ -14,9 +14,9 @@
 
 import { closeSync } from "node:fs";
 import { KvmError } from "../../errors.js";
+import { libc, MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, type Mapping, PROT_READ, PROT_WRITE } from "../../sys/libc.js";
 import { GUEST_MEM_SIZE, loadGuestCode, setupGuestVcpu } from "./guest.js";
 import { Kvm, type KvmVcpu, type KvmVm } from "./kvm.js";
-import { libc, MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, type Mapping, PROT_READ, PROT_WRITE } from "./libc.js";
 import { type VcpuShared, VcpuThread } from "./vcpu-thread.js";
 
 /** KVM_CAP_MAX_VCPUS: the most vCPUs one VM may have. */

@@ -10,6 +10,7 @@
 
 import { closeSync, openSync } from "node:fs";
 import { KvmError } from "../../errors.js";
+import { libc } from "../../sys/libc.js";
 import {
   KVM_API_VERSION,
   KVM_CAP_BINARY_STATS_FD,
@@ -31,11 +32,25 @@ import {
   SIZEOF_KVM_REGS,
   SIZEOF_KVM_SREGS,
 } from "./ioctl.js";
-import { libc } from "./libc.js";
 import { encodeMemoryRegion } from "./structs.js";
 
 /** The KVM device; STATSFS_KVM_DEVICE overrides it (tests use it to play a host without KVM). */
 export const KVM_DEVICE = process.env.STATSFS_KVM_DEVICE || "/dev/kvm";
+
+/** Returns an ioctl's result, or throws KvmError `KVM_IOCTL` with errno's text if it failed. */
+function ioctlResult(result: number, what: string): number {
+  if (result >= 0) return result;
+  throw new KvmError("KVM_IOCTL", `${what}: ${libc().lastError()}`);
+}
+
+/** Loads the libc bindings; a failure is KvmError `KVM_FFI` (KVM can't be used here). */
+function loadLibc(): void {
+  try {
+    libc();
+  } catch (e) {
+    throw new KvmError("KVM_FFI", e instanceof Error ? e.message : String(e), { cause: e });
+  }
+}
 
 /** Base of the fd owners: holds the fd until `close()`, which is safe to call twice. */
 abstract class FdOwner implements Disposable {
@@ -76,14 +91,12 @@ abstract class FdOwner implements Disposable {
 
   /** ioctl with an integer argument; throws KvmError `KVM_IOCTL` naming `name` on failure. */
   protected ioctlInt(request: number, name: string, arg?: number | bigint): number {
-    const c = libc();
-    return c.check(c.ioctlInt(this.fd, request, arg), `${this.what}: ${name}`);
+    return ioctlResult(libc().ioctlInt(this.fd, request, arg), `${this.what}: ${name}`);
   }
 
   /** ioctl with a struct argument read and/or written in place. */
   protected ioctlPtr(request: number, name: string, buf: Uint8Array): number {
-    const c = libc();
-    return c.check(c.ioctlPtr(this.fd, request, buf), `${this.what}: ${name}`);
+    return ioctlResult(libc().ioctlPtr(this.fd, request, buf), `${this.what}: ${name}`);
   }
 }
 
@@ -102,7 +115,7 @@ export class Kvm extends FdOwner {
     super(openDevice(path));
     this.what = path;
     try {
-      libc(); // koffi loads here; a failure is KvmError KVM_FFI
+      loadLibc();
       this.apiVersion = this.ioctlInt(KVM_GET_API_VERSION, "KVM_GET_API_VERSION");
       if (this.apiVersion !== KVM_API_VERSION) {
         throw new KvmError("KVM_UNAVAILABLE", `${path}: KVM API version ${this.apiVersion}, expected ${KVM_API_VERSION}`);

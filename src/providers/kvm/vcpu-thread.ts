@@ -16,8 +16,8 @@
 
 import { Worker } from "node:worker_threads";
 import { KvmError } from "../../errors.js";
+import { libc, MAP_SHARED, type Mapping, PROT_READ, PROT_WRITE } from "../../sys/libc.js";
 import type { KvmVcpu } from "./kvm.js";
-import { libc, MAP_SHARED, type Mapping, PROT_READ, PROT_WRITE } from "./libc.js";
 import { KvmRun } from "./structs.js";
 import type { VcpuWorkerData, VcpuWorkerMessage } from "./vcpu-worker.js";
 

@@ -22,8 +22,8 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { KvmError } from "../../errors.js";
+import { errnoName, libc, MAP_SHARED, type Mapping, PROT_READ, PROT_WRITE } from "../../sys/libc.js";
 import { exitReasonName, KVM_RUN, KvmExit } from "./ioctl.js";
-import { errnoName, libc, MAP_SHARED, type Mapping, PROT_READ, PROT_WRITE } from "./libc.js";
 import { KvmRun } from "./structs.js";
 
 /** What the parent passes as `workerData`. */

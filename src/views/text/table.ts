@@ -1,6 +1,7 @@
 /**
  * @module views/text/table
- * Aligned plain-text columns. Numbers (cells that look numeric) are right-aligned.
+ * Aligned plain-text columns. Numeric cells are right-aligned to the widest number of their
+ * column, so a long text cell (a histogram's buckets) does not push the numbers right.
  */
 
 const NUMERIC = /^-?[\d.,]+( \S+)?$/;
@@ -8,19 +9,16 @@ const NUMERIC = /^-?[\d.,]+( \S+)?$/;
 /** Renders rows as aligned columns separated by two spaces; the first row is the heading. */
 export function renderTable(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
-  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  return rows
-    .map((r, ri) =>
-      r
-        .map((c, i) => {
-          const w = widths[i] ?? 0;
-          const last = i === r.length - 1;
-          if (ri > 0 && NUMERIC.test(c)) return c.padStart(w);
-          return last ? c : c.padEnd(w);
-        })
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")
-    .concat("\n");
+  const numWidths: number[] = [];
+  for (const [ri, r] of rows.entries()) {
+    for (const [i, c] of r.entries()) {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+      if (ri > 0 && NUMERIC.test(c)) numWidths[i] = Math.max(numWidths[i] ?? 0, c.length);
+    }
+  }
+  const cell = (c: string, i: number, ri: number, last: boolean) => {
+    const text = ri > 0 && NUMERIC.test(c) ? c.padStart(numWidths[i] ?? 0) : c;
+    return last ? text : text.padEnd(widths[i] ?? 0);
+  };
+  return `${rows.map((r, ri) => r.map((c, i) => cell(c, i, ri, i === r.length - 1)).join("  ").trimEnd()).join("\n")}\n`;
 }

@@ -1,16 +1,17 @@
 /**
- * @module providers/kvm/libc
- * Lazily loaded koffi bindings for the few libc calls the KVM layer needs: open, close, ioctl
- * (variadic), mmap, munmap, and errno → message.
+ * @module sys/libc
+ * Lazily loaded koffi bindings for the few libc calls Node lacks: open, close, ioctl (variadic),
+ * mmap, munmap, flock, gettid, tgkill, and errno → message. Used by the KVM layer and by the
+ * producer's live-file exporter.
  *
  * koffi is a native addon; it is loaded on the first call to {@link libc}, never at import time,
  * so every other part of statsfs keeps working on machines where it cannot load. A load failure
- * is remembered and rethrown as one {@link KvmError} with code `KVM_FFI`.
+ * is remembered and rethrown as one {@link SystemError} with code `STATSFS_FFI`.
  */
 
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
-import { KvmError } from "../../errors.js";
+import { SystemError } from "../errors.js";
 
 type Koffi = typeof import("koffi");
 
@@ -30,6 +31,14 @@ export const MAP_PRIVATE = 0x02;
 export const MAP_ANONYMOUS = 0x20;
 /** mmap(2): don't reserve swap space. */
 export const MAP_NORESERVE = 0x4000;
+
+/** flock(2) operations. */
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+/** errno of a non-blocking flock that would block. */
+export const EWOULDBLOCK = 11;
 
 /** A mapping made by {@link Libc.mmap}: its address as a bigint and an ArrayBuffer over it. */
 export interface Mapping {
@@ -53,10 +62,12 @@ export interface Libc {
   ioctlInt(fd: number, request: number, arg?: number | bigint): number;
   /** ioctl(2) with a pointer argument; the kernel reads and/or writes `buf` in place. */
   ioctlPtr(fd: number, request: number, buf: Uint8Array): number;
-  /** mmap(2); throws a KvmError on MAP_FAILED. `what` names the mapping in the error. */
+  /** mmap(2); throws SystemError `STATSFS_MMAP` on MAP_FAILED. `what` names the mapping in the error. */
   mmap(length: number, prot: number, flags: number, fd: number, what: string): Mapping;
   /** munmap(2); returns 0 or -1. */
   munmap(mapping: Mapping): number;
+  /** flock(2); returns 0 or -1. */
+  flock(fd: number, operation: number): number;
   /** gettid(2): the calling thread's kernel thread id. */
   gettid(): number;
   /** tgkill(2): sends `sig` to thread `tid` of process `tgid`; returns 0 or -1. */
@@ -65,17 +76,14 @@ export interface Libc {
   errno(): number;
   /** A short lower-case message for an errno, e.g. "permission denied". */
   strerror(errno: number): string;
-  /**
-   * Throws `KvmError(code, "<what>: <strerror>")` if `result` is negative, else returns it.
-   * Reads errno right away, so call it directly after the libc call.
-   */
-  check(result: number, what: string, code?: string): number;
+  /** "<strerror> (<ERRNO>)" for the errno of the last call, e.g. "permission denied (EACCES)". */
+  lastError(): string;
 }
 
 let bound: Libc | undefined;
-let loadError: KvmError | undefined;
+let loadError: SystemError | undefined;
 
-/** Returns the bindings, loading koffi and libc.so.6 on first use. Throws KvmError `KVM_FFI`. */
+/** Returns the bindings, loading koffi and libc.so.6 on first use. Throws SystemError `STATSFS_FFI`. */
 export function libc(): Libc {
   if (bound) return bound;
   if (loadError) throw loadError;
@@ -84,7 +92,7 @@ export function libc(): Libc {
     return bound;
   } catch (err) {
     const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    loadError = new KvmError("KVM_FFI", `cannot load the koffi FFI module: ${why}`, {
+    loadError = new SystemError("STATSFS_FFI", `cannot load the koffi FFI module: ${why}`, {
       cause: err,
     });
     throw loadError;
@@ -109,6 +117,7 @@ function bind(koffi: Koffi): Libc {
   const strerror = lib.func("const char *strerror(int errnum)");
   const gettid = lib.func("int gettid(void)");
   const tgkill = lib.func("int tgkill(int tgid, int tid, int sig)");
+  const flock = lib.func("int flock(int fd, int operation)");
   const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
   const self: Libc = {
@@ -121,11 +130,12 @@ function bind(koffi: Koffi): Libc {
       const address = ptr === null ? 0n : koffi.address(ptr);
       if (address === MAP_FAILED || address === 0n) {
         const e = koffi.errno();
-        throw new KvmError("KVM_MMAP", `${what}: mmap failed: ${self.strerror(e)}`);
+        throw new SystemError("STATSFS_MMAP", `${what}: mmap failed: ${self.strerror(e)}`);
       }
       return { ptr, address, length, bytes: koffi.view(ptr, length) };
     },
     munmap: (m) => munmap(m.ptr, m.length) as number,
+    flock: (fd, operation) => flock(fd, operation) as number,
     gettid: () => gettid() as number,
     tgkill: (tgid, tid, sig) => tgkill(tgid, tid, sig) as number,
     errno: () => koffi.errno(),
@@ -134,10 +144,9 @@ function bind(koffi: Koffi): Libc {
       if (!text) return errnoName(errno);
       return text.charAt(0).toLowerCase() + text.slice(1);
     },
-    check(result, what, code = "KVM_IOCTL") {
-      if (result >= 0) return result;
+    lastError() {
       const e = koffi.errno();
-      throw new KvmError(code, `${what}: ${self.strerror(e)} (${errnoName(e)})`);
+      return `${self.strerror(e)} (${errnoName(e)})`;
     },
   };
   return self;

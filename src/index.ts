@@ -1,0 +1,16 @@
+/**
+ * @module statsfs
+ * Statistics as self-describing binary stats files. The entry points:
+ *
+ * - {@link openSource}: any origin (`file:`, `fd:`, `kvm:demo`, `sim:`, `shm:`, …) as stats files;
+ * - the model (`statsfs/model`) and the binary codec (`statsfs/codec`);
+ * - the producer library (`statsfs/producer`): sources for a Node service's own statistics;
+ * - views: QEMU's query-stats shapes.
+ */
+export * from "./errors.js";
+export * from "./model/index.js";
+export { BinaryStatsReader, bytesPread, encodeStatsFile, type Pread, readSchema } from "./codec/index.js";
+export { openSource, OPENERS, type Opener } from "./providers/registry.js";
+export { isSyncSource, type StatsSource, type SyncStatsSource } from "./providers/source.js";
+export { queryStats, queryStatsSchemas, type StatsFilter, toJson } from "./views/qapi/index.js";
+export * as producer from "./producer/index.js";

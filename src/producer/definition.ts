@@ -1,0 +1,270 @@
+/**
+ * @module producer/definition
+ * Value definitions — the proposal's `struct statsfs_value` array — validated once, when they are
+ * defined: names, kernel unit/exponent rules, histogram shapes, aggregations. Nothing here runs
+ * on the hot path; a definition that passes is a valid kernel descriptor.
+ */
+import { KVM_NAME_SIZE } from "../codec/layout.js";
+import { DefinitionError } from "../errors.js";
+import { isHistogram, packFlags, StatBase, StatType, StatUnit } from "../model/flags.js";
+
+/** How a value behaves over time (the descriptor type). */
+export type ValueType = "cumulative" | "instant" | "peak" | "linear-histogram" | "log2-histogram";
+/** What a value measures (the descriptor unit). */
+export type ValueUnit = "none" | "bytes" | "seconds" | "cycles" | "boolean";
+/**
+ * How parents (and readers of a directory of per-process files) combine a value over the
+ * sources that hold it. The first listed keeps the value's name in the parent; the others are
+ * shown as `name.min`, `name.max`, `name.avg`, `name.count_zero` (and `name.sum` when sum is not first).
+ */
+export type Aggregation = "sum" | "min" | "max" | "avg" | "count-zero";
+
+/** One value as a caller defines it; everything but the type has a default. */
+export interface ValueInit {
+  /** Default `cumulative` (a counter). */
+  readonly type?: ValueType;
+  /** Default `none`. */
+  readonly unit?: ValueUnit;
+  /** Base of the exponent: 10 (default) or 2. */
+  readonly base?: 10 | 2;
+  /** Power of the base the raw values are scaled by (−9 with seconds: nanoseconds). Default 0. */
+  readonly exponent?: number;
+  /** Histograms: number of buckets (1..65535). Required for histograms. */
+  readonly buckets?: number;
+  /** Linear histograms: width of each bucket, in the value's unit (1..2^32−1). */
+  readonly bucketSize?: number;
+  /**
+   * What parents show of this value. Default: `["max"]` for peaks and booleans, `["sum"]`
+   * otherwise; `[]` keeps the value out of parents. Histograms offer only `sum` (bucket-wise).
+   */
+  readonly aggregations?: readonly Aggregation[];
+  /** Whether readers may reset it by writing zero. Default false. */
+  readonly writable?: boolean;
+}
+
+/** A map from value name to its definition; key order is the data-block order. */
+export type ValueInits = Readonly<Record<string, ValueInit>>;
+
+/** Numeric aggregation kinds (stored 3 bits each in exported files). */
+export const AggKind = { sum: 1, min: 2, max: 3, avg: 4, "count-zero": 5 } as const;
+/** A numeric aggregation kind, 1..5. */
+export type AggKind = (typeof AggKind)[Aggregation];
+const AGG_NAMES: readonly (Aggregation | undefined)[] = [undefined, "sum", "min", "max", "avg", "count-zero"];
+
+/** The name suffix a kind gets in a parent when it is not the value's first aggregation. */
+export function aggSuffix(kind: AggKind): string {
+  return kind === AggKind["count-zero"] ? ".count_zero" : `.${AGG_NAMES[kind]}`;
+}
+/** The aggregation name of a numeric kind. */
+export function aggName(kind: AggKind): Aggregation {
+  return AGG_NAMES[kind] as Aggregation;
+}
+
+/** A validated value: a kernel descriptor's fields plus what statsfs adds (aggregations, writable). */
+export interface ValueMeta {
+  readonly name: string;
+  readonly type: number;
+  readonly unit: number;
+  readonly base: number;
+  readonly exponent: number;
+  /** Number of u64 words (1, or the bucket count). */
+  readonly size: number;
+  readonly bucketSize: number;
+  /** Aggregation kinds in the order given; [] when the value is not aggregated. */
+  readonly kinds: readonly AggKind[];
+  readonly writable: boolean;
+}
+
+/** A value inside a source: its meta and the u64 word where it starts in the source's data block. */
+export interface ValueSlot extends ValueMeta {
+  readonly word: number;
+}
+
+const TYPES: Record<ValueType, number> = {
+  cumulative: StatType.Cumulative,
+  instant: StatType.Instant,
+  peak: StatType.Peak,
+  "linear-histogram": StatType.LinearHistogram,
+  "log2-histogram": StatType.Log2Histogram,
+};
+const UNITS: Record<ValueUnit, number> = {
+  none: StatUnit.None,
+  bytes: StatUnit.Bytes,
+  seconds: StatUnit.Seconds,
+  cycles: StatUnit.Cycles,
+  boolean: StatUnit.Boolean,
+};
+
+/** Longest name (in UTF-8 bytes) a descriptor of name_size 48 holds. */
+export const MAX_NAME_BYTES = KVM_NAME_SIZE - 1;
+const utf8 = new TextEncoder();
+
+/** Byte length of `s` in UTF-8. */
+export function byteLength(s: string): number {
+  return utf8.encode(s).length;
+}
+
+/**
+ * Checks a value or source name: 1..47 printable ASCII bytes without `.` (reserved for
+ * aggregate suffixes), `/` (path separator) or `~` (shard suffix of exported files).
+ */
+export function checkName(name: string, what: string, maxBytes = MAX_NAME_BYTES): void {
+  if (typeof name !== "string" || name === "") throw new DefinitionError(`${what} name is empty`);
+  if (!/^[\x21-\x7e]+$/.test(name) || /[./~]/.test(name)) {
+    throw new DefinitionError(`${what} name "${name}" must be printable ASCII without spaces, ".", "/" or "~"`);
+  }
+  if (name.length > maxBytes) {
+    throw new DefinitionError(`${what} name "${name}" is ${name.length} bytes; name_size ${maxBytes + 1} allows ${maxBytes}`);
+  }
+}
+
+function isInt(x: unknown, min: number, max: number): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= min && x <= max;
+}
+
+/** Validates one definition and resolves its defaults. */
+export function resolveValue(name: string, init: ValueInit): ValueMeta {
+  const at = `value "${name}"`;
+  checkName(name, "value");
+  if (init === null || typeof init !== "object") throw new DefinitionError(`${at}: definition must be an object`);
+  const typeName = init.type ?? "cumulative";
+  const type = TYPES[typeName];
+  if (type === undefined) throw new DefinitionError(`${at}: unknown type "${String(typeName)}"`);
+  const unitName = init.unit ?? "none";
+  const unit = UNITS[unitName];
+  if (unit === undefined) throw new DefinitionError(`${at}: unknown unit "${String(unitName)}"`);
+  const baseNum = init.base ?? 10;
+  if (baseNum !== 10 && baseNum !== 2) throw new DefinitionError(`${at}: base must be 10 or 2, not ${String(baseNum)}`);
+  const base = baseNum === 2 ? StatBase.Pow2 : StatBase.Pow10;
+  const exponent = init.exponent ?? 0;
+  if (!isInt(exponent, -32768, 32767)) throw new DefinitionError(`${at}: exponent must be an integer from -32768 to 32767`);
+  if (unit === StatUnit.Seconds && exponent > 0) {
+    throw new DefinitionError(`${at}: unit seconds needs an exponent <= 0 (got ${exponent}); use -9 for nanoseconds`);
+  }
+  if ((unit === StatUnit.None || unit === StatUnit.Bytes || unit === StatUnit.Cycles) && exponent < 0) {
+    throw new DefinitionError(`${at}: unit ${unitName} needs an exponent >= 0 (got ${exponent})`);
+  }
+  if (unit === StatUnit.Boolean && exponent !== 0) throw new DefinitionError(`${at}: a boolean needs exponent 0 (got ${exponent})`);
+  if (unit === StatUnit.Boolean && type === StatType.Log2Histogram) {
+    throw new DefinitionError(`${at}: a boolean cannot be a log2 histogram`);
+  }
+
+  let size = 1;
+  let bucketSize = 0;
+  if (isHistogram(type)) {
+    if (init.buckets === undefined) throw new DefinitionError(`${at}: a histogram needs a bucket count ("buckets")`);
+    if (!isInt(init.buckets, 1, 0xffff)) {
+      throw new DefinitionError(`${at}: bucket count must be an integer from 1 to 65535 (got ${String(init.buckets)})`);
+    }
+    size = init.buckets;
+    if (type === StatType.LinearHistogram) {
+      if (init.bucketSize === undefined) throw new DefinitionError(`${at}: a linear histogram needs a bucket size ("bucketSize")`);
+      if (!isInt(init.bucketSize, 1, 0xffffffff)) {
+        throw new DefinitionError(`${at}: bucket size must be an integer from 1 to 4294967295 (got ${String(init.bucketSize)})`);
+      }
+      bucketSize = init.bucketSize;
+    } else if (init.bucketSize !== undefined) {
+      throw new DefinitionError(`${at}: only linear histograms have a bucket size`);
+    }
+  } else if (init.buckets !== undefined || init.bucketSize !== undefined) {
+    throw new DefinitionError(`${at}: only histograms have buckets`);
+  }
+
+  const aggs = init.aggregations ?? (type === StatType.Peak || unit === StatUnit.Boolean ? ["max"] : ["sum"]);
+  if (!Array.isArray(aggs)) throw new DefinitionError(`${at}: aggregations must be an array`);
+  const kinds: AggKind[] = [];
+  for (const a of aggs as readonly Aggregation[]) {
+    const k = AggKind[a];
+    if (k === undefined) throw new DefinitionError(`${at}: unknown aggregation "${String(a)}"`);
+    if (kinds.includes(k)) throw new DefinitionError(`${at}: aggregation "${a}" is listed twice`);
+    if (isHistogram(type) && k !== AggKind.sum) throw new DefinitionError(`${at}: a histogram aggregates only by sum, not "${a}"`);
+    if (kinds.length > 0 && byteLength(name + aggSuffix(k)) > MAX_NAME_BYTES) {
+      throw new DefinitionError(`${at}: aggregate name "${name}${aggSuffix(k)}" would exceed ${MAX_NAME_BYTES} bytes`);
+    }
+    kinds.push(k);
+  }
+  if (init.writable !== undefined && typeof init.writable !== "boolean") throw new DefinitionError(`${at}: writable must be a boolean`);
+  return { name, type, unit, base, exponent, size, bucketSize, kinds, writable: init.writable === true };
+}
+
+/** The flags word of a value's descriptor. */
+export function metaFlags(m: ValueMeta): number {
+  return packFlags(m.type, m.unit, m.base);
+}
+
+/** Whether two values can be aggregated together (same descriptor shape). */
+export function compatible(a: ValueMeta, b: ValueMeta): boolean {
+  return (
+    a.type === b.type &&
+    a.unit === b.unit &&
+    a.base === b.base &&
+    a.exponent === b.exponent &&
+    a.size === b.size &&
+    a.bucketSize === b.bucketSize
+  );
+}
+
+const SET = Symbol("statsfs.valueSet");
+
+/** A validated, reusable set of value definitions (the proposal's `statsfs_value` array). */
+export interface ValueSet<D extends ValueInits = ValueInits> {
+  readonly [SET]: true;
+  /** The definitions as given (for typing). */
+  readonly inits: D;
+  /** Validated values in data-block order. */
+  readonly values: readonly ValueMeta[];
+}
+
+/**
+ * Validates definitions once, for reuse by many sources (like a `static struct statsfs_value[]`):
+ * `const VCPU = defineValues({ exits: {}, halt_ns: { unit: "seconds", exponent: -9 } })`.
+ * Throws {@link DefinitionError} on the first bad definition.
+ */
+export function defineValues<const D extends ValueInits>(inits: D): ValueSet<D> {
+  if (inits === null || typeof inits !== "object") throw new DefinitionError("values must be an object of name → definition");
+  if (isValueSet(inits)) return inits as unknown as ValueSet<D>;
+  const known = setsByInits.get(inits);
+  if (known) return known as ValueSet<D>;
+  const values = Object.entries(inits).map(([name, init]) => Object.freeze(resolveValue(name, init)));
+  const set = Object.freeze({ [SET]: true as const, inits, values: Object.freeze(values) });
+  setsByInits.set(inits, set);
+  return set;
+}
+
+// Definitions are validated once per definitions object, and the slots of every source that
+// holds the same values at the same offset are one shared frozen array (memory per value).
+const setsByInits = new WeakMap<object, ValueSet>();
+const slotsBySet = new WeakMap<ValueSet, Map<number, readonly ValueSlot[]>>();
+const slotsByShape = new Map<string, readonly ValueSlot[]>();
+
+/** The slots of `set` placed from u64 word `base` on: one shared frozen array per shape. */
+export function slotsOf(set: ValueSet, base: number): readonly ValueSlot[] {
+  let bySet = slotsBySet.get(set);
+  if (!bySet) {
+    bySet = new Map();
+    slotsBySet.set(set, bySet);
+  }
+  let slots = bySet.get(base);
+  if (!slots) {
+    const key = `${base}:${JSON.stringify(set.values)}`;
+    slots = slotsByShape.get(key);
+    if (!slots) {
+      let word = base;
+      slots = Object.freeze(
+        set.values.map((v) => {
+          const slot: ValueSlot = Object.freeze({ ...v, word });
+          word += v.size;
+          return slot;
+        }),
+      );
+      slotsByShape.set(key, slots);
+    }
+    bySet.set(base, slots);
+  }
+  return slots;
+}
+
+/** True for the result of {@link defineValues}. */
+export function isValueSet(x: unknown): x is ValueSet {
+  return typeof x === "object" && x !== null && (x as { [SET]?: unknown })[SET] === true;
+}

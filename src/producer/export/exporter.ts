@@ -1,0 +1,190 @@
+/**
+ * @module producer/export/exporter
+ * Keeps a registered source tree exported: one mapped file per source (per thread shard) under
+ * the export directory, created when a source joins the tree, re-created (new file, rename)
+ * when a source gains values, and unlinked when it leaves. Sources without values get only
+ * their directory, so readers see the tree.
+ */
+import { mkdirSync, rmdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { DefinitionError, SourceError } from "../../errors.js";
+import { byteLength } from "../definition.js";
+import type { Source, TreeObserver } from "../source.js";
+import { bumpTreeVersion } from "../source.js";
+import { MappedStatsFile } from "./mapped-file.js";
+import { checkInstance, defaultDir, defaultInstance, exportedId, nodeDir, shardFileName } from "./paths.js";
+
+/** Where and as whom to export. */
+export interface ExportOptions {
+  /** Export directory (default $STATSFS_DIR or /dev/shm/statsfs). */
+  readonly dir?: string;
+  /**
+   * This producer's name among those exporting the same source (default: the process id).
+   * A stable name (e.g. a cluster worker number) makes a restarted process replace its
+   * predecessor's files instead of adding new ones.
+   */
+  readonly instance?: string;
+  /** name_size of the files (default 48, the kernel's); a multiple of 8 allows longer ids. */
+  readonly nameSize?: number;
+}
+
+function subtree(s: Source): Source[] {
+  const out: Source[] = [s];
+  for (const c of s.subordinates) out.push(...subtree(c));
+  return out;
+}
+
+/** Exports one registered tree. */
+export class Exporter implements TreeObserver {
+  readonly dir: string;
+  readonly instance: string;
+  readonly nameSize: number;
+  readonly root: Source;
+  readonly #files = new Map<Source, MappedStatsFile[]>();
+  readonly #dirs = new Map<Source, string>();
+
+  constructor(root: Source, options: ExportOptions = {}) {
+    this.root = root;
+    this.dir = options.dir ?? defaultDir();
+    this.instance = options.instance ?? defaultInstance();
+    checkInstance(this.instance);
+    this.nameSize = options.nameSize ?? 48;
+    if (!Number.isInteger(this.nameSize) || this.nameSize < 48 || this.nameSize > 4096 || this.nameSize % 8 !== 0) {
+      throw new DefinitionError(`export nameSize must be a multiple of 8 from 48 to 4096 (got ${this.nameSize})`);
+    }
+  }
+
+  /** Exports the whole tree; on failure removes what it made and rethrows. */
+  start(): void {
+    this.#validate(this.root, []);
+    this.#exportTree(this.root);
+  }
+
+  /** The files of a source (for tests and tools). */
+  filesOf(s: Source): readonly string[] {
+    return (this.#files.get(s) ?? []).map((f) => f.path);
+  }
+
+  /** The directory of a source. */
+  dirOf(s: Source): string | undefined {
+    return this.#dirs.get(s);
+  }
+
+  #validate(top: Source, prefix: readonly string[]): void {
+    const walk = (s: Source, path: readonly string[]) => {
+      const p = [...path, s.name];
+      const id = exportedId(this.instance, Math.max(0, s.store.shardCount - 1), p);
+      if (byteLength(id) >= this.nameSize) {
+        throw new DefinitionError(
+          `source "${p.join("/")}": exported id "${id}" is ${byteLength(id)} bytes; name_size ${this.nameSize} allows ${this.nameSize - 1} (use shorter names or export with a larger nameSize)`,
+        );
+      }
+      if (s.store.shared && !s.store.files) {
+        throw new DefinitionError(`source "${p.join("/")}" was shared with worker threads before it was exported; export it first`);
+      }
+      for (const c of s.subordinates) walk(c, p);
+    };
+    walk(top, prefix);
+  }
+
+  #exportTree(top: Source): void {
+    const done: Source[] = [];
+    try {
+      for (const s of subtree(top)) {
+        this.#exportNode(s, false);
+        done.push(s);
+      }
+    } catch (e) {
+      for (const s of done.reverse()) this.#unexportNode(s);
+      throw e;
+    }
+    bumpTreeVersion();
+  }
+
+  #exportNode(s: Source, replacing: boolean): void {
+    const dir = nodeDir(this.dir, s.path);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTDIR") throw new DefinitionError(`export path ${dir} exists and is not a directory`);
+      throw new SourceError("STATSFS_EXPORT", `${dir}: cannot create directory: ${(e as Error).message}`, { cause: e });
+    }
+    if (!statSync(dir).isDirectory()) throw new DefinitionError(`export path ${dir} exists and is not a directory`);
+    this.#dirs.set(s, dir);
+    const store = s.store;
+    if (store.words === 0) return;
+    const old = this.#files.get(s);
+    const files: MappedStatsFile[] = [];
+    try {
+      for (let k = 0; k < store.shardCount; k++) {
+        files.push(
+          MappedStatsFile.create({
+            path: join(dir, shardFileName(this.instance, k)),
+            id: exportedId(this.instance, k, s.path),
+            values: s.values,
+            words: store.words,
+            nameSize: this.nameSize,
+            data: store.shards[k]?.b,
+            replacing,
+          }),
+        );
+      }
+    } catch (e) {
+      for (const f of files) f.remove(!replacing);
+      throw e;
+    }
+    store.place(
+      files.map((f) => f.view),
+      store.words,
+    );
+    store.files = files.map((f) => ({ path: f.path, length: f.length, dataOffset: f.dataOffset }));
+    this.#files.set(s, files);
+    // The old files were renamed over: unmap them, unlinking nothing.
+    for (const f of old ?? []) f.remove(true);
+  }
+
+  #unexportNode(s: Source): void {
+    const files = this.#files.get(s);
+    if (files) {
+      s.store.toHeap();
+      s.store.files = undefined;
+      for (const f of files) f.remove(true);
+      this.#files.delete(s);
+    }
+    const dir = this.#dirs.get(s);
+    this.#dirs.delete(s);
+    if (dir) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // other producers' files (or subordinates) are still there
+      }
+    }
+  }
+
+  #unexportTree(top: Source): void {
+    for (const s of subtree(top).reverse()) this.#unexportNode(s);
+    bumpTreeVersion();
+  }
+
+  willAdd(parent: Source, child: Source): void {
+    this.#validate(child, parent.path);
+  }
+  added(child: Source): void {
+    this.#exportTree(child);
+  }
+  removing(child: Source): void {
+    this.#unexportTree(child);
+  }
+  changed(node: Source): void {
+    this.#exportNode(node, this.#files.has(node));
+    bumpTreeVersion();
+  }
+  willShare(_node: Source): void {}
+
+  /** Removes every file of the tree. Idempotent. */
+  close(): void {
+    this.#unexportTree(this.root);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * @module producer/export/prune
+ * Removing what dead producers left behind. A producer holds an exclusive flock on each of its
+ * exported files for as long as it lives, so a file nobody holds belongs to a producer that
+ * exited or crashed: its last values stay readable until pruned (and still count in the
+ * directory's aggregates, which is right for counters and stale for gauges).
+ */
+import { closeSync, type Dirent, fstatSync, openSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { flock, LOCK_EX, LOCK_NB } from "./libc.js";
+import { defaultDir, parseShardFileName } from "./paths.js";
+
+/** What to prune. */
+export interface PruneOptions {
+  /** Export directory (default $STATSFS_DIR or /dev/shm/statsfs). */
+  readonly dir?: string;
+  /** Only this exported tree (a top-level source name); default every tree. */
+  readonly name?: string;
+}
+
+/** Whether no live producer holds the file at `path`; unlinks it if so. */
+function pruneFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    if (flock(fd, LOCK_EX | LOCK_NB) !== 0) return false;
+    // Still the file we locked (not replaced by a restarted producer meanwhile)?
+    if (statSync(path).ino !== fstatSync(fd).ino) return false;
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function walk(dir: string, removed: string[], top: boolean): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, removed, false);
+    else if (e.isFile() && parseShardFileName(e.name) && pruneFile(p)) removed.push(p);
+  }
+  if (!top) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty: live producers' files, or sources that still exist
+    }
+  }
+}
+
+/**
+ * Deletes the exported files of producers that are gone, then the directories left empty.
+ * Returns the deleted files. Files of live producers are never touched.
+ */
+export function pruneExports(options: PruneOptions = {}): string[] {
+  const dir = options.dir ?? defaultDir();
+  const removed: string[] = [];
+  walk(options.name === undefined ? dir : join(dir, options.name), removed, options.name === undefined);
+  return removed;
+}

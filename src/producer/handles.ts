@@ -1,0 +1,273 @@
+/**
+ * @module producer/handles
+ * Value handles: the hot path. Each handle holds a Uint32Array over its source's data block and
+ * the index of its value's low word; a u64 value is the little-endian pair [low, high], so the
+ * memory is exactly the kernel's data block. An increment is one typed-array load, a 32-bit add
+ * and a store; the high word is touched only on a carry (once per 2^32 increments). No Map
+ * lookup, allocation, string, bigint or clock on any number path.
+ *
+ * Numbers are taken as integers (fractions are truncated). Results are exact u64 arithmetic
+ * modulo 2^64 — like C — for any integer argument, so a gauge decremented in one thread and
+ * incremented in another sums right; `*Big` variants take any u64 as a bigint. A reader in
+ * another process may catch a carry half done (the low word wrapped, the high word not yet
+ * bumped) for the instant between the two stores, as a plain pread of a KVM stats fd may.
+ *
+ * Fields are `declare`d (assigned only in the constructor) so that V8 sees them born with their
+ * final representation; emitted class fields would start as `undefined` and cost a check per call.
+ */
+
+import { StatType } from "../model/flags.js";
+
+const TWO32 = 4294967296;
+const TWO64 = 2 ** 64;
+
+/** What a handle points at; the store rebinds `u` when the data block moves (export, growth). */
+export interface Slots {
+  /** @internal The data block as u32 words. */
+  u: Uint32Array;
+  /** @internal Index in `u` of the value's low word (twice its u64 word index). */
+  readonly i: number;
+}
+
+/** Adds a finite number of any sign and size to the u64 at `u[j]`, `u[j+1]`, modulo 2^64. */
+function addSlow(u: Uint32Array, j: number, n: number): void {
+  if (!Number.isFinite(n)) return;
+  const t = Math.trunc(n);
+  const nh = Math.floor(t / TWO32);
+  const s = (u[j] as number) + (t - nh * TWO32);
+  u[j] = s; // ToUint32: the low 32 bits
+  u[j + 1] = (u[j + 1] as number) + nh + Math.floor(s / TWO32);
+}
+
+/** Stores a finite number (negative wraps modulo 2^64) at `u[j]`, `u[j+1]`. */
+function setSlow(u: Uint32Array, j: number, n: number): void {
+  if (!Number.isFinite(n)) return;
+  const t = Math.trunc(n);
+  u[j] = t;
+  u[j + 1] = Math.floor(t / TWO32);
+}
+
+/** The u64 at `u[j]`, `u[j+1]`. */
+export function getBig(u: Uint32Array, j: number): bigint {
+  return (BigInt(u[j + 1] as number) << 32n) | BigInt(u[j] as number);
+}
+
+/** Stores a bigint modulo 2^64 at `u[j]`, `u[j+1]`. */
+export function setBig(u: Uint32Array, j: number, v: bigint): void {
+  const w = BigInt.asUintN(64, v);
+  u[j] = Number(w & 0xffffffffn);
+  u[j + 1] = Number(w >> 32n);
+}
+
+/** A cumulative value (a counter): only goes up. */
+export class Counter implements Slots {
+  declare u: Uint32Array;
+  declare readonly i: number;
+  /** @internal */
+  constructor(u: Uint32Array, i: number) {
+    this.u = u;
+    this.i = i;
+  }
+  /** Adds 1. */
+  inc(): void {
+    const u = this.u;
+    const i = this.i;
+    const v = ((u[i] as number) + 1) >>> 0;
+    u[i] = v;
+    if (v === 0) u[i + 1] = (u[i + 1] as number) + 1;
+  }
+  /** Adds `n` (an integer ≥ 0; negative or non-finite numbers are ignored: counters never go down). */
+  add(n: number): void {
+    const u = this.u;
+    const i = this.i;
+    const s = (u[i] as number) + n;
+    if (n >= 0 && s < TWO32) u[i] = s;
+    else if (n >= 0) addSlow(u, i, n);
+  }
+  /** Adds a bigint (any u64). */
+  addBig(n: bigint): void {
+    if (n > 0n) setBig(this.u, this.i, getBig(this.u, this.i) + n);
+  }
+  /** This thread's value (readers see the sum over threads). */
+  get(): bigint {
+    return getBig(this.u, this.i);
+  }
+}
+
+/** An instant value (a gauge): set, or moved up and down. */
+export class Gauge implements Slots {
+  declare u: Uint32Array;
+  declare readonly i: number;
+  /** @internal */
+  constructor(u: Uint32Array, i: number) {
+    this.u = u;
+    this.i = i;
+  }
+  /** Sets the value (an integer; for boolean values 0 or 1). */
+  set(n: number): void {
+    const u = this.u;
+    const i = this.i;
+    if (n >= 0 && n < TWO32) {
+      u[i] = n;
+      u[i + 1] = 0;
+    } else setSlow(u, i, n);
+  }
+  /** Sets any u64 (or a negative bigint, stored modulo 2^64). */
+  setBig(n: bigint): void {
+    setBig(this.u, this.i, n);
+  }
+  /** Adds 1. */
+  inc(): void {
+    const u = this.u;
+    const i = this.i;
+    const v = ((u[i] as number) + 1) >>> 0;
+    u[i] = v;
+    if (v === 0) u[i + 1] = (u[i + 1] as number) + 1;
+  }
+  /** Subtracts 1 (wrapping below zero, so that sums over threads stay right). */
+  dec(): void {
+    const u = this.u;
+    const i = this.i;
+    const v = (u[i] as number) - 1;
+    u[i] = v;
+    if (v < 0) u[i + 1] = (u[i + 1] as number) - 1;
+  }
+  /** Adds `n`, which may be negative. */
+  add(n: number): void {
+    const u = this.u;
+    const i = this.i;
+    const s = (u[i] as number) + n;
+    if (s >= 0 && s < TWO32) u[i] = s;
+    else addSlow(u, i, n);
+  }
+  /** Subtracts `n`. */
+  sub(n: number): void {
+    this.add(-n);
+  }
+  /** This thread's value. */
+  get(): bigint {
+    return getBig(this.u, this.i);
+  }
+}
+
+/** A peak value: the highest seen. */
+export class Peak implements Slots {
+  declare u: Uint32Array;
+  declare readonly i: number;
+  /** @internal */
+  constructor(u: Uint32Array, i: number) {
+    this.u = u;
+    this.i = i;
+  }
+  /** Raises the value to `n` if `n` is higher (compared exactly below 2^53). */
+  max(n: number): void {
+    const u = this.u;
+    const i = this.i;
+    if (n > (u[i] as number) + (u[i + 1] as number) * TWO32) {
+      // Higher than the current value: the high word is 0 whenever n fits in the low word.
+      if (n < TWO32) u[i] = n;
+      else setSlow(u, i, n);
+    }
+  }
+  /** Raises the value to a bigint `n` if higher. */
+  maxBig(n: bigint): void {
+    if (n > getBig(this.u, this.i)) setBig(this.u, this.i, n);
+  }
+  /** This thread's value. */
+  get(): bigint {
+    return getBig(this.u, this.i);
+  }
+}
+
+/** A histogram: `record` counts a sample in its bucket. */
+export interface Histogram extends Slots {
+  /** Counts one sample (in the value's unit) in the bucket that covers it. */
+  record(sample: number): void;
+  /** This thread's bucket counts, bucket 0 first. */
+  get(): bigint[];
+}
+
+function buckets(h: Slots, n: number): bigint[] {
+  const out: bigint[] = [];
+  for (let k = 0; k < n; k++) out.push(getBig(h.u, h.i + 2 * k));
+  return out;
+}
+
+/** A log2 histogram: bucket 0 is [0,1), bucket k ≥ 1 is [2^(k−1), 2^k), the last is open-ended. */
+export class Log2Histogram implements Histogram {
+  declare u: Uint32Array;
+  declare readonly i: number;
+  /** Bucket count. */
+  declare readonly n: number;
+  /** @internal */
+  constructor(u: Uint32Array, i: number, n: number) {
+    this.u = u;
+    this.i = i;
+    this.n = n;
+  }
+  record(sample: number): void {
+    let k = 0;
+    if (sample >= 1) {
+      // Bit length of the integer part: Math.clz32 on the low or high 32 bits.
+      k = sample < TWO32 ? 32 - Math.clz32(sample) : sample < TWO64 ? 64 - Math.clz32(sample / TWO32) : 65;
+      if (k >= this.n) k = this.n - 1;
+    }
+    const u = this.u;
+    const j = this.i + 2 * k;
+    const v = ((u[j] as number) + 1) >>> 0;
+    u[j] = v;
+    if (v === 0) u[j + 1] = (u[j + 1] as number) + 1;
+  }
+  get(): bigint[] {
+    return buckets(this, this.n);
+  }
+}
+
+/** A linear histogram: bucket k is [k·size, (k+1)·size), the last is open-ended. */
+export class LinearHistogram implements Histogram {
+  declare u: Uint32Array;
+  declare readonly i: number;
+  /** Bucket count. */
+  declare readonly n: number;
+  /** Bucket width. */
+  declare readonly w: number;
+  /** @internal */
+  constructor(u: Uint32Array, i: number, n: number, w: number) {
+    this.u = u;
+    this.i = i;
+    this.n = n;
+    this.w = w;
+  }
+  record(sample: number): void {
+    const q = sample / this.w;
+    const k = q >= 1 ? (q < this.n ? q | 0 : this.n - 1) : 0;
+    const u = this.u;
+    const j = this.i + 2 * k;
+    const v = ((u[j] as number) + 1) >>> 0;
+    u[j] = v;
+    if (v === 0) u[j + 1] = (u[j + 1] as number) + 1;
+  }
+  get(): bigint[] {
+    return buckets(this, this.n);
+  }
+}
+
+/** Any value handle. */
+export type ValueHandle = Counter | Gauge | Peak | Log2Histogram | LinearHistogram;
+
+/** A handle of the right kind for a value at u64 word `word` of a data block. */
+export function makeHandle(view: { u: Uint32Array }, slot: { type: number; word: number; size: number; bucketSize: number }): ValueHandle {
+  const i = slot.word * 2;
+  switch (slot.type) {
+    case StatType.Instant:
+      return new Gauge(view.u, i);
+    case StatType.Peak:
+      return new Peak(view.u, i);
+    case StatType.Log2Histogram:
+      return new Log2Histogram(view.u, i, slot.size);
+    case StatType.LinearHistogram:
+      return new LinearHistogram(view.u, i, slot.size, slot.bucketSize);
+    default:
+      return new Counter(view.u, i);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * @module producer/live-source
+ * The in-process reader: a live source tree as a {@link StatsSource} — no files, no copies on
+ * the write path. Each source is one stats file (`statsfs/<root>/<sub>…`, provider statsfs)
+ * with its values and its subordinates' aggregates, recomputed at every poll; the file list is
+ * rebuilt when the tree changed. Anything that serves a StatsSource (the CLI views, the QMP
+ * server, exporters) serves it unchanged.
+ */
+import { UsageError } from "../errors.js";
+import type { StatsFile } from "../model/stats-file.js";
+import type { SyncStatsSource } from "../providers/source.js";
+import { AggregatePlan, type NodeInput } from "./aggregate.js";
+import { registeredSources } from "./registry.js";
+import { type Source, treeVersion } from "./source.js";
+
+/** A source as the aggregation engine sees it (one instance, its shards). */
+export function nodeOf(s: Source): NodeInput {
+  const store = s.store;
+  return {
+    path: s.path,
+    instances: [
+      {
+        values: s.values,
+        shards: store.shards.map((v) => v.u),
+        zero: (word, size) => store.zero(word, size),
+      },
+    ],
+    children: s.subordinates.map(nodeOf),
+  };
+}
+
+/** A {@link SyncStatsSource} over live sources: the registered ones, or the trees given. */
+export class LiveSource implements SyncStatsSource {
+  readonly uri: string;
+  readonly #roots: (() => readonly Source[]) | undefined;
+  readonly #fixed: readonly Source[];
+  #plan: AggregatePlan = new AggregatePlan([]);
+  #version = -1;
+  #closed = false;
+
+  constructor(roots?: Source | readonly Source[]) {
+    this.#fixed = roots === undefined ? [] : Array.isArray(roots) ? [...(roots as readonly Source[])] : [roots as Source];
+    this.#roots = roots === undefined ? registeredSources : undefined;
+    this.uri = roots === undefined ? "live:" : `live:${this.#fixed.map((s) => s.path.join("/")).join(",")}`;
+    this.pollSync();
+  }
+
+  get files(): readonly StatsFile[] {
+    return this.#plan.files;
+  }
+
+  #sources(): readonly Source[] {
+    return (this.#roots ? this.#roots() : this.#fixed).filter((s) => !s.closed);
+  }
+
+  /** Rebuilds the file list if any tree changed, then recomputes every value. */
+  pollSync(): void {
+    if (this.#closed) return;
+    const v = treeVersion();
+    if (v !== this.#version) {
+      this.#plan = new AggregatePlan(this.#sources().map(nodeOf));
+      this.#version = v;
+    }
+    this.#plan.evaluate();
+  }
+
+  async poll(): Promise<void> {
+    this.pollSync();
+  }
+
+  /**
+   * Writes to a statistic of one of {@link files}: 0 resets the value, or every value behind an
+   * aggregate; other writes, and writes to values not defined writable, are refused.
+   */
+  write(file: StatsFile, name: string, value: bigint | number): void {
+    this.#plan.write(file, name, value);
+  }
+
+  /** Stops polling; the sources themselves are untouched. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * An in-process {@link StatsSource} over the registered sources (default) or the given trees:
+ * `statsfs` views, the QMP server and exporters read it like any other source.
+ */
+export function liveSource(roots?: Source | readonly Source[]): LiveSource {
+  return new LiveSource(roots);
+}
+
+/**
+ * Writes to a statistic of `source` as its readers see it (the proposal's write to a value
+ * file): 0 resets the value, or every value behind an aggregate; anything else is refused.
+ */
+export function writeStat(source: Source, name: string, value: bigint | number): void {
+  const plan = new AggregatePlan([nodeOf(source)]);
+  const file = plan.files.find((f) => f.identity.path === `/${source.path.join("/")}`);
+  if (!file) throw new UsageError(`no statistic "${name}" in source "${source.path.join("/")}"`);
+  plan.write(file, name, value);
+}

@@ -1,0 +1,158 @@
+/**
+ * @module producer/threads
+ * Values written from several worker threads without atomics or locks: a source created with
+ * `{ shards: N }` keeps N copies of its data block (in a SharedArrayBuffer, or in N exported
+ * files). The creating thread writes shard 0; `source.share()` gives a structured-cloneable
+ * description that a worker passes to {@link attachSource} to claim a free shard and get
+ * handles over it. Each thread writes only its own shard; readers sum the shards (max for peaks
+ * and booleans). A closed shard keeps its values (sums stay right after a worker exits) and is
+ * reused, values included, by the next thread that attaches.
+ */
+import { closeSync, openSync } from "node:fs";
+import { DefinitionError, StatsfsError } from "../errors.js";
+import { compatible, defineValues, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
+import { type FileMapping, mapFile, unmapFile } from "./export/libc.js";
+import { makeHandle, type ValueHandle } from "./handles.js";
+import type { Handles, Source } from "./source.js";
+import { type ShardFile, type ShardView, shardStride, viewOf } from "./store.js";
+
+/** What a worker needs to attach to a sharded source; send it with postMessage or workerData. */
+export interface SharedSource {
+  readonly kind: "statsfs/shared-source";
+  /** The source's path, root first. */
+  readonly path: readonly string[];
+  readonly values: readonly ValueSlot[];
+  /** Data block length in u64 words. */
+  readonly words: number;
+  readonly shards: number;
+  /** Claim flags, one Int32 per shard. */
+  readonly control: SharedArrayBuffer;
+  /** Every shard's data block, when they live in memory. */
+  readonly data: SharedArrayBuffer | undefined;
+  /** Every shard's exported file, when the source is exported. */
+  readonly files: readonly ShardFile[] | undefined;
+}
+
+/**
+ * Freezes a sharded source's values and describes it for worker threads (see
+ * {@link attachSource}). Export the source before sharing it, if it is to be exported.
+ */
+export function shareSource(source: Source): SharedSource {
+  const store = source.store;
+  if (source.closed) throw new DefinitionError(`source "${source.name}" is closed`);
+  if (store.shardCount < 2 || !store.control) {
+    throw new DefinitionError(`source "${source.name}" has one shard; create it with { shards: N } to write it from N threads`);
+  }
+  source.root.observer?.willShare(source);
+  store.shared = true;
+  return {
+    kind: "statsfs/shared-source",
+    path: source.path,
+    values: source.values,
+    words: store.words,
+    shards: store.shardCount,
+    control: store.control.buffer as SharedArrayBuffer,
+    data: store.files ? undefined : store.sab,
+    files: store.files,
+  };
+}
+
+/** One thread's shard of a shared source. */
+export class ThreadShard<D extends ValueInits = ValueInits> implements Disposable {
+  /** The shard index (1..shards−1). */
+  readonly shard: number;
+  /** Typed handles for the definitions given to {@link attachSource}. */
+  readonly values: Handles<D>;
+  readonly #all = new Map<string, ValueHandle>();
+  readonly #control: Int32Array;
+  readonly #mapping: FileMapping | undefined;
+  readonly #words: number;
+  #closed = false;
+
+  /** @internal */
+  constructor(
+    shared: SharedSource,
+    shard: number,
+    control: Int32Array,
+    view: ShardView,
+    mapping: FileMapping | undefined,
+    wanted: ValueSet<D> | undefined,
+  ) {
+    this.shard = shard;
+    this.#control = control;
+    this.#mapping = mapping;
+    this.#words = shared.words;
+    for (const slot of shared.values) this.#all.set(slot.name, makeHandle(view, slot));
+    const out: Record<string, ValueHandle> = {};
+    for (const v of wanted?.values ?? []) {
+      const slot = shared.values.find((s) => s.name === v.name);
+      if (!slot) throw new DefinitionError(`shared source "${shared.path.join("/")}" has no value "${v.name}"`);
+      if (!compatible(slot, v))
+        throw new DefinitionError(`value "${v.name}" is defined differently in the shared source "${shared.path.join("/")}"`);
+      out[v.name] = this.#all.get(v.name) as ValueHandle;
+    }
+    this.values = out as Handles<D>;
+  }
+
+  /** The handle of a value by name (a lookup: keep the handle). */
+  value(name: string): ValueHandle | undefined {
+    return this.#all.get(name);
+  }
+
+  /** Releases the shard (its values stay counted). Handles keep working on private memory. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const scratch = new Uint32Array(this.#words * 2);
+    for (const h of this.#all.values()) h.u = scratch;
+    if (this.#mapping) unmapFile(this.#mapping);
+    Atomics.store(this.#control, this.shard, 0);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * In a worker thread: claims a free shard of a shared source and returns handles over it.
+ * Pass the same definitions the source was built with (e.g. from a shared module) for typed
+ * handles; they are checked against the shared source.
+ */
+export function attachSource<const D extends ValueInits = ValueInits>(shared: SharedSource, values?: D | ValueSet<D>): ThreadShard<D> {
+  if (shared?.kind !== "statsfs/shared-source") throw new DefinitionError("attachSource needs the result of source.share()");
+  const wanted = values === undefined ? undefined : defineValues(values as D);
+  const control = new Int32Array(shared.control);
+  let shard = -1;
+  for (let k = 1; k < shared.shards; k++) {
+    if (Atomics.compareExchange(control, k, 0, 1) === 0) {
+      shard = k;
+      break;
+    }
+  }
+  if (shard < 0)
+    throw new StatsfsError("STATSFS_SHARDS", `all ${shared.shards - 1} worker shards of "${shared.path.join("/")}" are in use`);
+  let view: ShardView;
+  let mapping: FileMapping | undefined;
+  try {
+    const file = shared.files?.[shard];
+    if (file) {
+      const fd = openSync(file.path, "r+");
+      try {
+        mapping = mapFile(fd, file.length, file.path);
+      } finally {
+        closeSync(fd);
+      }
+      view = viewOf(mapping.buffer, file.dataOffset, shared.words);
+    } else if (shared.data) {
+      view = viewOf(shared.data, shard * shardStride(shared.words), shared.words);
+    } else {
+      throw new DefinitionError(`shared source "${shared.path.join("/")}" has no data`);
+    }
+    return new ThreadShard<D>(shared, shard, control, view, mapping, wanted);
+  } catch (e) {
+    if (mapping) unmapFile(mapping);
+    Atomics.store(control, shard, 0);
+    throw e;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * @module providers/shm/instance-file
+ * One exported stats file as the `shm:` reader holds it: an fd (so a file renamed over keeps
+ * reading consistently until the reader notices), the schema read once, the data block re-read
+ * per poll, and the producer's trailer (aggregations, writability) when present.
+ */
+import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
+import type { Pread } from "../../codec/pread.js";
+import { BinaryStatsReader, readInto } from "../../codec/reader.js";
+import { SourceError } from "../../errors.js";
+import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import { defaultKind } from "../../producer/aggregate.js";
+import type { ValueSlot } from "../../producer/definition.js";
+import { decodeTrailer, trailerSize } from "../../producer/export/trailer.js";
+import { located } from "../file/fd-file.js";
+import { fdPread } from "../file/pread-fd.js";
+import { identityFromId } from "../source.js";
+
+/** An open exported file. */
+export class InstanceFile implements StatsFile {
+  readonly path: string;
+  readonly identity: StatsIdentity;
+  readonly reader: BinaryStatsReader;
+  /** The file's values as the aggregation engine needs them. */
+  readonly values: readonly ValueSlot[];
+  /** The data block as u32 words (same memory as {@link data}). */
+  readonly u32: Uint32Array;
+  /** inode, to notice a file renamed over this one. */
+  readonly ino: number;
+  /** For `statsfs check`: the file's bytes. */
+  readonly pread: Pread;
+  readonly #fd: number;
+  #closed = false;
+
+  constructor(path: string) {
+    this.path = path;
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch (e) {
+      throw located(e, path);
+    }
+    this.#fd = fd;
+    try {
+      this.ino = fstatSync(fd).ino;
+      this.pread = fdPread(fd);
+      this.reader = new BinaryStatsReader(this.pread);
+    } catch (e) {
+      closeSync(fd);
+      throw located(e, path);
+    }
+    this.identity = identityFromId(this.reader.id);
+    this.u32 = new Uint32Array(this.reader.data.buffer);
+    this.values = this.#slots();
+  }
+
+  #slots(): ValueSlot[] {
+    const ds = this.reader.schema.descriptors;
+    let extras: ReturnType<typeof decodeTrailer>;
+    const at = this.reader.layout.dataOffset + this.reader.schema.dataSize;
+    const size = trailerSize(ds.length);
+    if (this.pread.size !== undefined && this.pread.size >= at + size) {
+      const bytes = new Uint8Array(size);
+      try {
+        readInto(this.pread, bytes, at, "trailer");
+        extras = decodeTrailer(bytes, ds.length);
+      } catch {
+        extras = undefined;
+      }
+    }
+    return ds.map((d, i) => {
+      const x = extras?.[i];
+      return {
+        name: d.name,
+        type: d.type,
+        unit: d.unit,
+        base: d.base,
+        exponent: d.exponent,
+        size: d.size,
+        bucketSize: d.bucketSize,
+        kinds: x ? x.kinds : [defaultKind(d)],
+        writable: x ? x.writable : false,
+        word: d.offset >>> 3,
+      };
+    });
+  }
+
+  get schema(): StatsSchema {
+    return this.reader.schema;
+  }
+  get data(): BigUint64Array {
+    return this.reader.data;
+  }
+
+  poll(): void {
+    this.reader.poll();
+  }
+
+  /** Zeroes `size` u64 words from `word` in the file (a reset written by a reader). */
+  zero(word: number, size: number): void {
+    let fd: number;
+    try {
+      // The same inode as our fd, opened for writing (the path may name a newer file by now).
+      fd = openSync(`/proc/self/fd/${this.#fd}`, "r+");
+    } catch (e) {
+      throw new SourceError("STATSFS_SOURCE", `${this.path}: cannot open for writing: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      writeSync(fd, new Uint8Array(size * 8), 0, size * 8, this.reader.layout.dataOffset + word * 8);
+    } finally {
+      closeSync(fd);
+    }
+    this.reader.data.fill(0n, word, word + size);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+}
