@@ -7,10 +7,11 @@
  * - the producer library (`statsfs/producer`): sources for a Node service's own statistics;
  * - views: QEMU's query-stats shapes.
  */
+
+export { BinaryStatsReader, bytesPread, encodeStatsFile, type Pread, readSchema } from "./codec/index.js";
 export * from "./errors.js";
 export * from "./model/index.js";
-export { BinaryStatsReader, bytesPread, encodeStatsFile, type Pread, readSchema } from "./codec/index.js";
-export { openSource, OPENERS, type Opener } from "./providers/registry.js";
+export * as producer from "./producer/index.js";
+export { OPENERS, type Opener, openSource } from "./providers/registry.js";
 export { isSyncSource, type StatsSource, type SyncStatsSource } from "./providers/source.js";
 export { queryStats, queryStatsSchemas, type StatsFilter, toJson } from "./views/qapi/index.js";
-export * as producer from "./producer/index.js";

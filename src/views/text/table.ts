@@ -20,5 +20,12 @@ export function renderTable(rows: readonly (readonly string[])[]): string {
     const text = ri > 0 && NUMERIC.test(c) ? c.padStart(numWidths[i] ?? 0) : c;
     return last ? text : text.padEnd(widths[i] ?? 0);
   };
-  return `${rows.map((r, ri) => r.map((c, i) => cell(c, i, ri, i === r.length - 1)).join("  ").trimEnd()).join("\n")}\n`;
+  return `${rows
+    .map((r, ri) =>
+      r
+        .map((c, i) => cell(c, i, ri, i === r.length - 1))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
