@@ -29,10 +29,10 @@ for (const [name, load] of Object.entries(GROUPS)) {
 if (!values.json) {
   for (const c of all) {
     console.log(`\n${c.case}${c.note ? `  (${c.note})` : ""}`);
-    console.log(`  ${"ours".padEnd(34)} ${String(c.ours).padStart(12)} ${c.unit}`);
+    console.log(`  ${"ours".padEnd(50)} ${String(c.ours).padStart(12)} ${c.unit}`);
     for (const [peer, v] of Object.entries(c.peers)) {
       const ratio = c.ours > 0 ? v / c.ours : Number.NaN;
-      console.log(`  ${peer.padEnd(34)} ${String(v).padStart(12)} ${c.unit}   (${ratio.toFixed(2)}x ours)`);
+      console.log(`  ${peer.padEnd(50)} ${String(v).padStart(12)} ${c.unit}   (${ratio.toFixed(2)}x ours)`);
     }
   }
 }

@@ -2,9 +2,10 @@
  * @module producer/handles
  * Value handles: the hot path. Each handle holds a Uint32Array over its source's data block and
  * the index of its value's low word; a u64 value is the little-endian pair [low, high], so the
- * memory is exactly the kernel's data block. An increment is one typed-array load, a 32-bit add
- * and a store; the high word is touched only on a carry (once per 2^32 increments). No Map
- * lookup, allocation, string, bigint or clock on any number path.
+ * memory is exactly the kernel's data block. An increment by one is a 64-bit add through a
+ * BigUint64Array view of the same memory (V8 lowers `b[k] += 1n` to a machine add); adding a
+ * number is a 32-bit add and a store, touching the high word only on a carry. No Map lookup,
+ * allocation, string or clock on any path.
  *
  * Numbers are taken as integers (fractions are truncated). Results are exact u64 arithmetic
  * modulo 2^64 — like C — for any integer argument, so a gauge decremented in one thread and
@@ -21,10 +22,16 @@ import { StatType } from "../model/flags.js";
 const TWO32 = 4294967296;
 const TWO64 = 2 ** 64;
 
-/** What a handle points at; the store rebinds `u` when the data block moves (export, growth). */
+/** What a handle points at; the store rebinds `u` and `b` when the data block moves (export, growth). */
 export interface Slots {
   /** @internal The data block as u32 words. */
   u: Uint32Array;
+  /**
+   * @internal The same memory as u64 words. Increments by one use it: V8 compiles
+   * `b[k] += 1n` into a plain 64-bit add (no BigInt is allocated once optimized), which is
+   * cheaper than the u32 pair with its carry test.
+   */
+  b: BigUint64Array;
   /** @internal Index in `u` of the value's low word (twice its u64 word index). */
   readonly i: number;
 }
@@ -62,19 +69,18 @@ export function setBig(u: Uint32Array, j: number, v: bigint): void {
 /** A cumulative value (a counter): only goes up. */
 export class Counter implements Slots {
   declare u: Uint32Array;
+  declare b: BigUint64Array;
   declare readonly i: number;
   /** @internal */
-  constructor(u: Uint32Array, i: number) {
+  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
     this.u = u;
+    this.b = b;
     this.i = i;
   }
   /** Adds 1. */
   inc(): void {
-    const u = this.u;
-    const i = this.i;
-    const v = ((u[i] as number) + 1) >>> 0;
-    u[i] = v;
-    if (v === 0) u[i + 1] = (u[i + 1] as number) + 1;
+    const k = this.i >>> 1;
+    this.b[k] = (this.b[k] as bigint) + 1n;
   }
   /** Adds `n` (an integer ≥ 0; negative or non-finite numbers are ignored: counters never go down). */
   add(n: number): void {
@@ -97,10 +103,12 @@ export class Counter implements Slots {
 /** An instant value (a gauge): set, or moved up and down. */
 export class Gauge implements Slots {
   declare u: Uint32Array;
+  declare b: BigUint64Array;
   declare readonly i: number;
   /** @internal */
-  constructor(u: Uint32Array, i: number) {
+  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
     this.u = u;
+    this.b = b;
     this.i = i;
   }
   /** Sets the value (an integer; for boolean values 0 or 1). */
@@ -118,19 +126,13 @@ export class Gauge implements Slots {
   }
   /** Adds 1. */
   inc(): void {
-    const u = this.u;
-    const i = this.i;
-    const v = ((u[i] as number) + 1) >>> 0;
-    u[i] = v;
-    if (v === 0) u[i + 1] = (u[i + 1] as number) + 1;
+    const k = this.i >>> 1;
+    this.b[k] = (this.b[k] as bigint) + 1n;
   }
   /** Subtracts 1 (wrapping below zero, so that sums over threads stay right). */
   dec(): void {
-    const u = this.u;
-    const i = this.i;
-    const v = (u[i] as number) - 1;
-    u[i] = v;
-    if (v < 0) u[i + 1] = (u[i + 1] as number) - 1;
+    const k = this.i >>> 1;
+    this.b[k] = (this.b[k] as bigint) - 1n; // stored modulo 2^64
   }
   /** Adds `n`, which may be negative. */
   add(n: number): void {
@@ -153,10 +155,12 @@ export class Gauge implements Slots {
 /** A peak value: the highest seen. */
 export class Peak implements Slots {
   declare u: Uint32Array;
+  declare b: BigUint64Array;
   declare readonly i: number;
   /** @internal */
-  constructor(u: Uint32Array, i: number) {
+  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
     this.u = u;
+    this.b = b;
     this.i = i;
   }
   /** Raises the value to `n` if `n` is higher (compared exactly below 2^53). */
@@ -196,12 +200,14 @@ function buckets(h: Slots, n: number): bigint[] {
 /** A log2 histogram: bucket 0 is [0,1), bucket k ≥ 1 is [2^(k−1), 2^k), the last is open-ended. */
 export class Log2Histogram implements Histogram {
   declare u: Uint32Array;
+  declare b: BigUint64Array;
   declare readonly i: number;
   /** Bucket count. */
   declare readonly n: number;
   /** @internal */
-  constructor(u: Uint32Array, i: number, n: number) {
+  constructor(u: Uint32Array, b: BigUint64Array, i: number, n: number) {
     this.u = u;
+    this.b = b;
     this.i = i;
     this.n = n;
   }
@@ -212,11 +218,8 @@ export class Log2Histogram implements Histogram {
       k = sample < TWO32 ? 32 - Math.clz32(sample) : sample < TWO64 ? 64 - Math.clz32(sample / TWO32) : 65;
       if (k >= this.n) k = this.n - 1;
     }
-    const u = this.u;
-    const j = this.i + 2 * k;
-    const v = ((u[j] as number) + 1) >>> 0;
-    u[j] = v;
-    if (v === 0) u[j + 1] = (u[j + 1] as number) + 1;
+    const x = (this.i >>> 1) + k;
+    this.b[x] = (this.b[x] as bigint) + 1n;
   }
   get(): bigint[] {
     return buckets(this, this.n);
@@ -226,14 +229,16 @@ export class Log2Histogram implements Histogram {
 /** A linear histogram: bucket k is [k·size, (k+1)·size), the last is open-ended. */
 export class LinearHistogram implements Histogram {
   declare u: Uint32Array;
+  declare b: BigUint64Array;
   declare readonly i: number;
   /** Bucket count. */
   declare readonly n: number;
   /** Bucket width. */
   declare readonly w: number;
   /** @internal */
-  constructor(u: Uint32Array, i: number, n: number, w: number) {
+  constructor(u: Uint32Array, b: BigUint64Array, i: number, n: number, w: number) {
     this.u = u;
+    this.b = b;
     this.i = i;
     this.n = n;
     this.w = w;
@@ -241,11 +246,8 @@ export class LinearHistogram implements Histogram {
   record(sample: number): void {
     const q = sample / this.w;
     const k = q >= 1 ? (q < this.n ? q | 0 : this.n - 1) : 0;
-    const u = this.u;
-    const j = this.i + 2 * k;
-    const v = ((u[j] as number) + 1) >>> 0;
-    u[j] = v;
-    if (v === 0) u[j + 1] = (u[j + 1] as number) + 1;
+    const x = (this.i >>> 1) + k;
+    this.b[x] = (this.b[x] as bigint) + 1n;
   }
   get(): bigint[] {
     return buckets(this, this.n);
@@ -256,18 +258,21 @@ export class LinearHistogram implements Histogram {
 export type ValueHandle = Counter | Gauge | Peak | Log2Histogram | LinearHistogram;
 
 /** A handle of the right kind for a value at u64 word `word` of a data block. */
-export function makeHandle(view: { u: Uint32Array }, slot: { type: number; word: number; size: number; bucketSize: number }): ValueHandle {
+export function makeHandle(
+  view: { u: Uint32Array; b: BigUint64Array },
+  slot: { type: number; word: number; size: number; bucketSize: number },
+): ValueHandle {
   const i = slot.word * 2;
   switch (slot.type) {
     case StatType.Instant:
-      return new Gauge(view.u, i);
+      return new Gauge(view.u, view.b, i);
     case StatType.Peak:
-      return new Peak(view.u, i);
+      return new Peak(view.u, view.b, i);
     case StatType.Log2Histogram:
-      return new Log2Histogram(view.u, i, slot.size);
+      return new Log2Histogram(view.u, view.b, i, slot.size);
     case StatType.LinearHistogram:
-      return new LinearHistogram(view.u, i, slot.size, slot.bucketSize);
+      return new LinearHistogram(view.u, view.b, i, slot.size, slot.bucketSize);
     default:
-      return new Counter(view.u, i);
+      return new Counter(view.u, view.b, i);
   }
 }

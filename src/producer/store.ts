@@ -111,7 +111,10 @@ export class Store {
     this.shards = next;
     this.words = words;
     const s0 = next[0] as ShardView;
-    for (const h of this.#handles) h.u = s0.u;
+    for (const h of this.#handles) {
+      h.u = s0.u;
+      h.b = s0.b;
+    }
   }
 
   /** Zeroes `size` words from `word` in every shard (a reset). */
