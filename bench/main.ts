@@ -9,6 +9,7 @@ import type { BenchCase } from "./case.js";
 const GROUPS: Record<string, () => Promise<{ cases(): Promise<BenchCase[]> }>> = {
   spine: () => import("./spine/index.js"),
   producer: () => import("./producer/index.js"),
+  qmp: () => import("./qmp/index.js"),
 };
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, only: { type: "string" } } });

@@ -5,7 +5,7 @@
  * - {@link openSource}: any origin (`file:`, `fd:`, `kvm:demo`, `sim:`, `shm:`, …) as stats files;
  * - the model (`statsfs/model`) and the binary codec (`statsfs/codec`);
  * - the producer library (`statsfs/producer`): sources for a Node service's own statistics;
- * - views: QEMU's query-stats shapes.
+ * - views: QEMU's query-stats shapes; `qmp`: a QMP server for any source and a client for QEMU.
  */
 
 export { BinaryStatsReader, bytesPread, encodeStatsFile, type Pread, readSchema } from "./codec/index.js";
@@ -14,4 +14,5 @@ export * from "./model/index.js";
 export * as producer from "./producer/index.js";
 export { OPENERS, type Opener, openSource } from "./providers/registry.js";
 export { isSyncSource, type StatsSource, type SyncStatsSource } from "./providers/source.js";
+export * as qmp from "./qmp/index.js";
 export { queryStats, queryStatsSchemas, type StatsFilter, toJson } from "./views/qapi/index.js";

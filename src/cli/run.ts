@@ -18,7 +18,7 @@ function overview(): string {
     ...lines,
     "",
     "sources: PATH | file:PATH (binary stats file or directory), fd:N, kvm:demo[?vcpus=N], sim:[?vcpus=N],",
-    "         shm:NAME (live files of statsfs producer sources)",
+    "         shm:NAME (live files of statsfs producer sources), qmp:PATH | qmp:tcp:HOST:PORT (QEMU or statsfs serve)",
     "Run `statsfs <command> --help` for a command's options.",
     "",
   ].join("\n");

@@ -8,6 +8,7 @@
  *   kvm:demo[?vcpus=N]      a demo KVM VM started by this process
  *   sim:[?vcpus=N]          a built-in simulated VM (no KVM needed)
  *   shm:NAME[?dir=D]        live files exported by statsfs producer sources (src/producer)
+ *   qmp:PATH | qmp:tcp:H:P  a QEMU (>= 7.1) or `statsfs serve` over QMP
  */
 import { UsageError } from "../errors.js";
 import type { StatsSource } from "./source.js";
@@ -21,6 +22,7 @@ export const OPENERS: Record<string, Opener> = {
   kvm: async (uri, rest, q) => (await import("./kvm/source.js")).openKvmSource(uri, rest, q),
   sim: async (uri, rest, q) => (await import("./sim/index.js")).openSimSource(uri, rest, q),
   shm: async (uri, rest, q) => (await import("./shm/index.js")).openShmSource(uri, rest, q),
+  qmp: async (uri, rest, q) => (await import("./qmp/index.js")).openQmpSource(uri, rest, q),
 };
 
 /** Splits `scheme:rest?query`; a name with no known scheme is a file path. */

@@ -1,0 +1,86 @@
+/**
+ * @module cli/commands/serve
+ * `statsfs serve --qmp ADDR [SRC…]`: serves sources over QMP (query-stats, query-stats-schemas)
+ * until SIGINT/SIGTERM, then closes every client and removes its socket.
+ */
+import { UsageError } from "../../../errors.js";
+import { openSource } from "../../../providers/registry.js";
+import type { StatsSource } from "../../../providers/source.js";
+import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
+import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../qmp/server/server.js";
+import type { Command } from "../../command.js";
+import { Exit, type Io } from "../../io.js";
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Where to listen (at least one). */
+  readonly qmp: readonly string[];
+  /** Sources to serve (may be none: every query then returns []). */
+  readonly sources: readonly string[];
+  /** Largest request in bytes. */
+  readonly maxMessageBytes?: number | undefined;
+}
+
+/** Serves until `io.signal` aborts. */
+export async function serve(o: ServeOptions, io: Io): Promise<number> {
+  if (o.qmp.length === 0) throw new UsageError("serve: --qmp ADDR is required (unix:PATH or tcp:HOST:PORT)");
+  const addresses: QmpAddress[] = o.qmp.map(parseQmpAddress);
+  const sources: StatsSource[] = [];
+  const servers: QmpServer[] = [];
+  try {
+    for (const uri of o.sources) sources.push(await openSource(uri));
+    for (const a of addresses) servers.push(await QmpServer.listen(a, { sources, maxMessageBytes: o.maxMessageBytes }));
+    const files = sources.reduce((n, s) => n + s.files.length, 0);
+    const where = servers.map((s) => formatQmpAddress(s.address)).join(", ");
+    io.stderr.write(
+      `statsfs: serving QMP on ${where} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C stops\n`,
+    );
+    if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
+    return Exit.Ok;
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(sources.map((s) => s.close()));
+  }
+}
+
+function positiveInt(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1024 && n <= 1 << 30)) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
+  return n;
+}
+
+export const command: Command = {
+  name: "serve",
+  summary: "serve sources over QMP (query-stats, query-stats-schemas) like QEMU",
+  help: `usage: statsfs serve --qmp ADDR [SRC...] [--max-message BYTES]
+
+  --qmp ADDR           where to listen (repeatable):
+                         unix:PATH (or PATH)  a Unix socket, created with mode 0600 and removed
+                                              on exit; a stale socket is replaced, a live one is not
+                         tcp:HOST:PORT        TCP, only when asked for; tcp::PORT is 127.0.0.1
+  --max-message BYTES  largest request accepted (default ${DEFAULT_MAX_MESSAGE}); larger ones get QEMU's
+                       "JSON token size limit exceeded" and are skipped without being stored
+
+Speaks QMP as QEMU 7.2 does: greeting, qmp_capabilities, query-commands, query-version,
+query-stats, query-stats-schemas, with QEMU's error classes and texts. Sources are polled on
+each query. Providers: kvm, statsfs (a Node application's own sources), and any provider of
+the sources; targets vm, vcpu, and any target the sources define. Differences from QEMU:
+results in order (vCPU 0 first, statistics in schema order, histograms in bucket order; QEMU
+reverses all three); vCPU files without a path get qom-path /<id> (/kvm-1234/vcpu-0); the
+package string is "statsfs <version>". Runs until SIGINT/SIGTERM.`,
+  options: { qmp: { type: "string", multiple: true }, "max-message": { type: "string" } },
+  positionals: [0, 64],
+  run: (a, io) => {
+    const qmp = a.values.qmp;
+    const max = a.values["max-message"];
+    return serve(
+      {
+        qmp: Array.isArray(qmp) ? qmp : typeof qmp === "string" ? [qmp] : [],
+        sources: a.positionals,
+        maxMessageBytes: positiveInt(typeof max === "string" ? max : undefined, "--max-message"),
+      },
+      io,
+    );
+  },
+};

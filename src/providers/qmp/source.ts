@@ -1,0 +1,218 @@
+/**
+ * @module providers/qmp/source
+ * A QEMU (or our own QMP server) as a {@link StatsSource}. At open, query-stats-schemas once
+ * gives the descriptors of each provider and target; every poll then runs one query-stats per
+ * target (all sent at once) and writes the values into each file's data block in place. With
+ * QEMU, whose lists come reversed, results, schema entries and histogram buckets are put back in
+ * order (our server sends them in order already; it is recognised by its greeting). A poll whose
+ * results no longer fit the files (a vCPU added, a histogram resized, a provider appeared)
+ * fetches the schemas again and replaces the file list.
+ */
+import type { DescriptorInit } from "../../model/descriptor.js";
+import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import type { QmpClient } from "../../qmp/client/client.js";
+import { QmpProtocolError } from "../../qmp/errors.js";
+import type { StatsSource } from "../source.js";
+import { synthesizeId } from "./identity.js";
+import { buildSchema, descriptorInit, type WireSchemaValue } from "./schema-map.js";
+
+/** A value as query-stats sends it (numbers parsed losslessly as bigint). */
+type WireValue = bigint | boolean | bigint[];
+interface WireStat {
+  readonly name: string;
+  readonly value: WireValue;
+}
+interface WireResult {
+  readonly provider: string;
+  readonly "qom-path"?: string;
+  readonly stats: readonly WireStat[];
+}
+interface WireSchema {
+  readonly provider: string;
+  readonly target: string;
+  readonly stats: readonly WireSchemaValue[];
+}
+
+/** Where a statistic's values live in a file's data block. */
+interface Slot {
+  readonly word: number;
+  readonly size: number;
+}
+
+/** One object's statistics as read over QMP. */
+export class QmpStatsFile implements StatsFile {
+  readonly identity: StatsIdentity;
+  readonly schema: StatsSchema;
+  readonly data: BigUint64Array;
+  /** @internal Name → where its values go. */
+  readonly slots: ReadonlyMap<string, Slot>;
+
+  constructor(identity: StatsIdentity, schema: StatsSchema) {
+    this.identity = identity;
+    this.schema = schema;
+    this.data = new BigUint64Array(schema.dataSize / 8);
+    this.slots = new Map(schema.descriptors.map((d) => [d.name, { word: d.offset >>> 3, size: d.size }]));
+  }
+}
+
+/** Options of {@link QmpStatsSource.open}. */
+export interface QmpSourceOptions {
+  /** QEMU's pid for the ids (`kvm-<pid>`); 0 when unknown. */
+  readonly pid?: number;
+  /** Whether the peer's lists come reversed (default: unless the peer is our own server). */
+  readonly reversed?: boolean;
+}
+
+/** A QMP peer's statistics. */
+export class QmpStatsSource implements StatsSource {
+  readonly uri: string;
+  readonly client: QmpClient;
+  /** True when the peer is QEMU (lists reversed), false for our own server. */
+  readonly reversed: boolean;
+  #files: QmpStatsFile[] = [];
+  /** Files per target, in result order. */
+  #byTarget = new Map<string, QmpStatsFile[]>();
+  #schemas = new Map<string, DescriptorInit[]>();
+  #targets: string[] = [];
+  readonly #pid: number;
+  #closed: Promise<void> | undefined;
+
+  private constructor(uri: string, client: QmpClient, pid: number, reversed: boolean) {
+    this.uri = uri;
+    this.client = client;
+    this.reversed = reversed;
+    this.#pid = pid;
+  }
+
+  /** Reads the schemas and a first set of values. The source owns `client` from here on. */
+  static async open(uri: string, client: QmpClient, options: QmpSourceOptions = {}): Promise<QmpStatsSource> {
+    const s = new QmpStatsSource(uri, client, options.pid ?? 0, options.reversed ?? !client.isStatsfs);
+    try {
+      await s.#loadSchemas();
+      const replies = await s.#query();
+      s.#rebuild(replies);
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  get files(): readonly StatsFile[] {
+    return this.#files;
+  }
+
+  /** One query-stats per target; values written in place (or the files rebuilt). */
+  async poll(): Promise<void> {
+    const replies = await this.#query();
+    if (this.#update(replies)) return;
+    await this.#loadSchemas();
+    this.#rebuild(await this.#query());
+  }
+
+  async #loadSchemas(): Promise<void> {
+    const reply = await this.client.execute("query-stats-schemas");
+    if (!Array.isArray(reply)) throw new QmpProtocolError(`${this.uri}: query-stats-schemas did not return a list`);
+    const schemas = (this.reversed ? [...reply].reverse() : reply) as WireSchema[];
+    this.#schemas = new Map();
+    const targets: string[] = [];
+    for (const sc of schemas) {
+      const stats = this.reversed ? [...sc.stats].reverse() : sc.stats;
+      const inits = stats.map(descriptorInit).filter((d) => d !== undefined);
+      this.#schemas.set(`${sc.provider}\0${sc.target}`, inits);
+      if (!targets.includes(sc.target)) targets.push(sc.target);
+    }
+    this.#targets = targets;
+  }
+
+  /** query-stats for every target, results in order. */
+  async #query(): Promise<Map<string, WireResult[]>> {
+    const lists = await Promise.all(this.#targets.map((target) => this.client.execute("query-stats", { target })));
+    const out = new Map<string, WireResult[]>();
+    this.#targets.forEach((target, i) => {
+      const list = lists[i];
+      if (!Array.isArray(list)) throw new QmpProtocolError(`${this.uri}: query-stats did not return a list`);
+      out.set(target, (this.reversed ? [...list].reverse() : list) as WireResult[]);
+    });
+    return out;
+  }
+
+  /** Writes values into the current files; false when the results do not fit them. */
+  #update(replies: Map<string, WireResult[]>): boolean {
+    for (const target of this.#targets) {
+      const results = replies.get(target) ?? [];
+      const files = this.#byTarget.get(target) ?? [];
+      if (results.length !== files.length) return false;
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i] as WireResult;
+        const f = files[i] as QmpStatsFile;
+        if (r.provider !== f.identity.provider || r["qom-path"] !== f.identity.path) return false;
+        if (!this.#write(f, r)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Writes one result's values into `f`; false when a list's length does not fit. */
+  #write(f: QmpStatsFile, r: WireResult): boolean {
+    const data = f.data;
+    for (const st of r.stats) {
+      const slot = f.slots.get(st.name);
+      if (!slot) continue;
+      const v = st.value;
+      if (Array.isArray(v)) {
+        if (v.length !== slot.size) return false;
+        const n = v.length;
+        for (let k = 0; k < n; k++) data[slot.word + k] = BigInt(v[this.reversed ? n - 1 - k : k] as bigint);
+      } else if (slot.size !== 1) {
+        return false;
+      } else {
+        data[slot.word] = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
+      }
+    }
+    return true;
+  }
+
+  /** New files from a set of results. */
+  #rebuild(replies: Map<string, WireResult[]>): void {
+    const files: QmpStatsFile[] = [];
+    this.#byTarget = new Map();
+    const shared = new Map<string, StatsSchema>();
+    for (const target of this.#targets) {
+      const list: QmpStatsFile[] = [];
+      const index = new Map<string, number>();
+      for (const r of replies.get(target) ?? []) {
+        const provider = r.provider;
+        const path = r["qom-path"];
+        const i = index.get(provider) ?? 0;
+        index.set(provider, i + 1);
+        const id = synthesizeId(provider, target, path, i, this.#pid);
+        const sizes = new Map(r.stats.map((s) => [s.name, Array.isArray(s.value) ? s.value.length : 1]));
+        const inits = this.#schemas.get(`${provider}\0${target}`) ?? [];
+        const key = `${provider}\0${target}\0${[...sizes].map(([n, z]) => `${n}=${z}`).join(",")}`;
+        let schema = shared.get(key);
+        if (!schema) {
+          schema = buildSchema(inits, sizes, id);
+          shared.set(key, schema);
+        }
+        const identity: StatsIdentity = path === undefined ? { id, provider, target } : { id, provider, target, path };
+        const f = new QmpStatsFile(identity, schema);
+        this.#write(f, r);
+        list.push(f);
+        files.push(f);
+      }
+      this.#byTarget.set(target, list);
+    }
+    this.#files = files;
+  }
+
+  /** Disconnects; idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.client.close();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * @module qmp/client/client
+ * A QMP client for QEMU (≥ 7.1) and for our own server: connects (`unix:PATH`, a path, or
+ * `tcp:HOST:PORT`), reads the greeting, negotiates capabilities, and runs commands one reply
+ * at a time. Replies are parsed losslessly: integers become bigint (u64 values stay exact),
+ * other numbers {@link LosslessNumber}. Events are ignored. QEMU serves one client per monitor
+ * socket: while another client is connected it accepts the connection but sends no greeting,
+ * which is reported after `timeoutMs` rather than waited on forever.
+ */
+import { connect, type Socket } from "node:net";
+import { isInteger, LosslessNumber, parse } from "lossless-json";
+import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../address.js";
+import { QmpCommandError, QmpConnectError, QmpProtocolError, socketReason } from "../errors.js";
+import { writeJson } from "../json/writer.js";
+import { LineSplitter } from "./lines.js";
+
+/** What the greeting says about the peer. */
+export interface QmpGreeting {
+  readonly version: { readonly major: number; readonly minor: number; readonly micro: number };
+  readonly package: string;
+  readonly capabilities: readonly string[];
+}
+
+/** Options of {@link QmpClient.connect}. */
+export interface QmpClientOptions {
+  /** How long to wait for the connection and the greeting (default 5000 ms). */
+  readonly timeoutMs?: number | undefined;
+  /** Send qmp_capabilities after the greeting (default true). */
+  readonly negotiate?: boolean | undefined;
+  /** How long to wait for each reply (default 30000 ms). */
+  readonly commandTimeoutMs?: number | undefined;
+}
+
+/** A reply as received: `return` or `error`, and the echoed `id`. */
+export type QmpReply = Record<string, unknown>;
+
+/** Numbers as lossless values: integers as bigint, others as LosslessNumber. */
+export function losslessNumber(text: string): bigint | LosslessNumber {
+  return isInteger(text) ? BigInt(text) : new LosslessNumber(text);
+}
+
+/** Parses one JSON text losslessly. */
+export function parseLossless(text: string): unknown {
+  return parse(text, null, losslessNumber);
+}
+
+interface Pending {
+  readonly id: number;
+  readonly command: string;
+  readonly resolve: (r: QmpReply) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout | undefined;
+}
+
+/** A connected, negotiated QMP client. */
+export class QmpClient implements AsyncDisposable {
+  readonly address: QmpAddress;
+  readonly greeting: QmpGreeting;
+  readonly #socket: Socket;
+  readonly #pending: Pending[] = [];
+  readonly #commandTimeout: number;
+  #nextId = 1;
+  #failure: Error | undefined;
+  #closed: Promise<void> | undefined;
+
+  private constructor(address: QmpAddress, socket: Socket, greeting: QmpGreeting, commandTimeout: number) {
+    this.address = address;
+    this.#socket = socket;
+    this.greeting = greeting;
+    this.#commandTimeout = commandTimeout;
+  }
+
+  /** True when the peer is our own server (its greeting's package starts with "statsfs"). */
+  get isStatsfs(): boolean {
+    return this.greeting.package.startsWith("statsfs");
+  }
+
+  /** Connects, reads the greeting and (unless told not to) negotiates. */
+  static async connect(address: QmpAddress | string, options: QmpClientOptions = {}): Promise<QmpClient> {
+    const addr = typeof address === "string" ? parseQmpAddress(address) : address;
+    const where = formatQmpAddress(addr);
+    const timeout = options.timeoutMs ?? 5000;
+    const socket = addr.kind === "unix" ? connect(addr.path) : connect({ host: addr.host, port: addr.port });
+    let client: QmpClient | undefined;
+    const greeting = await new Promise<QmpGreeting>((resolve, reject) => {
+      let connected = false;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          connected
+            ? new QmpProtocolError(
+                `qmp ${where}: no greeting within ${timeout / 1000} s (QEMU serves one client per socket: is another one connected?)`,
+              )
+            : new QmpConnectError(`qmp ${where}: cannot connect: timed out after ${timeout / 1000} s`),
+        );
+      }, timeout);
+      socket.once("connect", () => {
+        connected = true;
+      });
+      socket.once("error", (e) => {
+        clearTimeout(timer);
+        reject(
+          connected
+            ? new QmpProtocolError(`qmp ${where}: ${socketReason(e)} before the greeting`, { cause: e })
+            : new QmpConnectError(`qmp ${where}: cannot connect: ${socketReason(e)}`, { cause: e }),
+        );
+      });
+      socket.once("close", () => {
+        clearTimeout(timer);
+        reject(new QmpProtocolError(`qmp ${where}: connection closed before the greeting`));
+      });
+      const splitter = new LineSplitter((line) => {
+        if (client) {
+          client.#line(line);
+          return;
+        }
+        clearTimeout(timer);
+        try {
+          resolve(parseGreeting(line.toString("utf8"), where));
+        } catch (e) {
+          socket.destroy();
+          reject(e);
+        }
+      });
+      socket.on("data", (chunk: Buffer) => {
+        try {
+          splitter.feed(chunk);
+        } catch (e) {
+          const err = new QmpProtocolError(`qmp ${where}: ${e instanceof Error ? e.message : e}`);
+          if (client) client.#fail(err);
+          else reject(err);
+          socket.destroy();
+        }
+      });
+    });
+    client = new QmpClient(addr, socket, greeting, options.commandTimeoutMs ?? 30000);
+    socket.removeAllListeners("error");
+    socket.removeAllListeners("close");
+    const c = client;
+    socket.on("error", (e) => c.#fail(new QmpProtocolError(`qmp ${where}: ${socketReason(e)}`, { cause: e })));
+    socket.on("close", () => c.#fail(new QmpProtocolError(`qmp ${where}: connection closed by peer`)));
+    if (options.negotiate !== false) {
+      try {
+        await client.execute("qmp_capabilities");
+      } catch (e) {
+        await client.close();
+        throw e;
+      }
+    }
+    return client;
+  }
+
+  /** Runs a command; resolves to its `return` value, rejects with {@link QmpCommandError} on an error reply. */
+  async execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
+    const reply = await this.request(command, args === undefined ? undefined : writeJson(args));
+    const err = reply.error as { class?: unknown; desc?: unknown } | undefined;
+    if (err !== undefined) throw new QmpCommandError(command, String(err.class), String(err.desc));
+    return reply.return;
+  }
+
+  /**
+   * Sends `{"execute": command, "arguments": argsJson, "id": n}` with the arguments as given
+   * (JSON text, so that big integers pass unchanged) and resolves to the whole reply.
+   */
+  request(command: string, argsJson?: string): Promise<QmpReply> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: client is closed`));
+    const id = this.#nextId++;
+    const text = `{"execute": ${JSON.stringify(command)}${argsJson === undefined ? "" : `, "arguments": ${argsJson}`}, "id": ${id}}\n`;
+    return new Promise<QmpReply>((resolve, reject) => {
+      const timer =
+        this.#commandTimeout > 0
+          ? setTimeout(
+              () =>
+                this.#fail(
+                  new QmpProtocolError(
+                    `qmp ${formatQmpAddress(this.address)}: no reply to ${command} within ${this.#commandTimeout / 1000} s`,
+                  ),
+                ),
+              this.#commandTimeout,
+            )
+          : undefined;
+      this.#pending.push({ id, command, resolve, reject, timer });
+      this.#socket.write(text);
+    });
+  }
+
+  #line(line: Buffer): void {
+    if (line.length === 0) return;
+    let msg: unknown;
+    try {
+      msg = parseLossless(line.toString("utf8"));
+    } catch (e) {
+      this.#fail(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: malformed reply (${e instanceof Error ? e.message : e})`));
+      return;
+    }
+    if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {
+      this.#fail(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: reply is not a JSON object`));
+      return;
+    }
+    const reply = msg as QmpReply;
+    if ("event" in reply) return;
+    const p = this.#pending.shift();
+    if (!p) {
+      this.#fail(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: unexpected reply without a request`));
+      return;
+    }
+    if (p.timer) clearTimeout(p.timer);
+    const id = reply.id;
+    if (id !== undefined && id !== BigInt(p.id)) {
+      p.reject(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: reply id ${String(id)} does not match request ${p.id}`));
+      return;
+    }
+    p.resolve(reply);
+  }
+
+  #fail(e: Error): void {
+    this.#failure ??= e;
+    for (const p of this.#pending.splice(0)) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(this.#failure);
+    }
+    this.#socket.destroy();
+  }
+
+  /** Disconnects; idempotent. Pending commands fail. */
+  close(): Promise<void> {
+    this.#closed ??= new Promise<void>((resolve) => {
+      this.#failure ??= new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: client is closed`);
+      for (const p of this.#pending.splice(0)) {
+        if (p.timer) clearTimeout(p.timer);
+        p.reject(this.#failure);
+      }
+      if (this.#socket.destroyed) resolve();
+      else {
+        this.#socket.once("close", () => resolve());
+        this.#socket.destroy();
+      }
+    });
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function parseGreeting(text: string, where: string): QmpGreeting {
+  let msg: unknown;
+  try {
+    msg = parseLossless(text);
+  } catch {
+    throw new QmpProtocolError(`qmp ${where}: the peer did not send a QMP greeting`);
+  }
+  const qmp = (msg as { QMP?: { version?: { qemu?: Record<string, unknown>; package?: unknown }; capabilities?: unknown } } | null)?.QMP;
+  if (!qmp || typeof qmp !== "object") throw new QmpProtocolError(`qmp ${where}: the peer did not send a QMP greeting`);
+  const v = qmp.version?.qemu ?? {};
+  return {
+    version: { major: Number(v.major ?? 0), minor: Number(v.minor ?? 0), micro: Number(v.micro ?? 0) },
+    package: typeof qmp.version?.package === "string" ? qmp.version.package : "",
+    capabilities: Array.isArray(qmp.capabilities) ? qmp.capabilities.map(String) : [],
+  };
+}
