@@ -6,33 +6,20 @@
  * request and waits for the whole reply line; µs per call, median of rounds.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { kvmUnavailableReason } from "../../src/providers/kvm/kvm.js";
+import { type Qemu, qemuBinary, startQemu } from "../../test/qmp/qemu.js";
 import type { BenchCase } from "../case.js";
 import { compareAsync, round3 } from "../harness.js";
 
 const VCPUS = 32;
 const REQUEST = '{"execute":"query-stats","arguments":{"target":"vcpu"}}\n';
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-
-/** qemu-system-x86_64 on PATH, or undefined. */
-function qemuBinary(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    const p = join(dir, "qemu-system-x86_64");
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
 
 /** A minimal QMP client: one request at a time, resolves when the reply line is complete. */
 class LineClient {
@@ -108,7 +95,7 @@ export async function cases(): Promise<BenchCase[]> {
   const kvmWhy = kvmUnavailableReason();
   const source = kvmWhy === undefined ? `kvm:demo?vcpus=${VCPUS}&run=0` : `sim:?vcpus=${VCPUS}`;
   let server: ChildProcess | undefined;
-  const qemus: ChildProcess[] = [];
+  const qemus: Qemu[] = [];
   const sizes: number[] = [];
   const clients: LineClient[] = [];
   try {
@@ -123,35 +110,12 @@ export async function cases(): Promise<BenchCase[]> {
       // QEMU with its vCPUs stopped (-S, as in the tests). A QEMU whose 32 vCPUs run (in
       // firmware) takes more per call (7.6 ms measured alone here) but also most of a core,
       // which would slow everything else measured in the same run, so it is left out.
-      for (const [name, extra] of [[`QEMU 7.2 -smp ${VCPUS} -S`, ["-S"]]] as const) {
-        const sock = join(dir, `qemu${qemus.length}.sock`);
-        const child = spawn(
-          bin,
-          [
-            "-accel",
-            "kvm",
-            "-m",
-            "64",
-            "-smp",
-            String(VCPUS),
-            ...extra,
-            "-display",
-            "none",
-            "-nodefaults",
-            "-qmp",
-            `unix:${sock},server=on,wait=off`,
-          ],
-          {
-            stdio: "ignore",
-          },
-        );
-        qemus.push(child);
-        await waitForSocket(sock, child, "QEMU");
-        const q = await LineClient.open(sock);
-        clients.push(q);
-        fns[name] = () => q.call();
-        sizes.push(await q.call());
-      }
+      const qemu = await startQemu(VCPUS);
+      qemus.push(qemu);
+      const q = await LineClient.open(qemu.socket);
+      clients.push(q);
+      fns[`QEMU 7.2 -smp ${VCPUS} -S`] = () => q.call();
+      sizes.push(await q.call());
       peerNote = `, reply ${await ours.call()} bytes ours / ${sizes[0]} bytes QEMU`;
     } else {
       console.error(`bench qmp: QEMU peer skipped (${bin ? kvmWhy : "qemu-system-x86_64 not installed"})`);
@@ -174,7 +138,7 @@ export async function cases(): Promise<BenchCase[]> {
   } finally {
     for (const c of clients) c.close();
     await kill(server, "SIGTERM");
-    for (const q of qemus) await kill(q, "SIGKILL");
+    for (const q of qemus) await q.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
