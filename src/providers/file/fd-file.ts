@@ -2,7 +2,7 @@
  * @module providers/file/fd-file
  * One binary stats file read through an fd: the schema once, the data block per poll.
  */
-import { closeSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import type { Pread } from "../../codec/pread.js";
 import { BinaryStatsReader } from "../../codec/reader.js";
 import { DecodeError, SourceError } from "../../errors.js";
@@ -52,6 +52,15 @@ export class FdStatsFile implements StatsFile {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#owned) closeSync(this.fd);
+  }
+}
+
+/** Opens `path` read-only; errors name the path in one line. */
+export function openReadOnly(path: string): number {
+  try {
+    return openSync(path, "r");
+  } catch (e) {
+    throw located(e, path);
   }
 }
 

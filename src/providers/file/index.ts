@@ -3,21 +3,15 @@
  * `file:PATH` (or a plain path) and `fd:N`: binary stats files. A directory reads as all the
  * stats files in it, in name order.
  */
-import { openSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { LocalSource } from "../local-source.js";
-import { FdStatsFile, located } from "./fd-file.js";
+import { FdStatsFile, located, openReadOnly } from "./fd-file.js";
 
 /** Opens one binary stats file by path. */
 export function openStatsPath(path: string): FdStatsFile {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw located(e, path);
-  }
-  return new FdStatsFile(fd, path, true);
+  return new FdStatsFile(openReadOnly(path), path, true);
 }
 
 /** Opens a file, or every regular file in a directory, as one source. */

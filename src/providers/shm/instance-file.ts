@@ -5,51 +5,27 @@
  * per poll, and the producer's trailer (aggregations, writability) when present.
  */
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
-import type { Pread } from "../../codec/pread.js";
-import { BinaryStatsReader, readInto } from "../../codec/reader.js";
+import { readInto } from "../../codec/reader.js";
 import { SourceError } from "../../errors.js";
-import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
 import { defaultKind } from "../../producer/aggregate.js";
 import type { ValueSlot } from "../../producer/definition.js";
 import { decodeTrailer, trailerSize } from "../../producer/export/trailer.js";
-import { located } from "../file/fd-file.js";
-import { fdPread } from "../file/pread-fd.js";
-import { identityFromId } from "../source.js";
+import { FdStatsFile, openReadOnly } from "../file/fd-file.js";
 
 /** An open exported file. */
-export class InstanceFile implements StatsFile {
+export class InstanceFile extends FdStatsFile {
   readonly path: string;
-  readonly identity: StatsIdentity;
-  readonly reader: BinaryStatsReader;
   /** The file's values as the aggregation engine needs them. */
   readonly values: readonly ValueSlot[];
   /** The data block as u32 words (same memory as {@link data}). */
   readonly u32: Uint32Array;
   /** inode, to notice a file renamed over this one. */
   readonly ino: number;
-  /** For `statsfs check`: the file's bytes. */
-  readonly pread: Pread;
-  readonly #fd: number;
-  #closed = false;
 
   constructor(path: string) {
+    super(openReadOnly(path), path, true);
     this.path = path;
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch (e) {
-      throw located(e, path);
-    }
-    this.#fd = fd;
-    try {
-      this.ino = fstatSync(fd).ino;
-      this.pread = fdPread(fd);
-      this.reader = new BinaryStatsReader(this.pread);
-    } catch (e) {
-      closeSync(fd);
-      throw located(e, path);
-    }
-    this.identity = identityFromId(this.reader.id);
+    this.ino = fstatSync(this.fd).ino;
     this.u32 = new Uint32Array(this.reader.data.buffer);
     this.values = this.#slots();
   }
@@ -85,23 +61,12 @@ export class InstanceFile implements StatsFile {
     });
   }
 
-  get schema(): StatsSchema {
-    return this.reader.schema;
-  }
-  get data(): BigUint64Array {
-    return this.reader.data;
-  }
-
-  poll(): void {
-    this.reader.poll();
-  }
-
   /** Zeroes `size` u64 words from `word` in the file (a reset written by a reader). */
   zero(word: number, size: number): void {
     let fd: number;
     try {
       // The same inode as our fd, opened for writing (the path may name a newer file by now).
-      fd = openSync(`/proc/self/fd/${this.#fd}`, "r+");
+      fd = openSync(`/proc/self/fd/${this.fd}`, "r+");
     } catch (e) {
       throw new SourceError("STATSFS_SOURCE", `${this.path}: cannot open for writing: ${(e as Error).message}`, { cause: e });
     }
@@ -111,11 +76,5 @@ export class InstanceFile implements StatsFile {
       closeSync(fd);
     }
     this.reader.data.fill(0n, word, word + size);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeSync(this.#fd);
   }
 }
