@@ -5,7 +5,7 @@
  * one run lists every problem. Sources that are not binary files are checked through their
  * encoding (the translated schema).
  */
-import { DESC_FIXED_SIZE, descBlockSize, HEADER_SIZE, MAX_NAME_SIZE } from "../codec/layout.js";
+import { DESC_FIXED_SIZE, descBlockSize, HEADER_SIZE, MAX_DATA_SIZE, MAX_DESCRIPTORS, MAX_NAME_SIZE } from "../codec/layout.js";
 import { bytesPread, type Pread } from "../codec/pread.js";
 import { cText, parseDescriptor, parseHeader, reaches } from "../codec/reader.js";
 import { DESCRIPTOR_RULES } from "./rules.js";
@@ -26,12 +26,15 @@ export const FILE_RULES: Readonly<Record<string, string>> = {
   "id-read": "the id reads in full (selftest)",
   "id-nul": "the id is NUL-terminated within name_size (selftest)",
   "id-kvm": 'a KVM file\'s id starts with "kvm" (selftest)',
+  "id-printable": "the id is printable ASCII",
+  "num-desc": `num_desc is at most ${MAX_DESCRIPTORS} (statsfs limit)`,
   "desc-read": "the descriptor block reads in full (selftest)",
   "name-nul": "each name is NUL-terminated within name_size (selftest)",
   "name-unique": "stat names are unique within a file",
   "blocks-overlap": "header, id, descriptor and data blocks do not overlap (selftest, api.rst)",
   "data-size": "the data block holds at least 8 bytes per descriptor (selftest)",
   "values-read": "every stat's values read in full (selftest)",
+  "data-limit": `every stat ends within ${MAX_DATA_SIZE} bytes of the data block (statsfs limit)`,
 };
 
 /** What the checker needs beyond the bytes. */
@@ -77,9 +80,14 @@ export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
   else {
     const id = cText(idBytes);
     if (!id.terminated) v("id-nul", `id is not NUL-terminated within ${l.nameSize} bytes`);
-    if (o.kvm && !id.text.startsWith("kvm")) v("id-kvm", `id "${id.text}" does not start with "kvm"`);
+    if (o.kvm && !id.text.startsWith("kvm")) v("id-kvm", `id ${JSON.stringify(id.text)} does not start with "kvm"`);
+    if (!/^[\x20-\x7e]*$/.test(id.text)) v("id-printable", `id ${JSON.stringify(id.text)} has characters outside printable ASCII`);
   }
 
+  if (l.numDesc > MAX_DESCRIPTORS) {
+    v("num-desc", `num_desc ${l.numDesc} is above the limit of ${MAX_DESCRIPTORS}`);
+    return out;
+  }
   const descSize = descBlockSize(l);
   const descs = reaches(src, l.descOffset + descSize) ? tryRead(src, l.descOffset, descSize) : undefined;
   if (!descs) {
@@ -100,7 +108,9 @@ export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
       const msg = r.broken(d);
       if (msg !== undefined) v(r.id, msg, label);
     }
-    dataSize = Math.max(dataSize, d.offset + d.size * 8);
+    const end = d.offset + d.size * 8;
+    if (end > MAX_DATA_SIZE) v("data-limit", `values end at data byte ${end}, above the limit of ${MAX_DATA_SIZE}`, label);
+    dataSize = Math.max(dataSize, end);
     stats.push({ d, label });
   }
 

@@ -19,6 +19,11 @@ const fail = (cond: boolean, msg: string) => (cond ? msg : undefined);
 /** The descriptor rules, in the order they are reported. */
 export const DESCRIPTOR_RULES: readonly DescriptorRule[] = [
   {
+    id: "name-printable",
+    text: "names are printable ASCII without spaces (as the kernel's are)",
+    broken: (d) => fail(!/^[\x21-\x7e]*$/.test(d.name), `name ${JSON.stringify(d.name)} has characters outside printable ASCII`),
+  },
+  {
     id: "type-max",
     text: "type is one the ABI defines (selftest)",
     broken: (d) => fail(d.type > TYPE_MAX, `type ${d.type} is above the maximum ${TYPE_MAX}`),

@@ -19,6 +19,10 @@ export const DESC_FIXED_SIZE = 16;
 export const KVM_NAME_SIZE = 48;
 /** Largest name_size we accept; anything larger is treated as corrupt. */
 export const MAX_NAME_SIZE = 4096;
+/** Most descriptors we accept (KVM has about 50; a producer source a few thousand). */
+export const MAX_DESCRIPTORS = 65536;
+/** Largest data block we accept: 64 MiB of u64 values. */
+export const MAX_DATA_SIZE = 64 * 1024 * 1024;
 
 /** Field offsets inside the header. */
 export const Header = {

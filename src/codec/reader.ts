@@ -8,7 +8,17 @@
 import { DecodeError } from "../errors.js";
 import { descriptorFromRaw, type StatDescriptor } from "../model/descriptor.js";
 import type { StatsSchema } from "../model/stats-file.js";
-import { type BinaryLayout, DESC_FIXED_SIZE, Desc, descBlockSize, HEADER_SIZE, Header, MAX_NAME_SIZE } from "./layout.js";
+import {
+  type BinaryLayout,
+  DESC_FIXED_SIZE,
+  Desc,
+  descBlockSize,
+  HEADER_SIZE,
+  Header,
+  MAX_DATA_SIZE,
+  MAX_DESCRIPTORS,
+  MAX_NAME_SIZE,
+} from "./layout.js";
 import type { Pread } from "./pread.js";
 
 const utf8 = new TextDecoder();
@@ -138,6 +148,9 @@ export function readSchema(src: Pread): DecodedSchema {
   requireEnd(src, idOffset, idEnd, "id");
   const id = cString(readExact(src, idOffset, nameSize, "id"), "id", idOffset);
 
+  if (numDesc > MAX_DESCRIPTORS) {
+    throw new DecodeError("header.num_desc", Header.numDesc, `num_desc ${numDesc} is above the limit of ${MAX_DESCRIPTORS}`);
+  }
   const descSize = descBlockSize(layout);
   const blocks: Block[] = [
     { name: "header", start: 0, end: HEADER_SIZE },
@@ -169,6 +182,13 @@ export function readSchema(src: Pread): DecodedSchema {
       );
     }
     const end = d.offset + d.size * 8;
+    if (end > MAX_DATA_SIZE) {
+      throw new DecodeError(
+        `${d.name}.offset`,
+        descOffset + at + Desc.offset,
+        `stat "${d.name}" ends at data byte ${end}, above the limit of ${MAX_DATA_SIZE}`,
+      );
+    }
     if (end > dataSize) {
       dataSize = end;
       last = d;
