@@ -2,6 +2,7 @@
  * @module providers/local-source
  * A source made of stats files that poll synchronously (fds, files, shared memory).
  */
+import { SourceError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
 import type { SyncStatsSource } from "./source.js";
 
@@ -25,6 +26,7 @@ export class LocalSource implements SyncStatsSource {
   }
 
   pollSync(): void {
+    if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`);
     for (const f of this.files) f.poll();
   }
 

@@ -106,7 +106,8 @@ describe("CLI contract", () => {
     [["read", "sim:?vcpus=0"], /vcpus must be an integer from 1 to 1024/],
     [["read", "kvm:other"], /unknown KVM source "other"/],
     [["snapshot", "sim:"], /--out DIR is required/],
-    [["top", "sim:", "--count", "0"], /--count must be a positive integer/],
+    [["top", "sim:", "--count", "0"], /--count must be an integer from 1 to/],
+    [["top", "sim:", "--interval", "3000000000"], /--interval must be an integer from 1 to 3600000/],
   ];
   for (const [argv, msg] of ERRORS) {
     it(`usage error: statsfs ${argv.join(" ")}`, async () => {

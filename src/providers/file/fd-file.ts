@@ -2,11 +2,12 @@
  * @module providers/file/fd-file
  * One binary stats file read through an fd: the schema once, the data block per poll.
  */
-import { closeSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
 import type { Pread } from "../../codec/pread.js";
 import { BinaryStatsReader } from "../../codec/reader.js";
 import { DecodeError, SourceError } from "../../errors.js";
 import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import { openForPread } from "../../sys/fs.js";
 import { identityFromId } from "../source.js";
 import { fdPread } from "./pread-fd.js";
 
@@ -27,8 +28,8 @@ export class FdStatsFile implements StatsFile {
   constructor(fd: number, where: string, owned: boolean, identity?: Partial<StatsIdentity>) {
     this.fd = fd;
     this.#owned = owned;
-    this.pread = fdPread(fd);
     try {
+      this.pread = fdPread(fd);
       this.reader = new BinaryStatsReader(this.pread);
     } catch (e) {
       if (owned) closeSync(fd);
@@ -44,7 +45,9 @@ export class FdStatsFile implements StatsFile {
     return this.reader.data;
   }
 
+  /** Re-reads the data block. After {@link close} it throws: the fd number may name another file by then. */
   poll(): void {
+    if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.identity.id}: stats file is closed`);
     this.reader.poll();
   }
 
@@ -55,10 +58,10 @@ export class FdStatsFile implements StatsFile {
   }
 }
 
-/** Opens `path` read-only; errors name the path in one line. */
+/** Opens `path` for pread (never blocking, FIFOs refused); errors name the path in one line. */
 export function openReadOnly(path: string): number {
   try {
-    return openSync(path, "r");
+    return openForPread(path);
   } catch (e) {
     throw located(e, path);
   }

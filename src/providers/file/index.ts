@@ -30,7 +30,7 @@ export function openFileSource(uri: string, path: string): LocalSource {
   try {
     for (const n of names) {
       const p = join(path, n);
-      if (statSync(p).isFile()) files.push(openStatsPath(p));
+      if (isFile(p)) files.push(openStatsPath(p));
     }
   } catch (e) {
     for (const f of files) f.close();
@@ -40,8 +40,17 @@ export function openFileSource(uri: string, path: string): LocalSource {
   return new LocalSource(uri, files);
 }
 
+/** Whether `p` is a regular file (following links); errors name `p`. */
+export function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch (e) {
+    throw located(e, p);
+  }
+}
+
 /** `fd:N`: a stats fd inherited from the parent process (not closed by us). */
 export function openFdSource(uri: string, arg: string): LocalSource {
-  if (!/^\d+$/.test(arg)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
+  if (!/^\d{1,9}$/.test(arg)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
   return new LocalSource(uri, [new FdStatsFile(Number(arg), `fd ${arg}`, false)]);
 }

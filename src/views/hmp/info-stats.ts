@@ -16,10 +16,12 @@
  * nothing (QEMU 7.2 crashes), and when several objects are shown (`vcpu: "all"`, or a target of
  * our own with several objects) each block starts with a `qom-path: …` line.
  */
+
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { providersOf, type QemuStatsRequest, qomPathOf, selectQemu, valueShape } from "../qapi/requests.js";
+import { printable } from "../text/printable.js";
 
 /** What `info stats` is asked. */
 export interface InfoStatsOptions {
@@ -93,7 +95,7 @@ export function infoStats(files: readonly StatsFile[], o: InfoStatsOptions): str
   for (const { file, qomPath, stats } of results) {
     if (several && qomPath !== undefined) out += `qom-path: ${qomPath}\n`;
     if (o.provider === undefined) out += `provider: ${file.identity.provider}\n`;
-    for (const d of stats) out += `    ${d.name} ${schemaText(d)}${valueText(d, file.data)}`;
+    for (const d of stats) out += `    ${printable(d.name)} ${schemaText(d)}${valueText(d, file.data)}`;
   }
   return out;
 }

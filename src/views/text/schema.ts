@@ -5,6 +5,7 @@
 import { baseName, typeName, unitName } from "../../model/flags.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
+import { printable } from "./printable.js";
 import { renderTable } from "./table.js";
 
 /** Descriptor tables, one per (provider, target) — the first file of each speaks for all. */
@@ -17,7 +18,7 @@ export function schemaTable(files: readonly StatsFile[], provider?: string): str
     if ((provider !== undefined && p !== provider) || seen.has(key)) continue;
     seen.add(key);
     const rows = f.schema.descriptors.map((d) => [
-      `  ${d.name}`,
+      `  ${printable(d.name)}`,
       typeName(d.type),
       unitName(d.unit),
       d.exponent === 0 ? "" : `${baseName(d.base)} ${d.exponent}`,
@@ -28,7 +29,7 @@ export function schemaTable(files: readonly StatsFile[], provider?: string): str
     ]);
     const head = [["  name", "type", "unit", "scale", "label", "size", "offset", "bucket"]];
     blocks.push(
-      `provider ${p}, target ${target} (${f.schema.descriptors.length} stats, ${f.schema.dataSize} data bytes, e.g. ${f.identity.id})\n${renderTable([...head, ...rows])}`,
+      `provider ${p}, target ${target} (${f.schema.descriptors.length} stats, ${f.schema.dataSize} data bytes, e.g. ${printable(f.identity.id)})\n${renderTable([...head, ...rows])}`,
     );
   }
   return blocks.join("\n");

@@ -10,6 +10,7 @@ import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
 import { statValue } from "../../model/value.js";
 import { type StatsFilter, selectStats } from "../qapi/filter.js";
+import { printable } from "./printable.js";
 import { renderTable } from "./table.js";
 
 /** A value as text: digits, yes/no, or the non-zero buckets of a list. */
@@ -31,8 +32,8 @@ export function unitText(d: StatDescriptor): string {
 export function valuesTable(files: readonly StatsFile[], filter: StatsFilter): string {
   const blocks = selectStats(files, filter).map(({ file, stats }) => {
     const { id, provider, target, path } = file.identity;
-    const head = `${id} (${provider} ${target}${path !== undefined && path !== id ? ` ${path}` : ""})`;
-    const rows = stats.map((d) => [`  ${d.name}`, typeName(d.type), valueText(d, file.data), unitText(d)]);
+    const head = printable(`${id} (${provider} ${target}${path !== undefined && path !== id ? ` ${path}` : ""})`);
+    const rows = stats.map((d) => [`  ${printable(d.name)}`, typeName(d.type), valueText(d, file.data), unitText(d)]);
     return `${head}\n${renderTable([["  name", "type", "value", "unit"], ...rows])}`;
   });
   return blocks.join("\n");

@@ -4,6 +4,7 @@
  * statistics (highest rate first, then largest value), with per-file columns while they fit.
  */
 import { unitLabel } from "../../model/units.js";
+import { printable } from "../text/printable.js";
 import { renderTable } from "../text/table.js";
 import type { RateGroup, RateRow } from "./rates.js";
 
@@ -57,7 +58,7 @@ export function renderFrame(groups: readonly RateGroup[], o: FrameOptions): stri
       .split("\n");
     // Add per-file columns while the widest line still fits.
     if (g.files.length > 1) {
-      const cols = g.files.map((f, i) => [fileLabel(f.identity.id), ...shown.map((r) => fmtCell(r.perFile[i]))]);
+      const cols = g.files.map((f, i) => [printable(fileLabel(f.identity.id)), ...shown.map((r) => fmtCell(r.perFile[i]))]);
       let k = 0;
       for (; k < cols.length; k++) {
         const withCols = renderTable([head, ...table].map((row, ri) => [...row, ...cols.slice(0, k + 1).map((c) => c[ri] ?? "")]));
@@ -65,7 +66,11 @@ export function renderFrame(groups: readonly RateGroup[], o: FrameOptions): stri
         text = withCols.trimEnd().split("\n");
       }
     }
-    lines.push(`${g.title}${rows.length > shown.length ? `  (${rows.length - shown.length} more)` : ""}`, ...text.map((l) => `  ${l}`), "");
+    lines.push(
+      `${printable(g.title)}${rows.length > shown.length ? `  (${rows.length - shown.length} more)` : ""}`,
+      ...text.map((l) => `  ${l}`),
+      "",
+    );
   }
   return lines;
 }

@@ -4,17 +4,19 @@
  * (even files the decoder would reject); other sources through their encoded schema.
  * Exit 0 when clean, 1 with violations.
  */
-import { closeSync, openSync, readdirSync, statSync } from "node:fs";
+import { closeSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type CheckOptions, checkBinary, checkBytes, FILE_RULES, type Violation } from "../../../check/check.js";
+import { checkBinary, checkBytes, FILE_RULES, type Violation } from "../../../check/check.js";
 import { DESCRIPTOR_RULES } from "../../../check/rules.js";
 import type { Pread } from "../../../codec/pread.js";
+import { UsageError } from "../../../errors.js";
 import type { StatsFile } from "../../../model/stats-file.js";
-import { located } from "../../../providers/file/fd-file.js";
+import { located, openReadOnly } from "../../../providers/file/fd-file.js";
+import { isFile } from "../../../providers/file/index.js";
 import { fdPread } from "../../../providers/file/pread-fd.js";
 import { parseSourceUri } from "../../../providers/registry.js";
-import { identityFromId } from "../../../providers/source.js";
-import type { Command } from "../../command.js";
+import { printable } from "../../../views/text/printable.js";
+import { type Command, flag } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
 import { encodeFile } from "../snapshot/index.js";
@@ -27,63 +29,67 @@ export interface CheckResult {
 
 /** Paths to check for a `file:` source: the file, or the regular files of a directory. */
 function pathsOf(path: string): string[] {
+  let dir: boolean;
   try {
-    if (!statSync(path).isDirectory()) return [path];
-    return readdirSync(path)
-      .filter((n) => !n.startsWith("."))
-      .sort()
-      .map((n) => join(path, n))
-      .filter((p) => statSync(p).isFile());
+    dir = statSync(path).isDirectory();
   } catch (e) {
     throw located(e, path);
+  }
+  if (!dir) return [path];
+  return readdirSync(path)
+    .filter((n) => !n.startsWith("."))
+    .sort()
+    .map((n) => join(path, n))
+    .filter(isFile);
+}
+
+/** Checks the bytes behind `fd`; read errors become one line naming `where`. */
+function checkFd(fd: number, where: string, kvm: boolean): CheckResult {
+  try {
+    return { name: where, violations: checkBinary(fdPread(fd), { kvm }) };
+  } catch (e) {
+    throw located(e, where);
   }
 }
 
-function checkPath(path: string): CheckResult {
-  let fd: number;
+function checkPath(path: string, kvm: boolean): CheckResult {
+  const fd = openReadOnly(path);
   try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw located(e, path);
-  }
-  try {
-    const src = fdPread(fd);
-    return { name: path, violations: checkBinary(src, { kvm: looksKvm(src) }) };
+    return checkFd(fd, path, kvm);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Whether a file's id names KVM (so that the KVM-only id rule applies). */
-function looksKvm(src: Pread): boolean {
-  const buf = new Uint8Array(8);
-  const head = new Uint8Array(24);
-  if (src.pread(head, 0) < 24) return false;
-  const idOffset = new DataView(head.buffer).getUint32(12, true);
-  return src.pread(buf, idOffset) > 0 && /^kvm-\d/.test(new TextDecoder().decode(buf));
-}
-
-function checkFile(f: StatsFile & { pread?: Pread }): CheckResult {
-  const o: CheckOptions = { kvm: f.identity.provider === "kvm" && identityFromId(f.identity.id).provider === "kvm" };
-  const violations = f.pread ? checkBinary(f.pread, o) : checkBytes(encodeFile(f), o);
+function checkFile(f: StatsFile & { pread?: Pread }, kvm: boolean): CheckResult {
+  const violations = f.pread ? checkBinary(f.pread, { kvm }) : checkBytes(encodeFile(f), { kvm });
   return { name: f.identity.id, violations };
 }
 
-/** Checks every stats file of a source. */
-export async function checkSource(uri: string): Promise<CheckResult[]> {
+/**
+ * Checks every stats file of a source. Files and fds are checked byte by byte, so a file the
+ * decoder rejects still gets its violations listed. `kvm` applies the KVM-only id rule; by
+ * default it applies to `kvm:` and `fd:` sources (kernel stats fds).
+ */
+export async function checkSource(uri: string, kvm?: boolean): Promise<CheckResult[]> {
   const { scheme, rest } = parseSourceUri(uri);
-  if (scheme === "file") return pathsOf(rest).map(checkPath);
-  return withSource(uri, async (s) => s.files.map(checkFile));
+  const isKvm = kvm ?? (scheme === "kvm" || scheme === "fd");
+  if (scheme === "file") return pathsOf(rest).map((p) => checkPath(p, isKvm));
+  if (scheme === "fd") {
+    if (!/^\d{1,9}$/.test(rest)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
+    return [checkFd(Number(rest), uri, isKvm)];
+  }
+  return withSource(uri, async (s) => s.files.map((f) => checkFile(f, isKvm)));
 }
 
 /** Runs the checker and prints each violation; exit 1 if there are any. */
-export async function check(source: string, io: Io): Promise<number> {
-  const results = await checkSource(source);
+export async function check(source: string, io: Io, kvm?: boolean): Promise<number> {
+  const results = await checkSource(source, kvm);
   let count = 0;
   for (const r of results) {
     for (const v of r.violations) {
       count++;
-      io.stdout.write(`${r.name}: ${v.stat !== undefined ? `${v.stat}: ` : ""}${v.rule}: ${v.message}\n`);
+      io.stdout.write(`${printable(r.name)}: ${v.stat !== undefined ? `${printable(v.stat)}: ` : ""}${v.rule}: ${printable(v.message)}\n`);
     }
   }
   const files = `${results.length} stats file${results.length === 1 ? "" : "s"}`;
@@ -98,14 +104,17 @@ const ruleList = [...Object.entries(FILE_RULES), ...DESCRIPTOR_RULES.map((r) => 
 export const command: Command = {
   name: "check",
   summary: "check a source against the KVM binary stats rules (exit 1 on violations)",
-  help: `usage: statsfs check SRC
+  help: `usage: statsfs check SRC [--kvm | --no-kvm]
 
 Applies every rule of the kernel selftest kvm_binary_stats_test.c and of api.rst.
 Prints "FILE: [STAT: ]RULE: message" per violation. Exit 0 clean, 1 violations.
 
+  --kvm      also apply the KVM-only rule id-kvm (default for kvm: and fd: sources)
+  --no-kvm   do not apply it
+
 rules:
 ${ruleList}`,
-  options: {},
+  options: { kvm: { type: "boolean" }, "no-kvm": { type: "boolean" } },
   positionals: [1, 1],
-  run: (a, io) => check(a.positionals[0] as string, io),
+  run: (a, io) => check(a.positionals[0] as string, io, flag(a, "kvm") ? true : flag(a, "no-kvm") ? false : undefined),
 };

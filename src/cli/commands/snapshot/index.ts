@@ -3,11 +3,13 @@
  * `statsfs snapshot SRC --out DIR`: every stats file of a source written as a binary file in
  * the kernel's layout, named from its id (`kvm-12/vcpu-0` → `kvm-12.vcpu-0.stats`).
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeStatsFile } from "../../../codec/writer.js";
 import { SourceError } from "../../../errors.js";
 import type { StatsFile } from "../../../model/stats-file.js";
+import { located } from "../../../providers/file/fd-file.js";
+import { makeDirs } from "../../../sys/fs.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
@@ -21,11 +23,19 @@ export function snapshotFileName(id: string): string {
   return `${safe || "stats"}.stats`;
 }
 
-/** Writes one file atomically (temporary name, then rename). */
-function writeAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+/**
+ * Writes one file atomically: a hidden temporary name (readers of the directory skip dot
+ * files), then rename. On failure the temporary file is removed and the error names the path.
+ */
+function writeAtomic(dir: string, name: string, bytes: Uint8Array): void {
+  const tmp = join(dir, `.${name}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, join(dir, name));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw located(e, join(dir, name));
+  }
 }
 
 /** Encodes a stats file with its current values. */
@@ -49,16 +59,16 @@ export interface SnapshotOptions {
 export async function snapshot(o: SnapshotOptions, io: Io): Promise<number> {
   return withSource(o.source, async (s) => {
     try {
-      mkdirSync(o.out, { recursive: true });
+      makeDirs(o.out);
     } catch (e) {
-      throw new SourceError("STATSFS_OUTPUT", `${o.out}: cannot create directory (${(e as Error).message})`);
+      throw located(e, o.out);
     }
     const used = new Set<string>();
     for (const f of s.files) {
       const name = snapshotFileName(f.identity.id);
       if (used.has(name)) throw new SourceError("STATSFS_OUTPUT", `${o.out}: two stats files share the id "${f.identity.id}"`);
       used.add(name);
-      writeAtomic(join(o.out, name), encodeFile(f));
+      writeAtomic(o.out, name, encodeFile(f));
       io.stdout.write(`${join(o.out, name)}\n`);
     }
     return Exit.Ok;

@@ -92,9 +92,11 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   }
 }
 
-function positiveInt(text: string | undefined, name: string, dflt: number | undefined): number | undefined {
+function positiveInt(text: string | undefined, name: string, dflt: number | undefined, max: number): number | undefined {
   if (text === undefined) return dflt;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`top: ${name} must be a positive integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    throw new UsageError(`top: ${name} must be an integer from 1 to ${max}, got "${text}"`);
+  }
   return Number(text);
 }
 
@@ -116,8 +118,8 @@ On a terminal the view redraws in place; otherwise each frame is printed as plai
     top(
       {
         source: a.positionals[0],
-        intervalMs: positiveInt(str(a, "interval"), "--interval", 1000) as number,
-        count: positiveInt(str(a, "count"), "--count", undefined),
+        intervalMs: positiveInt(str(a, "interval"), "--interval", 1000, 3_600_000) as number,
+        count: positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER),
         all: flag(a, "all"),
       },
       io,
