@@ -26,6 +26,7 @@ import type { StatsFile, StatsIdentity, StatsSchema } from "../model/stats-file.
 import { identityFromId } from "../providers/source.js";
 import { AggKind, aggSuffix, byteLength, compatible, type ValueSlot } from "./definition.js";
 import { mergedId } from "./export/paths.js";
+import { describe, isRecord, oneLine } from "./text.js";
 
 const TWO32 = 4294967296;
 
@@ -353,6 +354,7 @@ export class AggregatePlan {
   readonly files: readonly AggregateFile[];
 
   constructor(roots: readonly NodeInput[]) {
+    if (!Array.isArray(roots)) throw new DefinitionError(`AggregatePlan needs an array of nodes, not ${describe(roots)}`);
     const files: AggregateFile[] = [];
     const walk = (n: NodeInput) => {
       const f = buildFile(n);
@@ -373,9 +375,12 @@ export class AggregatePlan {
    * writable); anything else is refused.
    */
   write(file: StatsFile, name: string, value: bigint | number): void {
-    const f = this.files.find((x) => x === file || x.identity.id === file.identity.id);
+    const id = isRecord(file) && isRecord(file.identity) ? file.identity.id : undefined;
+    if (typeof id !== "string") throw new DefinitionError(`write needs a stats file (one of files), not ${describe(file)}`);
+    if (typeof name !== "string") throw new DefinitionError(`write needs a statistic name, not ${describe(name)}`);
+    const f = this.files.find((x) => x === file || x.identity.id === id);
     const s = f?.stats.find((x) => x.d.name === name);
-    if (!f || !s) throw new UsageError(`no statistic "${name}" in ${file.identity.id}`);
+    if (!f || !s) throw new UsageError(`no statistic ${describe(name)} in ${oneLine(id)}`);
     if (value !== 0 && value !== 0n) throw new UsageError(`${f.identity.id} ${name}: only 0 can be written (a reset)`);
     const locked = s.holders.find((h) => !h.writable);
     if (locked) {

@@ -7,6 +7,7 @@
 import { KVM_NAME_SIZE } from "../codec/layout.js";
 import { DefinitionError } from "../errors.js";
 import { isHistogram, packFlags, StatBase, StatType, StatUnit } from "../model/flags.js";
+import { describe, isRecord, quote } from "./text.js";
 
 /** How a value behaves over time (the descriptor type). */
 export type ValueType = "cumulative" | "instant" | "peak" | "linear-histogram" | "log2-histogram";
@@ -109,12 +110,13 @@ export function byteLength(s: string): number {
  * aggregate suffixes), `/` (path separator) or `~` (shard suffix of exported files).
  */
 export function checkName(name: string, what: string, maxBytes = MAX_NAME_BYTES): void {
-  if (typeof name !== "string" || name === "") throw new DefinitionError(`${what} name is empty`);
+  if (typeof name !== "string") throw new DefinitionError(`${what} name must be a string, not ${describe(name)}`);
+  if (name === "") throw new DefinitionError(`${what} name is empty`);
   if (!/^[\x21-\x7e]+$/.test(name) || /[./~]/.test(name)) {
-    throw new DefinitionError(`${what} name "${name}" must be printable ASCII without spaces, ".", "/" or "~"`);
+    throw new DefinitionError(`${what} name ${describe(name)} must be printable ASCII without spaces, ".", "/" or "~"`);
   }
   if (name.length > maxBytes) {
-    throw new DefinitionError(`${what} name "${name}" is ${name.length} bytes; name_size ${maxBytes + 1} allows ${maxBytes}`);
+    throw new DefinitionError(`${what} name ${describe(name)} is ${name.length} bytes; name_size ${maxBytes + 1} allows ${maxBytes}`);
   }
 }
 
@@ -122,19 +124,27 @@ function isInt(x: unknown, min: number, max: number): x is number {
   return typeof x === "number" && Number.isInteger(x) && x >= min && x <= max;
 }
 
+/**
+ * `table[key]` when `key` is one of the table's own string keys; undefined for anything else
+ * (inherited names such as "constructor", non-strings, objects that cannot become a key).
+ */
+function lookup<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {
+  return typeof key === "string" && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** Validates one definition and resolves its defaults. */
 export function resolveValue(name: string, init: ValueInit): ValueMeta {
-  const at = `value "${name}"`;
   checkName(name, "value");
-  if (init === null || typeof init !== "object") throw new DefinitionError(`${at}: definition must be an object`);
+  const at = `value ${quote(name)}`;
+  if (!isRecord(init)) throw new DefinitionError(`${at}: definition must be an object, not ${describe(init)}`);
   const typeName = init.type ?? "cumulative";
-  const type = TYPES[typeName];
-  if (type === undefined) throw new DefinitionError(`${at}: unknown type "${String(typeName)}"`);
+  const type = lookup(TYPES, typeName);
+  if (type === undefined) throw new DefinitionError(`${at}: unknown type ${describe(typeName)}`);
   const unitName = init.unit ?? "none";
-  const unit = UNITS[unitName];
-  if (unit === undefined) throw new DefinitionError(`${at}: unknown unit "${String(unitName)}"`);
+  const unit = lookup(UNITS, unitName);
+  if (unit === undefined) throw new DefinitionError(`${at}: unknown unit ${describe(unitName)}`);
   const baseNum = init.base ?? 10;
-  if (baseNum !== 10 && baseNum !== 2) throw new DefinitionError(`${at}: base must be 10 or 2, not ${String(baseNum)}`);
+  if (baseNum !== 10 && baseNum !== 2) throw new DefinitionError(`${at}: base must be 10 or 2, not ${describe(baseNum)}`);
   const base = baseNum === 2 ? StatBase.Pow2 : StatBase.Pow10;
   const exponent = init.exponent ?? 0;
   if (!isInt(exponent, -32768, 32767)) throw new DefinitionError(`${at}: exponent must be an integer from -32768 to 32767`);
@@ -154,13 +164,13 @@ export function resolveValue(name: string, init: ValueInit): ValueMeta {
   if (isHistogram(type)) {
     if (init.buckets === undefined) throw new DefinitionError(`${at}: a histogram needs a bucket count ("buckets")`);
     if (!isInt(init.buckets, 1, 0xffff)) {
-      throw new DefinitionError(`${at}: bucket count must be an integer from 1 to 65535 (got ${String(init.buckets)})`);
+      throw new DefinitionError(`${at}: bucket count must be an integer from 1 to 65535 (got ${describe(init.buckets)})`);
     }
     size = init.buckets;
     if (type === StatType.LinearHistogram) {
       if (init.bucketSize === undefined) throw new DefinitionError(`${at}: a linear histogram needs a bucket size ("bucketSize")`);
       if (!isInt(init.bucketSize, 1, 0xffffffff)) {
-        throw new DefinitionError(`${at}: bucket size must be an integer from 1 to 4294967295 (got ${String(init.bucketSize)})`);
+        throw new DefinitionError(`${at}: bucket size must be an integer from 1 to 4294967295 (got ${describe(init.bucketSize)})`);
       }
       bucketSize = init.bucketSize;
     } else if (init.bucketSize !== undefined) {
@@ -173,17 +183,19 @@ export function resolveValue(name: string, init: ValueInit): ValueMeta {
   const aggs = init.aggregations ?? (type === StatType.Peak || unit === StatUnit.Boolean ? ["max"] : ["sum"]);
   if (!Array.isArray(aggs)) throw new DefinitionError(`${at}: aggregations must be an array`);
   const kinds: AggKind[] = [];
-  for (const a of aggs as readonly Aggregation[]) {
-    const k = AggKind[a];
-    if (k === undefined) throw new DefinitionError(`${at}: unknown aggregation "${String(a)}"`);
-    if (kinds.includes(k)) throw new DefinitionError(`${at}: aggregation "${a}" is listed twice`);
-    if (isHistogram(type) && k !== AggKind.sum) throw new DefinitionError(`${at}: a histogram aggregates only by sum, not "${a}"`);
+  for (const a of aggs as readonly unknown[]) {
+    const k = lookup<AggKind>(AggKind, a);
+    if (k === undefined) throw new DefinitionError(`${at}: unknown aggregation ${describe(a)}`);
+    if (kinds.includes(k)) throw new DefinitionError(`${at}: aggregation ${describe(a)} is listed twice`);
+    if (isHistogram(type) && k !== AggKind.sum) throw new DefinitionError(`${at}: a histogram aggregates only by sum, not ${describe(a)}`);
     if (kinds.length > 0 && byteLength(name + aggSuffix(k)) > MAX_NAME_BYTES) {
-      throw new DefinitionError(`${at}: aggregate name "${name}${aggSuffix(k)}" would exceed ${MAX_NAME_BYTES} bytes`);
+      throw new DefinitionError(`${at}: aggregate name ${quote(name + aggSuffix(k))} would exceed ${MAX_NAME_BYTES} bytes`);
     }
     kinds.push(k);
   }
-  if (init.writable !== undefined && typeof init.writable !== "boolean") throw new DefinitionError(`${at}: writable must be a boolean`);
+  if (init.writable !== undefined && typeof init.writable !== "boolean") {
+    throw new DefinitionError(`${at}: writable must be a boolean, not ${describe(init.writable)}`);
+  }
   return { name, type, unit, base, exponent, size, bucketSize, kinds, writable: init.writable === true };
 }
 
@@ -221,7 +233,7 @@ export interface ValueSet<D extends ValueInits = ValueInits> {
  * Throws {@link DefinitionError} on the first bad definition.
  */
 export function defineValues<const D extends ValueInits>(inits: D): ValueSet<D> {
-  if (inits === null || typeof inits !== "object") throw new DefinitionError("values must be an object of name → definition");
+  if (!isRecord(inits)) throw new DefinitionError(`values must be an object of name → definition, not ${describe(inits)}`);
   if (isValueSet(inits)) return inits as unknown as ValueSet<D>;
   const known = setsByInits.get(inits);
   if (known) return known as ValueSet<D>;

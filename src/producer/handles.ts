@@ -36,14 +36,20 @@ export interface Slots {
   readonly i: number;
 }
 
-/** Adds a finite number of any sign and size to the u64 at `u[j]`, `u[j+1]`, modulo 2^64. */
+/**
+ * Adds a finite number of any sign and size (truncated first) to the u64 at `u[j]`, `u[j+1]`,
+ * modulo 2^64. Both halves of the addend are reduced to [0, 2^32) before they are added, so no
+ * double sum ever exceeds 2^33 and every step is exact, however large `n` is.
+ */
 function addSlow(u: Uint32Array, j: number, n: number): void {
   if (!Number.isFinite(n)) return;
   const t = Math.trunc(n);
-  const nh = Math.floor(t / TWO32);
-  const s = (u[j] as number) + (t - nh * TWO32);
+  const nh = Math.floor(t / TWO32); // exact: division by a power of two, then floor
+  const lo = t - nh * TWO32; // t mod 2^32, in [0, 2^32): exact
+  const hi = nh - Math.floor(nh / TWO32) * TWO32; // nh mod 2^32: exact
+  const s = (u[j] as number) + lo;
   u[j] = s; // ToUint32: the low 32 bits
-  u[j + 1] = (u[j + 1] as number) + nh + Math.floor(s / TWO32);
+  u[j + 1] = (u[j + 1] as number) + hi + (s >= TWO32 ? 1 : 0);
 }
 
 /** Stores a finite number (negative wraps modulo 2^64) at `u[j]`, `u[j+1]`. */
@@ -82,11 +88,15 @@ export class Counter implements Slots {
     const k = this.i >>> 1;
     this.b[k] = (this.b[k] as bigint) + 1n;
   }
-  /** Adds `n` (an integer ≥ 0; negative or non-finite numbers are ignored: counters never go down). */
+  /**
+   * Adds `n` (an integer ≥ 0, a fraction truncated; negative or non-finite numbers are ignored:
+   * counters never go down).
+   */
   add(n: number): void {
     const u = this.u;
     const i = this.i;
-    const s = (u[i] as number) + n;
+    // Truncate n before adding: `u + 0.99…` may round up to the next integer as a double.
+    const s = (u[i] as number) + Math.trunc(n);
     if (n >= 0 && s < TWO32) u[i] = s;
     else if (n >= 0) addSlow(u, i, n);
   }
@@ -134,15 +144,16 @@ export class Gauge implements Slots {
     const k = this.i >>> 1;
     this.b[k] = (this.b[k] as bigint) - 1n; // stored modulo 2^64
   }
-  /** Adds `n`, which may be negative. */
+  /** Adds `n`, which may be negative (a fraction is truncated toward zero first: `add(-2.5)` subtracts 2). */
   add(n: number): void {
     const u = this.u;
     const i = this.i;
-    const s = (u[i] as number) + n;
+    // Truncate n, not the sum: ToUint32 of `10 + -2.5` would store 7, not 8.
+    const s = (u[i] as number) + Math.trunc(n);
     if (s >= 0 && s < TWO32) u[i] = s;
     else addSlow(u, i, n);
   }
-  /** Subtracts `n`. */
+  /** Subtracts `n` (a fraction is truncated toward zero first). */
   sub(n: number): void {
     this.add(-n);
   }

@@ -6,12 +6,13 @@
  * rebuilt when the tree changed. Anything that serves a StatsSource (the CLI views, the QMP
  * server, exporters) serves it unchanged.
  */
-import { UsageError } from "../errors.js";
+import { DefinitionError, UsageError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
 import type { SyncStatsSource } from "../providers/source.js";
 import { AggregatePlan, type NodeInput } from "./aggregate.js";
 import { registeredSources } from "./registry.js";
-import { type Source, treeVersion } from "./source.js";
+import { Source, treeVersion } from "./source.js";
+import { describe, quote } from "./text.js";
 
 /** A source as the aggregation engine sees it (one instance, its shards). */
 export function nodeOf(s: Source): NodeInput {
@@ -39,6 +40,10 @@ export class LiveSource implements SyncStatsSource {
   #closed = false;
 
   constructor(roots?: Source | readonly Source[]) {
+    if (roots !== undefined && !(roots instanceof Source || (Array.isArray(roots) && roots.every((r) => r instanceof Source)))) {
+      const what = Array.isArray(roots) ? `an array holding ${describe(roots.find((r) => !(r instanceof Source)))}` : describe(roots);
+      throw new DefinitionError(`liveSource needs a Source or an array of Sources, not ${what}`);
+    }
     this.#fixed = roots === undefined ? [] : Array.isArray(roots) ? [...(roots as readonly Source[])] : [roots as Source];
     this.#roots = roots === undefined ? registeredSources : undefined;
     this.uri = roots === undefined ? "live:" : `live:${this.#fixed.map((s) => s.path.join("/")).join(",")}`;
@@ -99,8 +104,9 @@ export function liveSource(roots?: Source | readonly Source[]): LiveSource {
  * file): 0 resets the value, or every value behind an aggregate; anything else is refused.
  */
 export function writeStat(source: Source, name: string, value: bigint | number): void {
+  if (!(source instanceof Source)) throw new DefinitionError(`writeStat needs a Source, not ${describe(source)}`);
   const plan = new AggregatePlan([nodeOf(source)]);
   const file = plan.files.find((f) => f.identity.path === `/${source.path.join("/")}`);
-  if (!file) throw new UsageError(`no statistic "${name}" in source "${source.path.join("/")}"`);
+  if (!file) throw new UsageError(`no statistic ${describe(name)} in source ${quote(source.path.join("/"))}`);
   plan.write(file, name, value);
 }

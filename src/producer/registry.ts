@@ -5,7 +5,8 @@
  */
 import { DefinitionError } from "../errors.js";
 import { Exporter, type ExportOptions } from "./export/exporter.js";
-import { bumpTreeVersion, type Source } from "./source.js";
+import { bumpTreeVersion, Source } from "./source.js";
+import { describe, isRecord, quote } from "./text.js";
 
 /** Options of {@link register}. */
 export interface RegisterOptions {
@@ -54,16 +55,24 @@ const roots: Registration[] = [];
  * once, names of top-level sources are unique, and a subordinate cannot be registered.
  */
 export function register(source: Source, options: RegisterOptions = {}): Registration {
-  if (source.closed) throw new DefinitionError(`source "${source.name}" is closed`);
+  if (!(source instanceof Source)) throw new DefinitionError(`register needs a Source (from createSource), not ${describe(source)}`);
+  if (!isRecord(options)) throw new DefinitionError(`register options must be an object, not ${describe(options)}`);
+  const exp = options.export;
+  if (exp !== undefined && typeof exp !== "boolean" && !isRecord(exp)) {
+    throw new DefinitionError(`register option "export" must be a boolean or an object of export options, not ${describe(exp)}`);
+  }
+  if (source.closed) throw new DefinitionError(`source ${quote(source.name)} is closed`);
   if (source.parent)
-    throw new DefinitionError(`source "${source.name}" is a subordinate of "${source.parent.name}"; only top-level sources are registered`);
-  if (source.registered) throw new DefinitionError(`source "${source.name}" is already registered`);
+    throw new DefinitionError(
+      `source ${quote(source.name)} is a subordinate of ${quote(source.parent.name)}; only top-level sources are registered`,
+    );
+  if (source.registered) throw new DefinitionError(`source ${quote(source.name)} is already registered`);
   if (roots.some((r) => r.source.name === source.name)) {
-    throw new DefinitionError(`a top-level source named "${source.name}" is already registered`);
+    throw new DefinitionError(`a top-level source named ${quote(source.name)} is already registered`);
   }
   let exporter: Exporter | undefined;
-  if (options.export) {
-    exporter = new Exporter(source, options.export === true ? {} : options.export);
+  if (exp) {
+    exporter = new Exporter(source, exp === true ? {} : exp);
     exporter.start();
   }
   const reg = new Registration(source, exporter);

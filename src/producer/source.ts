@@ -11,6 +11,7 @@ import { DefinitionError } from "../errors.js";
 import { checkName, defineValues, slotsOf, type ValueInit, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type Counter, type Gauge, type LinearHistogram, type Log2Histogram, makeHandle, type Peak, type ValueHandle } from "./handles.js";
 import { type ShardView, Store } from "./store.js";
+import { describe, isRecord, quote } from "./text.js";
 import { type SharedSource, shareSource } from "./threads.js";
 
 /** The handle type a definition gets. */
@@ -78,9 +79,10 @@ export class Source implements Disposable {
   /** @internal Use {@link createSource}. */
   constructor(name: string, options: SourceOptions = {}) {
     checkName(name, "source");
+    if (!isRecord(options)) throw new DefinitionError(`source ${quote(name)}: options must be an object, not ${describe(options)}`);
     const shards = options.shards ?? 1;
-    if (!Number.isInteger(shards) || shards < 1 || shards > 1024) {
-      throw new DefinitionError(`source "${name}": shards must be an integer from 1 to 1024`);
+    if (typeof shards !== "number" || !Number.isInteger(shards) || shards < 1 || shards > 1024) {
+      throw new DefinitionError(`source ${quote(name)}: shards must be an integer from 1 to 1024 (got ${describe(shards)})`);
     }
     this.name = name;
     this.store = new Store(shards);
@@ -116,7 +118,7 @@ export class Source implements Disposable {
   }
 
   #live(what: string): void {
-    if (this.#closed) throw new DefinitionError(`source "${this.name}" is closed; cannot ${what}`);
+    if (this.#closed) throw new DefinitionError(`source ${quote(this.name)} is closed; cannot ${what}`);
   }
 
   /**
@@ -130,11 +132,11 @@ export class Source implements Disposable {
     if (set.values.length === 0) return {} as Handles<D>;
     const seen = new Set(this.#slots.map((s) => s.name));
     for (const v of set.values) {
-      if (seen.has(v.name)) throw new DefinitionError(`source "${this.name}": value "${v.name}" is defined twice`);
+      if (seen.has(v.name)) throw new DefinitionError(`source ${quote(this.name)}: value ${quote(v.name)} is defined twice`);
       seen.add(v.name);
     }
     if (this.store.shared) {
-      throw new DefinitionError(`source "${this.name}" is shared with worker threads; add its values before calling share()`);
+      throw new DefinitionError(`source ${quote(this.name)} is shared with worker threads; add its values before calling share()`);
     }
     const slots = slotsOf(set, this.store.words);
     const last = slots[slots.length - 1] as ValueSlot;
@@ -164,15 +166,15 @@ export class Source implements Disposable {
    */
   addSubordinate<S extends Source>(sub: S): S {
     this.#live("add a subordinate");
-    if (!(sub instanceof Source)) throw new DefinitionError("addSubordinate needs a Source");
-    if (sub.#closed) throw new DefinitionError(`source "${sub.name}" is closed`);
-    if (sub.#parent) throw new DefinitionError(`source "${sub.name}" is already a subordinate of "${sub.#parent.name}"`);
-    if (sub.registered) throw new DefinitionError(`source "${sub.name}" is registered as a top-level source`);
+    if (!(sub instanceof Source)) throw new DefinitionError(`addSubordinate needs a Source, not ${describe(sub)}`);
+    if (sub.#closed) throw new DefinitionError(`source ${quote(sub.name)} is closed`);
+    if (sub.#parent) throw new DefinitionError(`source ${quote(sub.name)} is already a subordinate of ${quote(sub.#parent.name)}`);
+    if (sub.registered) throw new DefinitionError(`source ${quote(sub.name)} is registered as a top-level source`);
     for (let a: Source | undefined = this; a; a = a.#parent) {
-      if (a === sub) throw new DefinitionError(`source "${sub.name}" cannot be its own subordinate`);
+      if (a === sub) throw new DefinitionError(`source ${quote(sub.name)} cannot be its own subordinate`);
     }
     if (this.subordinate(sub.name)) {
-      throw new DefinitionError(`source "${this.name}" already has a subordinate named "${sub.name}"`);
+      throw new DefinitionError(`source ${quote(this.name)} already has a subordinate named ${quote(sub.name)}`);
     }
     const observer = this.root.observer;
     observer?.willAdd(this, sub);
@@ -190,7 +192,8 @@ export class Source implements Disposable {
 
   /** Removes `sub` (and its subtree) from this source; `sub` stays open and owned by the caller. */
   removeSubordinate(sub: Source): void {
-    if (sub.#parent !== this) throw new DefinitionError(`source "${sub.name}" is not a subordinate of "${this.name}"`);
+    if (!(sub instanceof Source)) throw new DefinitionError(`removeSubordinate needs a Source, not ${describe(sub)}`);
+    if (sub.#parent !== this) throw new DefinitionError(`source ${quote(sub.name)} is not a subordinate of ${quote(this.name)}`);
     this.#detach(sub, true);
   }
 

@@ -15,6 +15,7 @@ import { type FileMapping, mapFile, unmapFile } from "./export/libc.js";
 import { makeHandle, type ValueHandle } from "./handles.js";
 import type { Handles, Source } from "./source.js";
 import { type ShardFile, type ShardView, shardStride, viewOf } from "./store.js";
+import { describe, isRecord, quote } from "./text.js";
 
 /** What a worker needs to attach to a sharded source; send it with postMessage or workerData. */
 export interface SharedSource {
@@ -39,9 +40,9 @@ export interface SharedSource {
  */
 export function shareSource(source: Source): SharedSource {
   const store = source.store;
-  if (source.closed) throw new DefinitionError(`source "${source.name}" is closed`);
+  if (source.closed) throw new DefinitionError(`source ${quote(source.name)} is closed`);
   if (store.shardCount < 2 || !store.control) {
-    throw new DefinitionError(`source "${source.name}" has one shard; create it with { shards: N } to write it from N threads`);
+    throw new DefinitionError(`source ${quote(source.name)} has one shard; create it with { shards: N } to write it from N threads`);
   }
   source.root.observer?.willShare(source);
   store.shared = true;
@@ -86,9 +87,9 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
     const out: Record<string, ValueHandle> = {};
     for (const v of wanted?.values ?? []) {
       const slot = shared.values.find((s) => s.name === v.name);
-      if (!slot) throw new DefinitionError(`shared source "${shared.path.join("/")}" has no value "${v.name}"`);
+      if (!slot) throw new DefinitionError(`shared source ${quote(shared.path.join("/"))} has no value ${quote(v.name)}`);
       if (!compatible(slot, v))
-        throw new DefinitionError(`value "${v.name}" is defined differently in the shared source "${shared.path.join("/")}"`);
+        throw new DefinitionError(`value ${quote(v.name)} is defined differently in the shared source ${quote(shared.path.join("/"))}`);
       out[v.name] = this.#all.get(v.name) as ValueHandle;
     }
     this.values = out as Handles<D>;
@@ -114,13 +115,30 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
   }
 }
 
+/** Checks that `x` has the shape of a {@link SharedSource} (it crossed a thread boundary as plain data). */
+function checkShared(x: unknown): asserts x is SharedSource {
+  const bad = (why: string) => new DefinitionError(`attachSource needs the result of source.share(); ${why}`);
+  const r = x as Partial<Record<keyof SharedSource, unknown>> | null | undefined;
+  if (!isRecord(r) || r.kind !== "statsfs/shared-source") throw bad(`got ${describe(x)}`);
+  const { path, values, words, shards, control, data, files } = r;
+  if (!Array.isArray(path) || !path.every((p) => typeof p === "string")) throw bad("its path is not an array of names");
+  if (!Array.isArray(values) || !values.every(isRecord)) throw bad("its values are not an array of value slots");
+  if (typeof words !== "number" || !Number.isInteger(words) || words < 0) throw bad("its word count is not an integer >= 0");
+  if (typeof shards !== "number" || !Number.isInteger(shards) || shards < 2 || shards > 1024) {
+    throw bad("its shard count is not an integer from 2 to 1024");
+  }
+  if (!(control instanceof SharedArrayBuffer) || control.byteLength < 4 * shards) throw bad("its control block is missing");
+  if (data !== undefined && !(data instanceof SharedArrayBuffer)) throw bad("its data is not a SharedArrayBuffer");
+  if (files !== undefined && (!Array.isArray(files) || !files.every(isRecord))) throw bad("its files are not an array");
+}
+
 /**
  * In a worker thread: claims a free shard of a shared source and returns handles over it.
  * Pass the same definitions the source was built with (e.g. from a shared module) for typed
  * handles; they are checked against the shared source.
  */
 export function attachSource<const D extends ValueInits = ValueInits>(shared: SharedSource, values?: D | ValueSet<D>): ThreadShard<D> {
-  if (shared?.kind !== "statsfs/shared-source") throw new DefinitionError("attachSource needs the result of source.share()");
+  checkShared(shared);
   const wanted = values === undefined ? undefined : defineValues(values as D);
   const control = new Int32Array(shared.control);
   let shard = -1;
@@ -131,7 +149,7 @@ export function attachSource<const D extends ValueInits = ValueInits>(shared: Sh
     }
   }
   if (shard < 0)
-    throw new StatsfsError("STATSFS_SHARDS", `all ${shared.shards - 1} worker shards of "${shared.path.join("/")}" are in use`);
+    throw new StatsfsError("STATSFS_SHARDS", `all ${shared.shards - 1} worker shards of ${quote(shared.path.join("/"))} are in use`);
   let view: ShardView;
   let mapping: FileMapping | undefined;
   try {
@@ -147,7 +165,7 @@ export function attachSource<const D extends ValueInits = ValueInits>(shared: Sh
     } else if (shared.data) {
       view = viewOf(shared.data, shard * shardStride(shared.words), shared.words);
     } else {
-      throw new DefinitionError(`shared source "${shared.path.join("/")}" has no data`);
+      throw new DefinitionError(`shared source ${quote(shared.path.join("/"))} has no data`);
     }
     return new ThreadShard<D>(shared, shard, control, view, mapping, wanted);
   } catch (e) {

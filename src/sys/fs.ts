@@ -24,27 +24,39 @@ export function openForPread(path: string): number {
   return fd;
 }
 
+/** An error like Node's for a path that exists and is not a directory. */
+function notDirectory(path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ENOTDIR: not a directory, '${path}'`), { code: "ENOTDIR", path });
+}
+
 /**
- * Creates `dir` and its missing parents, one level at a time (at most 64 levels). EEXIST is
- * fine when the path is a directory; any other failure is thrown (Node's error, with `code`).
+ * Creates `dir` and its missing parents, one mkdir(2) per component, top down (at most 64
+ * levels). Not mkdirSync({ recursive: true }): that retries forever at 100% CPU where mkdir
+ * fails with ENOENT below a parent that exists (procfs, as in /proc/x). Throws Node's error;
+ * its `path` names the component that failed (a non-directory in the way is ENOTDIR).
  */
 export function makeDirs(dir: string): void {
   const missing: string[] = [];
   for (let d = dir; missing.length < 64; d = dirname(d)) {
+    let isDir: boolean;
     try {
-      if (statSync(d).isDirectory()) break;
-      throw Object.assign(new Error(`ENOTDIR: not a directory, '${d}'`), { code: "ENOTDIR" });
+      isDir = statSync(d).isDirectory();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+      missing.push(d);
+      if (dirname(d) === d) break;
+      continue;
     }
-    missing.push(d);
-    if (dirname(d) === d) break;
+    if (isDir) break;
+    throw notDirectory(d);
   }
   for (const d of missing.reverse()) {
     try {
       mkdirSync(d);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(d).isDirectory()) throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (!statSync(d).isDirectory()) throw notDirectory(d);
     }
   }
 }

@@ -7,14 +7,24 @@ import { encodeStatsFile } from "../../src/codec/index.js";
 import { DefinitionError, StatsfsError, UsageError } from "../../src/errors.js";
 import { makeDescriptor } from "../../src/model/index.js";
 import { Exporter } from "../../src/producer/export/exporter.js";
-import { createSource, defineValues, liveSource, register, type ValueInit, writeStat } from "../../src/producer/index.js";
+import {
+  AggregatePlan,
+  attachSource,
+  createSource,
+  defineValues,
+  liveSource,
+  pruneExports,
+  register,
+  type ValueInit,
+  writeStat,
+} from "../../src/producer/index.js";
 
 function refused(fn: () => unknown, re: RegExp): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof DefinitionError, `expected a DefinitionError, got ${String(e)}`);
     assert.equal(e.code, "STATSFS_DEFINITION");
     assert.match(e.message, re);
-    assert.doesNotMatch(e.message, /\n/);
+    assert.doesNotMatch(e.message, /[\n\r\u2028\u2029\u0085]/);
     return true;
   });
 }
@@ -143,5 +153,105 @@ describe("export paths", () => {
       /exported id .* name_size 48 allows 47/,
     );
     assert.throws(() => register(createSource("n"), { export: { dir, nameSize: 50 } }), StatsfsError);
+  });
+});
+
+describe("API misuse", () => {
+  // Anything a caller can pass wrongly is refused with a one-line DefinitionError, checked when
+  // defined or registered: never a TypeError from deep inside, never a message broken over lines
+  // by a caller's string.
+  const odd = (x: unknown) => x as never;
+  const bare = () => Object.create(null) as object;
+
+  it("quotes caller strings in messages, control characters escaped", () => {
+    refused(() => createSource("a\nb"), /^source name "a\\nb" must be printable ASCII/);
+    refused(() => createSource("a\r\u2028\u2029\u0085\u007fb"), /^source name "a\\r\\u2028\\u2029\\u0085\\u007fb"/);
+    refused(() => defineValues({ "x\ny": {} }), /^value name "x\\ny"/);
+    refused(() => createSource(`${"z".repeat(200)}\n`), /^source name "z{80}"… must be/);
+    refused(() => register(createSource("r"), { export: { instance: "i\n1" } }), /^instance name "i\\n1"/);
+    refused(() => defineValues({ x: { type: odd("a\nb") } }), /unknown type "a\\nb"/);
+    refused(() => defineValues({ 'q"x': { aggregations: ["sum", "sum"] } }), /^value "q\\"x": aggregation "sum" is listed twice/);
+    using s = createSource("wq");
+    s.addValues({ a: {} });
+    assert.throws(
+      () => writeStat(s, "no\nsuch", 0),
+      (e: unknown) => e instanceof UsageError && /no statistic "no\\nsuch"/.test(e.message) && !/\n/.test(e.message),
+    );
+  });
+
+  it("refuses what is not a source, or not options", () => {
+    for (const x of [null, undefined, {}, 5, "name", bare(), []]) refused(() => register(odd(x)), /^register needs a Source/);
+    using ok = createSource("reg-opts");
+    for (const x of [null, 5, "x", []]) refused(() => register(ok, odd(x)), /^register options must be an object/);
+    for (const x of [5, "yes", null, []]) refused(() => register(ok, { export: odd(x) }), /option "export" must be a boolean or an object/);
+    for (const x of [5, "", bare(), "a\0b"]) refused(() => register(ok, { export: { dir: odd(x) } }), /^export dir /);
+    for (const x of [5, bare(), ["i"]]) refused(() => register(ok, { export: { instance: odd(x) } }), /^instance name must be a string/);
+    refused(() => register(ok, { export: { nameSize: odd(bare()) } }), /nameSize must be a multiple of 8 .*\(got an object\)/);
+    assert.equal(ok.registered, false);
+
+    for (const x of [null, 5, "x", Symbol("y")]) refused(() => createSource("x", odd(x)), /^source "x": options must be an object/);
+    refused(() => createSource("x", { shards: odd(bare()) }), /shards must be an integer from 1 to 1024 \(got an object\)/);
+    for (const x of [null, 5, bare(), {}]) refused(() => createSource(odd(x)), /^source name must be a string/);
+    for (const x of [5, null, "x", {}, bare(), [ok, 5], [null]]) {
+      refused(() => liveSource(odd(x)), /^liveSource needs a Source or an array of Sources/);
+    }
+    refused(() => writeStat(odd(null), "a", 0), /^writeStat needs a Source/);
+    refused(() => ok.addSubordinate(odd({})), /^addSubordinate needs a Source, not an object/);
+    for (const x of [null, {}, bare()]) refused(() => ok.removeSubordinate(odd(x)), /^removeSubordinate needs a Source/);
+    const live = liveSource(ok);
+    refused(() => live.write(odd(null), "a", 0), /^write needs a stats file/);
+    refused(() => live.write(odd({ identity: null }), "a", 0), /^write needs a stats file/);
+    refused(() => new AggregatePlan(odd(null)), /^AggregatePlan needs an array/);
+    for (const x of [null, undefined, 5, "s", {}, bare(), [], { kind: "statsfs/shared-source" }]) {
+      refused(() => attachSource(odd(x)), /^attachSource needs the result of source\.share\(\)/);
+    }
+    refused(() => pruneExports(odd(null)), /^pruneExports options must be an object/);
+    refused(() => pruneExports({ dir: odd(5) }), /^export dir must be a non-empty path/);
+    refused(() => pruneExports({ dir: tmp, name: "../.." }), /^source name "\.\.\/\.\." must be printable ASCII/);
+  });
+
+  it("refuses definitions of the wrong type, objects without a prototype included", () => {
+    for (const x of [null, 5, "x", [{}], Symbol("v")])
+      refused(() => defineValues(odd(x)), /^values must be an object of name → definition/);
+    using av = createSource("av");
+    refused(() => av.addValues(odd([{ a: {} }])), /^values must be an object .*not an array/);
+    for (const x of [null, 5, "x", [], () => 0]) refused(() => defineValues({ v: odd(x) }), /^value "v": definition must be an object/);
+
+    const weird = [bare(), Symbol("s\nt"), 1n, () => 0, {}, [], "1", true];
+    const cases: [string, (x: unknown) => ValueInit, RegExp][] = [
+      ["type", (x) => ({ type: odd(x) }), /unknown type/],
+      ["unit", (x) => ({ unit: odd(x) }), /unknown unit/],
+      ["base", (x) => ({ base: odd(x) }), /base must be 10 or 2/],
+      ["exponent", (x) => ({ exponent: odd(x) }), /exponent must be an integer/],
+      ["buckets", (x) => ({ type: "log2-histogram", buckets: odd(x) }), /bucket count must be an integer/],
+      ["bucketSize", (x) => ({ type: "linear-histogram", buckets: 4, bucketSize: odd(x) }), /bucket size must be an integer/],
+      ["aggregations", (x) => ({ aggregations: odd(x) }), /aggregations must be an array/],
+      ["aggregations[0]", (x) => ({ aggregations: [odd(x)] }), /unknown aggregation/],
+      ["writable", (x) => ({ writable: odd(x) }), /writable must be a boolean/],
+    ];
+    for (const [field, make, re] of cases) {
+      for (const x of weird) {
+        if (field === "aggregations" && Array.isArray(x)) continue; // [] is valid: not aggregated
+        if (field === "writable" && x === true) continue;
+        assert.doesNotThrow(() => refused(() => defineValues({ v: make(x) }), re), `${field}: ${typeof x}`);
+      }
+    }
+    refused(() => defineValues({ x: { type: odd(bare()) } }), /unknown type an object/);
+    refused(() => defineValues({ x: { aggregations: [odd(Symbol("s"))] } }), /unknown aggregation a symbol/);
+    refused(() => defineValues({ h: { type: "log2-histogram", buckets: odd(bare()) } }), /\(got an object\)/);
+
+    // The names of Object.prototype's members are not types, units or aggregations…
+    refused(() => defineValues({ x: { type: odd("constructor") } }), /unknown type "constructor"/);
+    refused(() => defineValues({ x: { unit: odd("toString") } }), /unknown unit "toString"/);
+    refused(() => defineValues({ x: { aggregations: [odd("hasOwnProperty")] } }), /unknown aggregation "hasOwnProperty"/);
+    // …while objects without a prototype are fine definitions.
+    const inits = Object.assign(bare(), { a: bare(), b: Object.assign(bare(), { type: "instant" as const }) });
+    assert.deepEqual(
+      defineValues(inits).values.map((v) => [v.name, v.type]),
+      [
+        ["a", 0],
+        ["b", 1],
+      ],
+    );
   });
 });

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { BinaryStatsReader, kernelLayout, readSchema } from "../../src/codec/index.js";
+import { DefinitionError } from "../../src/errors.js";
 import { StatType, StatUnit } from "../../src/model/flags.js";
 import { statValue } from "../../src/model/value.js";
 import { createSource, register } from "../../src/producer/index.js";
@@ -160,5 +163,77 @@ describe("exported files", () => {
     reg.close();
     assert.deepEqual(readdirSync(dir), []);
     root.close();
+  });
+});
+
+describe("export directories that cannot be made", () => {
+  const CHILD = fileURLToPath(new URL("./fixtures/export-dir-child.js", import.meta.url));
+  const procSkip = existsSync("/proc/self") ? false : "no procfs";
+
+  interface ChildResult {
+    ok?: true;
+    name?: string;
+    code?: string;
+    message?: string;
+    registered?: boolean;
+    retried?: boolean | string;
+  }
+
+  /**
+   * Registers an exported source in a child process killed after 10 s: Node's recursive mkdir
+   * spins forever under /proc, which would hang this test file instead of failing it.
+   */
+  function exportInChild(args: string[], env: Record<string, string> = {}): { ms: number; result: ChildResult } {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [CHILD, ...args], {
+      env: { ...process.env, ...env, STATSFS_EXPORT_DIR_CHILD: "1" },
+      encoding: "utf8",
+      timeout: 10_000,
+      killSignal: "SIGKILL",
+    });
+    const ms = Date.now() - t0;
+    assert.equal(r.signal, null, `the export hung (killed after ${ms} ms)`);
+    assert.equal(r.status, 0, r.stderr);
+    return { ms, result: JSON.parse(r.stdout.trim()) as ChildResult };
+  }
+
+  function assertProcRefused(result: ChildResult): void {
+    assert.equal(result.name, "SourceError", JSON.stringify(result));
+    assert.equal(result.code, "STATSFS_EXPORT");
+    assert.match(
+      result.message ?? "",
+      /^export directory "\/proc\/statsfs-test\/x\/proc-child": cannot create "\/proc\/statsfs-test": ENOENT: no such file or directory$/,
+    );
+    assert.equal(result.registered, false);
+  }
+
+  it("fails fast with a one-line SourceError for an export dir under /proc", { skip: procSkip }, () => {
+    const { ms, result } = exportInChild(["/proc/statsfs-test/x", join(tmp, "after-proc")]);
+    assertProcRefused(result);
+    assert.equal(result.retried, true);
+    assert.ok(ms < 5_000, `took ${ms} ms`);
+  });
+
+  it("fails fast with a one-line SourceError for STATSFS_DIR under /proc", { skip: procSkip }, () => {
+    const { ms, result } = exportInChild([], { STATSFS_DIR: "/proc/statsfs-test/x" });
+    assertProcRefused(result);
+    assert.ok(ms < 5_000, `took ${ms} ms`);
+  });
+
+  it("creates missing parents one level at a time, and refuses a file in the way", () => {
+    const deep = join(tmp, "a", "b", "c");
+    using src = createSource("deep");
+    src.addValues({ c: {} });
+    using reg = register(src, { export: { dir: deep, instance: "d" } });
+    assert.ok(statSync(join(deep, "deep")).isDirectory());
+    assert.ok(existsSync(join(deep, "deep", "d.stats")));
+    reg.close();
+    writeFileSync(join(tmp, "a", "file"), "x");
+    using other = createSource("other");
+    assert.throws(
+      () => register(other, { export: { dir: join(tmp, "a", "file", "sub") } }),
+      (e: unknown) => e instanceof DefinitionError && /^export path ".*\/a\/file" exists and is not a directory$/.test(e.message),
+    );
+    assert.equal(other.registered, false);
   });
 });

@@ -119,3 +119,152 @@ describe("value handles", () => {
     assert.equal(c.get(), 2n);
   });
 });
+
+describe("fractional arguments are truncated before they are applied", () => {
+  // The documented rule: numbers are taken as integers, fractions truncated (toward zero), and
+  // the result is exact u64 arithmetic modulo 2^64. Oracle: BigInt(Math.trunc(n)).
+  const start = fc.bigInt({ min: 0n, max: U64 - 1n });
+  const num = fc.oneof(
+    fc.double({ min: -1e6, max: 1e6 }),
+    fc.double({ min: -(2 ** 34), max: 2 ** 34 }),
+    fc.integer({ min: -10, max: 10 }).map((k) => k + 0.5),
+    fc.double(), // any magnitude, NaN and ±Infinity included
+  );
+  const near32 = fc.constantFrom(
+    0n,
+    1n,
+    5n,
+    2n ** 31n,
+    2n ** 32n - 3n,
+    2n ** 32n - 1n,
+    2n ** 32n,
+    2n ** 32n + 1n,
+    U64 - 1n,
+    7n * 2n ** 32n,
+  );
+
+  it("gauge add and sub truncate n, not the sum", () => {
+    using s = createSource("gf");
+    const { g } = s.addValues({ g: { type: "instant" } });
+    g.set(10);
+    g.add(-2.5);
+    assert.equal(g.get(), 8n);
+    g.set(5);
+    g.add(-0.5);
+    assert.equal(g.get(), 5n);
+    g.sub(0.5);
+    assert.equal(g.get(), 5n);
+    g.sub(2.9);
+    assert.equal(g.get(), 3n);
+    g.sub(-2.5);
+    assert.equal(g.get(), 5n);
+    g.set(0);
+    g.add(-0.5);
+    assert.equal(g.get(), 0n);
+    g.add(-1.5);
+    assert.equal(g.get(), U64 - 1n);
+    // Near 2^32 (the low word's edge).
+    g.set(2 ** 32 - 1);
+    g.add(-2.5);
+    assert.equal(g.get(), 2n ** 32n - 3n);
+    g.set(2 ** 32);
+    g.add(-2.5);
+    assert.equal(g.get(), 2n ** 32n - 2n);
+    g.set(2 ** 32 + 1);
+    g.add(-2.5);
+    assert.equal(g.get(), 2n ** 32n - 1n);
+    g.set(2 ** 32 - 1);
+    g.add(0.5);
+    assert.equal(g.get(), 2n ** 32n - 1n);
+    g.add(1.5);
+    assert.equal(g.get(), 2n ** 32n);
+    // Huge addends (2^100 ≡ 0 mod 2^64) must not wipe the high word through a rounded sum.
+    g.set(5 * 2 ** 32);
+    g.add(2 ** 100);
+    assert.equal(g.get(), 5n * 2n ** 32n);
+    g.sub(2 ** 70 + 2 ** 40);
+    assert.equal(g.get(), BigInt.asUintN(64, 5n * 2n ** 32n - 2n ** 70n - 2n ** 40n));
+  });
+
+  it("gauge add/sub/set match bigint arithmetic on the truncated argument, from any value", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(start, near32),
+        fc.array(fc.tuple(fc.constantFrom("add", "sub", "set"), num), { maxLength: 30 }),
+        (from, ops) => {
+          using s = createSource("gp");
+          const { g } = s.addValues({ g: { type: "instant" } });
+          g.setBig(from);
+          let want = from;
+          for (const [op, n] of ops) {
+            g[op](n);
+            if (!Number.isFinite(n)) continue;
+            const t = BigInt(Math.trunc(n));
+            want = BigInt.asUintN(64, op === "add" ? want + t : op === "sub" ? want - t : t);
+            assert.equal(g.get(), want, `${op}(${n}) from ${from}`);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("counter add truncates n first (a sum rounded up is not an extra count)", () => {
+    using s = createSource("cf");
+    const { c } = s.addValues({ c: {} });
+    c.add(1);
+    c.add(1 - 2 ** -53); // 1 + 0.99…9 rounds to 2 as a double
+    assert.equal(c.get(), 1n);
+    c.add(2 ** 31 - 1);
+    c.add(0.9999999); // 2^31 + 0.9999999 rounds to 2^31 + 1
+    assert.equal(c.get(), 2n ** 31n);
+    c.add(2.5);
+    assert.equal(c.get(), 2n ** 31n + 2n);
+    c.add(-0.5);
+    assert.equal(c.get(), 2n ** 31n + 2n);
+    c.add(3 * 2 ** 32);
+    c.add(2 ** 90); // ≡ 0 mod 2^64
+    assert.equal(c.get(), 2n ** 31n + 2n + 3n * 2n ** 32n);
+    fc.assert(
+      fc.property(fc.oneof(start, near32), fc.array(num, { maxLength: 30 }), (from, adds) => {
+        using p = createSource("cp");
+        const { c: h } = p.addValues({ c: {} });
+        h.addBig(from);
+        let want = from;
+        for (const n of adds) {
+          h.add(n);
+          if (Number.isFinite(n) && n >= 0) want = BigInt.asUintN(64, want + BigInt(Math.trunc(n)));
+          assert.equal(h.get(), want, `add(${n}) from ${from}`);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("peak max compares and stores the truncated argument", () => {
+    using s = createSource("pf");
+    const { p } = s.addValues({ p: { type: "peak" } });
+    p.max(5.9);
+    assert.equal(p.get(), 5n);
+    p.max(5.5);
+    p.max(-1.5);
+    assert.equal(p.get(), 5n);
+    p.max(2 ** 32 - 0.5);
+    assert.equal(p.get(), 2n ** 32n - 1n);
+    p.max(2 ** 32 + 0.5);
+    assert.equal(p.get(), 2n ** 32n);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ min: -10, max: 2 ** 40 }), fc.double({ min: 0, max: 100 })), { maxLength: 30 }), (xs) => {
+        using q = createSource("pp");
+        const { p: h } = q.addValues({ p: { type: "peak" } });
+        let want = 0n;
+        for (const x of xs) {
+          h.max(x);
+          if (Number.isFinite(x) && BigInt(Math.trunc(x)) > want) want = BigInt(Math.trunc(x));
+          assert.equal(h.get(), want, `max(${x})`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -5,14 +5,16 @@
  * when a source gains values, and unlinked when it leaves. Sources without values get only
  * their directory, so readers see the tree.
  */
-import { mkdirSync, rmdirSync, statSync } from "node:fs";
+import { rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { DefinitionError, SourceError } from "../../errors.js";
+import { makeDirs } from "../../sys/fs.js";
 import { byteLength } from "../definition.js";
 import type { Source, TreeObserver } from "../source.js";
 import { bumpTreeVersion } from "../source.js";
+import { describe, isRecord, quote, sysReason } from "../text.js";
 import { MappedStatsFile } from "./mapped-file.js";
-import { checkInstance, defaultDir, defaultInstance, exportedId, nodeDir, shardFileName } from "./paths.js";
+import { checkDir, checkInstance, defaultDir, defaultInstance, exportedId, nodeDir, shardFileName } from "./paths.js";
 
 /** Where and as whom to export. */
 export interface ExportOptions {
@@ -26,6 +28,23 @@ export interface ExportOptions {
   readonly instance?: string;
   /** name_size of the files (default 48, the kernel's); a multiple of 8 allows longer ids. */
   readonly nameSize?: number;
+}
+
+/**
+ * Creates the export directory `dir` and its parents (src/sys/fs.ts makeDirs). A non-directory
+ * in the way is a {@link DefinitionError}; any other failure a {@link SourceError} naming the
+ * component that could not be made.
+ */
+export function makeDirectories(dir: string): void {
+  try {
+    makeDirs(dir);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const path = err.path ?? dir;
+    if (err.code === "ENOTDIR") throw new DefinitionError(`export path ${quote(path)} exists and is not a directory`);
+    const what = path === dir ? quote(dir) : `${quote(dir)}: cannot create ${quote(path)}`;
+    throw new SourceError("STATSFS_EXPORT", `export directory ${what}: ${sysReason(e)}`, { cause: e });
+  }
 }
 
 function subtree(s: Source): Source[] {
@@ -44,13 +63,15 @@ export class Exporter implements TreeObserver {
   readonly #dirs = new Map<Source, string>();
 
   constructor(root: Source, options: ExportOptions = {}) {
+    if (!isRecord(options)) throw new DefinitionError(`export options must be an object, not ${describe(options)}`);
     this.root = root;
     this.dir = options.dir ?? defaultDir();
+    checkDir(this.dir, options.dir === undefined && process.env.STATSFS_DIR ? "$STATSFS_DIR" : "export dir");
     this.instance = options.instance ?? defaultInstance();
     checkInstance(this.instance);
     this.nameSize = options.nameSize ?? 48;
     if (!Number.isInteger(this.nameSize) || this.nameSize < 48 || this.nameSize > 4096 || this.nameSize % 8 !== 0) {
-      throw new DefinitionError(`export nameSize must be a multiple of 8 from 48 to 4096 (got ${this.nameSize})`);
+      throw new DefinitionError(`export nameSize must be a multiple of 8 from 48 to 4096 (got ${describe(this.nameSize)})`);
     }
   }
 
@@ -76,11 +97,11 @@ export class Exporter implements TreeObserver {
       const id = exportedId(this.instance, Math.max(0, s.store.shardCount - 1), p);
       if (byteLength(id) >= this.nameSize) {
         throw new DefinitionError(
-          `source "${p.join("/")}": exported id "${id}" is ${byteLength(id)} bytes; name_size ${this.nameSize} allows ${this.nameSize - 1} (use shorter names or export with a larger nameSize)`,
+          `source ${quote(p.join("/"))}: exported id ${quote(id)} is ${byteLength(id)} bytes; name_size ${this.nameSize} allows ${this.nameSize - 1} (use shorter names or export with a larger nameSize)`,
         );
       }
       if (s.store.shared && !s.store.files) {
-        throw new DefinitionError(`source "${p.join("/")}" was shared with worker threads before it was exported; export it first`);
+        throw new DefinitionError(`source ${quote(p.join("/"))} was shared with worker threads before it was exported; export it first`);
       }
       for (const c of s.subordinates) walk(c, p);
     };
@@ -103,14 +124,7 @@ export class Exporter implements TreeObserver {
 
   #exportNode(s: Source, replacing: boolean): void {
     const dir = nodeDir(this.dir, s.path);
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EEXIST" || code === "ENOTDIR") throw new DefinitionError(`export path ${dir} exists and is not a directory`);
-      throw new SourceError("STATSFS_EXPORT", `${dir}: cannot create directory: ${(e as Error).message}`, { cause: e });
-    }
-    if (!statSync(dir).isDirectory()) throw new DefinitionError(`export path ${dir} exists and is not a directory`);
+    makeDirectories(dir);
     this.#dirs.set(s, dir);
     const store = s.store;
     if (store.words === 0) return;

@@ -6,6 +6,7 @@
  */
 import { SourceError } from "../../errors.js";
 import { libc, MAP_SHARED, type Mapping, PROT_READ, PROT_WRITE } from "../../sys/libc.js";
+import { oneLine } from "../text.js";
 
 export { EWOULDBLOCK, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "../../sys/libc.js";
 
@@ -19,7 +20,7 @@ export interface FileMapping {
 
 function exportError(e: unknown, what: string): SourceError {
   const why = e instanceof Error ? e.message : String(e);
-  return new SourceError("STATSFS_EXPORT", why.startsWith(what) ? why : `${what}: ${why}`, { cause: e });
+  return new SourceError("STATSFS_EXPORT", oneLine(why.startsWith(what) ? why : `${what}: ${why}`), { cause: e });
 }
 
 /** Maps `length` bytes of `fd` shared and writable. `what` names the file in errors. */

@@ -20,6 +20,7 @@ import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
 import { fdPread } from "../../providers/file/pread-fd.js";
 import { byteLength, type ValueSlot } from "../definition.js";
 import { type ShardView, viewOf } from "../store.js";
+import { oneLine, quote } from "../text.js";
 import { EWOULDBLOCK, type FileMapping, flock, LOCK_EX, LOCK_NB, mapFile, unmapFile } from "./libc.js";
 import { encodeTrailer } from "./trailer.js";
 
@@ -57,7 +58,7 @@ export function descriptorsOf(values: readonly ValueSlot[]): StatDescriptor[] {
 }
 
 function errText(e: unknown): string {
-  return e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e);
+  return oneLine(e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e));
 }
 
 /**
@@ -71,24 +72,25 @@ export function checkReplaceable(path: string, id: string): void {
   } catch {
     return; // nothing there
   }
-  if (!st.isFile()) throw new DefinitionError(`export path ${path} exists and is not a statsfs export (not a regular file)`);
+  if (!st.isFile()) throw new DefinitionError(`export path ${quote(path)} exists and is not a statsfs export (not a regular file)`);
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    throw new DefinitionError(`export path ${path} exists and cannot be read: ${errText(e)}`);
+    throw new DefinitionError(`export path ${quote(path)} exists and cannot be read: ${errText(e)}`);
   }
   try {
     let found: string;
     try {
       found = readSchema(fdPread(fd)).id;
     } catch {
-      throw new DefinitionError(`export path ${path} exists and is not a statsfs export (not a stats file)`);
+      throw new DefinitionError(`export path ${quote(path)} exists and is not a statsfs export (not a stats file)`);
     }
-    if (found !== id) throw new DefinitionError(`export path ${path} exists and is not ours (id "${found}", expected "${id}")`);
+    if (found !== id)
+      throw new DefinitionError(`export path ${quote(path)} exists and is not ours (id ${quote(found)}, expected ${quote(id)})`);
     // A live producer holds its lock for good; a pruner or checker only for an instant.
     for (let attempt = 0; flock(fd, LOCK_EX | LOCK_NB) === EWOULDBLOCK; attempt++) {
-      if (attempt === 4) throw new DefinitionError(`export path ${path} is held by a live producer (choose another instance name)`);
+      if (attempt === 4) throw new DefinitionError(`export path ${quote(path)} is held by a live producer (choose another instance name)`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
   } finally {
@@ -122,7 +124,7 @@ export class MappedStatsFile {
   static create(spec: MappedFileSpec): MappedStatsFile {
     if (byteLength(spec.id) >= spec.nameSize) {
       throw new DefinitionError(
-        `stats file id "${spec.id}" is ${byteLength(spec.id)} bytes; name_size ${spec.nameSize} allows ${spec.nameSize - 1} (use shorter source names or a larger nameSize)`,
+        `stats file id ${quote(spec.id)} is ${byteLength(spec.id)} bytes; name_size ${spec.nameSize} allows ${spec.nameSize - 1} (use shorter source names or a larger nameSize)`,
       );
     }
     if (!spec.replacing) checkReplaceable(spec.path, spec.id);
@@ -149,7 +151,7 @@ export class MappedStatsFile {
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, off);
       mapping = mapFile(fd, bytes.length, spec.path);
-      if (flock(fd, LOCK_EX | LOCK_NB) !== 0) throw new SourceError("STATSFS_EXPORT", `${spec.path}: cannot lock the new file`);
+      if (flock(fd, LOCK_EX | LOCK_NB) !== 0) throw new SourceError("STATSFS_EXPORT", `${quote(spec.path)}: cannot lock the new file`);
       renameSync(tmp, spec.path);
       return new MappedStatsFile(spec.path, fd, mapping, layout.dataOffset, spec.words);
     } catch (e) {
@@ -161,7 +163,7 @@ export class MappedStatsFile {
         // already gone or never created
       }
       if (e instanceof DefinitionError || e instanceof SourceError) throw e;
-      throw new SourceError("STATSFS_EXPORT", `${spec.path}: cannot export: ${errText(e)}`, { cause: e });
+      throw new SourceError("STATSFS_EXPORT", `${quote(spec.path)}: cannot export: ${errText(e)}`, { cause: e });
     }
   }
 

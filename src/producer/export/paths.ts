@@ -14,11 +14,19 @@
  * Temporary files start with `.` and are skipped by every reader.
  */
 import { join } from "node:path";
+import { DefinitionError } from "../../errors.js";
 import { checkName } from "../definition.js";
+import { describe, quote } from "../text.js";
 
 /** The default export directory: $STATSFS_DIR, else /dev/shm/statsfs. */
 export function defaultDir(): string {
   return process.env.STATSFS_DIR || "/dev/shm/statsfs";
+}
+
+/** Checks an export directory: a non-empty string without NUL bytes. `what` names it in errors. */
+export function checkDir(dir: string, what = "export dir"): void {
+  if (typeof dir !== "string" || dir === "") throw new DefinitionError(`${what} must be a non-empty path, not ${describe(dir)}`);
+  if (dir.includes("\0")) throw new DefinitionError(`${what} ${quote(dir)} contains a NUL byte`);
 }
 
 /** The default instance name: the process id. */

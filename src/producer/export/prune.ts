@@ -7,8 +7,11 @@
  */
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { DefinitionError } from "../../errors.js";
+import { checkName } from "../definition.js";
+import { describe, isRecord } from "../text.js";
 import { flock, LOCK_EX, LOCK_NB } from "./libc.js";
-import { defaultDir, parseShardFileName } from "./paths.js";
+import { checkDir, defaultDir, parseShardFileName } from "./paths.js";
 
 /** What to prune. */
 export interface PruneOptions {
@@ -66,7 +69,10 @@ function walk(dir: string, removed: string[], top: boolean): void {
  * Returns the deleted files. Files of live producers are never touched.
  */
 export function pruneExports(options: PruneOptions = {}): string[] {
+  if (!isRecord(options)) throw new DefinitionError(`pruneExports options must be an object, not ${describe(options)}`);
   const dir = options.dir ?? defaultDir();
+  checkDir(dir, options.dir === undefined && process.env.STATSFS_DIR ? "$STATSFS_DIR" : "export dir");
+  if (options.name !== undefined) checkName(options.name, "source");
   const removed: string[] = [];
   walk(options.name === undefined ? dir : join(dir, options.name), removed, options.name === undefined);
   return removed;
