@@ -2,7 +2,9 @@
  * @module qmp/address
  * QMP endpoints as QEMU's -qmp option names them: `unix:PATH` (or a bare PATH) and
  * `tcp:HOST:PORT` (`tcp::PORT` and `tcp:PORT` mean 127.0.0.1; IPv6 as `tcp:[::1]:PORT`).
- * TCP is only ever used when asked for explicitly.
+ * TCP is only ever used when asked for explicitly. A Unix socket path must fit `sun_path`
+ * (108 bytes with its NUL, so 107 bytes): Node would otherwise bind or connect to a shortened
+ * path.
  */
 import { UsageError } from "../errors.js";
 
@@ -14,11 +16,28 @@ export type QmpAddress =
 /** The host a `tcp:` address without one uses. */
 export const DEFAULT_TCP_HOST = "127.0.0.1";
 
-/** Parses an endpoint; a text without `unix:` or `tcp:` is a Unix socket path. */
-export function parseQmpAddress(text: string): QmpAddress {
-  if (text.startsWith("tcp:")) return parseTcp(text, text.slice(4));
+/** Most bytes of a Unix socket path (Linux `sun_path` is 108 bytes, NUL included). */
+export const MAX_UNIX_PATH = 107;
+
+/** Why `path` cannot be a Unix socket address, or undefined when it can. */
+export function unixPathProblem(path: string): string | undefined {
+  if (path === "") return "empty socket path";
+  const n = Buffer.byteLength(path);
+  if (n > MAX_UNIX_PATH) return `socket path is ${n} bytes, more than the ${MAX_UNIX_PATH} a Unix socket address holds`;
+  if (path.includes("\0")) return "socket path contains a NUL byte";
+  return undefined;
+}
+
+/**
+ * Parses an endpoint; a text without `unix:` or `tcp:` is a Unix socket path. Errors name the
+ * endpoint as `label` (default: the text itself).
+ */
+export function parseQmpAddress(text: string, label?: string): QmpAddress {
+  const where = label ?? (text === "" ? '""' : text);
+  if (text.startsWith("tcp:")) return parseTcp(where, text.slice(4));
   const path = text.startsWith("unix:") ? text.slice(5) : text;
-  if (path === "") throw new UsageError(`${text}: empty socket path`);
+  const problem = unixPathProblem(path);
+  if (problem !== undefined) throw new UsageError(`${where}: ${problem}`);
   return { kind: "unix", path };
 }
 

@@ -8,6 +8,7 @@
  *   STATSFS_QMP_LISTEN    the server cannot listen on its address
  */
 import { SourceError, StatsfsError } from "../errors.js";
+import { printable } from "../views/text/printable.js";
 
 /** The QMP peer cannot be reached. */
 export class QmpConnectError extends SourceError {
@@ -28,7 +29,8 @@ export class QmpCommandError extends StatsfsError {
   readonly errorClass: string;
   readonly desc: string;
   constructor(command: string, errorClass: string, desc: string) {
-    super("STATSFS_QMP_COMMAND", `${command}: ${errorClass}: ${desc}`);
+    // The peer's text is data: control characters in it must not reach a terminal.
+    super("STATSFS_QMP_COMMAND", printable(`${command}: ${errorClass}: ${desc}`));
     this.errorClass = errorClass;
     this.desc = desc;
   }
@@ -68,6 +70,10 @@ export function socketReason(e: unknown): string {
       return "connection reset by peer";
     case "EPIPE":
       return "connection closed by peer";
+    case "EAGAIN":
+      return "the server is busy (its connection backlog is full)";
+    case "ENAMETOOLONG":
+      return "socket path too long";
     default:
       return e instanceof Error ? e.message.replace(/^\w+ /, "") : String(e);
   }

@@ -6,7 +6,9 @@
  * - kvm VM: `kvm-<pid>`, kvm vCPU i (in vCPU order): `kvm-<pid>/vcpu-<i>` — what the kernel
  *   names QEMU's own stats fds — where <pid> is QEMU's process id when it can be found (the
  *   owner of the Unix socket's listening end, via /proc), else 0;
- * - a qom-path our server synthesized (`/kvm-1234/vcpu-0`) gives back its id (`kvm-1234/vcpu-0`);
+ * - a qom-path our server synthesized (`/kvm-1234/vcpu-0`) gives back its id (`kvm-1234/vcpu-0`),
+ *   and the VM's id with it: our server's VM results have no qom-path (as QEMU's have none), so
+ *   the VMs take the ids their vCPUs name (`kvm-1234`, in order) when those name one per VM;
  * - other providers: `<provider><qom-path>` (`statsfs/app/http`), else `<provider>-<pid>` for a
  *   target vm and `<provider>-<pid>/<target>-<i>` otherwise.
  */
@@ -27,6 +29,26 @@ export function synthesizeId(provider: string, target: string, qomPath: string |
   }
   if (qomPath?.startsWith("/") && fits(`${provider}${qomPath}`)) return `${provider}${qomPath}`;
   return target === "vm" ? `${provider}-${pid}` : `${provider}-${pid}/${target}-${index}`;
+}
+
+const SYNTHESIZED_VCPU = /^\/(kvm-\d+)\/vcpu-\d+$/;
+
+/**
+ * The ids of `vmCount` kvm VMs as their vCPUs' synthesized qom-paths name them (distinct, in
+ * order), or undefined when they do not name exactly one per VM.
+ */
+export function vmIdsFromVcpus(
+  vcpus: readonly { readonly provider: string; readonly "qom-path"?: string }[],
+  vmCount: number,
+): string[] | undefined {
+  if (vmCount === 0) return undefined;
+  const ids: string[] = [];
+  for (const r of vcpus) {
+    if (r.provider !== "kvm" || r["qom-path"] === undefined) continue;
+    const m = SYNTHESIZED_VCPU.exec(r["qom-path"]);
+    if (m && !ids.includes(m[1] as string)) ids.push(m[1] as string);
+  }
+  return ids.length === vmCount ? ids : undefined;
 }
 
 const LISTENING = 0x10000; // __SO_ACCEPTCON in /proc/net/unix flags

@@ -2,12 +2,13 @@
  * @module providers/qmp
  * `qmp:PATH`, `qmp:unix:PATH`, `qmp:tcp:HOST:PORT`: the statistics of a QEMU VM (≥ 7.1, with
  * KVM) or of a statsfs QMP server, read with query-stats. Options: `?timeout=MS` for connecting
- * and the greeting (default 5000); `?reversed=0|1` to say whether the peer's lists come reversed
+ * and the greeting (default 5000, at most 2^31 − 1, the longest timer Node has); `?reversed=0|1` to say whether the peer's lists come reversed
  * (default: reversed, as QEMU 7.x sends them, unless the greeting names our own server).
  */
 import { UsageError } from "../../errors.js";
 import { parseQmpAddress } from "../../qmp/address.js";
-import { QmpClient } from "../../qmp/client/client.js";
+import { MAX_TIMEOUT_MS, QmpClient } from "../../qmp/client/client.js";
+import { printable } from "../../views/text/printable.js";
 import { listenerPid } from "./identity.js";
 import { QmpStatsSource } from "./source.js";
 
@@ -15,12 +16,14 @@ export { QmpStatsFile, QmpStatsSource } from "./source.js";
 
 /** Opens a `qmp:` source. */
 export async function openQmpSource(uri: string, rest: string, query: URLSearchParams): Promise<QmpStatsSource> {
-  const address = parseQmpAddress(rest);
+  const where = printable(uri);
+  const address = parseQmpAddress(rest, where);
   const raw = query.get("timeout");
-  const timeoutMs = raw === null ? 5000 : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(timeoutMs > 0)) throw new UsageError(`${uri}: timeout must be a positive number of milliseconds`);
+  const timeoutMs = raw === null ? 5000 : /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
+    throw new UsageError(`${where}: timeout must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
   const rev = query.get("reversed");
-  if (rev !== null && rev !== "0" && rev !== "1") throw new UsageError(`${uri}: reversed must be 0 or 1`);
+  if (rev !== null && rev !== "0" && rev !== "1") throw new UsageError(`${where}: reversed must be 0 or 1`);
   const client = await QmpClient.connect(address, { timeoutMs });
   const pid = !client.isStatsfs && address.kind === "unix" ? (listenerPid(address.path) ?? 0) : 0;
   return QmpStatsSource.open(uri, client, rev === null ? { pid } : { pid, reversed: rev === "1" });

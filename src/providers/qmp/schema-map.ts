@@ -10,33 +10,16 @@
 import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { parseTypeName, parseUnitName, StatBase, StatUnit } from "../../model/flags.js";
 import type { StatsSchema } from "../../model/stats-file.js";
+import type { WireSchemaValue } from "./wire.js";
 
-/** One StatsSchemaValue as received (numbers as bigint). */
-export interface WireSchemaValue {
-  readonly name?: unknown;
-  readonly type?: unknown;
-  readonly unit?: unknown;
-  readonly base?: unknown;
-  readonly exponent?: unknown;
-  readonly "bucket-size"?: unknown;
-}
-
-/** A descriptor (without size and offset) from a StatsSchemaValue, or undefined when unmappable. */
+/** A descriptor (without size and offset) from a checked StatsSchemaValue, or undefined when unmappable. */
 export function descriptorInit(v: WireSchemaValue): DescriptorInit | undefined {
-  if (typeof v.name !== "string" || typeof v.type !== "string") return undefined;
   const type = parseTypeName(v.type);
-  const unit = v.unit === undefined ? StatUnit.None : typeof v.unit === "string" ? parseUnitName(v.unit) : undefined;
-  const baseNum = v.base === undefined ? 10 : Number(v.base);
+  const unit = v.unit === undefined ? StatUnit.None : parseUnitName(v.unit);
+  const baseNum = v.base ?? 10;
   const base = baseNum === 10 ? StatBase.Pow10 : baseNum === 2 ? StatBase.Pow2 : undefined;
   if (type === undefined || unit === undefined || base === undefined) return undefined;
-  return {
-    name: v.name,
-    type,
-    unit,
-    base,
-    exponent: Number(v.exponent ?? 0),
-    bucketSize: Number(v["bucket-size"] ?? 0),
-  };
+  return { name: v.name, type, unit, base, exponent: v.exponent, bucketSize: v["bucket-size"] ?? 0 };
 }
 
 /** The smallest name field (≥ 48, a multiple of 8) that holds every name and the id. */

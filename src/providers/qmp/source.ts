@@ -6,32 +6,18 @@
  * QEMU, whose lists come reversed, results, schema entries and histogram buckets are put back in
  * order (our server sends them in order already; it is recognised by its greeting). A poll whose
  * results no longer fit the files (a vCPU added, a histogram resized, a provider appeared)
- * fetches the schemas again and replaces the file list.
+ * fetches the schemas again and replaces the file list. Every reply is checked first
+ * ({@link checkResults}, {@link checkSchemas}): a malformed one is a one-line error naming its
+ * JSON path, and a value outside 0..2^64−1 is refused rather than wrapped.
  */
 import type { DescriptorInit } from "../../model/descriptor.js";
 import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
 import type { QmpClient } from "../../qmp/client/client.js";
 import { QmpProtocolError } from "../../qmp/errors.js";
 import type { StatsSource } from "../source.js";
-import { synthesizeId } from "./identity.js";
-import { buildSchema, descriptorInit, type WireSchemaValue } from "./schema-map.js";
-
-/** A value as query-stats sends it (numbers parsed losslessly as bigint). */
-type WireValue = bigint | boolean | bigint[];
-interface WireStat {
-  readonly name: string;
-  readonly value: WireValue;
-}
-interface WireResult {
-  readonly provider: string;
-  readonly "qom-path"?: string;
-  readonly stats: readonly WireStat[];
-}
-interface WireSchema {
-  readonly provider: string;
-  readonly target: string;
-  readonly stats: readonly WireSchemaValue[];
-}
+import { synthesizeId, vmIdsFromVcpus } from "./identity.js";
+import { buildSchema, descriptorInit } from "./schema-map.js";
+import { checkResults, checkSchemas, type WireResult } from "./wire.js";
 
 /** Where a statistic's values live in a file's data block. */
 interface Slot {
@@ -110,10 +96,19 @@ export class QmpStatsSource implements StatsSource {
     this.#rebuild(await this.#query());
   }
 
+  /** A reply checked by `check`; a malformed one is a {@link QmpProtocolError} naming the source. */
+  #checked<T>(reply: unknown, check: (r: unknown) => T, target?: string): T {
+    try {
+      return check(reply);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new QmpProtocolError(`${this.uri}: ${why}${target === undefined ? "" : ` (target ${target})`}`);
+    }
+  }
+
   async #loadSchemas(): Promise<void> {
-    const reply = await this.client.execute("query-stats-schemas");
-    if (!Array.isArray(reply)) throw new QmpProtocolError(`${this.uri}: query-stats-schemas did not return a list`);
-    const schemas = (this.reversed ? [...reply].reverse() : reply) as WireSchema[];
+    const reply = this.#checked(await this.client.execute("query-stats-schemas"), checkSchemas);
+    const schemas = this.reversed ? reply.reverse() : reply;
     this.#schemas = new Map();
     const targets: string[] = [];
     for (const sc of schemas) {
@@ -130,9 +125,8 @@ export class QmpStatsSource implements StatsSource {
     const lists = await Promise.all(this.#targets.map((target) => this.client.execute("query-stats", { target })));
     const out = new Map<string, WireResult[]>();
     this.#targets.forEach((target, i) => {
-      const list = lists[i];
-      if (!Array.isArray(list)) throw new QmpProtocolError(`${this.uri}: query-stats did not return a list`);
-      out.set(target, (this.reversed ? [...list].reverse() : list) as WireResult[]);
+      const list = this.#checked(lists[i], checkResults, target);
+      out.set(target, this.reversed ? list.reverse() : list);
     });
     return out;
   }
@@ -160,14 +154,14 @@ export class QmpStatsSource implements StatsSource {
       const slot = f.slots.get(st.name);
       if (!slot) continue;
       const v = st.value;
-      if (Array.isArray(v)) {
+      if (typeof v === "object") {
         if (v.length !== slot.size) return false;
         const n = v.length;
-        for (let k = 0; k < n; k++) data[slot.word + k] = BigInt(v[this.reversed ? n - 1 - k : k] as bigint);
+        for (let k = 0; k < n; k++) data[slot.word + k] = v[this.reversed ? n - 1 - k : k] as bigint;
       } else if (slot.size !== 1) {
         return false;
       } else {
-        data[slot.word] = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
+        data[slot.word] = typeof v === "boolean" ? (v ? 1n : 0n) : v;
       }
     }
     return true;
@@ -178,6 +172,8 @@ export class QmpStatsSource implements StatsSource {
     const files: QmpStatsFile[] = [];
     this.#byTarget = new Map();
     const shared = new Map<string, StatsSchema>();
+    // A statsfs peer's VMs have no qom-path; their ids come back from their vCPUs' (`/kvm-77/vcpu-0`).
+    const vmIds = vmIdsFromVcpus(replies.get("vcpu") ?? [], (replies.get("vm") ?? []).filter((r) => r.provider === "kvm").length);
     for (const target of this.#targets) {
       const list: QmpStatsFile[] = [];
       const index = new Map<string, number>();
@@ -186,8 +182,11 @@ export class QmpStatsSource implements StatsSource {
         const path = r["qom-path"];
         const i = index.get(provider) ?? 0;
         index.set(provider, i + 1);
-        const id = synthesizeId(provider, target, path, i, this.#pid);
-        const sizes = new Map(r.stats.map((s) => [s.name, Array.isArray(s.value) ? s.value.length : 1]));
+        const id =
+          provider === "kvm" && target === "vm" && path === undefined && vmIds
+            ? (vmIds[i] as string)
+            : synthesizeId(provider, target, path, i, this.#pid);
+        const sizes = new Map(r.stats.map((s) => [s.name, typeof s.value === "object" ? s.value.length : 1]));
         const inits = this.#schemas.get(`${provider}\0${target}`) ?? [];
         const key = `${provider}\0${target}\0${[...sizes].map(([n, z]) => `${n}=${z}`).join(",")}`;
         let schema = shared.get(key);

@@ -7,9 +7,13 @@
  * socket: while another client is connected it accepts the connection but sends no greeting,
  * which is reported after `timeoutMs` rather than waited on forever.
  */
+import { statSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { dirname } from "node:path";
 import { isInteger, LosslessNumber, parse } from "lossless-json";
-import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../address.js";
+import { UsageError } from "../../errors.js";
+import { printable } from "../../views/text/printable.js";
+import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../address.js";
 import { QmpCommandError, QmpConnectError, QmpProtocolError, socketReason } from "../errors.js";
 import { writeJson } from "../json/writer.js";
 import { LineSplitter } from "./lines.js";
@@ -23,13 +27,16 @@ export interface QmpGreeting {
 
 /** Options of {@link QmpClient.connect}. */
 export interface QmpClientOptions {
-  /** How long to wait for the connection and the greeting (default 5000 ms). */
+  /** How long to wait for the connection and the greeting (default 5000 ms; at most {@link MAX_TIMEOUT_MS}). */
   readonly timeoutMs?: number | undefined;
   /** Send qmp_capabilities after the greeting (default true). */
   readonly negotiate?: boolean | undefined;
-  /** How long to wait for each reply (default 30000 ms). */
+  /** How long to wait for each reply (default 30000 ms; 0: no limit; at most {@link MAX_TIMEOUT_MS}). */
   readonly commandTimeoutMs?: number | undefined;
 }
+
+/** Longest timeout Node's timers take (2^31 − 1 ms, about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** A reply as received: `return` or `error`, and the echoed `id`. */
 export type QmpReply = Record<string, unknown>;
@@ -70,6 +77,11 @@ export class QmpClient implements AsyncDisposable {
     this.#commandTimeout = commandTimeout;
   }
 
+  /** The address for messages. */
+  get #where(): string {
+    return printable(formatQmpAddress(this.address));
+  }
+
   /** True when the peer is our own server (its greeting's package starts with "statsfs"). */
   get isStatsfs(): boolean {
     return this.greeting.package.startsWith("statsfs");
@@ -78,8 +90,15 @@ export class QmpClient implements AsyncDisposable {
   /** Connects, reads the greeting and (unless told not to) negotiates. */
   static async connect(address: QmpAddress | string, options: QmpClientOptions = {}): Promise<QmpClient> {
     const addr = typeof address === "string" ? parseQmpAddress(address) : address;
-    const where = formatQmpAddress(addr);
+    const where = printable(formatQmpAddress(addr));
     const timeout = options.timeoutMs ?? 5000;
+    checkTimeout("timeoutMs", timeout, 1);
+    const commandTimeout = options.commandTimeoutMs ?? 30000;
+    checkTimeout("commandTimeoutMs", commandTimeout, 0);
+    if (addr.kind === "unix") {
+      const problem = unixPathProblem(addr.path);
+      if (problem !== undefined) throw new QmpConnectError(`qmp ${where}: cannot connect: ${problem}`);
+    }
     const socket = addr.kind === "unix" ? connect(addr.path) : connect({ host: addr.host, port: addr.port });
     let client: QmpClient | undefined;
     const greeting = await new Promise<QmpGreeting>((resolve, reject) => {
@@ -102,7 +121,7 @@ export class QmpClient implements AsyncDisposable {
         reject(
           connected
             ? new QmpProtocolError(`qmp ${where}: ${socketReason(e)} before the greeting`, { cause: e })
-            : new QmpConnectError(`qmp ${where}: cannot connect: ${socketReason(e)}`, { cause: e }),
+            : new QmpConnectError(`qmp ${where}: cannot connect: ${connectReason(addr, e)}`, { cause: e }),
         );
       });
       socket.once("close", () => {
@@ -126,14 +145,14 @@ export class QmpClient implements AsyncDisposable {
         try {
           splitter.feed(chunk);
         } catch (e) {
-          const err = new QmpProtocolError(`qmp ${where}: ${e instanceof Error ? e.message : e}`);
+          const err = new QmpProtocolError(`qmp ${where}: ${printable(e instanceof Error ? e.message : String(e))}`);
           if (client) client.#fail(err);
           else reject(err);
           socket.destroy();
         }
       });
     });
-    client = new QmpClient(addr, socket, greeting, options.commandTimeoutMs ?? 30000);
+    client = new QmpClient(addr, socket, greeting, commandTimeout);
     socket.removeAllListeners("error");
     socket.removeAllListeners("close");
     const c = client;
@@ -164,19 +183,14 @@ export class QmpClient implements AsyncDisposable {
    */
   request(command: string, argsJson?: string): Promise<QmpReply> {
     if (this.#failure) return Promise.reject(this.#failure);
-    if (this.#closed) return Promise.reject(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: client is closed`));
+    if (this.#closed) return Promise.reject(new QmpProtocolError(`qmp ${this.#where}: client is closed`));
     const id = this.#nextId++;
     const text = `{"execute": ${JSON.stringify(command)}${argsJson === undefined ? "" : `, "arguments": ${argsJson}`}, "id": ${id}}\n`;
     return new Promise<QmpReply>((resolve, reject) => {
       const timer =
         this.#commandTimeout > 0
           ? setTimeout(
-              () =>
-                this.#fail(
-                  new QmpProtocolError(
-                    `qmp ${formatQmpAddress(this.address)}: no reply to ${command} within ${this.#commandTimeout / 1000} s`,
-                  ),
-                ),
+              () => this.#fail(new QmpProtocolError(`qmp ${this.#where}: no reply to ${command} within ${this.#commandTimeout / 1000} s`)),
               this.#commandTimeout,
             )
           : undefined;
@@ -191,24 +205,24 @@ export class QmpClient implements AsyncDisposable {
     try {
       msg = parseLossless(line.toString("utf8"));
     } catch (e) {
-      this.#fail(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: malformed reply (${e instanceof Error ? e.message : e})`));
+      this.#fail(new QmpProtocolError(`qmp ${this.#where}: malformed reply (${printable(e instanceof Error ? e.message : String(e))})`));
       return;
     }
     if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {
-      this.#fail(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: reply is not a JSON object`));
+      this.#fail(new QmpProtocolError(`qmp ${this.#where}: reply is not a JSON object`));
       return;
     }
     const reply = msg as QmpReply;
     if ("event" in reply) return;
     const p = this.#pending.shift();
     if (!p) {
-      this.#fail(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: unexpected reply without a request`));
+      this.#fail(new QmpProtocolError(`qmp ${this.#where}: unexpected reply without a request`));
       return;
     }
     if (p.timer) clearTimeout(p.timer);
     const id = reply.id;
     if (id !== undefined && id !== BigInt(p.id)) {
-      p.reject(new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: reply id ${String(id)} does not match request ${p.id}`));
+      p.reject(new QmpProtocolError(`qmp ${this.#where}: reply id ${printable(String(id))} does not match request ${p.id}`));
       return;
     }
     p.resolve(reply);
@@ -226,7 +240,7 @@ export class QmpClient implements AsyncDisposable {
   /** Disconnects; idempotent. Pending commands fail. */
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
-      this.#failure ??= new QmpProtocolError(`qmp ${formatQmpAddress(this.address)}: client is closed`);
+      this.#failure ??= new QmpProtocolError(`qmp ${this.#where}: client is closed`);
       for (const p of this.#pending.splice(0)) {
         if (p.timer) clearTimeout(p.timer);
         p.reject(this.#failure);
@@ -243,6 +257,25 @@ export class QmpClient implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** A timeout Node's timers can take: an integer from `min` to {@link MAX_TIMEOUT_MS}. */
+function checkTimeout(what: string, ms: number, min: number): void {
+  if (!(Number.isInteger(ms) && ms >= min && ms <= MAX_TIMEOUT_MS))
+    throw new UsageError(`qmp: ${what} must be an integer from ${min} to ${MAX_TIMEOUT_MS} (ms), got ${ms}`);
+}
+
+/** Why connecting failed; a missing socket directory is named as such. */
+function connectReason(addr: QmpAddress, e: unknown): string {
+  if (addr.kind === "unix" && (e as NodeJS.ErrnoException).code === "ENOENT") {
+    const dir = dirname(addr.path);
+    try {
+      if (!statSync(dir).isDirectory()) return `${printable(dir)} is not a directory`;
+    } catch {
+      return `no such directory ${printable(dir)}`;
+    }
+  }
+  return socketReason(e);
 }
 
 function parseGreeting(text: string, where: string): QmpGreeting {

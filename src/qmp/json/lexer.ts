@@ -104,81 +104,132 @@ function buildTable(): Uint8Array {
 
 /** Where the lexer sends tokens. */
 export interface TokenSink {
-  /** A complete token (or an error token with the bytes read so far). */
-  token(type: TokType, bytes: Uint8Array): void;
   /**
-   * Called before a byte is added to the token being read; returning false stops collecting
-   * bytes for the rest of that token (the sink has refused the message it belongs to).
+   * A complete token (or an error token with the bytes read so far): its bytes are
+   * `lexer.bytes` from `start` to `end` (empty while the lexer drops bytes, see {@link JsonLexer.drop}).
    */
-  grow(tokenLength: number): boolean;
+  token(type: TokType, start: number, end: number): void;
+  /** Storing one more byte would exceed the limit: the sink refuses its message (and drops it). */
+  overflow(): void;
 }
 
-/** QEMU's JSON lexer, fed bytes in any chunking. */
+/** Stored bytes kept between messages at most (a larger buffer is given back). */
+const KEEP_CAPACITY = 64 << 10;
+
+/**
+ * QEMU's JSON lexer, fed bytes in any chunking. The bytes of the tokens of the message in
+ * progress are stored one after another (no whitespace, no separators) in one buffer, so that
+ * the message splitter needs only token types and end offsets beside it: memory per pending
+ * message is its token bytes plus a few bytes per token.
+ */
 export class JsonLexer {
   #state: number = S.Start;
-  #buf = new Uint8Array(64);
+  #buf = new Uint8Array(256);
+  /** Bytes stored: the message's tokens so far, then the current token's bytes. */
   #len = 0;
+  /** Where the current token's bytes start. */
+  #start = 0;
   /** False while the current token's bytes are being dropped. */
   #keep = true;
+  /** True from {@link drop} to {@link release}: nothing is stored. */
+  #dropping = false;
+  /** Set by {@link stop}: {@link feed} returns after the current byte. */
+  #stop = false;
+  /** Most bytes stored; one more is an {@link TokenSink.overflow}. */
+  readonly #max: number;
   readonly #sink: TokenSink;
 
-  constructor(sink: TokenSink) {
+  constructor(sink: TokenSink, maxStored: number) {
     this.#sink = sink;
+    this.#max = maxStored;
   }
 
-  /** Feeds bytes. */
-  feed(bytes: Uint8Array): void {
+  /** The stored bytes (valid until the next {@link feed}). */
+  get bytes(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** Drops every stored byte and stores nothing more until {@link release}. */
+  drop(): void {
+    this.#dropping = true;
+    this.#keep = false;
+    this.#len = 0;
+    this.#start = 0;
+  }
+
+  /** Forgets the stored bytes (the message is done) and stores again. */
+  release(): void {
+    this.#dropping = false;
+    this.#len = 0;
+    this.#start = 0;
+    if (this.#buf.length > KEEP_CAPACITY) this.#buf = new Uint8Array(256);
+  }
+
+  /** Makes the running {@link feed} return after the byte it is at. */
+  stop(): void {
+    this.#stop = true;
+  }
+
+  /** Feeds `bytes` from `from`; returns where it stopped (`bytes.length` unless {@link stop} was called). */
+  feed(bytes: Uint8Array, from = 0): number {
     const sink = this.#sink;
-    for (let i = 0; i < bytes.length; i++) {
+    const n = bytes.length;
+    for (let i = from; i < n; i++) {
       const c = bytes[i] as number;
       let consumed = false;
       while (!consumed) {
         const entry = TABLE[this.#state * 256 + c] as number;
         const next = entry & ~LOOKAHEAD;
         consumed = (entry & LOOKAHEAD) === 0;
+        if (next === S.Start || next === S.Recovery) {
+          // Whitespace, the end of a lookahead token's bytes, or bytes skipped after an error.
+          this.#len = this.#start;
+          this.#keep = !this.#dropping;
+          this.#state = next;
+          continue;
+        }
         if (consumed && this.#keep) this.#push(c);
         if (next >= Tok.LCurly) {
-          sink.token(next as TokType, this.#take());
           this.#state = S.Start;
-        } else if (next === S.Start) {
-          this.#reset();
-          this.#state = S.Start;
+          this.#emit(sink, next as TokType);
         } else if (next === ERROR) {
-          sink.token(Tok.Error, this.#take());
           this.#state = S.Recovery;
-        } else if (next === S.Recovery) {
-          this.#reset();
-          this.#state = S.Recovery;
+          this.#emit(sink, Tok.Error);
         } else {
           this.#state = next;
         }
       }
+      if (this.#stop) {
+        this.#stop = false;
+        return i + 1;
+      }
     }
+    return n;
+  }
+
+  #emit(sink: TokenSink, type: TokType): void {
+    const start = this.#start;
+    const end = this.#len;
+    // The sink may release() or drop() the stored bytes; the next token starts after what is left.
+    sink.token(type, start, end);
+    this.#start = this.#len;
+    this.#keep = !this.#dropping;
   }
 
   #push(c: number): void {
-    if (!this.#sink.grow(this.#len + 1)) {
+    const len = this.#len;
+    if (len + 2 > this.#max) {
       this.#keep = false;
-      this.#len = 0;
+      this.#len = this.#start;
+      this.#sink.overflow();
       return;
     }
-    if (this.#len === this.#buf.length) {
-      const bigger = new Uint8Array(this.#buf.length * 2);
+    if (len === this.#buf.length) {
+      const bigger = new Uint8Array(Math.min(this.#buf.length * 2, this.#max));
       bigger.set(this.#buf);
       this.#buf = bigger;
     }
-    this.#buf[this.#len++] = c;
-  }
-
-  #take(): Uint8Array {
-    const out = this.#buf.slice(0, this.#len);
-    this.#reset();
-    return out;
-  }
-
-  #reset(): void {
-    this.#len = 0;
-    this.#keep = true;
-    if (this.#buf.length > 4096) this.#buf = new Uint8Array(64);
+    this.#buf[len] = c;
+    this.#len = len + 1;
   }
 }

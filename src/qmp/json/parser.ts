@@ -5,7 +5,7 @@
  * QEMU words it ("JSON parse error, expecting value", "…, duplicate key", …).
  */
 import { type QDict, QNum, type QObject } from "./qobject.js";
-import { Tok, type Token } from "./tokens.js";
+import { Tok } from "./tokens.js";
 import { codepointAt, decodeLossy, isValidCodepoint } from "./utf8.js";
 
 /** A parse failure; `message` is QEMU's error text. */
@@ -20,16 +20,21 @@ function fail(what: string): never {
   throw new JsonParseError(`JSON parse error, ${what}`);
 }
 
-/** Parses one message's tokens into a value, or throws {@link JsonParseError}. */
-export function parseTokens(tokens: readonly Token[]): QObject {
+/**
+ * Parses one message's tokens into a value, or throws {@link JsonParseError}. Token `i` has type
+ * `types[i]` and bytes `bytes[ends[i - 1] ?? 0 .. ends[i])`.
+ */
+export function parseTokens(types: Uint8Array, ends: Uint32Array, count: number, bytes: Uint8Array): QObject {
   let pos = 0;
-  const peek = (): Token | undefined => tokens[pos];
-  const pop = (): Token | undefined => tokens[pos++];
+  /** The type of the next token, or −1 at the end. */
+  const peek = (): number => (pos < count ? (types[pos] as number) : -1);
+  const startOf = (i: number): number => (i === 0 ? 0 : (ends[i - 1] as number));
 
   const value = (): QObject => {
     const t = peek();
-    if (!t) fail("premature EOI");
-    switch (t.type) {
+    if (t < 0) fail("premature EOI");
+    const i = pos;
+    switch (t) {
       case Tok.LCurly:
         return object();
       case Tok.LSquare:
@@ -37,13 +42,13 @@ export function parseTokens(tokens: readonly Token[]): QObject {
       case Tok.Integer:
       case Tok.Float:
         pos++;
-        return number(t);
+        return number(t, bytes, startOf(i), ends[i] as number);
       case Tok.String:
         pos++;
-        return parseString(t.bytes);
+        return parseString(bytes, startOf(i), ends[i] as number);
       case Tok.Keyword: {
         pos++;
-        const word = latin1.decode(t.bytes);
+        const word = latin1.decode(bytes.subarray(startOf(i), ends[i] as number));
         if (word === "true") return true;
         if (word === "false") return false;
         if (word === "null") return null;
@@ -55,12 +60,13 @@ export function parseTokens(tokens: readonly Token[]): QObject {
   };
 
   const pair = (dict: QDict): void => {
-    if (!peek()) fail("premature EOI");
+    if (peek() < 0) fail("premature EOI");
     const key = value();
     if (typeof key !== "string") fail("key is not a string in object");
-    const colon = pop();
-    if (!colon) fail("premature EOI");
-    if (colon.type !== Tok.Colon) fail("missing : in object pair");
+    const colon = peek();
+    pos++;
+    if (colon < 0) fail("premature EOI");
+    if (colon !== Tok.Colon) fail("missing : in object pair");
     const v = value();
     if (dict.has(key)) fail("duplicate key");
     dict.set(key, v);
@@ -70,17 +76,18 @@ export function parseTokens(tokens: readonly Token[]): QObject {
     pos++;
     const dict: QDict = new Map();
     const first = peek();
-    if (!first) fail("premature EOI");
-    if (first.type === Tok.RCurly) {
+    if (first < 0) fail("premature EOI");
+    if (first === Tok.RCurly) {
       pos++;
       return dict;
     }
     pair(dict);
     for (;;) {
-      const t = pop();
-      if (!t) fail("premature EOI");
-      if (t.type === Tok.RCurly) return dict;
-      if (t.type !== Tok.Comma) fail("expected separator in dict");
+      const t = peek();
+      pos++;
+      if (t < 0) fail("premature EOI");
+      if (t === Tok.RCurly) return dict;
+      if (t !== Tok.Comma) fail("expected separator in dict");
       pair(dict);
     }
   };
@@ -89,17 +96,18 @@ export function parseTokens(tokens: readonly Token[]): QObject {
     pos++;
     const list: QObject[] = [];
     const first = peek();
-    if (!first) fail("premature EOI");
-    if (first.type === Tok.RSquare) {
+    if (first < 0) fail("premature EOI");
+    if (first === Tok.RSquare) {
       pos++;
       return list;
     }
     list.push(value());
     for (;;) {
-      const t = pop();
-      if (!t) fail("premature EOI");
-      if (t.type === Tok.RSquare) return list;
-      if (t.type !== Tok.Comma) fail("expected separator in list");
+      const t = peek();
+      pos++;
+      if (t < 0) fail("premature EOI");
+      if (t === Tok.RSquare) return list;
+      if (t !== Tok.Comma) fail("expected separator in list");
       list.push(value());
     }
   };
@@ -108,9 +116,9 @@ export function parseTokens(tokens: readonly Token[]): QObject {
 }
 
 /** A number token as QEMU holds it: int64 if it fits, else uint64, else double. */
-function number(t: Token): QNum {
-  const text = latin1.decode(t.bytes);
-  if (t.type === Tok.Integer) {
+function number(type: number, b: Uint8Array, start: number, end: number): QNum {
+  const text = latin1.decode(b.subarray(start, end));
+  if (type === Tok.Integer) {
     const n = BigInt(text);
     if (n >= INT64_MIN && n <= INT64_MAX) return new QNum("int", n, Number(n));
     if (n > 0n && n <= UINT64_MAX) return new QNum("uint", n, Number(n));
@@ -141,12 +149,12 @@ const SIMPLE_ESCAPES: Record<number, string> = {
   116: "\t",
 };
 
-/** A string token's value (QEMU's parse_string). */
-export function parseString(b: Uint8Array): string {
-  const end = b.length - 1; // the closing quote
+/** A string token's value (QEMU's parse_string); the token is `b[start, end)`, quotes included. */
+export function parseString(b: Uint8Array, start = 0, end = b.length): string {
+  const close = end - 1; // the closing quote
   let out = "";
-  let p = 1;
-  while (p < end) {
+  let p = start + 1;
+  while (p < close) {
     const c = b[p] as number;
     if (c === 0x5c) {
       const beg = p;
@@ -158,10 +166,10 @@ export function parseString(b: Uint8Array): string {
         continue;
       }
       if (e !== 0x75) fail("invalid escape sequence in string");
-      let cp = hex4(b, p, b.length);
+      let cp = hex4(b, p, end);
       p += 4;
-      if (cp >= 0xd800 && cp <= 0xdbff && b[p] === 0x5c && b[p + 1] === 0x75) {
-        const trail = hex4(b, p + 2, b.length);
+      if (cp >= 0xd800 && cp <= 0xdbff && p + 1 < end && b[p] === 0x5c && b[p + 1] === 0x75) {
+        const trail = hex4(b, p + 2, end);
         if (trail >= 0xdc00 && trail <= 0xdfff) {
           cp = 0x10000 + ((cp & 0x3ff) << 10) + (trail & 0x3ff);
           p += 6;
@@ -169,16 +177,23 @@ export function parseString(b: Uint8Array): string {
           cp = -1;
         }
       }
-      if (!isValidCodepoint(cp)) fail(`${decodeLossy(b, beg, Math.min(p, b.length))} is not a valid Unicode character`);
+      if (!isValidCodepoint(cp)) fail(`${decodeLossy(b, beg, Math.min(p, end))} is not a valid Unicode character`);
       out += String.fromCodePoint(cp);
       continue;
     }
     if (c < 0x80) {
-      out += String.fromCharCode(c);
-      p++;
+      // A run of plain ASCII at once.
+      let q = p + 1;
+      while (q < close) {
+        const d = b[q] as number;
+        if (d >= 0x80 || d === 0x5c) break;
+        q++;
+      }
+      out += q - p === 1 ? String.fromCharCode(c) : latin1.decode(b.subarray(p, q));
+      p = q;
       continue;
     }
-    const { cp, next } = codepointAt(b, p, end);
+    const { cp, next } = codepointAt(b, p, close);
     if (cp < 0) fail("invalid UTF-8 sequence in string");
     out += String.fromCodePoint(cp);
     p = next;

@@ -18,9 +18,3 @@ export const Tok = {
   String: 109,
 } as const;
 export type TokType = (typeof Tok)[keyof typeof Tok];
-
-/** One token: its type and its source bytes. */
-export interface Token {
-  readonly type: TokType;
-  readonly bytes: Uint8Array;
-}

@@ -13,14 +13,18 @@
  * - results come in source order (vCPU 0 first, statistics in schema order) and histograms in
  *   bucket order, where QEMU reverses all three;
  * - vCPU files without a path are served with qom-path `/<id>` (`/kvm-1234/vcpu-0`);
- * - the message size limit is ours (default 1 MiB; QEMU's is 64 MiB) and the rest of a refused
- *   message is skipped rather than lexed again;
+ * - the message size limit is ours (default 1 MiB; QEMU's is 64 MiB), and so is the token count
+ *   limit, in QEMU's proportion (1 token per 32 bytes: 32,768 for 1 MiB; QEMU's is 2 Mi), with
+ *   QEMU's texts; the rest of a refused message is skipped rather than lexed again;
+ * - a Unix socket path longer than 107 bytes (what `sun_path` holds) is refused, not shortened;
  * - no events, no other commands.
  */
 import { chmodSync, lstatSync, statSync, unlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { dirname } from "node:path";
 import type { StatsSource } from "../../providers/source.js";
-import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../address.js";
+import { printable } from "../../views/text/printable.js";
+import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../address.js";
 import { QmpListenError, socketReason } from "../errors.js";
 import { Session } from "./session.js";
 import { StatsView } from "./view.js";
@@ -62,11 +66,14 @@ export class QmpServer implements AsyncDisposable {
       if (self) self.#accept(socket, view, max);
       else pending.push(socket);
     });
-    const where = formatQmpAddress(addr);
+    const where = printable(formatQmpAddress(addr));
     let ino: number | undefined;
     try {
       if (addr.kind === "unix") {
-        await clearStaleSocket(addr.path);
+        const problem = unixPathProblem(addr.path);
+        if (problem !== undefined) throw new QmpListenError(`${where}: cannot listen: ${problem}`);
+        checkDirectory(addr.path, where);
+        await clearStaleSocket(addr.path, where);
         await listenUnix(server, addr.path);
         chmodSync(addr.path, 0o600);
         ino = statSync(addr.path).ino;
@@ -137,24 +144,56 @@ function listenUnix(server: Server, path: string): Promise<void> {
   });
 }
 
-/** Removes a socket file no server answers on; refuses to touch a live socket or another file. */
-async function clearStaleSocket(path: string): Promise<void> {
+/**
+ * The socket's directory must exist (Node reports a missing one as "permission denied", the
+ * way libuv maps ENOENT on bind).
+ */
+function checkDirectory(path: string, where: string): void {
+  const dir = dirname(path);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new QmpListenError(`${where}: cannot listen: no such directory ${printable(dir)}`);
+    if (code === "ENOTDIR") throw new QmpListenError(`${where}: cannot listen: ${printable(dir)} is not a directory`);
+    return; // let listen() report it (e.g. permission denied)
+  }
+  if (!st.isDirectory()) throw new QmpListenError(`${where}: cannot listen: ${printable(dir)} is not a directory`);
+}
+
+/**
+ * Removes a socket file no server answers on; refuses to touch a live socket or another file.
+ * Only a refused connection means nobody listens: any other failure (EAGAIN from a busy server
+ * whose backlog is full, EACCES, …) leaves the socket alone.
+ */
+async function clearStaleSocket(path: string, where: string): Promise<void> {
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch {
     return;
   }
-  if (!st.isSocket()) throw new QmpListenError(`unix:${path}: cannot listen: the path exists and is not a socket`);
-  const live = await new Promise<boolean>((resolve) => {
+  if (!st.isSocket()) throw new QmpListenError(`${where}: cannot listen: the path exists and is not a socket`);
+  const state = await new Promise<"live" | "stale" | "gone" | Error>((resolve) => {
     const s = connect(path);
     s.once("connect", () => {
       s.destroy();
-      resolve(true);
+      resolve("live");
     });
-    s.once("error", () => resolve(false));
+    s.once("error", (e: NodeJS.ErrnoException) => {
+      s.destroy();
+      resolve(e.code === "ECONNREFUSED" ? "stale" : e.code === "ENOENT" ? "gone" : e);
+    });
   });
-  if (live) throw new QmpListenError(`unix:${path}: cannot listen: another server is listening there`);
+  if (state === "gone") return;
+  if (state === "live") throw new QmpListenError(`${where}: cannot listen: another server is listening there`);
+  if (state !== "stale") {
+    throw new QmpListenError(
+      `${where}: cannot listen: cannot tell whether another server is listening there (${socketReason(state)}); the socket is left alone`,
+      { cause: state },
+    );
+  }
   unlinkSync(path);
 }
 

@@ -3,9 +3,10 @@
  * One client connection: the greeting, then requests handled one at a time in arrival order
  * (as QEMU handles in-band commands), each reply a line ending in CRLF. Bad input gets an error
  * reply and the connection stays open. Input is parsed as it arrives, never buffered beyond one
- * message (see {@link JsonStreamParser}); reading pauses while replies wait to be sent or
- * requests wait to be run, so a client that sends without reading cannot make us hold more than
- * a few replies. A client that hangs up loses its queued requests and costs nothing more; one that only
+ * message (see {@link JsonStreamParser}). Backpressure: parsing stops once 8 requests wait to
+ * run (the rest of the chunk is kept, reading pauses), and after a reply the socket cannot take
+ * the next request waits until it drains, so a client that sends without reading costs at most
+ * a chunk, a few parsed requests and one reply. A client that hangs up loses its queued requests and costs nothing more; one that only
  * half-closes gets its replies first.
  */
 import type { Socket } from "node:net";
@@ -15,7 +16,7 @@ import { OFFERED_CAPABILITIES, type SessionState, versionInfo } from "./commands
 import { dispatch, type Reply } from "./dispatch.js";
 import type { StatsView } from "./view.js";
 
-/** Requests queued before reading pauses. */
+/** Requests parsed and queued before parsing stops (QEMU's QMP_REQ_QUEUE_LEN_MAX is 8). */
 const MAX_QUEUED = 8;
 const CRLF = "\r\n";
 
@@ -31,6 +32,8 @@ export class Session {
   readonly #state: SessionState = { negotiated: false, oob: false };
   readonly #parser: JsonStreamParser;
   readonly #queue: StreamItem[] = [];
+  /** Bytes received but not parsed yet (parsing stopped with a full queue); reading is paused meanwhile. */
+  #unparsed: Buffer | undefined;
   #running = false;
   #closed = false;
   #inputEnded = false;
@@ -43,7 +46,9 @@ export class Session {
     this.#parser = new JsonStreamParser({ maxBytes: maxMessageBytes, maxNesting: QEMU_MAX_NESTING }, (item) => this.#enqueue(item));
     socket.setNoDelay?.(true);
     socket.on("data", (chunk: Buffer) => {
-      if (!this.#closed) this.#parser.feed(chunk);
+      if (this.#closed) return;
+      this.#unparsed = this.#unparsed ? Buffer.concat([this.#unparsed, chunk]) : chunk;
+      this.#flow();
     });
     socket.on("drain", () => this.#flow());
     socket.on("error", () => this.close());
@@ -51,24 +56,35 @@ export class Session {
     // The client is done sending (e.g. `socat` after its stdin ended): answer what it sent, then end.
     socket.on("end", () => {
       this.#inputEnded = true;
-      if (!this.#running) this.#finish();
+      this.#maybeFinish();
     });
     this.#write(greeting());
   }
 
-  #enqueue(item: StreamItem): void {
-    if (this.#closed) return;
+  /** Queues a parsed item; false (stop parsing) once the queue is full. */
+  #enqueue(item: StreamItem): boolean {
+    if (this.#closed) return false;
     this.#queue.push(item);
-    this.#flow();
     if (!this.#running) void this.#run();
+    return this.#queue.length < MAX_QUEUED;
   }
 
-  /** Pauses reading while requests or replies pile up; resumes when both have room. */
+  /**
+   * Parses what was received while the queue has room, and reads only while nothing is left
+   * unparsed and no reply waits for the client to read.
+   */
   #flow(): void {
     if (this.#closed) return;
-    const busy = this.#queue.length >= MAX_QUEUED || this.socket.writableNeedDrain;
+    const rest = this.#unparsed;
+    if (rest !== undefined && this.#queue.length < MAX_QUEUED) {
+      const used = this.#parser.feed(rest);
+      this.#unparsed = used < rest.length ? rest.subarray(used) : undefined;
+      if (this.#closed) return;
+    }
+    const busy = this.#unparsed !== undefined || this.socket.writableNeedDrain;
     if (busy && !this.socket.isPaused()) this.socket.pause();
     else if (!busy && this.socket.isPaused()) this.socket.resume();
+    this.#maybeFinish();
   }
 
   async #run(): Promise<void> {
@@ -78,17 +94,33 @@ export class Session {
         const item = this.#queue.shift() as StreamItem;
         const reply = await dispatch(item, this.#state, this.#view);
         this.#write(reply);
+        // A client that does not read gets no further reply until it has read this one.
+        if (this.socket.writableNeedDrain) await this.#drained();
         this.#flow();
       }
     } finally {
       this.#running = false;
     }
-    if (this.#inputEnded) this.#finish();
+    this.#maybeFinish();
   }
 
-  /** After the client's end of input: half-close once every reply is written. */
-  #finish(): void {
-    if (this.#closed || this.#queue.length > 0) return;
+  /** Resolves when the socket has room again (or is gone). */
+  #drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.off("drain", done);
+        this.socket.off("close", done);
+        resolve();
+      };
+      this.socket.on("drain", done);
+      this.socket.on("close", done);
+    });
+  }
+
+  /** After the client's end of input: half-close once every request is answered. */
+  #maybeFinish(): void {
+    if (!this.#inputEnded || this.#closed || this.#running || this.#queue.length > 0 || this.#unparsed !== undefined) return;
+    this.#inputEnded = false;
     this.socket.end(() => this.close());
   }
 
@@ -111,6 +143,7 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue.length = 0;
+    this.#unparsed = undefined;
     this.socket.destroy();
     this.#onClose(this);
   }

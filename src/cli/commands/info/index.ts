@@ -4,8 +4,10 @@
  * of QEMU's HMP `info stats`, for any source (see views/hmp for the differences).
  */
 import { UsageError } from "../../../errors.js";
+import type { StatsFile } from "../../../model/stats-file.js";
 import { infoStats } from "../../../views/hmp/index.js";
-import { acceptedProviders, acceptedTargets } from "../../../views/qapi/requests.js";
+import { acceptedProviders, acceptedTargets, qomPathOf } from "../../../views/qapi/requests.js";
+import { printable } from "../../../views/text/printable.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
@@ -23,14 +25,31 @@ export interface InfoOptions {
 /** Prints `info stats`. */
 export async function info(o: InfoOptions, io: Io): Promise<number> {
   const target = o.target ?? "vm";
+  if (o.vcpu !== undefined && target !== "vcpu") throw new UsageError("info: --vcpu applies to --target vcpu only");
   return withSource(o.source, async (s) => {
-    if (!acceptedTargets(s.files).has(target)) throw new UsageError(`invalid stats target ${target}`);
+    if (!acceptedTargets(s.files).has(target)) throw new UsageError(`invalid stats target ${printable(target)}`);
     if (o.provider !== undefined && !acceptedProviders(s.files).has(o.provider))
-      throw new UsageError(`invalid stats provider ${o.provider}`);
-    const vcpu = o.vcpu === undefined ? undefined : /^\d+$/.test(o.vcpu) ? Number(o.vcpu) : o.vcpu;
+      throw new UsageError(`invalid stats provider ${printable(o.provider)}`);
+    const vcpu = o.vcpu === undefined ? undefined : pickVcpu(s.files, o.vcpu);
     io.stdout.write(infoStats(s.files, { target, names: o.names, provider: o.provider, vcpu }));
     return Exit.Ok;
   });
+}
+
+/** `--vcpu`: "all", an index among the vCPUs, or a vCPU's qom-path or id; else a usage error. */
+function pickVcpu(files: readonly StatsFile[], text: string): number | string {
+  if (text === "all") return text;
+  const vcpus = files.filter((f) => f.identity.target === "vcpu");
+  const shown = printable(text);
+  if (/^\d+$/.test(text)) {
+    const i = Number(text);
+    if (i < vcpus.length) return i;
+    const has =
+      vcpus.length === 0 ? "no vCPUs" : vcpus.length === 1 ? "1 vCPU, index 0" : `${vcpus.length} vCPUs, 0 to ${vcpus.length - 1}`;
+    throw new UsageError(`info: --vcpu ${shown}: no such vCPU (the source has ${has})`);
+  }
+  if (vcpus.some((f) => qomPathOf(f) === text || f.identity.id === text)) return text;
+  throw new UsageError(`info: --vcpu ${shown}: no vCPU has this qom-path or id (give an index, a qom-path, an id or "all")`);
 }
 
 export const command: Command = {

@@ -5,7 +5,9 @@
  * reply (printed all the same), 2 when the peer cannot be reached.
  */
 import { UsageError } from "../../../errors.js";
-import { parseLossless, QmpClient } from "../../../qmp/client/client.js";
+import { parseQmpAddress } from "../../../qmp/address.js";
+import { MAX_TIMEOUT_MS, parseLossless, QmpClient } from "../../../qmp/client/client.js";
+import { printable } from "../../../views/text/printable.js";
 import { type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { command as info } from "../info/index.js";
@@ -37,7 +39,8 @@ export async function qmp(o: QmpOptions, io: Io): Promise<number> {
     args = printJson(parsed, 0);
   }
   // Sending qmp_capabilities ourselves: leave negotiation to the user's command.
-  const client = await QmpClient.connect(o.socket, { timeoutMs: o.timeoutMs, negotiate: o.command !== "qmp_capabilities" });
+  const address = parseQmpAddress(o.socket, `qmp ${o.socket === "" ? '""' : printable(o.socket)}`);
+  const client = await QmpClient.connect(address, { timeoutMs: o.timeoutMs, negotiate: o.command !== "qmp_capabilities" });
   try {
     const { id: _ours, ...reply } = await client.request(o.command, args);
     io.stdout.write(`${printJson(reply, o.compact ? 0 : 2)}\n`);
@@ -56,7 +59,8 @@ export const command: Command = {
   COMMAND       e.g. query-stats, query-stats-schemas, query-version
   JSON-ARGS     the arguments object, e.g. '{"target":"vcpu"}' (big integers pass unchanged)
   --compact     the reply on one line
-  --timeout MS  wait this long for the connection and greeting (default 5000)
+  --timeout MS  wait this long for the connection and greeting (default 5000, at most
+                2147483647, about 24.8 days)
 
 Prints the whole reply ({"return": ...} or {"error": {"class", "desc"}}), integers digit-exact.
 Capabilities are negotiated first unless COMMAND is qmp_capabilities. Exit status: 0 return,
@@ -65,8 +69,9 @@ Capabilities are negotiated first unless COMMAND is qmp_capabilities. Exit statu
   positionals: [2, 3],
   run: (a, io) => {
     const t = str(a, "timeout");
-    const timeoutMs = t === undefined ? undefined : /^\d+$/.test(t) && Number(t) > 0 ? Number(t) : Number.NaN;
-    if (Number.isNaN(timeoutMs)) throw new UsageError(`qmp: --timeout must be a positive number of milliseconds, got "${t}"`);
+    const timeoutMs = t === undefined ? undefined : /^\d{1,10}$/.test(t) ? Number(t) : Number.NaN;
+    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
+      throw new UsageError(`qmp: --timeout must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got "${printable(t ?? "")}"`);
     return qmp(
       {
         socket: a.positionals[0] as string,

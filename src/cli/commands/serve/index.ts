@@ -8,6 +8,7 @@ import { openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
 import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../qmp/server/server.js";
+import { printable } from "../../../views/text/printable.js";
 import type { Command } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 
@@ -24,7 +25,7 @@ export interface ServeOptions {
 /** Serves until `io.signal` aborts. */
 export async function serve(o: ServeOptions, io: Io): Promise<number> {
   if (o.qmp.length === 0) throw new UsageError("serve: --qmp ADDR is required (unix:PATH or tcp:HOST:PORT)");
-  const addresses: QmpAddress[] = o.qmp.map(parseQmpAddress);
+  const addresses: QmpAddress[] = o.qmp.map((a) => parseQmpAddress(a, `serve: --qmp ${a === "" ? '""' : printable(a)}`));
   const sources: StatsSource[] = [];
   const servers: QmpServer[] = [];
   try {
@@ -58,9 +59,12 @@ export const command: Command = {
   --qmp ADDR           where to listen (repeatable):
                          unix:PATH (or PATH)  a Unix socket, created with mode 0600 and removed
                                               on exit; a stale socket is replaced, a live one is not
+                                              (PATH: at most 107 bytes, in an existing directory)
                          tcp:HOST:PORT        TCP, only when asked for; tcp::PORT is 127.0.0.1
   --max-message BYTES  largest request accepted (default ${DEFAULT_MAX_MESSAGE}); larger ones get QEMU's
-                       "JSON token size limit exceeded" and are skipped without being stored
+                       "JSON token size limit exceeded" and are skipped without being stored;
+                       a request holds at most BYTES/32 tokens (QEMU's proportion: 32768 by
+                       default, at least 4096), more get "JSON token count limit exceeded"
 
 Speaks QMP as QEMU 7.2 does: greeting, qmp_capabilities, query-commands, query-version,
 query-stats, query-stats-schemas, with QEMU's error classes and texts. Sources are polled on
