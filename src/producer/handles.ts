@@ -72,8 +72,8 @@ export function setBig(u: Uint32Array, j: number, v: bigint): void {
   u[j + 1] = Number(w >> 32n);
 }
 
-/** A cumulative value (a counter): only goes up. */
-export class Counter implements Slots {
+/** What the three scalar handles share: where the value lives, and reading it back. */
+abstract class Scalar implements Slots {
   declare u: Uint32Array;
   declare b: BigUint64Array;
   declare readonly i: number;
@@ -83,6 +83,14 @@ export class Counter implements Slots {
     this.b = b;
     this.i = i;
   }
+  /** This thread's value (readers see the sum over threads). */
+  get(): bigint {
+    return getBig(this.u, this.i);
+  }
+}
+
+/** A cumulative value (a counter): only goes up. */
+export class Counter extends Scalar {
   /** Adds 1. */
   inc(): void {
     const k = this.i >>> 1;
@@ -104,23 +112,10 @@ export class Counter implements Slots {
   addBig(n: bigint): void {
     if (n > 0n) setBig(this.u, this.i, getBig(this.u, this.i) + n);
   }
-  /** This thread's value (readers see the sum over threads). */
-  get(): bigint {
-    return getBig(this.u, this.i);
-  }
 }
 
 /** An instant value (a gauge): set, or moved up and down. */
-export class Gauge implements Slots {
-  declare u: Uint32Array;
-  declare b: BigUint64Array;
-  declare readonly i: number;
-  /** @internal */
-  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
-    this.u = u;
-    this.b = b;
-    this.i = i;
-  }
+export class Gauge extends Scalar {
   /** Sets the value (an integer; for boolean values 0 or 1). */
   set(n: number): void {
     const u = this.u;
@@ -157,23 +152,10 @@ export class Gauge implements Slots {
   sub(n: number): void {
     this.add(-n);
   }
-  /** This thread's value. */
-  get(): bigint {
-    return getBig(this.u, this.i);
-  }
 }
 
 /** A peak value: the highest seen. */
-export class Peak implements Slots {
-  declare u: Uint32Array;
-  declare b: BigUint64Array;
-  declare readonly i: number;
-  /** @internal */
-  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
-    this.u = u;
-    this.b = b;
-    this.i = i;
-  }
+export class Peak extends Scalar {
   /** Raises the value to `n` if `n` is higher (compared exactly below 2^53). */
   max(n: number): void {
     const u = this.u;
@@ -187,10 +169,6 @@ export class Peak implements Slots {
   /** Raises the value to a bigint `n` if higher. */
   maxBig(n: bigint): void {
     if (n > getBig(this.u, this.i)) setBig(this.u, this.i, n);
-  }
-  /** This thread's value. */
-  get(): bigint {
-    return getBig(this.u, this.i);
   }
 }
 
