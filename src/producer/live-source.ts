@@ -8,8 +8,8 @@
  */
 import { DefinitionError, UsageError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
-import type { SyncStatsSource } from "../providers/source.js";
 import { AggregatePlan, type NodeInput } from "./aggregate.js";
+import { PlanSource } from "./plan-source.js";
 import { registeredSources } from "./registry.js";
 import { Source, treeVersion } from "./source.js";
 import { describe, quote } from "./text.js";
@@ -31,15 +31,14 @@ export function nodeOf(s: Source): NodeInput {
 }
 
 /** A {@link SyncStatsSource} over live sources: the registered ones, or the trees given. */
-export class LiveSource implements SyncStatsSource {
+export class LiveSource extends PlanSource {
   readonly uri: string;
   readonly #roots: (() => readonly Source[]) | undefined;
   readonly #fixed: readonly Source[];
-  #plan: AggregatePlan = new AggregatePlan([]);
   #version = -1;
-  #closed = false;
 
   constructor(roots?: Source | readonly Source[]) {
+    super();
     if (roots !== undefined && !(roots instanceof Source || (Array.isArray(roots) && roots.every((r) => r instanceof Source)))) {
       const what = Array.isArray(roots) ? `an array holding ${describe(roots.find((r) => !(r instanceof Source)))}` : describe(roots);
       throw new DefinitionError(`liveSource needs a Source or an array of Sources, not ${what}`);
@@ -51,7 +50,7 @@ export class LiveSource implements SyncStatsSource {
   }
 
   get files(): readonly StatsFile[] {
-    return this.#plan.files;
+    return this.plan.files;
   }
 
   #sources(): readonly Source[] {
@@ -59,35 +58,13 @@ export class LiveSource implements SyncStatsSource {
   }
 
   /** Rebuilds the file list if any tree changed, then recomputes every value. */
-  pollSync(): void {
-    if (this.#closed) return;
+  protected refresh(): void {
     const v = treeVersion();
     if (v !== this.#version) {
-      this.#plan = new AggregatePlan(this.#sources().map(nodeOf));
+      this.plan = new AggregatePlan(this.#sources().map(nodeOf));
       this.#version = v;
     }
-    this.#plan.evaluate();
-  }
-
-  async poll(): Promise<void> {
-    this.pollSync();
-  }
-
-  /**
-   * Writes to a statistic of one of {@link files}: 0 resets the value, or every value behind an
-   * aggregate; other writes, and writes to values not defined writable, are refused.
-   */
-  write(file: StatsFile, name: string, value: bigint | number): void {
-    this.#plan.write(file, name, value);
-  }
-
-  /** Stops polling; the sources themselves are untouched. Idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+    this.plan.evaluate();
   }
 }
 

@@ -7,6 +7,7 @@ import { after, describe, it } from "node:test";
 import { BinaryStatsReader, bytesPread, encodeStatsFile } from "../../src/codec/index.js";
 import { DecodeError, SourceError } from "../../src/errors.js";
 import { makeDescriptor } from "../../src/model/index.js";
+import { createSource, liveSource, register } from "../../src/producer/index.js";
 import { openSource } from "../../src/providers/registry.js";
 import { isSyncSource } from "../../src/providers/source.js";
 import { GOLDEN } from "../codec/golden.test.js";
@@ -92,6 +93,26 @@ describe("lifecycle", () => {
       (e: unknown) => e instanceof SourceError && e.code === "STATSFS_CLOSED",
     );
     await assert.rejects(s.poll(), SourceError);
+  });
+});
+
+describe("plan-backed sources after close", () => {
+  it("liveSource and shm: throw STATSFS_CLOSED on poll after close, and close twice", async () => {
+    const src = createSource("closing");
+    src.addValues({ a: {} });
+    const shmDir = join(dir, "shm");
+    using reg = register(src, { export: { dir: shmDir, instance: "t" } });
+    assert.ok(reg);
+    for (const s of [liveSource(src), await openSource(`shm:closing?dir=${shmDir}`)]) {
+      assert.ok(s.files.length > 0);
+      await s.close();
+      await s.close();
+      assert.ok(isSyncSource(s));
+      assert.throws(
+        () => s.pollSync(),
+        (e: unknown) => e instanceof SourceError && e.code === "STATSFS_CLOSED",
+      );
+    }
   });
 });
 

@@ -19,7 +19,7 @@ import { SourceError, UsageError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../../producer/aggregate.js";
 import { defaultDir, parseShardFileName } from "../../producer/export/paths.js";
-import type { SyncStatsSource } from "../source.js";
+import { PlanSource } from "../../producer/plan-source.js";
 import { InstanceFile } from "./instance-file.js";
 
 /** When per-process files are listed beside the merged ones. */
@@ -89,18 +89,17 @@ function instanceOf(first: InstanceFile, shards: readonly InstanceFile[]): Insta
 }
 
 /** The `shm:` source. */
-export class ShmSource implements SyncStatsSource {
+export class ShmSource extends PlanSource {
   readonly uri: string;
   readonly dir: string;
   readonly #path: readonly string[];
   readonly #mode: InstancesMode;
   #open = new Map<string, InstanceFile>();
   #signature = "";
-  #plan = new AggregatePlan([]);
   #files: readonly StatsFile[] = [];
-  #closed = false;
 
   constructor(uri: string, dir: string, path: readonly string[], mode: InstancesMode) {
+    super();
     this.uri = uri;
     this.dir = dir;
     this.#path = path;
@@ -162,16 +161,15 @@ export class ShmSource implements SyncStatsSource {
   }
 
   /** Rescans the tree, re-reads every data block and recomputes the merged files. */
-  pollSync(): void {
-    if (this.#closed) return;
+  protected refresh(): void {
     const roots = this.#scan();
     const sig = [...this.#open.values()].map((f) => `${f.path}:${f.ino}`).join("\n") + roots.map(dirsOf).join("\n");
     for (const f of this.#open.values()) f.poll();
     if (sig !== this.#signature) {
       this.#signature = sig;
       const toInput = (n: ScanNode): NodeInput => ({ path: n.path, instances: instancesOf(n.files), children: n.children.map(toInput) });
-      this.#plan = new AggregatePlan(roots.map(toInput));
-      const merged = new Map(this.#plan.files.map((f) => [f.identity.path, f]));
+      this.plan = new AggregatePlan(roots.map(toInput));
+      const merged = new Map(this.plan.files.map((f) => [f.identity.path, f]));
       const files: StatsFile[] = [];
       const list = (n: ScanNode) => {
         const m = merged.get(`/${n.path.join("/")}`);
@@ -183,30 +181,12 @@ export class ShmSource implements SyncStatsSource {
       for (const r of roots) list(r);
       this.#files = files;
     }
-    this.#plan.evaluate();
+    this.plan.evaluate();
   }
 
-  async poll(): Promise<void> {
-    this.pollSync();
-  }
-
-  /**
-   * Writes to a merged statistic: 0 resets it (every process's value, or every value behind an
-   * aggregate) if the producers defined them writable; anything else is refused.
-   */
-  write(file: StatsFile, name: string, value: bigint | number): void {
-    this.#plan.write(file, name, value);
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override release(): void {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }
 
