@@ -12,8 +12,8 @@ import type { RateGroup, RateRow } from "./rates.js";
 export interface FrameOptions {
   /** Terminal columns (per-file columns are dropped when they don't fit). */
   readonly width: number;
-  /** Most rows per group. */
-  readonly maxRows: number;
+  /** Lines available for all groups (undefined: no limit). */
+  readonly height?: number | undefined;
   /** Show statistics that are zero and not moving. */
   readonly all: boolean;
 }
@@ -40,12 +40,41 @@ function fileLabel(id: string): string {
   return /\/vcpu-(\d+)$/.exec(id)?.[1] ?? id.slice(id.lastIndexOf("/") + 1);
 }
 
+/** Each group takes 3 lines besides its rows: title, column heading, blank line. */
+const GROUP_LINES = 3;
+
+/**
+ * How many rows each group may show in `height` lines: every group gets an equal share, and
+ * what a small group leaves unused goes to the groups that need more, in order.
+ */
+export function allocateRows(needs: readonly number[], height: number | undefined): number[] {
+  if (height === undefined) return [...needs];
+  let left = Math.max(0, height - GROUP_LINES * needs.length);
+  const out = needs.map(() => 0);
+  let open = needs.map((_, i) => i);
+  while (left > 0 && open.length > 0) {
+    const share = Math.max(1, Math.floor(left / open.length));
+    for (const i of open) {
+      const give = Math.min(share, (needs[i] ?? 0) - (out[i] ?? 0), left);
+      out[i] = (out[i] ?? 0) + give;
+      left -= give;
+    }
+    open = open.filter((i) => (out[i] ?? 0) < (needs[i] ?? 0));
+  }
+  return out;
+}
+
 /** The frame's lines. */
 export function renderFrame(groups: readonly RateGroup[], o: FrameOptions): string[] {
   const lines: string[] = [];
-  for (const g of groups) {
-    const rows = g.rows.filter((r) => o.all || r.value !== 0n || (r.rate ?? 0) !== 0).sort(order);
-    const shown = rows.slice(0, o.maxRows);
+  const visible = groups.map((g) => g.rows.filter((r) => o.all || r.value !== 0n || (r.rate ?? 0) !== 0).sort(order));
+  const room = allocateRows(
+    visible.map((r) => r.length),
+    o.height,
+  );
+  for (const [gi, g] of groups.entries()) {
+    const rows = visible[gi] ?? [];
+    const shown = rows.slice(0, room[gi] ?? 0);
     const head = ["name", "value", "/s", "unit"];
     const table = shown.map((r) => [
       r.stat.name,

@@ -73,7 +73,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
         "",
         ...renderFrame(groups, {
           width,
-          maxRows: tty ? Math.max(5, Math.floor((height - 2) / groups.length) - 3) : 1e9,
+          height: tty ? height - 2 : undefined,
           all: o.all === true,
         }),
       ];
