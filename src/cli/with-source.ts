@@ -5,11 +5,10 @@
 import { openSource } from "../providers/registry.js";
 import type { StatsSource } from "../providers/source.js";
 
-/** Opens `uri`, polls it once, runs `fn`, and closes the source whatever happens. */
+/** Opens `uri` (an opened source already holds current values), runs `fn`, and closes it whatever happens. */
 export async function withSource<T>(uri: string, fn: (s: StatsSource) => Promise<T>): Promise<T> {
   const source = await openSource(uri);
   try {
-    await source.poll();
     return await fn(source);
   } finally {
     await source.close();

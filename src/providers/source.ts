@@ -9,7 +9,10 @@ import type { StatsFile, StatsIdentity } from "../model/stats-file.js";
 export interface StatsSource extends AsyncDisposable {
   /** The source as the user named it, e.g. `kvm:demo?vcpus=2`. */
   readonly uri: string;
-  /** The stats files it yields now; a poll may replace the list (a schema change, a new file). */
+  /**
+   * The stats files it yields now, holding current values as soon as the source is opened (every
+   * opener reads once); a poll may replace the list (a schema change, a new file).
+   */
   readonly files: readonly StatsFile[];
   /** Refreshes every file's `data` in place. */
   poll(): Promise<void>;

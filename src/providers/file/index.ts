@@ -49,8 +49,13 @@ export function isFile(p: string): boolean {
   }
 }
 
+/** The fd number of `fd:N`, or a usage error naming the source. */
+export function parseFd(uri: string, arg: string): number {
+  if (!/^\d{1,9}$/.test(arg)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
+  return Number(arg);
+}
+
 /** `fd:N`: a stats fd inherited from the parent process (not closed by us). */
 export function openFdSource(uri: string, arg: string): LocalSource {
-  if (!/^\d{1,9}$/.test(arg)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
-  return new LocalSource(uri, [new FdStatsFile(Number(arg), `fd ${arg}`, false)]);
+  return new LocalSource(uri, [new FdStatsFile(parseFd(uri, arg), `fd ${arg}`, false)]);
 }

@@ -9,10 +9,9 @@ import { join } from "node:path";
 import { checkBinary, checkBytes, FILE_RULES, type Violation } from "../../../check/check.js";
 import { DESCRIPTOR_RULES } from "../../../check/rules.js";
 import type { Pread } from "../../../codec/pread.js";
-import { UsageError } from "../../../errors.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { located, openReadOnly } from "../../../providers/file/fd-file.js";
-import { isFile } from "../../../providers/file/index.js";
+import { isFile, parseFd } from "../../../providers/file/index.js";
 import { fdPread } from "../../../providers/file/pread-fd.js";
 import { parseSourceUri } from "../../../providers/registry.js";
 import { printable } from "../../../views/text/printable.js";
@@ -76,8 +75,7 @@ export async function checkSource(uri: string, kvm?: boolean): Promise<CheckResu
   const isKvm = kvm ?? (scheme === "kvm" || scheme === "fd");
   if (scheme === "file") return pathsOf(rest).map((p) => checkPath(p, isKvm));
   if (scheme === "fd") {
-    if (!/^\d{1,9}$/.test(rest)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
-    return [checkFd(Number(rest), uri, isKvm)];
+    return [checkFd(parseFd(uri, rest), uri, isKvm)];
   }
   return withSource(uri, async (s) => s.files.map((f) => checkFile(f, isKvm)));
 }
