@@ -81,37 +81,25 @@ describe("files that are not stats files", () => {
 });
 
 describe("lifecycle", () => {
-  it("polling a closed source throws instead of reading whatever now has its fd number", async () => {
+  it("file, live and shm: sources close twice and throw STATSFS_CLOSED on poll after close", async () => {
     const p = join(dir, "g.stats");
     writeFileSync(p, GOLDEN);
-    const s = await openSource(p);
-    await s.close();
-    await s.close();
-    assert.ok(isSyncSource(s));
-    assert.throws(
-      () => s.pollSync(),
-      (e: unknown) => e instanceof SourceError && e.code === "STATSFS_CLOSED",
-    );
-    await assert.rejects(s.poll(), SourceError);
-  });
-});
-
-describe("plan-backed sources after close", () => {
-  it("liveSource and shm: throw STATSFS_CLOSED on poll after close, and close twice", async () => {
     const src = createSource("closing");
     src.addValues({ a: {} });
     const shmDir = join(dir, "shm");
     using reg = register(src, { export: { dir: shmDir, instance: "t" } });
     assert.ok(reg);
-    for (const s of [liveSource(src), await openSource(`shm:closing?dir=${shmDir}`)]) {
-      assert.ok(s.files.length > 0);
+    for (const s of [await openSource(p), liveSource(src), await openSource(`shm:closing?dir=${shmDir}`)]) {
+      assert.ok(s.files.length > 0, s.uri);
       await s.close();
       await s.close();
       assert.ok(isSyncSource(s));
       assert.throws(
         () => s.pollSync(),
         (e: unknown) => e instanceof SourceError && e.code === "STATSFS_CLOSED",
+        s.uri,
       );
+      await assert.rejects(s.poll(), SourceError, s.uri);
     }
   });
 });
