@@ -16,3 +16,4 @@ export { OPENERS, type Opener, openSource } from "./providers/registry.js";
 export { isSyncSource, type StatsSource, type SyncStatsSource } from "./providers/source.js";
 export * as qmp from "./qmp/index.js";
 export { queryStats, queryStatsSchemas, type StatsFilter, toJson } from "./views/qapi/index.js";
+export { DEFAULT_MAX_MESSAGE, QmpServer, type QmpServerOptions } from "./views/qmp/server.js";

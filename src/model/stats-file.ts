@@ -4,18 +4,7 @@
  * identity, a schema read once, and a data block of u64 values refreshed on every poll.
  */
 import type { StatDescriptor } from "./descriptor.js";
-
-/** Who the statistics belong to. */
-export interface StatsIdentity {
-  /** The stats file's id string, e.g. "kvm-1234/vcpu-0". */
-  readonly id: string;
-  /** The provider, as in QEMU's query-stats (`kvm`, or our own such as `statsfs`). */
-  readonly provider: string;
-  /** The target kind, as in QEMU's query-stats (`vm`, `vcpu`, or a target a source defines). */
-  readonly target: string;
-  /** The object's path where one exists (QEMU's qom-path, or a producer source's path). */
-  readonly path?: string;
-}
+import type { StatsIdentity } from "./identity.js";
 
 /** The schema of a stats file: read once per file. */
 export interface StatsSchema {

@@ -22,10 +22,9 @@
 import { DefinitionError, UsageError } from "../errors.js";
 import { makeDescriptor, type StatDescriptor } from "../model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../model/flags.js";
-import type { StatsFile, StatsIdentity, StatsSchema } from "../model/stats-file.js";
-import { identityFromId } from "../providers/source.js";
+import { parseId, producerMergedId, type StatsIdentity } from "../model/identity.js";
+import type { StatsFile, StatsSchema } from "../model/stats-file.js";
 import { AggKind, aggSuffix, byteLength, compatible, type ValueSlot } from "./definition.js";
-import { mergedId } from "./export/paths.js";
 import { describe, isRecord, oneLine } from "./text.js";
 
 const TWO32 = 4294967296;
@@ -95,8 +94,8 @@ export class AggregateFile implements StatsFile {
   readonly computed: readonly OutStat[];
 
   constructor(path: readonly string[], stats: readonly OutStat[], dataSize: number) {
-    const id = mergedId(path);
-    this.identity = identityFromId(id);
+    const id = producerMergedId(path);
+    this.identity = parseId(id);
     let longest = byteLength(id);
     for (const s of stats) longest = Math.max(longest, byteLength(s.d.name));
     const nameSize = Math.max(48, Math.ceil((longest + 1) / 8) * 8);

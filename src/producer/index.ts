@@ -16,6 +16,8 @@
  * v.requests.inc();
  * ```
  */
+
+export { producerFileId as exportedId, producerMergedId as mergedId } from "../model/identity.js";
 export { type AggregateFile, AggregatePlan, type InstanceInput, type NodeInput } from "./aggregate.js";
 export {
   type Aggregation,
@@ -29,7 +31,7 @@ export {
   type ValueUnit,
 } from "./definition.js";
 export type { ExportOptions } from "./export/exporter.js";
-export { defaultDir, exportedId, mergedId } from "./export/paths.js";
+export { defaultDir } from "./export/paths.js";
 export { type PruneOptions, pruneExports } from "./export/prune.js";
 export { Counter, Gauge, type Histogram, LinearHistogram, Log2Histogram, Peak, type ValueHandle } from "./handles.js";
 export { LiveSource, liveSource, writeStat } from "./live-source.js";

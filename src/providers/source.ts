@@ -3,7 +3,7 @@
  * What every origin of statistics yields: a {@link StatsSource}, a set of stats files whose
  * schemas are read once and whose data blocks are refreshed in place by {@link StatsSource.poll}.
  */
-import type { StatsFile, StatsIdentity } from "../model/stats-file.js";
+import type { StatsFile } from "../model/stats-file.js";
 
 /** An open origin of statistics (a binary file, a KVM VM, a QEMU over QMP, …). */
 export interface StatsSource extends AsyncDisposable {
@@ -28,29 +28,4 @@ export interface SyncStatsSource extends StatsSource {
 /** True when `s` can be polled synchronously. */
 export function isSyncSource(s: StatsSource): s is SyncStatsSource {
   return typeof (s as Partial<SyncStatsSource>).pollSync === "function";
-}
-
-const KVM_VM = /^kvm-\d+$/;
-const KVM_VCPU = /^kvm-\d+\/vcpu-(\d+)$/;
-
-/**
- * Provider and target from a stats file's id string: `kvm-<pid>` is kvm/vm,
- * `kvm-<pid>/vcpu-<n>` is kvm/vcpu. Otherwise the provider is the text before the first `-`, `/`
- * or `:`, and the target is the last `/` segment without a `-<n>` suffix (`vm` when there is
- * no `/`): `statsfs-app/http` → statsfs/http, with path `/http`.
- */
-export function identityFromId(id: string): StatsIdentity {
-  if (KVM_VM.test(id)) return { id, provider: "kvm", target: "vm" };
-  if (KVM_VCPU.test(id)) return { id, provider: "kvm", target: "vcpu" };
-  const provider = /^[^-/:]+/.exec(id)?.[0] ?? id;
-  const slash = id.indexOf("/");
-  if (slash < 0) return { id, provider, target: "vm" };
-  const last = id.slice(id.lastIndexOf("/") + 1).replace(/-\d+$/, "");
-  return { id, provider, target: last || "vm", path: id.slice(slash) };
-}
-
-/** The vCPU index of a kvm vCPU id, or undefined. */
-export function vcpuIndex(id: string): number | undefined {
-  const m = KVM_VCPU.exec(id);
-  return m ? Number(m[1]) : undefined;
 }

@@ -8,7 +8,7 @@
  *   STATSFS_QMP_LISTEN    the server cannot listen on its address
  */
 import { SourceError, StatsfsError } from "../errors.js";
-import { printable } from "../views/text/printable.js";
+import { printable } from "../model/printable.js";
 
 /** The QMP peer cannot be reached. */
 export class QmpConnectError extends SourceError {

@@ -20,7 +20,7 @@ import { openSource } from "../../src/providers/registry.js";
 import { QmpClient } from "../../src/qmp/client/client.js";
 import { QmpListenError } from "../../src/qmp/errors.js";
 import { JsonStreamParser, type StreamItem } from "../../src/qmp/json/streamer.js";
-import { QmpServer } from "../../src/qmp/server/server.js";
+import { QmpServer } from "../../src/views/qmp/server.js";
 import { cli } from "../helpers.js";
 
 const GREETING = '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}\r\n';

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { layOut } from "../../src/model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../../src/model/flags.js";
+import { makeIdentity } from "../../src/model/identity.js";
 import type { StatsFile } from "../../src/model/stats-file.js";
 import { infoStats, schemaText } from "../../src/views/hmp/index.js";
 import { cli } from "../helpers.js";
@@ -37,7 +38,7 @@ describe("info stats text", () => {
     const data = new BigUint64Array(dataSize / 8);
     data.set([(1n << 64n) - 1n, 1n, 2n, 3n]);
     return {
-      identity: path ? { id, provider: "kvm", target, path } : { id, provider: "kvm", target },
+      identity: makeIdentity(id, "kvm", target, {}, path),
       schema: { descriptors, dataSize, nameSize: 48 },
       data,
     };

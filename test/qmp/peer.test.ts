@@ -17,9 +17,9 @@ import { LocalSource } from "../../src/providers/local-source.js";
 import { openSource } from "../../src/providers/registry.js";
 import type { StatsSource } from "../../src/providers/source.js";
 import { parseLossless } from "../../src/qmp/client/client.js";
-import { schemaResults } from "../../src/qmp/server/schemas.js";
-import { QmpServer } from "../../src/qmp/server/server.js";
 import { infoStats } from "../../src/views/hmp/index.js";
+import { schemaResults } from "../../src/views/qmp/schemas.js";
+import { QmpServer } from "../../src/views/qmp/server.js";
 import { cli } from "../helpers.js";
 import { deepReverse, keyOrder, plain, qemuInOurOrder } from "./compare.js";
 import { type Qemu, qemuSkipReason, startQemu } from "./qemu.js";
@@ -119,7 +119,12 @@ describe("QMP against real QEMU 7.2 (-accel kvm)", { skip }, () => {
       const local = s.files.map((f, i) => {
         const p = join(dir, `f${i}.stats`);
         writeFileSync(p, encodeFile(f));
-        return new FdStatsFile(openSync(p, "r"), p, true, f.identity.path === undefined ? {} : { path: f.identity.path });
+        return new FdStatsFile(
+          openSync(p, "r"),
+          p,
+          true,
+          f.identity.path === undefined ? {} : { path: f.identity.path, labels: f.identity.labels },
+        );
       });
       equivalent = new LocalSource("snapshot", local);
     } finally {

@@ -11,8 +11,8 @@ import { GHashSet } from "../../src/qmp/json/ghash.js";
 import { qdictOrder } from "../../src/qmp/json/qdict-order.js";
 import { JsonStreamParser, type StreamItem } from "../../src/qmp/json/streamer.js";
 import { formatG17, quote, writeJson } from "../../src/qmp/json/writer.js";
-import { dispatch } from "../../src/qmp/server/dispatch.js";
-import { StatsView } from "../../src/qmp/server/view.js";
+import { dispatch } from "../../src/views/qmp/dispatch.js";
+import { StatsView } from "../../src/views/qmp/view.js";
 import { RECORDED } from "./fixtures.js";
 
 /** Our replies to `input` on a fresh, negotiated session. */

@@ -21,7 +21,7 @@ import { openSource } from "../../src/providers/registry.js";
 import type { StatsSource } from "../../src/providers/source.js";
 import { QmpClient } from "../../src/qmp/client/client.js";
 import { QmpConnectError, QmpListenError, QmpProtocolError } from "../../src/qmp/errors.js";
-import { QmpServer } from "../../src/qmp/server/server.js";
+import { QmpServer } from "../../src/views/qmp/server.js";
 import { cli } from "../helpers.js";
 import { RawQmp } from "./raw.js";
 
@@ -61,7 +61,13 @@ describe("QMP server and client (no QEMU)", () => {
     assert.deepEqual(b?.data, vcpuData);
     assert.deepEqual(a?.schema.descriptors, vm.descriptors);
     assert.deepEqual(b?.schema.descriptors, vcpu.descriptors);
-    assert.deepEqual(b?.identity, { id: "kvm-77/vcpu-0", provider: "kvm", target: "vcpu", path: "/kvm-77/vcpu-0" });
+    assert.deepEqual(b?.identity, {
+      id: "kvm-77/vcpu-0",
+      provider: "kvm",
+      target: "vcpu",
+      path: "/kvm-77/vcpu-0",
+      labels: { provider: "kvm", target: "vcpu", pid: "77", vcpu: "0", qom_path: "/kvm-77/vcpu-0" },
+    });
     await q.poll();
     assert.deepEqual(b?.data, vcpuData);
     const r = await cli(
@@ -305,7 +311,13 @@ describe("QMP server and client (no QEMU)", () => {
       ]);
       await using q = await openSource(`qmp:${sock}`);
       const http = q.files.find((f) => f.identity.target === "http");
-      assert.deepEqual(http?.identity, { id: "statsfs/app/http", provider: "statsfs", target: "http", path: "/app/http" });
+      assert.deepEqual(http?.identity, {
+        id: "statsfs/app/http",
+        provider: "statsfs",
+        target: "http",
+        path: "/app/http",
+        labels: { provider: "statsfs", target: "http", qom_path: "/app/http", source: "/app/http" },
+      });
       const info = await cli("info", `qmp:${sock}`, "--target", "http", "--provider", "statsfs");
       assert.equal(info.out, "    requests (cumulative): 5\n    bytes_out (cumulative, KiB): 6\n");
     } finally {

@@ -8,13 +8,14 @@
 import { rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { DefinitionError, SourceError } from "../../errors.js";
+import { producerFileId } from "../../model/identity.js";
 import { makeDirs } from "../../sys/fs.js";
 import { byteLength } from "../definition.js";
 import type { Source, TreeObserver } from "../source.js";
 import { bumpTreeVersion } from "../source.js";
 import { describe, isRecord, quote, sysReason } from "../text.js";
 import { MappedStatsFile } from "./mapped-file.js";
-import { checkDir, checkInstance, defaultDir, defaultInstance, exportedId, nodeDir, shardFileName } from "./paths.js";
+import { checkDir, checkInstance, defaultDir, defaultInstance, nodeDir, shardFileName } from "./paths.js";
 
 /** Where and as whom to export. */
 export interface ExportOptions {
@@ -94,7 +95,7 @@ export class Exporter implements TreeObserver {
   #validate(top: Source, prefix: readonly string[]): void {
     const walk = (s: Source, path: readonly string[]) => {
       const p = [...path, s.name];
-      const id = exportedId(this.instance, Math.max(0, s.store.shardCount - 1), p);
+      const id = producerFileId(this.instance, Math.max(0, s.store.shardCount - 1), p);
       if (byteLength(id) >= this.nameSize) {
         throw new DefinitionError(
           `source ${quote(p.join("/"))}: exported id ${quote(id)} is ${byteLength(id)} bytes; name_size ${this.nameSize} allows ${this.nameSize - 1} (use shorter names or export with a larger nameSize)`,
@@ -135,7 +136,7 @@ export class Exporter implements TreeObserver {
         files.push(
           MappedStatsFile.create({
             path: join(dir, shardFileName(this.instance, k)),
-            id: exportedId(this.instance, k, s.path),
+            id: producerFileId(this.instance, k, s.path),
             values: s.values,
             words: store.words,
             nameSize: this.nameSize,

@@ -55,13 +55,3 @@ export function parseShardFileName(name: string): { instance: string; shard: num
   if (!m) return undefined;
   return { instance: m[1] as string, shard: m[2] === undefined ? 0 : Number(m[2]) };
 }
-
-/** The id of an exported file. */
-export function exportedId(instance: string, shard: number, path: readonly string[]): string {
-  return `statsfs-${shard === 0 ? instance : `${instance}~${shard}`}/${path.join("/")}`;
-}
-
-/** The id of a merged (reader-side) view of a source: `statsfs/<root>/<sub>…`. */
-export function mergedId(path: readonly string[]): string {
-  return `statsfs/${path.join("/")}`;
-}

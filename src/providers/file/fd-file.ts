@@ -6,9 +6,9 @@ import { closeSync } from "node:fs";
 import type { Pread } from "../../codec/pread.js";
 import { BinaryStatsReader } from "../../codec/reader.js";
 import { DecodeError, SourceError } from "../../errors.js";
-import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import { type Labels, parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
+import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { openForPread } from "../../sys/fs.js";
-import { identityFromId } from "../source.js";
 import { fdPread } from "./pread-fd.js";
 
 /** A stats file backed by an fd. */
@@ -25,7 +25,7 @@ export class FdStatsFile implements StatsFile {
    * Reads the schema from `fd`. `where` names the origin in errors (a path, `fd:3`);
    * `owned` says whether {@link close} closes the fd.
    */
-  constructor(fd: number, where: string, owned: boolean, identity?: Partial<StatsIdentity>) {
+  constructor(fd: number, where: string, owned: boolean, override?: { readonly path?: string; readonly labels?: Labels }) {
     this.fd = fd;
     this.#owned = owned;
     try {
@@ -35,7 +35,9 @@ export class FdStatsFile implements StatsFile {
       if (owned) closeSync(fd);
       throw located(e, where);
     }
-    this.identity = { ...identityFromId(this.reader.id), ...identity };
+    const parsed = parseId(this.reader.id);
+    const labelled = override?.labels ? withLabels(parsed, override.labels) : parsed;
+    this.identity = override?.path === undefined ? labelled : { ...labelled, path: override.path };
   }
 
   get schema(): StatsSchema {

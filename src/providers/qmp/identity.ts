@@ -1,6 +1,6 @@
 /**
  * @module providers/qmp/identity
- * Ids for the stats files of a QMP peer, chosen so that `identityFromId` gives back the same
+ * Ids for the stats files of a QMP peer, chosen so that `parseId` gives back the same
  * provider and target (a snapshot of a `qmp:` source reads back as the same kinds of files):
  *
  * - kvm VM: `kvm-<pid>`, kvm vCPU i (in vCPU order): `kvm-<pid>/vcpu-<i>` — what the kernel
@@ -14,21 +14,34 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { resolve } from "node:path";
-import { identityFromId } from "../source.js";
+import { kvmVcpuId, kvmVmId, makeIdentity, parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
 
-/** The id for result `index` of `provider`/`target` with `qomPath`. */
-export function synthesizeId(provider: string, target: string, qomPath: string | undefined, index: number, pid: number): string {
+/**
+ * The identity for result `index` of `provider`/`target` with `qomPath` from the peer with
+ * process id `pid` (0 when unknown). Labels: pid where known, vcpu for kvm vCPUs, qom_path.
+ */
+export function synthesizeIdentity(
+  provider: string,
+  target: string,
+  qomPath: string | undefined,
+  index: number,
+  pid: number,
+): StatsIdentity {
+  const qom = qomPath === undefined ? {} : { qom_path: qomPath };
   const fits = (id: string) => {
-    const back = identityFromId(id);
+    const back = parseId(id);
     return back.provider === provider && back.target === target && Buffer.byteLength(id) < 48;
   };
-  if (qomPath?.startsWith("/") && fits(qomPath.slice(1))) return qomPath.slice(1);
-  if (provider === "kvm") {
-    if (target === "vm") return `kvm-${pid}`;
-    if (target === "vcpu") return `kvm-${pid}/vcpu-${index}`;
-  }
-  if (qomPath?.startsWith("/") && fits(`${provider}${qomPath}`)) return `${provider}${qomPath}`;
-  return target === "vm" ? `${provider}-${pid}` : `${provider}-${pid}/${target}-${index}`;
+  // A qom-path our own server synthesized names the id it came from.
+  if (qomPath?.startsWith("/") && fits(qomPath.slice(1))) return { ...withLabels(parseId(qomPath.slice(1)), qom), path: qomPath };
+  const pidLabel = pid > 0 ? String(pid) : undefined;
+  if (provider === "kvm" && target === "vm") return makeIdentity(kvmVmId(pid), provider, target, { pid: pidLabel, ...qom }, qomPath);
+  if (provider === "kvm" && target === "vcpu")
+    return makeIdentity(kvmVcpuId(pid, index), provider, target, { pid: pidLabel, vcpu: String(index), ...qom }, qomPath);
+  if (qomPath?.startsWith("/") && fits(`${provider}${qomPath}`))
+    return { ...withLabels(parseId(`${provider}${qomPath}`), qom), path: qomPath };
+  const id = target === "vm" ? `${provider}-${pid}` : `${provider}-${pid}/${target}-${index}`;
+  return makeIdentity(id, provider, target, { pid: pidLabel, ...qom }, qomPath);
 }
 
 const SYNTHESIZED_VCPU = /^\/(kvm-\d+)\/vcpu-\d+$/;

@@ -6,9 +6,9 @@
  * (default: reversed, as QEMU 7.x sends them, unless the greeting names our own server).
  */
 import { UsageError } from "../../errors.js";
+import { printable } from "../../model/printable.js";
 import { parseQmpAddress } from "../../qmp/address.js";
 import { MAX_TIMEOUT_MS, QmpClient } from "../../qmp/client/client.js";
-import { printable } from "../../views/text/printable.js";
 import { listenerPid } from "./identity.js";
 import { QmpStatsSource } from "./source.js";
 

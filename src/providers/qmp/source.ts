@@ -11,11 +11,12 @@
  * JSON path, and a value outside 0..2^64−1 is refused rather than wrapped.
  */
 import type { DescriptorInit } from "../../model/descriptor.js";
-import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import { parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
+import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import type { QmpClient } from "../../qmp/client/client.js";
 import { QmpProtocolError } from "../../qmp/errors.js";
 import type { StatsSource } from "../source.js";
-import { synthesizeId, vmIdsFromVcpus } from "./identity.js";
+import { synthesizeIdentity, vmIdsFromVcpus } from "./identity.js";
 import { buildSchema, descriptorInit } from "./schema-map.js";
 import { checkResults, checkSchemas, type WireResult } from "./wire.js";
 
@@ -182,10 +183,11 @@ export class QmpStatsSource implements StatsSource {
         const path = r["qom-path"];
         const i = index.get(provider) ?? 0;
         index.set(provider, i + 1);
-        const id =
+        const identity =
           provider === "kvm" && target === "vm" && path === undefined && vmIds
-            ? (vmIds[i] as string)
-            : synthesizeId(provider, target, path, i, this.#pid);
+            ? parseId(vmIds[i] as string)
+            : synthesizeIdentity(provider, target, path, i, this.#pid);
+        const id = identity.id;
         const sizes = new Map(r.stats.map((s) => [s.name, typeof s.value === "object" ? s.value.length : 1]));
         const inits = this.#schemas.get(`${provider}\0${target}`) ?? [];
         const key = `${provider}\0${target}\0${[...sizes].map(([n, z]) => `${n}=${z}`).join(",")}`;
@@ -194,7 +196,6 @@ export class QmpStatsSource implements StatsSource {
           schema = buildSchema(inits, sizes, id);
           shared.set(key, schema);
         }
-        const identity: StatsIdentity = path === undefined ? { id, provider, target } : { id, provider, target, path };
         const f = new QmpStatsFile(identity, schema);
         this.#write(f, r);
         list.push(f);

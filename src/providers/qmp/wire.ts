@@ -7,7 +7,7 @@
  * Numbers arrive losslessly: integers as bigint, other numbers as LosslessNumber.
  */
 import { LosslessNumber } from "lossless-json";
-import { printable } from "../../views/text/printable.js";
+import { printable } from "../../model/printable.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 

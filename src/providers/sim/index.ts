@@ -8,7 +8,8 @@ import { UsageError } from "../../errors.js";
 import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../../model/flags.js";
 import { log2BucketIndex } from "../../model/histogram.js";
-import type { StatsFile, StatsIdentity, StatsSchema } from "../../model/stats-file.js";
+import { kvmVcpuId, kvmVmId, parseId, type StatsIdentity } from "../../model/identity.js";
+import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { LocalSource, type LocalStatsFile } from "../local-source.js";
 
 const ns = { unit: StatUnit.Seconds, base: StatBase.Pow10, exponent: -9 };
@@ -83,9 +84,9 @@ export async function openSimSource(uri: string, rest: string, q: URLSearchParam
   const raw = q.get("vcpus") ?? "2";
   const vcpus = /^\d+$/.test(raw) ? Number(raw) : 0;
   if (vcpus < 1 || vcpus > 1024) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);
-  const files: StatsFile[] = [new SimFile({ id: "kvm-0", provider: "kvm", target: "vm" }, VM_STATS, 7)];
+  const files: StatsFile[] = [new SimFile(parseId(kvmVmId(0)), VM_STATS, 7)];
   for (let i = 0; i < vcpus; i++) {
-    files.push(new SimFile({ id: `kvm-0/vcpu-${i}`, provider: "kvm", target: "vcpu" }, VCPU_STATS, 11 + i));
+    files.push(new SimFile(parseId(kvmVcpuId(0, i)), VCPU_STATS, 11 + i));
   }
   const source = new LocalSource(uri, files as SimFile[]);
   source.pollSync();

@@ -12,7 +12,7 @@ import { connect, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { isInteger, LosslessNumber, parse } from "lossless-json";
 import { UsageError } from "../../errors.js";
-import { printable } from "../../views/text/printable.js";
+import { printable } from "../../model/printable.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../address.js";
 import { QmpCommandError, QmpConnectError, QmpProtocolError, socketReason } from "../errors.js";
 import { writeJson } from "../json/writer.js";

@@ -19,9 +19,9 @@
 
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
+import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { providersOf, type QemuStatsRequest, qomPathOf, selectQemu, valueShape } from "../qapi/requests.js";
-import { printable } from "../text/printable.js";
 
 /** What `info stats` is asked. */
 export interface InfoStatsOptions {

@@ -3,9 +3,9 @@
  * A human table of each distinct schema in a source: one per provider and target.
  */
 import { baseName, typeName, unitName } from "../../model/flags.js";
+import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
-import { printable } from "./printable.js";
 import { renderTable } from "./table.js";
 
 /** Descriptor tables, one per (provider, target) — the first file of each speaks for all. */

@@ -6,11 +6,11 @@
 
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram, StatUnit, typeName } from "../../model/flags.js";
+import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
 import { statValue } from "../../model/value.js";
 import { type StatsFilter, selectStats } from "../qapi/filter.js";
-import { printable } from "./printable.js";
 import { renderTable } from "./table.js";
 
 /** A value as text: digits, yes/no, or the non-zero buckets of a list. */

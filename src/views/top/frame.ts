@@ -3,8 +3,9 @@
  * One frame of `top` as plain text lines: per group a title, then a table of the busiest
  * statistics (highest rate first, then largest value), with per-file columns while they fit.
  */
+
+import { printable } from "../../model/printable.js";
 import { unitLabel } from "../../model/units.js";
-import { printable } from "../text/printable.js";
 import { renderTable } from "../text/table.js";
 import type { RateGroup, RateRow } from "./rates.js";
 

@@ -4,10 +4,10 @@
  * of QEMU's HMP `info stats`, for any source (see views/hmp for the differences).
  */
 import { UsageError } from "../../../errors.js";
+import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { infoStats } from "../../../views/hmp/index.js";
 import { acceptedProviders, acceptedTargets, qomPathOf } from "../../../views/qapi/requests.js";
-import { printable } from "../../../views/text/printable.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";

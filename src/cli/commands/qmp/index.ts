@@ -5,9 +5,9 @@
  * reply (printed all the same), 2 when the peer cannot be reached.
  */
 import { UsageError } from "../../../errors.js";
+import { printable } from "../../../model/printable.js";
 import { parseQmpAddress } from "../../../qmp/address.js";
 import { MAX_TIMEOUT_MS, parseLossless, QmpClient } from "../../../qmp/client/client.js";
-import { printable } from "../../../views/text/printable.js";
 import { type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { command as info } from "../info/index.js";

@@ -4,11 +4,11 @@
  * until SIGINT/SIGTERM, then closes every client and removes its socket.
  */
 import { UsageError } from "../../../errors.js";
+import { printable } from "../../../model/printable.js";
 import { openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
-import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../qmp/server/server.js";
-import { printable } from "../../../views/text/printable.js";
+import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../views/qmp/server.js";
 import type { Command } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 

@@ -1,5 +1,5 @@
 /**
- * @module qmp/server/commands
+ * @module views/qmp/commands
  * The commands our QMP server knows, each checking its arguments as QEMU's generated
  * marshaller does (member by member, then leftovers) before running:
  *
@@ -10,10 +10,11 @@
  *   query-stats           StatsFilter           values, polled for the query
  *   query-stats-schemas   [provider]            descriptors
  */
-import { type QemuStatsRequest, selectQemu } from "../../views/qapi/requests.js";
-import type { QDict } from "../json/qobject.js";
-import { InputVisitor } from "../json/visitor.js";
-import { writeJson } from "../json/writer.js";
+
+import type { QDict } from "../../qmp/json/qobject.js";
+import { InputVisitor } from "../../qmp/json/visitor.js";
+import { writeJson } from "../../qmp/json/writer.js";
+import { type QemuStatsRequest, selectQemu } from "../qapi/requests.js";
 import { renderQueryStats } from "./render.js";
 import { schemaResults } from "./schemas.js";
 import type { StatsView } from "./view.js";

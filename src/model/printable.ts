@@ -1,5 +1,5 @@
 /**
- * @module views/text/printable
+ * @module model/printable
  * Text from a stats file (ids, names) is data: control characters in it must not reach a
  * terminal as escapes or fake lines. Shown as `\xNN` instead.
  */

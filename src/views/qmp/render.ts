@@ -1,5 +1,5 @@
 /**
- * @module qmp/server/render
+ * @module views/qmp/render
  * The hot path: query-stats results as JSON bytes, fast. Everything that depends only on a
  * file's schema — `{"provider": "kvm", "stats": [`, each `{"name": "exits", "value": ` — is
  * rendered once per file (ASCII bytes, kept) and copied; a query only adds the values, whose
@@ -9,9 +9,9 @@
  */
 import type { StatDescriptor } from "../../model/descriptor.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import { type QemuSelection, valueShape } from "../../views/qapi/requests.js";
-import { fixedOrder } from "../json/qdict-order.js";
-import { quote } from "../json/writer.js";
+import { fixedOrder } from "../../qmp/json/qdict-order.js";
+import { quote } from "../../qmp/json/writer.js";
+import { type QemuSelection, valueShape } from "../qapi/requests.js";
 
 const SCALAR = 0;
 const BOOLEAN = 1;

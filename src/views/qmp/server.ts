@@ -1,5 +1,5 @@
 /**
- * @module qmp/server/server
+ * @module views/qmp/server
  * A QMP server over stats sources: `QmpServer.listen("unix:/run/statsfs.sock", { sources })`.
  * A Unix socket is created with mode 0600 (a stale socket left by a dead server is replaced; a
  * live one or any other file is not) and removed on close. TCP only when asked for
@@ -22,10 +22,10 @@
 import { chmodSync, lstatSync, statSync, unlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import { printable } from "../../model/printable.js";
 import type { StatsSource } from "../../providers/source.js";
-import { printable } from "../../views/text/printable.js";
-import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../address.js";
-import { QmpListenError, socketReason } from "../errors.js";
+import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../../qmp/address.js";
+import { QmpListenError, socketReason } from "../../qmp/errors.js";
 import { Session } from "./session.js";
 import { StatsView } from "./view.js";
 

@@ -1,5 +1,5 @@
 /**
- * @module qmp/server/view
+ * @module views/qmp/view
  * What the QMP server serves: the union of its sources' stats files, polled on each query.
  * Sources that poll synchronously (kernel fds, files, shared memory, live producer sources) are
  * polled right away for every query; asynchronous ones (a QEMU behind `qmp:`) are polled once for
@@ -7,7 +7,7 @@
  */
 import type { StatsFile } from "../../model/stats-file.js";
 import { isSyncSource, type StatsSource } from "../../providers/source.js";
-import { acceptedProviders, acceptedTargets } from "../../views/qapi/requests.js";
+import { acceptedProviders, acceptedTargets } from "../qapi/requests.js";
 
 /** The served statistics. */
 export class StatsView {

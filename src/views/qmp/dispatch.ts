@@ -1,5 +1,5 @@
 /**
- * @module qmp/server/dispatch
+ * @module views/qmp/dispatch
  * One QMP request to one reply, checked in QEMU's order with QEMU's texts: the input must be a
  * JSON object; its members, met in QDict order, must be `execute` (a string), `arguments` (an
  * object), `id` (anything, echoed), or `exec-oob` once OOB is enabled; then the command must
@@ -7,11 +7,11 @@
  * with 'qmp_capabilities'"), then its arguments are checked, then it runs.
  */
 import { StatsfsError } from "../../errors.js";
-import { qdictOrder } from "../json/qdict-order.js";
-import { isQDict, type QObject } from "../json/qobject.js";
-import type { StreamItem } from "../json/streamer.js";
-import { QapiArgumentError } from "../json/visitor.js";
-import { writeJson } from "../json/writer.js";
+import { qdictOrder } from "../../qmp/json/qdict-order.js";
+import { isQDict, type QObject } from "../../qmp/json/qobject.js";
+import type { StreamItem } from "../../qmp/json/streamer.js";
+import { QapiArgumentError } from "../../qmp/json/visitor.js";
+import { writeJson } from "../../qmp/json/writer.js";
 import { COMMANDS, type QmpCommand, QmpFailure, type ReturnJson, type SessionState } from "./commands.js";
 import type { StatsView } from "./view.js";
 

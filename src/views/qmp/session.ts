@@ -1,5 +1,5 @@
 /**
- * @module qmp/server/session
+ * @module views/qmp/session
  * One client connection: the greeting, then requests handled one at a time in arrival order
  * (as QEMU handles in-band commands), each reply a line ending in CRLF. Bad input gets an error
  * reply and the connection stays open. Input is parsed as it arrives, never buffered beyond one
@@ -10,8 +10,8 @@
  * half-closes gets its replies first.
  */
 import type { Socket } from "node:net";
-import { JsonStreamParser, QEMU_MAX_NESTING, type StreamItem } from "../json/streamer.js";
-import { writeJson } from "../json/writer.js";
+import { JsonStreamParser, QEMU_MAX_NESTING, type StreamItem } from "../../qmp/json/streamer.js";
+import { writeJson } from "../../qmp/json/writer.js";
 import { OFFERED_CAPABILITIES, type SessionState, versionInfo } from "./commands.js";
 import { dispatch, type Reply } from "./dispatch.js";
 import type { StatsView } from "./view.js";

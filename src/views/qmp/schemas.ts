@@ -1,5 +1,5 @@
 /**
- * @module qmp/server/schemas
+ * @module views/qmp/schemas
  * query-stats-schemas as QEMU builds it from KVM descriptors: one StatsSchema per provider and
  * target (the first file of each speaks for all), `unit` absent for plain numbers, `base` (10 or
  * 2) only when the exponent is not 0, `bucket-size` only for linear histograms. Like QEMU, a
