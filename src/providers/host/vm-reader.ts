@@ -36,9 +36,15 @@ export class VmReader {
   /** QEMU's version, when a greeting told it. */
   version: { major: number; minor: number; micro: number } | undefined;
   #files: StatsFile[] = [];
+  readonly #o: VmReaderOptions;
+  /** Targets still without a route. */
+  #needVm = true;
+  #needVcpu = true;
 
-  private constructor(vm: HostVm) {
+  private constructor(vm: HostVm, o: VmReaderOptions) {
     this.vm = vm;
+    this.#o = o;
+    this.#needVcpu = vm.vcpuFds.size > 0;
     this.labels = { pid: String(vm.pid), guest: vm.guest, uuid: vm.uuid, vmm: vm.vmm };
   }
 
@@ -64,8 +70,8 @@ export class VmReader {
 
   /** Opens the routes for `vm` (never throws: reasons are kept instead). */
   static async open(vm: HostVm, o: VmReaderOptions): Promise<VmReader> {
-    const r = new VmReader(vm);
-    await r.#open(o);
+    const r = new VmReader(vm, o);
+    await r.#open(true);
     r.#files = r.routes.flatMap((x) => [...x.files]);
     if (r.routes.length === 0) {
       r.state = "failed";
@@ -74,12 +80,14 @@ export class VmReader {
     return r;
   }
 
-  async #open(o: VmReaderOptions): Promise<void> {
+  /** Opens routes for the targets still without one (and trace, the first time). */
+  async #open(first: boolean): Promise<void> {
     const vm = this.vm;
+    const o = this.#o;
     const allow = o.routes;
-    let needVm = true;
-    let needVcpu = vm.vcpuFds.size > 0;
-    if (allow.has("fd")) {
+    let needVm = this.#needVm;
+    let needVcpu = this.#needVcpu;
+    if (allow.has("fd") && first) {
       const vcpus = needVcpu && vm.vcpuStatsFds.size > 0 && [...vm.vcpuFds.keys()].every((i) => vm.vcpuStatsFds.has(i));
       const vmFd = vm.vmStatsFds.length > 0;
       if (vcpus || vmFd) {
@@ -134,7 +142,7 @@ export class VmReader {
       const old = v.major < 8 || (v.major === 8 && v.minor < 1);
       this.reasons.set("fd", `QEMU ${v.major}.${v.minor} holds no stats fds${old ? " (QEMU >= 8.1 keeps vCPU stats fds open)" : ""}`);
     }
-    if (allow.has("debugfs") && (needVm || needVcpu)) {
+    if (allow.has("debugfs") && first && (needVm || needVcpu)) {
       const dir = vm.debugfsDirs[0];
       if (dir === undefined) this.reasons.set("debugfs", "no debugfs directory (debugfs not mounted?)");
       else {
@@ -147,13 +155,15 @@ export class VmReader {
         }
       }
     }
-    if (allow.has("trace")) {
+    if (allow.has("trace") && first) {
       try {
         this.routes.push(TraceRoute.open(vm, this.labels));
       } catch (e) {
         this.reasons.set("trace", oneLine(e));
       }
     }
+    this.#needVm = needVm;
+    this.#needVcpu = needVcpu;
   }
 
   /** Takes a rescan's view of the same process (new threads for trace). */
@@ -172,7 +182,18 @@ export class VmReader {
 
   /** Polls every route; a failure marks the VM stale with its reason (values kept). */
   async poll(timeoutMs: number): Promise<void> {
-    if (this.state === "gone" || this.routes.length === 0) return;
+    if (this.state === "gone") return;
+    // A target without a route (a busy monitor, say) is tried again, bounded by the greeting timeout.
+    if ((this.#needVm || this.#needVcpu) && this.#o.routes.has("qmp") && this.vm.monitors.some((m) => m.path !== undefined)) {
+      const before = this.routes.length;
+      await this.#open(false);
+      if (this.routes.length !== before) this.#files = this.routes.flatMap((x) => [...x.files]);
+    }
+    if (this.routes.length === 0) {
+      this.state = "failed";
+      this.reason = "no usable route";
+      return;
+    }
     const errors: string[] = [];
     for (const r of this.routes) {
       try {

@@ -17,6 +17,7 @@ import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } f
 import { QmpCommandError, QmpConnectError, QmpProtocolError, socketReason } from "../errors.js";
 import { writeJson } from "../json/writer.js";
 import { LineSplitter } from "./lines.js";
+import { joinJsonLines } from "./pretty.js";
 
 /** What the greeting says about the peer. */
 export interface QmpGreeting {
@@ -128,19 +129,21 @@ export class QmpClient implements AsyncDisposable {
         clearTimeout(timer);
         reject(new QmpProtocolError(`qmp ${where}: connection closed before the greeting`));
       });
-      const splitter = new LineSplitter((line) => {
-        if (client) {
-          client.#line(line);
-          return;
-        }
-        clearTimeout(timer);
-        try {
-          resolve(parseGreeting(line.toString("utf8"), where));
-        } catch (e) {
-          socket.destroy();
-          reject(e);
-        }
-      });
+      const splitter = new LineSplitter(
+        joinJsonLines((line) => {
+          if (client) {
+            client.#line(line);
+            return;
+          }
+          clearTimeout(timer);
+          try {
+            resolve(parseGreeting(line.toString("utf8"), where));
+          } catch (e) {
+            socket.destroy();
+            reject(e);
+          }
+        }),
+      );
       socket.on("data", (chunk: Buffer) => {
         try {
           splitter.feed(chunk);
