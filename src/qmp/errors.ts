@@ -4,6 +4,7 @@
  *
  *   STATSFS_QMP_CONNECT   the peer cannot be reached (no socket, refused, timed out)
  *   STATSFS_QMP_PROTOCOL  the peer broke the protocol (no greeting, malformed reply, hung up)
+ *   STATSFS_QMP_TIMEOUT   a bounded wait for a reply ended (the peer is stalled)
  *   STATSFS_QMP_COMMAND   the peer answered a command with an error (class and desc kept)
  *   STATSFS_QMP_LISTEN    the server cannot listen on its address
  */
@@ -21,6 +22,16 @@ export class QmpConnectError extends SourceError {
 export class QmpProtocolError extends SourceError {
   constructor(message: string, options?: ErrorOptions) {
     super("STATSFS_QMP_PROTOCOL", message, options);
+  }
+}
+
+/**
+ * A wait for the peer ended before its reply (a poll bounded by `timeoutMs`): the connection
+ * stays open and the reply, when it comes, is used by the next poll.
+ */
+export class QmpTimeoutError extends SourceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("STATSFS_QMP_TIMEOUT", message, options);
   }
 }
 
