@@ -61,6 +61,16 @@ export class UsageError extends StatsfsError {
 /** A source could not be opened or read (missing file, bad URI, peer gone). */
 export class SourceError extends StatsfsError {}
 
+/**
+ * A bounded wait for a source ended before it answered (`poll({ timeoutMs })`): the source is
+ * stalled, not gone; its files keep their last values and a later poll may succeed.
+ */
+export class TimeoutError extends SourceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("STATSFS_TIMEOUT", message, options);
+  }
+}
+
 /** A system call or the FFI module failed (codes STATSFS_FFI, STATSFS_MMAP, …). */
 export class SystemError extends StatsfsError {}
 

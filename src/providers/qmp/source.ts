@@ -14,11 +14,11 @@
 import { MAX_VALUES } from "../../codec/layout.js";
 import type { DescriptorInit } from "../../model/descriptor.js";
 import { isHistogram, StatType } from "../../model/flags.js";
-import { parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
+import { parseId, type StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import type { QmpClient } from "../../qmp/client/client.js";
 import { QmpProtocolError, QmpTimeoutError } from "../../qmp/errors.js";
-import type { StatsSource } from "../source.js";
+import { NO_CAPABILITIES, type StatsSource } from "../source.js";
 import { synthesizeIdentity, vmIdsFromVcpus } from "./identity.js";
 import { buildSchema, descriptorInit } from "./schema-map.js";
 import { checkResults, checkSchemas, type SchemaKinds, type WireResult } from "./wire.js";
@@ -66,6 +66,7 @@ export interface QmpSourceOptions {
 
 /** A QMP peer's statistics. */
 export class QmpStatsSource implements StatsSource {
+  readonly capabilities = NO_CAPABILITIES;
   readonly uri: string;
   readonly client: QmpClient;
   /** True when the peer is QEMU (lists reversed), false for our own server. */
