@@ -8,7 +8,7 @@
  * removes only its own files (state `failed`, with the reason) and the others keep answering;
  * a member still polling at the deadline keeps its last values (state `stale`).
  */
-import { UsageError } from "../errors.js";
+import { TimeoutError, UsageError } from "../errors.js";
 import { identityKey, type StatsIdentity, withLabels } from "../model/identity.js";
 import { printable } from "../model/printable.js";
 import type { StatsFile } from "../model/stats-file.js";
@@ -116,7 +116,8 @@ export class UnionSource implements StatsSource {
         },
         (e: unknown) => {
           m.inflight = undefined;
-          m.state = "failed";
+          // A member whose own bounded wait ended is stalled, not failed: it keeps its files.
+          m.state = e instanceof TimeoutError ? "stale" : "failed";
           m.reason = reasonOf(e);
         },
       );
