@@ -126,7 +126,10 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
   const fmtOf = (d: StatDescriptor) => {
     const k = `${d.base}:${d.exponent}`;
     let f = fmts.get(k);
-    if (!f) fmts.set(k, (f = formatterFor(d.base, d.exponent)));
+    if (!f) {
+      f = formatterFor(d.base, d.exponent);
+      fmts.set(k, f);
+    }
     return f;
   };
   const constLabels = Object.entries(options.constLabels ?? {}).map(([k, v]) => [labelName(k), v] as const);

@@ -52,7 +52,10 @@ export function selectExposed(files: readonly StatsFile[]): Exposed[] {
     for (let n = segments.length - 1; n >= 2; n--) {
       const parent = segments.slice(0, n).join("/");
       let s = below.get(parent);
-      if (!s) below.set(parent, (s = new Set()));
+      if (!s) {
+        s = new Set();
+        below.set(parent, s);
+      }
       for (const d of f.schema.descriptors) s.add(d.name);
     }
   }
