@@ -369,6 +369,13 @@ export class AggregatePlan {
     for (const f of this.files) f.evaluate();
   }
 
+  /** Whether statistic `name` of `file` exists and every value behind it is writable. */
+  writable(file: StatsFile, name: string): boolean {
+    const f = this.files.find((x) => x === file || x.identity.id === file.identity.id);
+    const s = f?.stats.find((x) => x.d.name === name);
+    return s?.holders.every((h) => h.writable) === true;
+  }
+
   /**
    * Writes `value` to statistic `name` of `file`: 0 resets every value behind it (all must be
    * writable); anything else is refused.

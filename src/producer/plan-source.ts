@@ -6,13 +6,15 @@
  */
 import { SourceError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
-import type { SyncStatsSource } from "../providers/source.js";
+import type { SourceCapabilities, SyncStatsSource } from "../providers/source.js";
 import { AggregatePlan } from "./aggregate.js";
 
 /** A {@link SyncStatsSource} whose files an aggregation plan computes. */
 export abstract class PlanSource implements SyncStatsSource {
   abstract readonly uri: string;
   abstract readonly files: readonly StatsFile[];
+  /** Polled in place; values declared writable (and aggregates over them) reset by writing 0. */
+  readonly capabilities: SourceCapabilities = { pollSync: true, raw: false, reset: true };
   /** The current plan; subclasses replace it when the trees behind them change. */
   protected plan: AggregatePlan = new AggregatePlan([]);
   #closed = false;
@@ -39,6 +41,11 @@ export abstract class PlanSource implements SyncStatsSource {
    */
   write(file: StatsFile, name: string, value: bigint | number): void {
     this.plan.write(file, name, value);
+  }
+
+  /** Whether statistic `name` of `file` may be reset (every value behind it declared writable). */
+  writable(file: StatsFile, name: string): boolean {
+    return this.plan.writable(file, name);
   }
 
   /** Stops polling and releases what the source holds; idempotent. */

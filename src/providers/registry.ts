@@ -12,6 +12,7 @@
  */
 import { UsageError } from "../errors.js";
 import type { StatsSource } from "./source.js";
+import { UnionSource } from "./union.js";
 
 /** Opens a source given its URI, the text after `scheme:` (before `?`) and the query. */
 export type Opener = (uri: string, rest: string, query: URLSearchParams) => Promise<StatsSource>;
@@ -45,4 +46,21 @@ export async function openSource(uri: string): Promise<StatsSource> {
   const open = OPENERS[scheme];
   if (!open) throw new UsageError(`unknown source scheme "${scheme}:"`);
   return open(uri, rest, query);
+}
+
+/**
+ * Opens several sources as one: a single name is that source; several are a {@link UnionSource}
+ * that keeps them apart. If one cannot be opened, those already open are closed again.
+ */
+export async function openSources(uris: readonly string[]): Promise<StatsSource> {
+  if (uris.length === 1) return openSource(uris[0] as string);
+  if (uris.length === 0) throw new UsageError("no source given");
+  const opened: StatsSource[] = [];
+  try {
+    for (const u of uris) opened.push(await openSource(u));
+  } catch (e) {
+    await Promise.allSettled(opened.map((s) => s.close()));
+    throw e;
+  }
+  return new UnionSource(opened);
 }

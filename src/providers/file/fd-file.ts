@@ -40,6 +40,11 @@ export class FdStatsFile implements StatsFile {
     this.identity = override?.path === undefined ? labelled : { ...labelled, path: override.path };
   }
 
+  /** The fd's bytes, read by pread: what `check`, snapshots and the filesystem view read. */
+  get raw(): Pread {
+    return this.pread;
+  }
+
   get schema(): StatsSchema {
     return this.reader.schema;
   }

@@ -11,11 +11,11 @@
  * JSON path, and a value outside 0..2^64−1 is refused rather than wrapped.
  */
 import type { DescriptorInit } from "../../model/descriptor.js";
-import { parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
+import { parseId, type StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import type { QmpClient } from "../../qmp/client/client.js";
 import { QmpProtocolError } from "../../qmp/errors.js";
-import type { StatsSource } from "../source.js";
+import { NO_CAPABILITIES, type StatsSource } from "../source.js";
 import { synthesizeIdentity, vmIdsFromVcpus } from "./identity.js";
 import { buildSchema, descriptorInit } from "./schema-map.js";
 import { checkResults, checkSchemas, type WireResult } from "./wire.js";
@@ -52,6 +52,7 @@ export interface QmpSourceOptions {
 
 /** A QMP peer's statistics. */
 export class QmpStatsSource implements StatsSource {
+  readonly capabilities = NO_CAPABILITIES;
   readonly uri: string;
   readonly client: QmpClient;
   /** True when the peer is QEMU (lists reversed), false for our own server. */

@@ -8,17 +8,16 @@ import { closeSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkBinary, checkBytes, FILE_RULES, type Violation } from "../../../check/check.js";
 import { DESCRIPTOR_RULES } from "../../../check/rules.js";
-import type { Pread } from "../../../codec/pread.js";
 import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { located, openReadOnly } from "../../../providers/file/fd-file.js";
 import { isFile, parseFd } from "../../../providers/file/index.js";
 import { fdPread } from "../../../providers/file/pread-fd.js";
 import { parseSourceUri } from "../../../providers/registry.js";
+import { encodeFile } from "../../../views/binary/index.js";
 import { type Command, flag } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
-import { encodeFile } from "../snapshot/index.js";
 
 /** One checked file: its name and what it broke. */
 export interface CheckResult {
@@ -60,8 +59,8 @@ function checkPath(path: string, kvm: boolean): CheckResult {
   }
 }
 
-function checkFile(f: StatsFile & { pread?: Pread }, kvm: boolean): CheckResult {
-  const violations = f.pread ? checkBinary(f.pread, { kvm }) : checkBytes(encodeFile(f), { kvm });
+function checkFile(f: StatsFile, kvm: boolean): CheckResult {
+  const violations = f.raw ? checkBinary(f.raw, { kvm }) : checkBytes(encodeFile(f), { kvm });
   return { name: f.identity.id, violations };
 }
 
