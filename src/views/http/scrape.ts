@@ -4,7 +4,9 @@
  * in flight or starts the next one; each generation renders each format (and its gzip) once,
  * and every client of that generation is sent the same Buffer. A source whose poll fails is
  * left out of that generation (its last values are not served as current) and shows as
- * `statsfs_exporter_source_up{source="…"} 0`.
+ * `statsfs_exporter_source_up{source="…"} 0`; a source made of members (a union, the host's
+ * VMs) shows one such line per member (1 for ok; 0 for stale, failed, gone), the union itself
+ * dropping a failed member's files.
  */
 import { gzip } from "node:zlib";
 import type { StatsFile } from "../../model/stats-file.js";
@@ -26,25 +28,27 @@ class Generation {
   states: SourceState[] = [];
   readonly bodies = new Map<string, Promise<Buffer>>();
 
-  constructor(sources: readonly StatsSource[]) {
-    this.done = this.#poll(sources).finally(() => {
+  constructor(sources: readonly StatsSource[], timeoutMs: number) {
+    this.done = this.#poll(sources, timeoutMs).finally(() => {
       this.settled = true;
     });
   }
 
-  async #poll(sources: readonly StatsSource[]): Promise<void> {
+  async #poll(sources: readonly StatsSource[], timeoutMs: number): Promise<void> {
     const results = await Promise.all(
       sources.map(async (s) => {
         try {
           if (isSyncSource(s)) s.pollSync();
-          else await s.poll();
+          else await s.poll({ timeoutMs });
           return true;
         } catch {
           return false;
         }
       }),
     );
-    this.states = sources.map((s, i) => ({ uri: s.uri, ok: results[i] === true }));
+    this.states = sources.flatMap((s, i) =>
+      results[i] && s.members ? s.members.map((m) => ({ uri: m.uri, ok: m.state === "ok" })) : [{ uri: s.uri, ok: results[i] === true }],
+    );
     this.files = sources.flatMap((s, i) => (results[i] ? s.files : []));
   }
 }
@@ -57,8 +61,12 @@ export class Scraper {
   /** Polls started (for tests and the exporter's own statistics). */
   polls = 0;
 
-  constructor(sources: readonly StatsSource[], options: PlanOptions = {}) {
+  readonly #timeoutMs: number;
+
+  /** `timeoutMs`: how long a poll waits for slow members (Prometheus's default scrape timeout is 10 s). */
+  constructor(sources: readonly StatsSource[], options: PlanOptions = {}, timeoutMs = 8000) {
     this.#sources = sources;
+    this.#timeoutMs = timeoutMs;
     this.#exposition = new Exposition(options);
   }
 
@@ -66,7 +74,7 @@ export class Scraper {
   async body(format: ExpositionFormat, gzipped: boolean): Promise<Buffer> {
     let gen = this.#gen;
     if (!gen || gen.settled) {
-      gen = new Generation(this.#sources);
+      gen = new Generation(this.#sources, this.#timeoutMs);
       this.#gen = gen;
       this.polls++;
     }
