@@ -6,6 +6,7 @@
  * Every route not used has its one-line reason; a VM with none usable is still listed.
  */
 import type { StatsFile } from "../../model/stats-file.js";
+import type { MemberStatus } from "../source.js";
 import type { HostVm } from "./enumerate.js";
 import { DebugfsRoute } from "./routes/debugfs.js";
 import { openFdRoute } from "./routes/fd.js";
@@ -21,7 +22,7 @@ export interface VmReaderOptions {
 }
 
 /** A member's state, as the union's member statuses say it. */
-export type MemberState = "ok" | "stale" | "failed" | "gone";
+export type MemberState = MemberStatus["state"];
 
 /** One VM with its open routes. */
 export class VmReader {
@@ -33,6 +34,8 @@ export class VmReader {
   state: MemberState = "ok";
   /** The last poll's failure (stale), or why nothing is readable (failed), or why gone. */
   reason: string | undefined;
+  /** The last poll's route errors (those routes' files are left out meanwhile). */
+  pollErrors: string[] = [];
   /** QEMU's version, when a greeting told it. */
   version: { major: number; minor: number; micro: number } | undefined;
   #files: StatsFile[] = [];
@@ -65,6 +68,7 @@ export class VmReader {
     for (const [r, why] of this.reasons) if (!used.has(r)) parts.push(`${r}: ${why}`);
     for (const n of this.vm.notes) parts.push(n);
     if (this.reason !== undefined && this.state !== "ok") parts.push(this.reason);
+    else parts.push(...this.pollErrors);
     return parts.length > 0 ? parts.join("; ") : undefined;
   }
 
@@ -180,32 +184,37 @@ export class VmReader {
     }
   }
 
-  /** Polls every route; a failure marks the VM stale with its reason (values kept). */
+  /**
+   * Polls every route. A failing route's files leave the list until it answers again (its
+   * error goes into {@link detail}); the VM is failed when every route fails.
+   */
   async poll(timeoutMs: number): Promise<void> {
     if (this.state === "gone") return;
     // A target without a route (a busy monitor, say) is tried again, bounded by the greeting timeout.
     if ((this.#needVm || this.#needVcpu) && this.#o.routes.has("qmp") && this.vm.monitors.some((m) => m.path !== undefined)) {
-      const before = this.routes.length;
       await this.#open(false);
-      if (this.routes.length !== before) this.#files = this.routes.flatMap((x) => [...x.files]);
     }
     if (this.routes.length === 0) {
       this.state = "failed";
       this.reason = "no usable route";
+      this.#files = [];
       return;
     }
     const errors: string[] = [];
+    const working: VmRoute[] = [];
     for (const r of this.routes) {
       try {
         if (r.pollSync) r.pollSync();
         else await r.poll(timeoutMs);
+        working.push(r);
       } catch (e) {
         errors.push(`${r.route}: ${oneLine(e)}`);
       }
     }
-    this.#files = this.routes.flatMap((x) => [...x.files]);
-    if (errors.length > 0) {
-      this.state = "stale";
+    this.#files = working.flatMap((x) => [...x.files]);
+    this.pollErrors = errors;
+    if (working.length === 0) {
+      this.state = "failed";
       this.reason = errors.join("; ");
     } else {
       this.state = "ok";

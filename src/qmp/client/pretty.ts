@@ -7,11 +7,11 @@
  * Anything else passes through for the parser to reject.
  */
 
-/** Most bytes of one multi-line message. */
-const MAX_JOINED = 64 << 20;
-
-/** Wraps `onMessage` so that it receives whole messages from a stream of lines. */
-export function joinJsonLines(onMessage: (message: Buffer) => void): (line: Buffer) => void {
+/**
+ * Wraps `onMessage` so that it receives whole messages from a stream of lines. A held message
+ * longer than `maxBytes` is passed on as it is (for the parser to reject).
+ */
+export function joinJsonLines(onMessage: (message: Buffer) => void, maxBytes = 64 << 20): (line: Buffer) => void {
   let held: Buffer[] = [];
   let heldBytes = 0;
   let depth = 0;
@@ -46,7 +46,7 @@ export function joinJsonLines(onMessage: (message: Buffer) => void): (line: Buff
     held.push(line);
     heldBytes += line.length + 1;
     scan(line);
-    if (depth <= 0 || heldBytes > MAX_JOINED) {
+    if (depth <= 0 || heldBytes > maxBytes) {
       const message = Buffer.concat(held.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from("\n"), l])));
       held = [];
       heldBytes = 0;

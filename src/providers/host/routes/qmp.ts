@@ -33,7 +33,9 @@ class CopiedFile implements StatsFile {
   readonly schema: StatsSchema;
   readonly data: BigUint64Array;
   constructor(f: StatsFile, labels: Record<string, string>) {
-    this.identity = withLabels(f.identity, labels);
+    // QEMU's qom-paths repeat from VM to VM: the path names the file by its id instead (as a
+    // union of QEMUs does), the qom-path stays in the qom_path label.
+    this.identity = { ...withLabels(f.identity, labels), path: `/${f.identity.id}` };
     this.schema = f.schema;
     this.data = f.data.slice();
   }
