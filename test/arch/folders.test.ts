@@ -51,7 +51,9 @@ describe("folder dependencies", () => {
     for (const [from, edges] of folderGraph()) {
       for (const [to, example] of edges) {
         if (LEAVES.has(to)) continue;
-        const ok = LEAVES.has(from) ? to === "model" || LEAVES.has(to) : LAYERS.indexOf(to) >= 0 && LAYERS.indexOf(to) < LAYERS.indexOf(from);
+        const ok = LEAVES.has(from)
+          ? to === "model" || LEAVES.has(to)
+          : LAYERS.indexOf(to) >= 0 && LAYERS.indexOf(to) < LAYERS.indexOf(from);
         if (!ok) wrong.push(`${from} -> ${to} (${example})`);
       }
     }

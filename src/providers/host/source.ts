@@ -8,7 +8,7 @@
  */
 import { SourceError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import type { StatsSource } from "../source.js";
+import { NO_CAPABILITIES, type StatsSource } from "../source.js";
 import { enumerateVms, type HostVm } from "./enumerate.js";
 import type { RouteName } from "./routes/route.js";
 import { type MemberState, VmReader } from "./vm-reader.js";
@@ -54,6 +54,8 @@ const GONE_KEPT = 32;
 
 export class HostSource implements StatsSource {
   readonly uri: string;
+  /** Polled asynchronously (QMP members); raw bytes and resets are not offered. */
+  readonly capabilities = NO_CAPABILITIES;
   readonly o: HostSourceOptions;
   readonly #readers = new Map<string, VmReader>();
   #gone: { uri: string; reason: string; summary: VmSummary }[] = [];
