@@ -8,7 +8,7 @@
  */
 import { SourceError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import type { MemberStatus, PollOptions, SourceCapabilities, StatsSource } from "../source.js";
+import { type MemberStatus, NO_CAPABILITIES, type PollOptions, type StatsSource } from "../source.js";
 import { enumerateVms, type HostVm } from "./enumerate.js";
 import type { RouteName } from "./routes/route.js";
 import { type MemberState, VmReader } from "./vm-reader.js";
@@ -47,8 +47,8 @@ const GONE_KEPT = 32;
 
 export class HostSource implements StatsSource {
   readonly uri: string;
-  /** QMP routes wait on sockets: no synchronous poll; files come from several kinds of route. */
-  readonly capabilities: SourceCapabilities = { pollSync: false, raw: false, reset: false };
+  /** Polled asynchronously (QMP members); raw bytes and resets are not offered. */
+  readonly capabilities = NO_CAPABILITIES;
   readonly o: HostSourceOptions;
   readonly #readers = new Map<string, VmReader>();
   /** VM polls still running from an earlier poll (not started again). */
