@@ -6,8 +6,8 @@
  * debugfs directory; tracepoint counts that must cover the guest's port-I/O exits.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +15,7 @@ import type { StatsFile } from "../../src/model/stats-file.js";
 import { statValue } from "../../src/model/value.js";
 import { enumerateVms, HostSource, hostHasVms, hostOptions } from "../../src/providers/host/index.js";
 import { openSource, parseSourceUri } from "../../src/providers/registry.js";
+import { tracefsDir } from "../../src/providers/trace/tracefs.js";
 import { QmpClient } from "../../src/qmp/client/client.js";
 import { cli, kvmSkipReason } from "../helpers.js";
 import { qemuSkipReason } from "../qmp/qemu.js";
@@ -22,6 +23,32 @@ import { RawQmp } from "../qmp/raw.js";
 import { type ChildVm, type Peer, startChildVm, startQemuWith, tempDir } from "./peers.js";
 
 const skip = qemuSkipReason() ?? kvmSkipReason();
+
+/** Why tracepoint tests cannot run (no tracefs with KVM events); a failure with STATSFS_REQUIRE_TRACE=1. */
+function traceSkipReason(): string | undefined {
+  const k = kvmSkipReason();
+  if (k !== undefined) return k;
+  if (tracefsDir() !== undefined) return undefined;
+  const reason = "SKIPPED: tracefs with KVM events is not mounted (mount -t tracefs none /sys/kernel/tracing), tracepoint tests cannot run";
+  if (process.env.STATSFS_REQUIRE_TRACE === "1") throw new Error(`STATSFS_REQUIRE_TRACE=1 but ${reason}`);
+  console.error(reason);
+  return reason;
+}
+
+/** The `perf` tool, or undefined (skipped loudly; a failure with STATSFS_REQUIRE_PERF=1). */
+function perfSkipReason(): string | undefined {
+  try {
+    execFileSync("perf", ["--version"], { stdio: "ignore" });
+    return undefined;
+  } catch {
+    const reason = "SKIPPED: perf (Debian's linux-perf) is not installed, the kernel cross-check cannot run";
+    if (process.env.STATSFS_REQUIRE_PERF === "1") throw new Error(`STATSFS_REQUIRE_PERF=1 but ${reason}`);
+    console.error(reason);
+    return reason;
+  }
+}
+
+const traceSkip = traceSkipReason();
 const UUID = "6b29fc40-ca47-1067-b31d-00dd010662da";
 
 async function host(uri: string): Promise<HostSource> {
@@ -349,7 +376,7 @@ describe("host: every KVM VM on this host", { skip }, () => {
   });
 });
 
-describe("host: tracepoint counts of a running guest", { skip }, () => {
+describe("host: tracepoint counts of a running guest", { skip: traceSkip }, () => {
   it("kvm_userspace_exit(IO) covers every port-I/O exit the VMM saw, and grows", async () => {
     await using vm = await startChildVm(["demo", "2", "1"]);
     await using h = await host(`host:?pid=${vm.pid}&route=trace`);
@@ -373,6 +400,46 @@ describe("host: tracepoint counts of a running guest", { skip }, () => {
     assert.ok((byName(f).get("kvm_userspace_exit") as bigint) >= a2);
   });
 
+  it("agrees with the kernel's own count: perf stat over a window that encloses ours counts at least as many", {
+    skip: perfSkipReason(),
+  }, async () => {
+    await using vm = await startChildVm(["demo", "2", "1"]);
+    await using h = await host(`host:?pid=${vm.pid}&route=trace`);
+    const [f] = h.files;
+    assert.ok(f);
+    const total = () => byName(f).get("kvm_userspace_exit") as bigint;
+    const perf = spawn("perf", ["stat", "-x,", "-e", "kvm:kvm_userspace_exit", "-p", String(vm.pid)], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    perf.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    try {
+      // perf counts once it holds its perf_event fds on the VM's threads.
+      const deadline = Date.now() + 10_000;
+      while (!perfAttached(perf.pid as number)) {
+        assert.ok(Date.now() < deadline && perf.exitCode === null, `perf did not attach: ${err}`);
+        await sleep(10);
+      }
+      await h.poll();
+      const a1 = total();
+      await sleep(300);
+      await h.poll();
+      const a2 = total();
+      const done = new Promise<void>((r) => perf.once("exit", () => r()));
+      perf.kill("SIGINT");
+      await done;
+      const line = err.split("\n").find((l) => l.includes("kvm:kvm_userspace_exit"));
+      assert.ok(line, `perf stat printed: ${err}`);
+      const kernel = BigInt(line.split(",")[0] as string);
+      assert.ok(a2 > a1, "the guest exits to user space");
+      assert.ok(kernel >= a2 - a1, `perf stat ${kernel} over a window enclosing ours (${a2 - a1})`);
+    } finally {
+      perf.kill("SIGKILL");
+    }
+  });
+
   it("perf_event_open refused for lack of fds (EMFILE) affects only the trace route, in one line", async () => {
     await using vm = await startChildVm(["demo", "1", "0"]);
     // bash's ulimit -n sets the hard limit too, so raising RLIMIT_NOFILE cannot help here.
@@ -388,3 +455,18 @@ describe("host: tracepoint counts of a running guest", { skip }, () => {
     assert.match(o?.detail ?? "", /trace: perf_event_open\(.*\): too many open files \(EMFILE\)/);
   });
 });
+
+/** Whether process `pid` holds perf_event fds. */
+function perfAttached(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:[perf_event]";
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
