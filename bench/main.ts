@@ -10,6 +10,7 @@ const GROUPS: Record<string, () => Promise<{ cases(): Promise<BenchCase[]> }>> =
   spine: () => import("./spine/index.js"),
   producer: () => import("./producer/index.js"),
   qmp: () => import("./qmp/index.js"),
+  host: () => import("./host/index.js"),
 };
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, only: { type: "string" } } });
@@ -24,6 +25,7 @@ for (const [name, load] of Object.entries(GROUPS)) {
     }
   } catch (e) {
     console.error(`bench ${name}: failed: ${e instanceof Error ? e.message : e}`);
+    if (process.env.BENCH_DEBUG) console.error(e);
     process.exitCode = 1;
   }
 }

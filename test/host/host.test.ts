@@ -150,6 +150,15 @@ describe("host: every KVM VM on this host", { skip }, () => {
     assert.equal(s?.vcpuStatsFds.size, 2);
     assert.equal(s?.vmStatsFds.length, 1);
     assert.equal(vms.get(novcpu.pid)?.vcpuFds.size, 0);
+    // Found alike through debugfs's directories and through every process's fds.
+    const mine = new Set(peers.map((p) => p.pid));
+    const viaProc = enumerateVms({ scan: "proc" }).filter((v) => mine.has(v.pid));
+    const viaAuto = enumerateVms({ scan: "auto" }).filter((v) => mine.has(v.pid));
+    assert.deepEqual(
+      viaAuto.map((v) => v.key),
+      viaProc.map((v) => v.key),
+    );
+    assert.equal(viaProc.length, peers.length);
   });
 
   it("statsfs ps --json: one object per VM in the documented shape, with routes and reasons", async () => {

@@ -65,13 +65,19 @@ export interface EnumerateOptions {
   readonly pids?: ReadonlySet<number> | undefined;
   /** debugfs's kvm directory (default {@link DEBUGFS_KVM}). */
   readonly debugfs?: string | undefined;
+  /**
+   * How to find candidate processes: `auto` (default) lists debugfs's kvm directory when it is
+   * mounted (one `<pid>-<fd>` directory per VM: one readdir instead of every process's fds) and
+   * scans all of /proc otherwise; `proc` always scans /proc.
+   */
+  readonly scan?: "auto" | "proc" | undefined;
   /** Called for processes whose fds may not be read (e.g. EACCES), to report them. */
   readonly onUnreadable?: ((pid: number, why: string) => void) | undefined;
 }
 
 /** Whether any process on this host holds a KVM VM (a cheap scan that stops at the first). */
 export function hostHasVms(): boolean {
-  for (const pid of listPids()) {
+  for (const pid of debugfsPids() ?? listPids()) {
     const links = fdLinks(pid);
     if (typeof links === "string") continue;
     for (const l of links.values()) if (l === "anon_inode:kvm-vm") return true;
@@ -82,7 +88,9 @@ export function hostHasVms(): boolean {
 /** Scans /proc for every VM. */
 export function enumerateVms(options: EnumerateOptions = {}): HostVm[] {
   const out: HostVm[] = [];
-  const pids = options.pids ? [...options.pids].sort((a, b) => a - b) : listPids();
+  const pids = options.pids
+    ? [...options.pids].sort((a, b) => a - b)
+    : (((options.scan ?? "auto") === "auto" ? debugfsPids() : undefined) ?? listPids());
   for (const pid of pids) {
     const links = fdLinks(pid);
     if (typeof links === "string") {
@@ -93,6 +101,22 @@ export function enumerateVms(options: EnumerateOptions = {}): HostVm[] {
     if (vm) out.push(vm);
   }
   return out;
+}
+
+/** The pids that own a VM directory in debugfs, or undefined when debugfs is not mounted. */
+export function debugfsPids(dir: string = DEBUGFS_KVM): number[] | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const pids = new Set<number>();
+  for (const n of names) {
+    const m = /^(\d+)-\d+$/.exec(n);
+    if (m) pids.add(Number(m[1]));
+  }
+  return [...pids].sort((a, b) => a - b);
 }
 
 const VCPU = /^anon_inode:kvm-vcpu:(\d+)$/;

@@ -1,11 +1,13 @@
 /**
  * @module providers/host
  * `host:[?pid=N[,M]][&guest=GLOB][&route=fd,qmp,debugfs,trace][&debugfs=DIR][&greeting=MS]
- * [&timeout=MS][&keep=1]`: every KVM VM on this host as one source (see source.ts), with
+ * [&timeout=MS][&keep=1][&scan=auto|proc]`: every KVM VM on this host as one source (see source.ts), with
  * labels pid, guest, uuid, vcpu, route and vmm on every file. `route` limits the routes tried
  * (default all, best first); `debugfs` names debugfs's kvm directory (default
  * /sys/kernel/debug/kvm); `greeting` is the QMP greeting timeout (default 500 ms); `timeout`
- * bounds each VM's poll (default 2000 ms); `keep=1` holds QMP monitors between polls.
+ * bounds each VM's poll (default 2000 ms); `keep=1` holds QMP monitors between polls; `scan`
+ * says how VMs are found (auto: debugfs's `<pid>-<fd>` directories where mounted, else every
+ * process's fds in /proc; proc: always /proc); `self=0` leaves out this process's own VMs.
  */
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
@@ -17,7 +19,7 @@ export { enumerateVms, type HostVm } from "./enumerate.js";
 export { HostSource, type HostSourceOptions, type VmSummary } from "./source.js";
 export { hostHasVms };
 
-const KEYS = new Set(["pid", "guest", "route", "debugfs", "greeting", "timeout", "keep", "self"]);
+const KEYS = new Set(["pid", "guest", "route", "debugfs", "greeting", "timeout", "keep", "self", "scan"]);
 
 /** A shell-style glob (`*`, `?`, `[…]`) as an anchored regular expression. */
 export function globToRegExp(glob: string): RegExp {
@@ -77,6 +79,8 @@ export function hostOptions(uri: string, rest: string, q: URLSearchParams): Host
   if (keep !== null && keep !== "0" && keep !== "1") throw new UsageError(`${where}: keep must be 0 or 1`);
   const self = q.get("self");
   if (self !== null && self !== "0" && self !== "1") throw new UsageError(`${where}: self must be 0 or 1`);
+  const scan = q.get("scan");
+  if (scan !== null && scan !== "auto" && scan !== "proc") throw new UsageError(`${where}: scan must be auto or proc`);
   const guest = q.get("guest");
   const debugfs = q.get("debugfs");
   return {
@@ -88,6 +92,7 @@ export function hostOptions(uri: string, rest: string, q: URLSearchParams): Host
     timeoutMs: ms(where, q, "timeout", 2000),
     keep: keep === "1",
     excludeSelf: self === "0",
+    scan: scan === "proc" ? "proc" : "auto",
   };
 }
 

@@ -26,6 +26,8 @@ export interface HostSourceOptions {
   readonly timeoutMs: number;
   /** Hold QMP connections between polls. */
   readonly keep: boolean;
+  /** How candidate processes are found (see enumerate.ts). */
+  readonly scan?: "auto" | "proc" | undefined;
   /** Leave out this process's own VMs. */
   readonly excludeSelf?: boolean;
 }
@@ -143,7 +145,7 @@ export class HostSource implements StatsSource {
   }
 
   async #rescan(): Promise<void> {
-    const found = enumerateVms({ pids: this.o.pids, debugfs: this.o.debugfs }).filter((vm) => this.#accept(vm));
+    const found = enumerateVms({ pids: this.o.pids, debugfs: this.o.debugfs, scan: this.o.scan }).filter((vm) => this.#accept(vm));
     const seen = new Set<string>();
     const fresh: HostVm[] = [];
     for (const vm of found) {
