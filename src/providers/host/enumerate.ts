@@ -182,6 +182,40 @@ export function describe(pid: number, links: ReadonlyMap<number, string>, debugf
   return vm;
 }
 
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** A VM known from debugfs whose /proc/PID/fd may not be read. */
+function unreadable(pid: number, code: string, debugfs: string): HostVm | undefined {
+  const start = startTime(pid);
+  if (start === undefined) return undefined;
+  const exe = exePath(pid);
+  const comm = (readProc(`${pid}/comm`) ?? "").trim();
+  return {
+    pid,
+    key: `${pid}@${start}`,
+    vmm: exe !== undefined ? basename(exe) : comm || "unknown",
+    argv: cmdline(pid) ?? [],
+    vmFds: [],
+    vcpuFds: new Map(),
+    vmStatsFds: [],
+    vcpuStatsFds: new Map(),
+    vcpuThreads: new Map(),
+    threads: threads(pid).map((t) => t.tid),
+    monitors: [],
+    debugfsDirs: listDir(DEBUGFS_KVM)
+      .filter((n) => n.startsWith(`${pid}-`))
+      .map((n) => join(debugfs, n))
+      .filter((d) => existsSync(d)),
+    notes: [`/proc/${pid}/fd: ${code} (its fds and vCPUs cannot be read)`],
+  };
+}
+
 function findVcpuThreads(
   pid: number,
   tasks: readonly { tid: number; comm: string }[],
