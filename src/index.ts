@@ -12,6 +12,7 @@ export { BinaryStatsReader, bytesPread, encodeStatsFile, type Pread, readSchema 
 export * from "./errors.js";
 export * from "./model/index.js";
 export * as producer from "./producer/index.js";
+export { enumerateVms, HostSource, hostHasVms, type VmSummary } from "./providers/host/index.js";
 export { OPENERS, type Opener, openSource } from "./providers/registry.js";
 export { isSyncSource, type StatsSource, type SyncStatsSource } from "./providers/source.js";
 export * as qmp from "./qmp/index.js";

@@ -35,6 +35,9 @@ function exitIsa(): "vmx" | "svm" | undefined {
 
 const NAME_MAX = 47;
 
+/** KVM_EXIT_* reasons that other architectures' KVM alone returns (not counted on x86-64). */
+const OTHER_ARCH_EXITS = /^KVM_EXIT_(S390_|PAPR_|OSI$|DCR$|EPR$|ARM_|RISCV_|LOONGARCH_)/;
+
 /** The counters kvm_stat -t would show for KVM's exit tracepoints on this host. */
 export function counterSpecs(tracefs: string): CounterSpec[] {
   const specs: CounterSpec[] = [];
@@ -43,6 +46,7 @@ export function counterSpecs(tracefs: string): CounterSpec[] {
     specs.push({ id: ue, name: "kvm_userspace_exit" });
     const lists = symbolicLists(tracepointFormat(tracefs, "kvm_userspace_exit") ?? "");
     for (const { value, name } of lists[0] ?? []) {
+      if (process.arch === "x64" && OTHER_ARCH_EXITS.test(name)) continue;
       const n = `kvm_userspace_exit(${name.replace(/^KVM_EXIT_/, "")})`;
       if (n.length <= NAME_MAX) specs.push({ id: ue, filter: `reason == ${value}`, name: n });
     }
