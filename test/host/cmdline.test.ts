@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseQemuCommandLine, parseQemuOpts } from "../../src/providers/host/cmdline.js";
+import { parseQemuCommandLine, parseQemuOpts, parseStatsfsServe } from "../../src/providers/host/cmdline.js";
 import { globToRegExp } from "../../src/providers/host/index.js";
 
 const q = (s: string) => parseQemuCommandLine(["qemu-system-x86_64", ...s.split(" ")]);
@@ -107,4 +107,18 @@ test("guest globs", () => {
   assert.ok(globToRegExp("db?").test("db1"));
   assert.ok(globToRegExp("[ab]x").test("bx"));
   assert.ok(globToRegExp("a.b").test("a.b") && !globToRegExp("a.b").test("axb"));
+});
+
+test("statsfs serve --qmp sockets count as its monitors", () => {
+  assert.deepEqual(
+    parseStatsfsServe(["node", "/x/dist/src/cli/main.js", "serve", "--qmp", "unix:/run/a.sock", "--qmp=/run/b.sock", "kvm:demo"]).map(
+      (m) => m.endpoint,
+    ),
+    [
+      { kind: "unix", path: "/run/a.sock" },
+      { kind: "unix", path: "/run/b.sock" },
+    ],
+  );
+  assert.deepEqual(parseStatsfsServe(["node", "app.js", "serve", "--qmp", "x"]), []);
+  assert.deepEqual(parseStatsfsServe(["statsfs", "top"]), []);
 });

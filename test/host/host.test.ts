@@ -7,10 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import type { StatsFile } from "../../src/model/stats-file.js";
 import { statValue } from "../../src/model/value.js";
 import { enumerateVms, HostSource, hostHasVms, hostOptions } from "../../src/providers/host/index.js";
@@ -256,6 +257,44 @@ describe("host: every KVM VM on this host", { skip }, () => {
       h.files.map((f) => f.identity.labels.vcpu),
       [undefined, "0", "1"],
     );
+  });
+
+  it("routes fd and qmp of one still VM (a statsfs serve child) agree with each other and with its query-stats", async () => {
+    const path = sock("serve.sock");
+    const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+    const serve = spawn(process.execPath, [main, "serve", "--qmp", `unix:${path}`, "kvm:demo?vcpus=2&run=0"], {
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    try {
+      const pid = serve.pid as number;
+      const deadline = Date.now() + 20_000;
+      while (!(existsSync(path) && enumerateVms({ pids: new Set([pid]) }).length === 1)) {
+        assert.ok(Date.now() < deadline && serve.exitCode === null, "statsfs serve did not start");
+        await sleep(20);
+      }
+      await using fd = await host(`host:?pid=${pid}&route=fd`);
+      await using qmp = await host(`host:?pid=${pid}&route=qmp`);
+      assert.deepEqual(fd.summaries()[0]?.routes, ["fd"]);
+      assert.deepEqual(qmp.summaries()[0]?.routes, ["qmp"]);
+      const ids = (h: HostSource) => h.files.map((f) => f.identity.id);
+      assert.deepEqual(ids(fd), [`kvm-${pid}`, `kvm-${pid}/vcpu-0`, `kvm-${pid}/vcpu-1`]);
+      assert.deepEqual(ids(qmp), ids(fd));
+      for (const [i, f] of fd.files.entries()) assert.deepEqual(byName(qmp.files[i] as StatsFile), byName(f), f.identity.id);
+      // And with the server's own query-stats (in order: our server does not reverse lists).
+      const c = await QmpClient.connect(path, { timeoutMs: 5000 });
+      try {
+        const list = (await c.execute("query-stats", { target: "vcpu" })) as { stats: { name: string; value: unknown }[] }[];
+        assert.equal(list.length, 2);
+        list.forEach((r, i) => {
+          const ours = byName(fd.files[i + 1] as StatsFile);
+          for (const s of r.stats) assert.deepEqual(ours.get(s.name), s.value, `vcpu ${i} ${s.name}`);
+        });
+      } finally {
+        await c.close();
+      }
+    } finally {
+      serve.kill("SIGKILL");
+    }
   });
 
   it("filters: guest glob, pid list, route list", async () => {

@@ -183,3 +183,25 @@ export function parseQemuCommandLine(argv: readonly string[]): QemuCommandLine {
   if (uuid !== undefined) out.uuid = uuid;
   return out;
 }
+
+/**
+ * The QMP sockets a `statsfs serve --qmp ADDR…` command line listens on (ADDR as `unix:PATH` or
+ * a bare path; TCP kept as such), or none when argv is not a statsfs serve.
+ */
+export function parseStatsfsServe(argv: readonly string[]): MonitorSpec[] {
+  const i = argv.indexOf("serve");
+  if (i < 0 || !argv.slice(0, i).some((w) => /statsfs|main\.js$/.test(w))) return [];
+  const out: MonitorSpec[] = [];
+  for (let k = i + 1; k < argv.length; k++) {
+    const w = argv[k] as string;
+    let v: string | undefined;
+    if (w === "--qmp") v = argv[++k];
+    else if (w.startsWith("--qmp=")) v = w.slice(6);
+    if (v === undefined) continue;
+    const endpoint: MonitorEndpoint = v.startsWith("tcp:")
+      ? compatEndpoint(`${v},server=on`).endpoint
+      : { kind: "unix", path: v.replace(/^unix:/, "") };
+    out.push({ protocol: "qmp", endpoint, server: true, via: "statsfs serve --qmp" });
+  }
+  return out;
+}

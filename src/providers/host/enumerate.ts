@@ -3,7 +3,7 @@
  * Every KVM VM on this host: each process holding an `anon_inode:kvm-vm` fd, with its vCPU
  * fds (`anon_inode:kvm-vcpu:N`), the stats fds it keeps open (`anon_inode:kvm-vm-stats`,
  * `anon_inode:kvm-vcpu-stats:N`), its vCPU threads, executable and command line (guest name,
- * uuid, monitors for QEMU), and its debugfs `<pid>-<fd>` directories. Never throws: a process
+ * uuid, monitors for QEMU; the QMP sockets of a `statsfs serve`), and its debugfs `<pid>-<fd>` directories. Never throws: a process
  * that exits mid-scan is left out, and what cannot be read is a one-line note on that VM.
  *
  * vCPU threads come from debugfs `vcpuN/pid` (read-only, so it opens under lockdown), else
@@ -12,7 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type MonitorSpec, parseQemuCommandLine, type QemuCommandLine } from "./cmdline.js";
+import { type MonitorSpec, parseQemuCommandLine, parseStatsfsServe, type QemuCommandLine } from "./cmdline.js";
 import { cmdline, currentSyscall, exePath, fdLinks, listPids, readProc, startTime, threads, unixSocketPath } from "./proc.js";
 
 /** Where debugfs keeps KVM's directories when mounted. */
@@ -155,7 +155,7 @@ export function describe(pid: number, links: ReadonlyMap<number, string>, debugf
   const debugfsDirs = vmFds.map((fd) => join(debugfs, `${pid}-${fd}`)).filter((d) => existsSync(d));
   const tasks = threads(pid);
   const vcpuThreads = findVcpuThreads(pid, tasks, vcpuFds, debugfsDirs);
-  const monitors = (qemu?.monitors ?? []).map((spec) => resolveMonitor(spec, links));
+  const monitors = (qemu?.monitors ?? parseStatsfsServe(argv)).map((spec) => resolveMonitor(spec, links));
   const vm: {
     -readonly [K in keyof HostVm]: HostVm[K];
   } = {
