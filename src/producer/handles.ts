@@ -196,6 +196,10 @@ export class Gauge extends Scalar {
     if (s >= 0 && s < TWO32) u[i] = s;
     else if (Number.isFinite(n)) gaugeStore(this, getBig(u, i) + BigInt(Math.trunc(n)));
   }
+  /** Adds a bigint of any sign; the result is kept within [0, 2^64−1] (and warns past either end). */
+  addBig(n: bigint): void {
+    gaugeStore(this, getBig(this.u, this.i) + n);
+  }
   /** Subtracts `n` (a fraction is truncated toward zero first). */
   sub(n: number): void {
     this.add(-n);

@@ -76,6 +76,11 @@ describe("value handles", () => {
       assert.equal(g.get(), U64 - 1n);
       other.dec();
       assert.equal(other.get(), 0n);
+      g.set(5);
+      g.addBig(-6n);
+      assert.equal(g.get(), 0n, "addBig below zero stops at 0");
+      g.addBig(2n ** 40n);
+      assert.equal(g.get(), 2n ** 40n);
       g.set(2 ** 32);
       g.dec();
       assert.equal(g.get(), 2n ** 32n - 1n, "borrow from the high word");
