@@ -13,7 +13,7 @@
  * (a restarted producer, or one that added values) is re-opened and its schema re-read; a
  * reader never decodes a new data block with an old schema.
  */
-import { type Dirent, readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
@@ -180,7 +180,7 @@ export class ShmSource extends PlanSource {
       f = undefined;
       const entry = l.ino === undefined ? undefined : classifyEntry(l.path);
       if (l.ino === undefined || entry?.kind === "dangling") {
-        const target = entry?.kind === "dangling" ? entry.target : "its /proc/PID/fd link";
+        const target = entry?.kind === "dangling" ? entry.target : linkTarget(l.path);
         this.#skip(l, "gone", `producer gone (${target} no longer names its file)`, members, skipped);
         return undefined;
       }
@@ -286,6 +286,15 @@ export class ShmSource extends PlanSource {
   protected override release(): void {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
+  }
+}
+
+/** Where a link points, for messages. */
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "its /proc/PID/fd link";
   }
 }
 
