@@ -11,7 +11,9 @@
  *
  * Each poll rescans the tree: a new file joins, a removed one leaves, and a file renamed over
  * (a restarted producer, or one that added values) is re-opened and its schema re-read; a
- * reader never decodes a new data block with an old schema.
+ * reader never decodes a new data block with an old schema. Each poll also asks every open
+ * file whether its producer still lives (its flock); files of producers that are gone, and
+ * files that are not readable exports, are left out and reported in {@link ShmSource.members}.
  */
 import { type Dirent, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
