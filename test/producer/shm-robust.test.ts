@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { encodeStatsFile } from "../../src/codec/writer.js";
+import { makeDescriptor } from "../../src/model/descriptor.js";
+import { StatType } from "../../src/model/flags.js";
 import { statValue } from "../../src/model/value.js";
 import { openSource } from "../../src/providers/registry.js";
 import type { StatsSource } from "../../src/providers/source.js";
@@ -179,6 +182,10 @@ describe("shm exports under abuse", () => {
     closeSync(fd);
     const otherId = join(dir, "mp", "992.stats");
     writeFileSync(otherId, GOLDEN); // a valid stats file, but not this directory's export
+    // A regular file with the right id that no process holds: a dead producer's, not current.
+    const unheld = join(dir, "mp", "zz.stats");
+    const requests = makeDescriptor({ name: "requests", offset: 0, type: StatType.Cumulative });
+    writeFileSync(unheld, encodeStatsFile({ id: "statsfs-zz/mp", descriptors: [requests], data: BigUint64Array.of(1000n) }));
 
     for (const args of [
       ["read", `shm:mp?dir=${dir}`, "--json"],
@@ -197,6 +204,10 @@ describe("shm exports under abuse", () => {
     assert.deepEqual(
       shm.members?.filter((m) => m.uri.startsWith(join(dir, "mp", "99"))).map((m) => m.state),
       ["failed", "failed", "failed"],
+    );
+    assert.deepEqual(
+      shm.members?.filter((m) => m.uri === unheld),
+      [{ uri: unheld, state: "gone", reason: "producer exited (no process holds its lock)" }],
     );
     k.proc.send({ exit: true });
     await k.exited;
