@@ -11,7 +11,7 @@ import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
 import type { StatsFile } from "../model/stats-file.js";
-import { OPENERS, openSource, openSources, parseSourceUri } from "../providers/registry.js";
+import { OPENERS, openSource, openSources } from "../providers/registry.js";
 import type { StatsSource } from "../providers/source.js";
 import { delayError, fieldsRegex, type GuestEntry } from "../views/top/keys.js";
 import { type Args, flag, str } from "./command.js";
@@ -113,14 +113,14 @@ export function routedSources(sources: readonly string[], route: "debugfs" | "tr
   if (route === undefined) return [...sources];
   if (sources.length === 0) return [`host:?route=${route}`];
   return sources.map((s) => {
-    const { scheme, query } = parseSourceUri(s);
-    if (!s.startsWith("host:") && scheme !== "host") {
+    if (!s.startsWith("host:")) {
       throw new UsageError(
         `${printable(s)}: -${route === "debugfs" ? "d/--debugfs" : "t/--tracepoints"} chooses a route of host: sources only`,
       );
     }
-    query.set("route", route);
     const q = s.indexOf("?");
+    const query = new URLSearchParams(q < 0 ? "" : s.slice(q + 1));
+    query.set("route", route);
     return `${q < 0 ? s : s.slice(0, q)}?${query}`;
   });
 }
