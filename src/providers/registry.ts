@@ -33,7 +33,7 @@ export const OPENERS: Record<string, Opener> = {
   shm: async (uri, rest, q) => (await import("./shm/index.js")).openShmSource(uri, rest, q),
   qmp: async (uri, rest, q) => (await import("./qmp/index.js")).openQmpSource(uri, rest, q),
   host: async (uri, rest, q) => (await import("./host/index.js")).openHostSource(uri, rest, q),
-  debugfs: async (uri, rest) => (await import("./debugfs/index.js")).openDebugfsSource(uri, rest),
+  debugfs: async (uri, rest, q) => (await import("./debugfs/index.js")).openDebugfsSource(uri, rest, q),
   trace: async (uri, rest, q) => (await import("./trace/index.js")).openTraceSource(uri, rest, q),
 };
 

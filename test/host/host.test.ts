@@ -360,6 +360,31 @@ describe("host: every KVM VM on this host", { skip }, () => {
     }
   });
 
+  it("a QEMU that stops answering (SIGSTOP) mid-poll costs one bounded poll and is named as stopped", async () => {
+    const q = await startQemuWith(["-smp", "1", "-name", "frozen", "-qmp", `unix:${sock("frozen.sock")},server=on,wait=off`]);
+    peers.push(q);
+    await using h = await host(`host:?pid=${q.pid},${q2.pid}&route=qmp&greeting=300`);
+    assert.equal(h.files.filter((f) => f.identity.labels.pid === String(q.pid)).length, 2);
+    q.process.kill("SIGSTOP");
+    try {
+      await h.poll();
+      const m = h.members.find((x) => x.uri === `host:?pid=${q.pid}`);
+      assert.equal(m?.state, "failed");
+      assert.match(m?.reason ?? "", /stopped \(SIGSTOP\)/);
+      assert.equal(h.files.filter((f) => f.identity.labels.pid === String(q.pid)).length, 0);
+      assert.ok(
+        h.files.some((f) => f.identity.labels.pid === String(q2.pid)),
+        "the other VM still answers",
+      );
+    } finally {
+      q.process.kill("SIGCONT");
+    }
+    await sleep(50);
+    await h.poll();
+    assert.equal(h.members.find((x) => x.uri === `host:?pid=${q.pid}`)?.state, "ok");
+    assert.equal(h.files.filter((f) => f.identity.labels.pid === String(q.pid)).length, 2);
+  });
+
   it("VMs join and leave between polls; one killed mid-poll is marked gone, the others go on", async () => {
     await using h = await host("host:?guest=*a*&route=qmp");
     const before = h.summaries().map((s) => s.pid);

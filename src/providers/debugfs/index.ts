@@ -15,7 +15,7 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { SourceError } from "../../errors.js";
+import { SourceError, UsageError } from "../../errors.js";
 import { layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram, StatType } from "../../model/flags.js";
 import { makeIdentity, type StatsIdentity } from "../../model/identity.js";
@@ -174,7 +174,8 @@ export function vmDirs(dir: string): string[] {
 }
 
 /** Opens `debugfs:[DIR]`. Refused files are left out; a directory where nothing opens is an error. */
-export async function openDebugfsSource(uri: string, rest: string): Promise<LocalSource> {
+export async function openDebugfsSource(uri: string, rest: string, query: URLSearchParams = new URLSearchParams()): Promise<LocalSource> {
+  for (const k of query.keys()) throw new UsageError(`${printable(uri)}: unknown option "${printable(k)}"; debugfs: takes none`);
   const dir = rest === "" ? DEBUGFS_KVM_DIR : rest;
   const files: DebugfsVmFile[] = [];
   try {

@@ -74,6 +74,16 @@ async function busyFor(path: string, ms: number): Promise<boolean> {
   }
 }
 
+/** The state letter of /proc/PID/stat (R, S, D, T, Z, …), or undefined. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A VM's statistics over its monitor. */
 export class QmpRoute implements VmRoute {
   readonly route = "qmp" as const;
@@ -115,10 +125,15 @@ export class QmpRoute implements VmRoute {
           );
         } catch (e) {
           const why = e instanceof Error ? e.message : String(e);
-          if (/no greeting within/.test(why))
+          if (/no greeting within/.test(why)) {
+            if (processState(this.o.pid) === "T")
+              throw new RouteUnavailable(
+                `monitor ${this.o.path}: no greeting within ${this.o.greetingMs} ms: pid ${this.o.pid} is stopped (SIGSTOP)`,
+              );
             throw new RouteUnavailable(
               `monitor ${this.o.path} busy: no greeting within ${this.o.greetingMs} ms (another client holds it?)`,
             );
+          }
           throw new RouteUnavailable(why);
         }
         this.version = client.greeting.version;
