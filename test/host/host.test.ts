@@ -297,6 +297,31 @@ describe("host: every KVM VM on this host", { skip }, () => {
     }
   });
 
+  it("routes are chosen per target: a VMM that keeps only its vCPUs' stats fds (as QEMU >= 8.1) gives vCPUs by fd, the VM by qmp", async () => {
+    const path = sock("like81.sock");
+    const vmm = await startChildVm(["like81", "2", "-qmp", `unix:${path},server=on`], "qemu-system-x86_64");
+    try {
+      const vm = enumerateVms({ pids: new Set([vmm.pid]) })[0];
+      assert.equal(vm?.vcpuStatsFds.size, 2);
+      assert.equal(vm?.vmStatsFds.length, 0);
+      await using h = await host(`host:?pid=${vmm.pid}&route=fd,qmp`);
+      assert.deepEqual(h.summaries()[0]?.routes, ["fd", "qmp"]);
+      assert.deepEqual(
+        h.files.map((f) => [f.identity.id, f.identity.labels.route]),
+        [
+          [`kvm-${vmm.pid}/vcpu-0`, "fd"],
+          [`kvm-${vmm.pid}/vcpu-1`, "fd"],
+          [`kvm-${vmm.pid}`, "qmp"],
+        ],
+      );
+      await h.poll();
+      const theirs = await vmm.ask<{ id: string; data: string[] }[]>({ values: true }, "values");
+      for (const f of h.files) assert.deepEqual([...f.data].map(String), theirs.find((t) => t.id === f.identity.id)?.data, f.identity.id);
+    } finally {
+      await vmm.stop();
+    }
+  });
+
   it("filters: guest glob, pid list, route list", async () => {
     {
       await using h = await host("host:?guest=beta*&route=qmp");
