@@ -88,13 +88,18 @@ export function hostHasVms(): boolean {
 /** Scans /proc for every VM. */
 export function enumerateVms(options: EnumerateOptions = {}): HostVm[] {
   const out: HostVm[] = [];
-  const pids = options.pids
-    ? [...options.pids].sort((a, b) => a - b)
-    : (((options.scan ?? "auto") === "auto" ? debugfsPids() : undefined) ?? listPids());
+  const fromDebugfs = options.pids || (options.scan ?? "auto") !== "auto" ? undefined : debugfsPids();
+  const pids = options.pids ? [...options.pids].sort((a, b) => a - b) : (fromDebugfs ?? listPids());
   for (const pid of pids) {
     const links = fdLinks(pid);
     if (typeof links === "string") {
-      if (links !== "ENOENT") options.onUnreadable?.(pid, `/proc/${pid}/fd: ${links}`);
+      if (links === "ENOENT") continue;
+      options.onUnreadable?.(pid, `/proc/${pid}/fd: ${links}`);
+      // debugfs says this process holds a VM: list it, with what cannot be read.
+      if (fromDebugfs) {
+        const vm = unreadable(pid, links, options.debugfs ?? DEBUGFS_KVM);
+        if (vm) out.push(vm);
+      }
       continue;
     }
     const vm = describe(pid, links, options.debugfs ?? DEBUGFS_KVM);
