@@ -557,7 +557,7 @@ describe("host: tracepoint counts of a running guest", { skip: traceSkip }, () =
     // bash's ulimit -n sets the hard limit too, so raising RLIMIT_NOFILE cannot help here.
     const out = execFileSync(
       "bash",
-      ["-c", `ulimit -n 150; exec "${process.execPath}" dist/src/cli/main.js ps --json "host:?pid=${vm.pid}"`],
+      ["-c", `ulimit -n 90; exec "${process.execPath}" dist/src/cli/main.js ps --json "host:?pid=${vm.pid}"`],
       {
         encoding: "utf8",
       },
