@@ -22,11 +22,16 @@ const ATTR_SIZE = 112;
 const PERF_FLAG_FD_CLOEXEC = 8;
 /** attr flag bits (the u64 at offset 40). */
 const EXCLUDE_HV = 1n << 6n;
+const DISABLED = 1n;
+/** ioctl: start counting (with PERF_IOC_FLAG_GROUP: the whole group at once). _IO('$', 0) */
+const PERF_EVENT_IOC_ENABLE = 0x2400;
+const PERF_IOC_FLAG_GROUP = 1;
 
 let bound:
   | {
       open: (attr: Uint8Array, pid: number, cpu: number, group: number, flags: number) => number;
       setFilter: (fd: number, f: string) => number;
+      enable: (fd: number) => number;
     }
   | undefined;
 
@@ -38,6 +43,7 @@ function b(): NonNullable<typeof bound> {
     bound = {
       open: (attr, pid, cpu, group, flags) => Number(sys(SYS_PERF_EVENT_OPEN, attr, pid, cpu, group, flags)),
       setFilter: (fd, f) => ioctl(fd, PERF_EVENT_IOC_SET_FILTER, "const char *", f) as number,
+      enable: (fd) => ioctl(fd, PERF_EVENT_IOC_ENABLE, "unsigned long", PERF_IOC_FLAG_GROUP) as number,
     };
   }
   return bound;
@@ -64,6 +70,16 @@ export interface TracepointCounterOptions {
   readonly filter?: string;
   /** Names the counter in errors. */
   readonly what: string;
+  /** Open it stopped (a leader, so that the whole group starts together with {@link enableGroup}). */
+  readonly disabled?: boolean;
+}
+
+/** Starts a group opened with a disabled leader: every member counts from the same moment. */
+export function enableGroup(leader: number): void {
+  if (b().enable(leader) !== 0) {
+    const e = libc().errno();
+    throw new PerfError(e, `perf enable: ${libc().strerror(e)} (${errnoName(e)})`);
+  }
 }
 
 /** Opens a counting tracepoint event; a leader reads its whole group. Throws {@link PerfError}. */
@@ -74,7 +90,7 @@ export function openTracepointCounter(o: TracepointCounterOptions): number {
   v.setUint32(4, ATTR_SIZE, true);
   v.setBigUint64(8, BigInt(o.id), true);
   v.setBigUint64(32, BigInt(PERF_FORMAT_GROUP), true);
-  v.setBigUint64(40, EXCLUDE_HV, true);
+  v.setBigUint64(40, EXCLUDE_HV | (o.disabled ? DISABLED : 0n), true);
   const fd = b().open(attr, o.tid, -1, o.group ?? -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {
     const e = libc().errno();

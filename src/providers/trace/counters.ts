@@ -1,7 +1,8 @@
 /**
  * @module providers/trace/counters
  * Tracepoint counts for one VM as a stats file of cumulative counters, as kvm_stat -t shows
- * them: `kvm_userspace_exit` and its children by reason (`kvm_userspace_exit(IO)`, …), and
+ * them: `kvm_userspace_exit` and its children by reason (`kvm_userspace_exit(IO)`, …, with
+ * `(restart)` for EINTR and `(error)` for other failed KVM_RUNs, whose reason field is stale), and
  * `kvm_exit` with its children by exit reason where the host's vendor module (kvm_intel,
  * kvm_amd) tells which list applies. Counting events only (no sampling): per thread one
  * perf group, read with one read(2); a VM's file sums its threads. Counts start when the
@@ -15,7 +16,7 @@ import { layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { StatType } from "../../model/flags.js";
 import { makeIdentity, type StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
-import { openTracepointCounter, PerfError, readGroup } from "../../sys/perf.js";
+import { enableGroup, openTracepointCounter, PerfError, readGroup } from "../../sys/perf.js";
 import { raiseNofile } from "../../sys/rlimit.js";
 import { symbolicLists, tracefsDir, tracepointFormat, tracepointId } from "./tracefs.js";
 
@@ -48,8 +49,12 @@ export function counterSpecs(tracefs: string): CounterSpec[] {
     for (const { value, name } of lists[0] ?? []) {
       if (process.arch === "x64" && OTHER_ARCH_EXITS.test(name)) continue;
       const n = `kvm_userspace_exit(${name.replace(/^KVM_EXIT_/, "")})`;
-      if (n.length <= NAME_MAX) specs.push({ id: ue, filter: `reason == ${value}`, name: n });
+      if (n.length <= NAME_MAX) specs.push({ id: ue, filter: `reason == ${value} && errno >= 0`, name: n });
     }
+    // KVM_RUN that ended with an error: the reason field then holds a stale exit reason, so
+    // these are counted apart, as the tracepoint's own format prints them.
+    specs.push({ id: ue, filter: "errno == -4", name: "kvm_userspace_exit(restart)" });
+    specs.push({ id: ue, filter: "errno < 0 && errno != -4", name: "kvm_userspace_exit(error)" });
   }
   const ex = tracepointId(tracefs, "kvm_exit");
   if (ex !== undefined) {
@@ -134,9 +139,10 @@ export class TraceCounters implements StatsFile {
       const fds: number[] = [];
       try {
         for (const s of this.#specs) {
-          const o = { id: s.id, tid, group: fds[0] ?? -1, what: s.name };
+          const o = { id: s.id, tid, group: fds[0] ?? -1, what: s.name, disabled: fds.length === 0 };
           fds.push(openTracepointCounter(s.filter === undefined ? o : { ...o, filter: s.filter }));
         }
+        enableGroup(fds[0] as number);
       } catch (e) {
         for (const fd of fds) closeSync(fd);
         if (e instanceof PerfError && e.errno === 3) continue; // ESRCH: the thread exited

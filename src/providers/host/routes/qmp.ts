@@ -116,6 +116,9 @@ export class QmpRoute implements VmRoute {
       if (src) {
         await src.poll();
       } else {
+        // A stopped QEMU (SIGSTOP) accepts a connection but never greets: say so rather than "busy".
+        if (processState(this.o.pid) === "T")
+          throw new RouteUnavailable(`monitor ${this.o.path}: pid ${this.o.pid} is stopped (SIGSTOP), it cannot answer`);
         if (await busyFor(this.o.path, BUSY_SETTLE_MS)) throw new RouteUnavailable(`monitor ${this.o.path} busy: another client holds it`);
         let client: QmpClient;
         try {
