@@ -21,6 +21,7 @@ import { queryStatsSchemas } from "../qapi/query-stats.js";
 import {
   type Attr,
   type Dirent,
+  type DirentPlus,
   DT_DIR,
   DT_LNK,
   DT_REG,
@@ -35,6 +36,7 @@ import {
   Errno,
   encodeAttrOut,
   encodeDirents,
+  encodeDirentsPlus,
   encodeEntry,
   encodeOpenOut,
   encodeStatfs,
@@ -68,6 +70,8 @@ interface FileHandle {
 interface DirHandle {
   readonly kind: "dir";
   readonly entries: readonly Dirent[];
+  /** The directory's children by name, as listed. */
+  readonly nodes: ReadonlyMap<string, TreeNode>;
 }
 
 const utf8 = new TextEncoder();
@@ -158,6 +162,8 @@ export class StatsFs implements FuseHandler {
         return this.#afterScan(() => this.#opendir(nodeid));
       case Op.READDIR:
         return this.#readdir(req.body);
+      case Op.READDIRPLUS:
+        return this.#readdirplus(req.body);
       case Op.FSYNCDIR:
         return EMPTY;
       case Op.STATFS:
@@ -413,7 +419,7 @@ export class StatsFs implements FuseHandler {
       entries.push({ ino: this.#idOf(c.path), off: entries.length + 1, type, name: c.name });
     }
     const fh = this.#nextFh++;
-    this.#handles.set(fh, { kind: "dir", entries });
+    this.#handles.set(fh, { kind: "dir", entries, nodes: new Map(n.children) });
     return encodeOpenOut(fh, 0);
   }
 
@@ -424,5 +430,27 @@ export class StatsFs implements FuseHandler {
     const from = Number(r.offset);
     if (from >= h.entries.length) return EMPTY;
     return encodeDirents(h.entries.slice(from), r.size);
+  }
+
+  /** READDIRPLUS: entries with their attributes, so that the kernel needs no LOOKUP for them. */
+  #readdirplus(body: Uint8Array): HandlerResult {
+    const r = decodeRead(body);
+    const h = this.#handles.get(r.fh);
+    if (h?.kind !== "dir") return Errno.EBADF;
+    const from = Number(r.offset);
+    if (from >= h.entries.length) return EMPTY;
+    // Entries that fit (at most r.size bytes; each is at least 152).
+    const slice = h.entries.slice(from, from + Math.max(1, Math.floor(r.size / 152)));
+    const plus: DirentPlus[] = slice.map((e) => {
+      const node = e.name === "." || e.name === ".." ? undefined : h.nodes.get(e.name);
+      const entry = node ? encodeEntry(e.ino, 0n, ENTRY_SECONDS, ATTR_SECONDS, this.#attr(node, e.ino)) : new Uint8Array(128);
+      return { ...e, entry };
+    });
+    const { bytes, count } = encodeDirentsPlus(plus, r.size);
+    for (const e of plus.slice(0, count)) {
+      if (e.name === "." || e.name === "..") continue;
+      this.#lookups.set(e.ino, (this.#lookups.get(e.ino) ?? 0n) + 1n);
+    }
+    return bytes;
   }
 }
