@@ -21,6 +21,20 @@ export interface StatsFile {
   readonly schema: StatsSchema;
   /** The data block as u64 words, `schema.dataSize / 8` long; a descriptor's values start at offset/8. */
   readonly data: BigUint64Array;
+  /**
+   * The file's bytes in the kernel's binary layout, readable at any offset like pread(2) — a
+   * declared capability of files backed by a real stats fd or file (absent elsewhere; views
+   * that need bytes encode the file instead).
+   */
+  readonly raw?: RawBytes | undefined;
+}
+
+/** Positioned reads of a file's bytes (the codec's Pread shape). */
+export interface RawBytes {
+  /** Reads up to `buf.length` bytes at `pos`; returns the count (0 at or past the end). */
+  pread(buf: Uint8Array, pos: number): number;
+  /** The total size when known; undefined for kernel stats fds. */
+  readonly size?: number | undefined;
 }
 
 /** A copy of a stats file's values at one moment, for views that compare two polls. */

@@ -4,7 +4,7 @@
  */
 import { SourceError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
-import type { SyncStatsSource } from "./source.js";
+import type { SourceCapabilities, SyncStatsSource } from "./source.js";
 
 /** A stats file that refreshes its own data without waiting. */
 export interface LocalStatsFile extends StatsFile {
@@ -16,6 +16,7 @@ export interface LocalStatsFile extends StatsFile {
 export class LocalSource implements SyncStatsSource {
   readonly uri: string;
   readonly files: readonly LocalStatsFile[];
+  readonly capabilities: SourceCapabilities;
   readonly #release: (() => Promise<void> | void) | undefined;
   #closed: Promise<void> | undefined;
 
@@ -23,6 +24,7 @@ export class LocalSource implements SyncStatsSource {
     this.uri = uri;
     this.files = files;
     this.#release = release;
+    this.capabilities = { pollSync: true, raw: files.every((f) => f.raw !== undefined), reset: false };
   }
 
   pollSync(): void {

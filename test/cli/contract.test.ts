@@ -18,20 +18,62 @@ describe("CLI contract", () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(
       r.out.replace(/\s+/g, ""),
-      '[{"provider":"kvm","target":"vm","id":"kvm-1","stats":[{"name":"exits","value":72623859790382856},{"name":"wait_hist","value":[1,18446744073709551615]}]}]',
+      '[{"provider":"kvm","target":"vm","id":"kvm-1","labels":{"provider":"kvm","target":"vm","pid":"1"},"stats":[{"name":"exits","value":72623859790382856},{"name":"wait_hist","value":[1,18446744073709551615]}]}]',
     );
   });
 
-  it("read --names and --target filter; no match gives []", async () => {
+  it("read --names and --target filter; a target or name the source lacks is an error", async () => {
     const r = await cli("read", golden, "--json", "--names", "wait_hist");
     assert.match(r.out, /"wait_hist"/);
     assert.doesNotMatch(r.out, /"exits"/);
-    assert.equal((await cli("read", golden, "--json", "--target", "vcpu")).out.trim(), "[]");
+    const none = await cli("read", golden, "--json", "--target", "vcpu");
+    assert.equal(none.code, 2);
+    assert.equal(none.err, 'statsfs: unknown target "vcpu"\n');
+    assert.equal(none.out, "");
+  });
+
+  it("typos in a selection are one clear line naming the closest existing names, exit 2", async () => {
+    const cases: [string[], string][] = [
+      [["read", "sim:", "--names", "exitz"], 'statsfs: unknown statistic "exitz"; did you mean "exits"'],
+      [["read", "sim:", "--target", "vpcu"], 'statsfs: unknown target "vpcu"; did you mean "vcpu"?'],
+      [["read", "sim:", "--provider", "kvn"], 'statsfs: unknown provider "kvn"; did you mean "kvm"?'],
+      [["schema", "sim:", "--provider", "nope"], 'statsfs: unknown provider "nope"'],
+      [
+        ["info", "sim:", "--target", "vcpu", "--names", "halt_wait_nss"],
+        'statsfs: unknown statistic "halt_wait_nss"; did you mean "halt_wait_ns"',
+      ],
+      [["top", "sim:", "--count", "1", "--names", "/^nothing$/"], 'statsfs: unknown statistic "/^nothing$/"'],
+      [["read", "sim:", "--vcpu", "7"], "statsfs: --vcpu 7: no such vCPU (vCPUs: 0,1)"],
+      [["read", "sim:", "--names", "/(/"], "statsfs: --names /(/: not a regular expression"],
+    ];
+    for (const [args, want] of cases) {
+      const r = await cli(...args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.ok(r.err.startsWith(want), `${args.join(" ")}: ${r.err}`);
+      assert.equal(r.err.split("\n").length, 2, "one line");
+    }
+  });
+
+  it("--names takes exact names, globs and /regex/; --vcpu picks vCPU files", async () => {
+    const r = await cli("read", "sim:?vcpus=3", "--json", "--names", "halt_*,/^exits$/", "--vcpu", "1-2");
+    assert.equal(r.code, 0, r.err);
+    const results = JSON.parse(r.out) as { id: string; stats: { name: string }[] }[];
+    assert.deepEqual(
+      results.map((x) => x.id),
+      ["kvm-0/vcpu-1", "kvm-0/vcpu-2"],
+    );
+    for (const x of results) {
+      assert.ok(
+        x.stats.every((st) => st.name === "exits" || st.name.startsWith("halt_")),
+        JSON.stringify(x.stats.map((st) => st.name)),
+      );
+      assert.ok(x.stats.some((st) => st.name === "exits"));
+    }
   });
 
   it("read text shows non-zero buckets and units", async () => {
     const r = await cli("read", golden);
-    assert.match(r.out, /wait_hist\s+log2-histogram\s+\[0\]=1 \[1\]=18446744073709551615\s+ns buckets/);
+    assert.match(r.out, /wait_hist\s+log2-histogram\s+\[0 ns, 1 ns\)=1 \[1 ns, ∞\)=18446744073709551615\s+ns buckets/);
   });
 
   it("schema --json: query-stats-schemas shape", async () => {
@@ -97,8 +139,8 @@ describe("CLI contract", () => {
   });
 
   const ERRORS: [string[], RegExp][] = [
-    [["read"], /^statsfs: read: expected 1 argument\(s\), got 0/],
-    [["read", "a", "b"], /expected 1 argument/],
+    [["read"], /^statsfs: read: expected 1 to 64 argument\(s\), got 0/],
+    [["schema", "a", "b"], /expected 1 argument/],
     [["read", "x", "--bogus"], /^statsfs: read: Unknown option '--bogus'$/],
     [["nope"], /^statsfs: unknown command "nope"/],
     [["read", "/nonexistent/file"], /^statsfs: \/nonexistent\/file: no such file or directory/],

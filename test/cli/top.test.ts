@@ -42,7 +42,7 @@ describe("the main job: statsfs top", () => {
     assert.equal(r.err.trimEnd().split("\n").length, 1);
     assert.match(r.err, /^statsfs: \/nonexistent\/kvm: .*showing the built-in simulated VM \(sim:\) instead\n$/);
     assert.match(r.out, /statsfs top — sim: —/);
-    assert.match(r.out, /kvm vcpu x2\n/);
+    assert.match(r.out, /kvm vcpu pid 0 x2\n/);
   });
 
   it("prints plain frames without a TTY (no escape sequences), with rates from the second frame", async () => {

@@ -28,7 +28,15 @@ function file(identity: StatsIdentity, values: bigint[]): StatsFile {
 }
 
 function source(files: StatsFile[]): SyncStatsSource {
-  return { uri: "test:", files, poll: async () => {}, pollSync: () => {}, close: async () => {}, [Symbol.asyncDispose]: async () => {} };
+  return {
+    uri: "test:",
+    files,
+    capabilities: { pollSync: true, raw: false, reset: false },
+    poll: async () => {},
+    pollSync: () => {},
+    close: async () => {},
+    [Symbol.asyncDispose]: async () => {},
+  };
 }
 
 function tree(files: StatsFile[]): Tree {

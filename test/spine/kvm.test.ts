@@ -3,10 +3,10 @@ import { readSync } from "node:fs";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { checkSource } from "../../src/cli/commands/check/index.js";
-import { encodeFile } from "../../src/cli/commands/snapshot/index.js";
 import { StatType, scalarValue, totalValue } from "../../src/model/index.js";
 import { FdStatsFile } from "../../src/providers/file/fd-file.js";
 import { openSource } from "../../src/providers/registry.js";
+import { encodeFile } from "../../src/views/binary/index.js";
 import { cli, kvmSkipReason } from "../helpers.js";
 
 const skip = kvmSkipReason();

@@ -29,8 +29,11 @@ export function nameSizeFor(names: Iterable<string>): number {
   return Math.max(48, Math.ceil((longest + 1) / 8) * 8);
 }
 
-/** A schema from descriptor inits and per-name sizes (1 when a name has no size). */
+/**
+ * A schema for one result: the descriptor inits of the statistics the result has (in schema
+ * order), sized by the result's values. A statistic the result lacks is absent, not zero.
+ */
 export function buildSchema(inits: readonly DescriptorInit[], sizes: ReadonlyMap<string, number>, id: string): StatsSchema {
-  const { descriptors, dataSize } = layOut(inits.map((d) => ({ ...d, size: sizes.get(d.name) ?? 1 })));
+  const { descriptors, dataSize } = layOut(inits.filter((d) => sizes.has(d.name)).map((d) => ({ ...d, size: sizes.get(d.name) ?? 1 })));
   return { descriptors, dataSize, nameSize: nameSizeFor([id, ...descriptors.map((d: StatDescriptor) => d.name)]) };
 }

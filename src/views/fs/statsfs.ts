@@ -6,6 +6,8 @@
  * - Node ids name paths, so a file that leaves and comes back keeps its id; requests for a
  *   path no longer in the tree fail with ENOENT, reads of a file that left while open with
  *   ENODEV, of a file whose source failed with EIO.
+ * - `.stats` of a file backed by a real stats fd (`raw`) is that fd's bytes, read at the
+ *   offset and size asked; other `.stats` files are encoded from schema and values.
  * - Reads are direct I/O. A value file's text is made when read at offset 0 (from values at
  *   most `maxAgeMs` old) and kept for reads further in, so `cat` sees one consistent value and
  *   a reader re-reading at 0 on a kept fd sees fresh ones. `.stats` serves the current bytes
@@ -235,6 +237,8 @@ export class StatsFs implements FuseHandler {
 
   /** The size stat reports: the current text's length (reads are direct I/O and not bound by it). */
   #size(node: FileNode): number {
+    const raw = node.content.kind === "stats" ? node.content.dir.own?.file.raw : undefined;
+    if (raw?.size !== undefined) return raw.size;
     try {
       return this.#bytes(node).byteLength;
     } catch {
@@ -335,6 +339,16 @@ export class StatsFs implements FuseHandler {
       if (offset >= text.byteLength) return EMPTY;
       return text.subarray(offset, Math.min(text.byteLength, offset + r.size));
     };
+    // A file backed by a real stats fd serves the kernel's own bytes, read at the offset asked.
+    const raw = kind === "stats" && node.content.kind === "stats" ? node.content.dir.own?.file.raw : undefined;
+    if (raw) {
+      const out = new Uint8Array(Math.min(r.size, 1 << 20));
+      try {
+        return out.subarray(0, raw.pread(out, offset));
+      } catch {
+        return Errno.EIO;
+      }
+    }
     const needsFresh = kind === "stats" || (kind !== "schema" && (offset === 0 || h.text === undefined));
     const p = needsFresh ? this.sources.freshen(this.#refs(node)) : undefined;
     return p ? p.then(serve) : serve();

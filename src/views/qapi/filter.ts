@@ -5,6 +5,7 @@
  */
 import type { StatDescriptor } from "../../model/descriptor.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import type { Selector } from "../select/index.js";
 
 /** One entry of StatsFilter.providers. */
 export interface StatsRequest {
@@ -21,6 +22,8 @@ export interface StatsFilter {
   readonly names?: readonly string[] | undefined;
   /** vCPU paths (qom-path, or the id for files without one); only with target vcpu. */
   readonly vcpus?: readonly string[] | undefined;
+  /** The CLI's selection (names by pattern, target, providers, vCPUs), applied after the rest. */
+  readonly selector?: Selector | undefined;
 }
 
 /** A file's path as the vcpus filter sees it: its qom-path, else its id. */
@@ -36,6 +39,8 @@ export function selectStats(files: readonly StatsFile[], filter: StatsFilter): {
     const { provider, target } = file.identity;
     if (filter.target !== undefined && target !== filter.target) continue;
     if (vcpus && !vcpus.has(filePath(file))) continue;
+    const sel = filter.selector;
+    if (sel && !sel.file(file)) continue;
     let names: Set<string> | undefined;
     if (filter.providers) {
       const reqs = filter.providers.filter((r) => r.provider === provider);
@@ -44,8 +49,9 @@ export function selectStats(files: readonly StatsFile[], filter: StatsFilter): {
       if (reqs.every((r) => r.names)) names = new Set(reqs.flatMap((r) => r.names ?? []));
     }
     if (filter.names) names = names ? new Set(filter.names.filter((n) => names?.has(n))) : new Set(filter.names);
-    const stats = names ? file.schema.descriptors.filter((d) => names?.has(d.name)) : file.schema.descriptors;
-    if (names && stats.length === 0) continue;
+    let stats = names ? file.schema.descriptors.filter((d) => names?.has(d.name)) : file.schema.descriptors;
+    if (sel && !sel.allNames) stats = stats.filter((d) => sel.name(d.name));
+    if ((names || (sel && !sel.allNames)) && stats.length === 0) continue;
     out.push({ file, stats });
   }
   return out;

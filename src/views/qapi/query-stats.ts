@@ -18,6 +18,8 @@ export interface StatsResult {
   target: string;
   "qom-path"?: string;
   id: string;
+  /** The file's identity labels (string values), in their canonical order. */
+  labels: Record<string, string>;
   stats: { name: string; value: StatValue }[];
 }
 
@@ -41,10 +43,11 @@ export interface StatsSchemaResult {
 /** query-stats over files. */
 export function queryStats(files: readonly StatsFile[], filter: StatsFilter): StatsResult[] {
   return selectStats(files, filter).map(({ file, stats }) => {
-    const r: StatsResult = { provider: file.identity.provider, target: file.identity.target, id: file.identity.id, stats: [] };
-    if (file.identity.path !== undefined) r["qom-path"] = file.identity.path;
-    r.stats = stats.map((d) => ({ name: d.name, value: statValue(d, file.data) }));
-    return r;
+    const { provider, target, path, id, labels } = file.identity;
+    const values = stats.map((d) => ({ name: d.name, value: statValue(d, file.data) }));
+    return path === undefined
+      ? { provider, target, id, labels: { ...labels }, stats: values }
+      : { provider, target, "qom-path": path, id, labels: { ...labels }, stats: values };
   });
 }
 

@@ -5,20 +5,31 @@
  */
 
 import type { StatDescriptor } from "../../model/descriptor.js";
-import { isHistogram, StatUnit, typeName } from "../../model/flags.js";
+import { isHistogram, StatType, StatUnit, typeName } from "../../model/flags.js";
+import { linearBucket, log2Bucket } from "../../model/histogram.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import { unitLabel } from "../../model/units.js";
+import { formatScaled, unitLabel } from "../../model/units.js";
 import { statValue } from "../../model/value.js";
 import { type StatsFilter, selectStats } from "../qapi/filter.js";
 import { renderTable } from "./table.js";
 
-/** A value as text: digits, yes/no, or the non-zero buckets of a list. */
+/**
+ * A histogram bucket's range in the statistic's unit, so nobody needs to know whether buckets
+ * count from 0 or 1: `[256 ns, 512 ns)`, the open last bucket `[2.147 s, ∞)`.
+ */
+export function bucketText(d: StatDescriptor, i: number): string {
+  const b = d.type === StatType.LinearHistogram ? linearBucket(i, d.size, d.bucketSize) : log2Bucket(i, d.size);
+  const f = (v: bigint) => formatScaled(v, d.unit, d.base, d.exponent);
+  return `[${f(b.low)}, ${b.high === undefined ? "∞" : f(b.high)})`;
+}
+
+/** A value as text: digits, yes/no, or the non-zero buckets of a list with their ranges. */
 export function valueText(d: StatDescriptor, data: BigUint64Array): string {
   const v = statValue(d, data);
   if (typeof v === "boolean") return v ? "yes" : "no";
   if (typeof v === "bigint") return v.toString();
-  const nz = v.flatMap((x, i) => (x !== 0n ? [`[${i}]=${x}`] : []));
+  const nz = v.flatMap((x, i) => (x !== 0n ? [`${bucketText(d, i)}=${x}`] : []));
   return nz.length ? nz.join(" ") : `(${v.length} buckets, all 0)`;
 }
 

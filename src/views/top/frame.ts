@@ -4,6 +4,7 @@
  * statistics (highest rate first, then largest value), with per-file columns while they fit.
  */
 
+import type { StatsIdentity } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import { unitLabel } from "../../model/units.js";
 import { renderTable } from "../text/table.js";
@@ -36,9 +37,12 @@ function order(a: RateRow, b: RateRow): number {
   return a.value === b.value ? a.stat.name.localeCompare(b.stat.name) : a.value > b.value ? -1 : 1;
 }
 
-/** Short column names for files: vcpu-3 → "3", else the id. */
-function fileLabel(id: string): string {
-  return /\/vcpu-(\d+)$/.exec(id)?.[1] ?? id.slice(id.lastIndexOf("/") + 1);
+/** Short column names for files: a vCPU's index, a producer's instance, else the id's last part. */
+function fileLabel(identity: StatsIdentity): string {
+  const { vcpu, instance, shard } = identity.labels;
+  if (vcpu !== undefined) return vcpu;
+  if (instance !== undefined) return shard === undefined ? instance : `${instance}~${shard}`;
+  return identity.id.slice(identity.id.lastIndexOf("/") + 1);
 }
 
 /** Each group takes 3 lines besides its rows: title, column heading, blank line. */
@@ -88,7 +92,7 @@ export function renderFrame(groups: readonly RateGroup[], o: FrameOptions): stri
       .split("\n");
     // Add per-file columns while the widest line still fits.
     if (g.files.length > 1) {
-      const cols = g.files.map((f, i) => [printable(fileLabel(f.identity.id)), ...shown.map((r) => fmtCell(r.perFile[i]))]);
+      const cols = g.files.map((f, i) => [printable(fileLabel(f.file.identity)), ...shown.map((r) => fmtCell(r.perFile[i]))]);
       let k = 0;
       for (; k < cols.length; k++) {
         const withCols = renderTable([head, ...table].map((row, ri) => [...row, ...cols.slice(0, k + 1).map((c) => c[ri] ?? "")]));

@@ -8,6 +8,7 @@ import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { infoStats } from "../../../views/hmp/index.js";
 import { acceptedProviders, acceptedTargets, qomPathOf } from "../../../views/qapi/requests.js";
+import { checkedSelector } from "../../../views/select/index.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
@@ -30,6 +31,10 @@ export async function info(o: InfoOptions, io: Io): Promise<number> {
     if (!acceptedTargets(s.files).has(target)) throw new UsageError(`invalid stats target ${printable(target)}`);
     if (o.provider !== undefined && !acceptedProviders(s.files).has(o.provider))
       throw new UsageError(`invalid stats provider ${printable(o.provider)}`);
+    if (o.names !== undefined && o.names !== "*") {
+      const names = o.names.split(",").filter((n) => n !== "");
+      checkedSelector({ names, target, providers: o.provider === undefined ? undefined : [o.provider] }, s.files);
+    }
     const vcpu = o.vcpu === undefined ? undefined : pickVcpu(s.files, o.vcpu);
     io.stdout.write(infoStats(s.files, { target, names: o.names, provider: o.provider, vcpu }));
     return Exit.Ok;

@@ -17,7 +17,7 @@ export interface MountCommandOptions {
 }
 
 /** The sources used when none is named. */
-export const DEFAULT_SOURCES: readonly string[] = ["kvm:demo"];
+export const DEFAULT_SOURCES: readonly string[] = ["host:"];
 
 /** Mounts and serves until `io.signal` aborts. */
 export async function mount(o: MountCommandOptions, io: Io): Promise<number> {

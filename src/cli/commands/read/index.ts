@@ -1,30 +1,33 @@
 /**
  * @module cli/commands/read
- * `statsfs read SRC [--json] [--target T] [--names a,b]`: one snapshot of a source's values.
- * With --json, QEMU's query-stats result shape plus "target" and "id" per result.
+ * `statsfs read SRC… [--json] [selection]`: one snapshot of a source's values (several sources
+ * are read as one union). With --json, QEMU's query-stats result shape plus "target", "id" and
+ * "labels" per result.
  */
 
 import { queryStats, type StatsFilter, toJson } from "../../../views/qapi/index.js";
+import type { Selection } from "../../../views/select/index.js";
+import { checkedSelector } from "../../../views/select/index.js";
 import { valuesTable } from "../../../views/text/values.js";
 import type { Command } from "../../command.js";
-import { flag, list, str } from "../../command.js";
+import { flag } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
+import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
 import { withSource } from "../../with-source.js";
 
 /** Options of {@link read}. */
 export interface ReadOptions {
-  readonly source: string;
+  readonly sources: readonly string[];
   readonly json?: boolean | undefined;
-  readonly target?: string | undefined;
-  readonly names?: readonly string[] | undefined;
+  readonly selection?: Selection | undefined;
 }
 
 /** Reads one snapshot and prints it. */
 export async function read(o: ReadOptions, io: Io): Promise<number> {
-  const filter: StatsFilter = { target: o.target, names: o.names };
-  return withSource(o.source, async (s) => {
-    const results = queryStats(s.files, filter);
-    io.stdout.write(o.json ? `${toJson(results, 2)}\n` : valuesTable(s.files, filter));
+  return withSource(o.sources, async (s) => {
+    const filter: StatsFilter = { selector: checkedSelector(o.selection ?? {}, s.files) };
+    for (const m of s.members ?? []) if (m.state !== "ok") io.stderr.write(`statsfs: ${m.uri}: ${m.state}: ${m.reason ?? ""}\n`);
+    io.stdout.write(o.json ? `${toJson(queryStats(s.files, filter), 2)}\n` : valuesTable(s.files, filter));
     return Exit.Ok;
   });
 }
@@ -32,14 +35,15 @@ export async function read(o: ReadOptions, io: Io): Promise<number> {
 export const command: Command = {
   name: "read",
   summary: "print one snapshot of a source's values",
-  help: `usage: statsfs read SRC [--json] [--target T] [--names a,b]
+  help: `usage: statsfs read SRC... [--json] [--names LIST] [--target T] [--provider LIST] [--vcpu LIST]
 
-  --json        QEMU query-stats JSON: [{"provider","target","qom-path"?,"id","stats":[{"name","value"}]}]
-                (u64 digit-exact, booleans true/false, histograms in bucket order 0..n-1)
-  --target T    only stats files of target T (vm, vcpu, ...)
-  --names a,b   only these statistics`,
-  options: { json: { type: "boolean" }, target: { type: "string" }, names: { type: "string" } },
-  positionals: [1, 1],
-  run: (a, io) =>
-    read({ source: a.positionals[0] as string, json: flag(a, "json"), target: str(a, "target"), names: list(a, "names") }, io),
+  --json           QEMU query-stats JSON: [{"provider","target","qom-path"?,"id","labels","stats":[{"name","value"}]}]
+                   (u64 digit-exact, booleans true/false, histograms in bucket order 0..n-1)
+${SELECTION_HELP}
+
+Several sources are read as one: each keeps its own files, ids and labels. Histogram buckets
+are shown by range in the statistic's unit, e.g. [256 ns, 512 ns)=3.`,
+  options: { json: { type: "boolean" }, ...SELECTION_OPTIONS },
+  positionals: [1, 64],
+  run: (a, io) => read({ sources: a.positionals, json: flag(a, "json"), selection: selectionOf(a) }, io),
 };

@@ -5,23 +5,13 @@
  */
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeStatsFile } from "../../../codec/writer.js";
 import { SourceError } from "../../../errors.js";
-import type { StatsFile } from "../../../model/stats-file.js";
 import { located } from "../../../providers/file/fd-file.js";
 import { makeDirs } from "../../../sys/fs.js";
+import { encodeFile, snapshotFileName } from "../../../views/binary/index.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
-
-/** The file name a stats file is saved under: its id, `/` → `.`, other unsafe bytes → `_`. */
-export function snapshotFileName(id: string): string {
-  const safe = id
-    .replaceAll("/", ".")
-    .replace(/[^A-Za-z0-9._@+-]/g, "_")
-    .replace(/^\.+/, "_");
-  return `${safe || "stats"}.stats`;
-}
 
 /**
  * Writes one file atomically: a hidden temporary name (readers of the directory skip dot
@@ -36,17 +26,6 @@ function writeAtomic(dir: string, name: string, bytes: Uint8Array): void {
     rmSync(tmp, { force: true });
     throw located(e, join(dir, name));
   }
-}
-
-/** Encodes a stats file with its current values. */
-export function encodeFile(f: StatsFile): Uint8Array {
-  return encodeStatsFile({
-    id: f.identity.id,
-    descriptors: f.schema.descriptors,
-    data: f.data,
-    nameSize: f.schema.nameSize,
-    dataSize: f.schema.dataSize,
-  });
 }
 
 /** Options of {@link snapshot}. */

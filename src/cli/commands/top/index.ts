@@ -5,25 +5,28 @@
  * terminal restored on any exit); otherwise it prints plain text blocks, one per interval.
  * Without SRC it starts the demo KVM VM, or the simulated one where KVM is unavailable.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { KvmError, UsageError } from "../../../errors.js";
-import type { StatsFile } from "../../../model/stats-file.js";
-import { openSource } from "../../../providers/registry.js";
+import { printable } from "../../../model/printable.js";
+import { openSource, openSources } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
+import { type Sample, samples } from "../../../views/sampler/index.js";
+import { checkedSelector, type Selection, type Selector } from "../../../views/select/index.js";
 import { renderFrame } from "../../../views/top/frame.js";
-import { groupFiles, rateGroup } from "../../../views/top/rates.js";
+import { groupSample } from "../../../views/top/rates.js";
 import { Screen } from "../../../views/top/terminal.js";
 import { type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
+import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
 
 /** Options of {@link top}. */
 export interface TopOptions {
-  /** Source; undefined: `kvm:demo`, or `sim:` where KVM is unavailable. */
-  readonly source?: string | undefined;
+  /** Sources (one union); empty: `kvm:demo`, or `sim:` where KVM is unavailable. */
+  readonly sources: readonly string[];
   readonly intervalMs: number;
   /** Stop after this many frames (undefined: until interrupted). */
   readonly count?: number | undefined;
   readonly all?: boolean | undefined;
+  readonly selection?: Selection | undefined;
 }
 
 async function openDefault(io: Io): Promise<StatsSource> {
@@ -36,9 +39,32 @@ async function openDefault(io: Io): Promise<StatsSource> {
   }
 }
 
+/** The frame's lines for one sample. */
+export function topLines(
+  sample: Sample,
+  o: { uri: string; width: number; height: number | undefined; all: boolean; tty: boolean; selector: Selector },
+): string[] {
+  const groups = groupSample({ ...sample, files: sample.files.filter((f) => o.selector.file(f.file)) }).map((g) => ({
+    ...g,
+    rows: g.rows.filter((r) => o.selector.name(r.stat.name)),
+  }));
+  const head = `statsfs top — ${printable(o.uri)} — ${new Date(sample.wall).toISOString().slice(11, 19)}${o.tty ? "  (q to quit)" : ""}`;
+  const notes = sample.members
+    .filter((m) => m.state !== "ok")
+    .map((m) => `! ${printable(m.uri)}: ${m.state}${m.reason ? ` — ${m.reason}` : ""}`);
+  const gone = sample.removed.map((g) => `- gone: ${printable(g.file.identity.id)} at ${new Date(g.goneAt).toISOString().slice(11, 19)}`);
+  const extra = [...notes, ...gone];
+  return [
+    head,
+    ...extra,
+    "",
+    ...renderFrame(groups, { width: o.width, height: o.height === undefined ? undefined : o.height - 2 - extra.length, all: o.all }),
+  ];
+}
+
 /** Runs the live view. */
 export async function top(o: TopOptions, io: Io): Promise<number> {
-  const source = o.source === undefined ? await openDefault(io) : await openSource(o.source);
+  const source = o.sources.length === 0 ? await openDefault(io) : await openSources(o.sources);
   const tty = io.stdout.isTTY === true;
   const screen = tty ? new Screen(io.stdout) : undefined;
   const stdin = process.stdin;
@@ -48,35 +74,16 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   const quit = new AbortController();
   const stop = AbortSignal.any([io.signal, quit.signal]);
   try {
+    const selector = checkedSelector(o.selection ?? {}, source.files);
     if (screen && stdin.isTTY) {
       stdin.setRawMode(true);
       stdin.on("data", onKey);
     }
     screen?.enter();
-    let prev: Map<StatsFile, BigUint64Array> | undefined;
-    let last = performance.now();
-    for (let frame = 0; o.count === undefined || frame < o.count; frame++) {
-      if (frame > 0) {
-        await sleep(o.intervalMs, undefined, { signal: stop }).catch(() => undefined);
-        if (stop.aborted) break;
-      }
-      await source.poll();
-      const now = performance.now();
-      const groups = groupFiles(source.files).map((g) => rateGroup(g, prev, (now - last) / 1000));
-      prev = new Map(source.files.map((f) => [f, f.data.slice()]));
-      last = now;
+    for await (const sample of samples(source, { intervalMs: o.intervalMs, signal: stop, count: o.count, timeoutMs: o.intervalMs })) {
       const width = io.stdout.columns ?? 120;
       const height = (process.stdout.rows ?? 40) - 1;
-      const head = `statsfs top — ${source.uri} — ${new Date().toISOString().slice(11, 19)}${tty ? "  (q to quit)" : ""}`;
-      const lines = [
-        head,
-        "",
-        ...renderFrame(groups, {
-          width,
-          height: tty ? height - 2 : undefined,
-          all: o.all === true,
-        }),
-      ];
+      const lines = topLines(sample, { uri: source.uri, width, height: tty ? height : undefined, all: o.all === true, tty, selector });
       if (screen) screen.draw(lines, width, height);
       else io.stdout.write(`${lines.join("\n")}\n`);
     }
@@ -103,21 +110,28 @@ function positiveInt(text: string | undefined, name: string, dflt: number | unde
 export const command: Command = {
   name: "top",
   summary: "live view of a source's statistics (default: a demo KVM VM)",
-  help: `usage: statsfs top [SRC] [--interval MS] [--count N] [--all]
+  help: `usage: statsfs top [SRC...] [--interval MS] [--count N] [--all] [selection]
 
-  SRC            source to watch; default kvm:demo (a small real KVM VM), or sim: when
-                 /dev/kvm is unavailable
+  SRC...         sources to watch, shown together (each keeps its own files); default kvm:demo
+                 (a small real KVM VM), or sim: when /dev/kvm is unavailable
   --interval MS  refresh period in milliseconds (default 1000)
   --count N      stop after N frames (default: until Ctrl-C or q)
   --all          also show statistics that are zero and not moving
+${SELECTION_HELP}
 
 On a terminal the view redraws in place; otherwise each frame is printed as plain text.`,
-  options: { interval: { type: "string", short: "i" }, count: { type: "string", short: "n" }, all: { type: "boolean", short: "a" } },
-  positionals: [0, 1],
+  options: {
+    interval: { type: "string", short: "i" },
+    count: { type: "string", short: "n" },
+    all: { type: "boolean", short: "a" },
+    ...SELECTION_OPTIONS,
+  },
+  positionals: [0, 64],
   run: (a, io) =>
     top(
       {
-        source: a.positionals[0],
+        sources: a.positionals,
+        selection: selectionOf(a),
         intervalMs: positiveInt(str(a, "interval"), "--interval", 1000, 3_600_000) as number,
         count: positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER),
         all: flag(a, "all"),

@@ -1,0 +1,221 @@
+/**
+ * @module providers/union
+ * Several sources as one ({@link UnionSource}): `top A B`, `serve A B`. Members stay apart:
+ * each file keeps its own id and labels; where two members' files could be confused (the same
+ * qom-path from two QEMUs, the same id from two simulated VMs) the union tells them apart —
+ * paths become `/<id>` (the member's path stays in the `qom_path` label; `/member-<i>/<id>`
+ * where ids collide), where any two files share an identity, every file gains a `member` label. One member failing
+ * removes only its own files (state `failed`, with the reason) and the others keep answering;
+ * a member still polling at the deadline keeps its last values (state `stale`).
+ */
+import { TimeoutError, UsageError } from "../errors.js";
+import { identityKey, type StatsIdentity, withLabels } from "../model/identity.js";
+import { printable } from "../model/printable.js";
+import type { StatsFile } from "../model/stats-file.js";
+import type { MemberStatus, PollOptions, SourceCapabilities, StatsSource } from "./source.js";
+
+/** A member's file as the union shows it: the member's data under a possibly amended identity. */
+class MemberFile implements StatsFile {
+  readonly identity: StatsIdentity;
+  readonly inner: StatsFile;
+  constructor(inner: StatsFile, identity: StatsIdentity) {
+    this.inner = inner;
+    this.identity = identity;
+  }
+  get schema() {
+    return this.inner.schema;
+  }
+  get data() {
+    return this.inner.data;
+  }
+  get raw() {
+    return this.inner.raw;
+  }
+}
+
+/** Whether a path already names its file's id (`/kvm-1/vcpu-0`, or `/app/http` of `statsfs/app/http`). */
+function pathNamesId(i: StatsIdentity): boolean {
+  return i.path === `/${i.id}` || `${i.provider}${i.path}` === i.id;
+}
+
+interface Member {
+  readonly source: StatsSource;
+  state: MemberStatus["state"];
+  reason: string | undefined;
+  inflight: Promise<void> | undefined;
+}
+
+function reasonOf(e: unknown): string {
+  return printable(e instanceof Error ? e.message : String(e));
+}
+
+/** Several sources polled together and shown as one. */
+export class UnionSource implements StatsSource {
+  readonly uri: string;
+  readonly capabilities: SourceCapabilities;
+  readonly #members: Member[];
+  #files: readonly StatsFile[] = [];
+  /** Wrappers by member file, so a file keeps one object while its member keeps it. */
+  #wrapped = new WeakMap<StatsFile, MemberFile>();
+  /** Which member owns a shown file (for writes). */
+  #owner = new WeakMap<StatsFile, Member>();
+  #closed: Promise<void> | undefined;
+
+  constructor(members: readonly StatsSource[], uri = members.map((m) => m.uri).join(" ")) {
+    this.uri = uri;
+    this.#members = members.map((source) => ({ source, state: "ok", reason: undefined, inflight: undefined }));
+    const caps = members.map((m) => m.capabilities);
+    this.capabilities = {
+      pollSync: caps.every((c) => c.pollSync),
+      raw: caps.every((c) => c.raw),
+      reset: caps.some((c) => c.reset),
+    };
+    this.#rebuild();
+  }
+
+  get files(): readonly StatsFile[] {
+    return this.#files;
+  }
+
+  get members(): readonly MemberStatus[] {
+    return this.#members.map((m) =>
+      m.reason === undefined ? { uri: m.source.uri, state: m.state } : { uri: m.source.uri, state: m.state, reason: m.reason },
+    );
+  }
+
+  /** The member sources, in order. */
+  get sources(): readonly StatsSource[] {
+    return this.#members.map((m) => m.source);
+  }
+
+  pollSync(): void {
+    for (const m of this.#members) {
+      if (m.state === "gone") continue;
+      try {
+        m.source.pollSync?.();
+        m.state = "ok";
+        m.reason = undefined;
+      } catch (e) {
+        m.state = "failed";
+        m.reason = reasonOf(e);
+      }
+    }
+    this.#rebuild();
+  }
+
+  async poll(options: PollOptions = {}): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const m of this.#members) {
+      if (m.state === "gone") continue;
+      // A member still answering an earlier poll is not asked again.
+      m.inflight ??= m.source.poll(options).then(
+        () => {
+          m.inflight = undefined;
+          m.state = "ok";
+          m.reason = undefined;
+        },
+        (e: unknown) => {
+          m.inflight = undefined;
+          // A member whose own bounded wait ended is stalled, not failed: it keeps its files.
+          m.state = e instanceof TimeoutError ? "stale" : "failed";
+          m.reason = reasonOf(e);
+        },
+      );
+      waits.push(m.inflight);
+    }
+    const all = Promise.all(waits);
+    const { timeoutMs } = options;
+    if (timeoutMs === undefined) await all;
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([all, deadline]);
+      clearTimeout(timer);
+      for (const m of this.#members) {
+        if (m.inflight && m.state !== "gone") {
+          m.state = "stale";
+          m.reason = `no answer within ${timeoutMs} ms; showing its last values`;
+        }
+      }
+    }
+    this.#rebuild();
+  }
+
+  write(file: StatsFile, name: string, value: bigint | number): void {
+    const m = this.#owner.get(file);
+    const inner = file instanceof MemberFile ? file.inner : file;
+    if (!m?.source.write || !m.source.capabilities.reset) {
+      throw new UsageError(
+        `${printable(m?.source.uri ?? this.uri)}: ${printable(file.identity.id)}: this source does not support resetting`,
+      );
+    }
+    m.source.write(inner, name, value);
+  }
+
+  writable(file: StatsFile, name: string): boolean {
+    const m = this.#owner.get(file);
+    const inner = file instanceof MemberFile ? file.inner : file;
+    return m?.source.writable?.(inner, name) ?? false;
+  }
+
+  /** Files of members that answered (or are stale), told apart where they would collide. */
+  #rebuild(): void {
+    const live = this.#members.filter((m) => m.state === "ok" || m.state === "stale");
+    const entries = live.flatMap((m) => m.source.files.map((f) => ({ m, f, index: this.#members.indexOf(m) })));
+    const count = (key: (f: StatsFile) => string | undefined) => {
+      const n = new Map<string, number>();
+      for (const { f } of entries) {
+        const k = key(f);
+        if (k !== undefined) n.set(k, (n.get(k) ?? 0) + 1);
+      }
+      return n;
+    };
+    const ids = count((f) => f.identity.id);
+    const keys = count((f) => identityKey(f.identity));
+    // Where two members' files share an identity, every file gains its member's index, so
+    // that each member's files still belong together.
+    const anyClash = [...keys.values()].some((n) => n > 1);
+    const out: StatsFile[] = [];
+    for (const { m, f, index } of entries) {
+      let id = f.identity;
+      if (anyClash) id = withLabels(id, { member: String(index) });
+      // With several members, a path names the object by its id (`/kvm-1234/vcpu-0`): one
+      // member's objects are never renumbered against another's, whichever members are alive.
+      // The member's own path stays in the qom_path label.
+      if (id.path !== undefined && this.#members.length > 1 && !pathNamesId(id)) {
+        const unique = (ids.get(id.id) ?? 0) === 1;
+        id = { ...id, path: unique ? `/${id.id}` : `/member-${index}/${id.id}` };
+      }
+      if (id === f.identity) {
+        this.#owner.set(f, m);
+        out.push(f);
+        continue;
+      }
+      let w = this.#wrapped.get(f);
+      if (!w || identityKey(w.identity) !== identityKey(id) || w.identity.path !== id.path) {
+        w = new MemberFile(f, id);
+        this.#wrapped.set(f, w);
+      }
+      this.#owner.set(w, m);
+      out.push(w);
+    }
+    this.#files = out;
+  }
+
+  /** Closes every member; idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      for (const m of this.#members) m.state = "gone";
+      const results = await Promise.allSettled(this.#members.map((m) => m.source.close()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+    })();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * @module views/sampler
+ * The one home of "poll every N ms, keep the previous values, compute deltas and rates": a
+ * {@link Sampler} takes samples of a source, and {@link samples} iterates them on an interval
+ * until an AbortSignal fires. Every sample says which files were added, which went away (with
+ * their last values and when) and which stayed, keyed by {@link identityKey}, so a VM
+ * appearing or leaving never resets the rates of the others. `top`, `log`, the exporters and
+ * the filesystem view consume it.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { StatDescriptor } from "../../model/descriptor.js";
+import { identityKey } from "../../model/identity.js";
+import type { StatsFile } from "../../model/stats-file.js";
+import { totalValue } from "../../model/value.js";
+import type { MemberStatus, StatsSource } from "../../providers/source.js";
+
+/** A file in one sample: its values now and at the previous sample. */
+export interface SampledFile {
+  /** Stable across samples: {@link identityKey} of the file's identity. */
+  readonly key: string;
+  readonly file: StatsFile;
+  /** A copy of the data block at this sample. */
+  readonly data: BigUint64Array;
+  /** A copy at the previous sample; undefined for a file new in this sample. */
+  readonly prev: BigUint64Array | undefined;
+}
+
+/** A file that went away: its last values and when it was last seen. */
+export interface GoneFile {
+  readonly key: string;
+  readonly file: StatsFile;
+  readonly data: BigUint64Array;
+  /** Date.now() of the first sample without it. */
+  readonly goneAt: number;
+}
+
+/** One sample of a source. */
+export interface Sample {
+  /** 0 for the first sample, then 1, 2, … */
+  readonly seq: number;
+  /** performance.now() when the poll finished. */
+  readonly time: number;
+  /** Date.now() when the poll finished. */
+  readonly wall: number;
+  /** Seconds since the previous sample (0 for the first). */
+  readonly seconds: number;
+  /** Every file now, in the source's order. */
+  readonly files: readonly SampledFile[];
+  /** Files new in this sample (a subset of `files`). */
+  readonly added: readonly SampledFile[];
+  /** Files of the previous sample that are gone now. */
+  readonly removed: readonly GoneFile[];
+  /** Member states of the source (unions, the host), empty for plain sources. */
+  readonly members: readonly MemberStatus[];
+}
+
+/** Options of a {@link Sampler}. */
+export interface SamplerOptions {
+  /** Bound on one poll's wait for slow members (they are shown stale); default none. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** Takes samples of one source, remembering the previous one. */
+export class Sampler {
+  readonly source: StatsSource;
+  readonly #timeoutMs: number | undefined;
+  #prev = new Map<string, SampledFile>();
+  #lastTime: number | undefined;
+  #seq = 0;
+
+  constructor(source: StatsSource, options: SamplerOptions = {}) {
+    this.source = source;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  /** Polls the source and returns the sample. */
+  async sample(): Promise<Sample> {
+    const s = this.source;
+    if (s.pollSync && s.capabilities.pollSync) s.pollSync();
+    else await s.poll(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs });
+    return this.take();
+  }
+
+  /** A sample of the source's current values without polling (the first after opening). */
+  take(): Sample {
+    const time = performance.now();
+    const wall = Date.now();
+    const seconds = this.#lastTime === undefined ? 0 : (time - this.#lastTime) / 1000;
+    const files: SampledFile[] = [];
+    const added: SampledFile[] = [];
+    const next = new Map<string, SampledFile>();
+    for (const file of this.source.files) {
+      const key = identityKey(file.identity);
+      if (next.has(key)) continue; // a source listing one file twice: keep the first
+      const before = this.#prev.get(key);
+      // A schema change makes the previous values meaningless: treat the file as new.
+      const prev = before && before.file.schema === file.schema ? before.data : undefined;
+      const sf: SampledFile = { key, file, data: file.data.slice(), prev };
+      files.push(sf);
+      next.set(key, sf);
+      if (!before) added.push(sf);
+    }
+    const removed: GoneFile[] = [];
+    for (const [key, sf] of this.#prev) if (!next.has(key)) removed.push({ key, file: sf.file, data: sf.data, goneAt: wall });
+    this.#prev = next;
+    this.#lastTime = time;
+    return { seq: this.#seq++, time, wall, seconds, files, added, removed, members: this.source.members ?? [] };
+  }
+
+  /** Forgets the previous sample: the next one has no deltas (a new baseline). */
+  reset(): void {
+    this.#prev = new Map();
+    this.#lastTime = undefined;
+  }
+}
+
+/** Options of {@link samples}. */
+export interface SamplesOptions extends SamplerOptions {
+  /** Time between samples, in milliseconds. */
+  readonly intervalMs: number;
+  /** Ends the iteration (between samples or during the wait). */
+  readonly signal?: AbortSignal | undefined;
+  /** Stop after this many samples. */
+  readonly count?: number | undefined;
+  /** Take the first sample from the source's current values without polling (default true:
+   * every opener has just read). */
+  readonly firstWithoutPoll?: boolean | undefined;
+}
+
+/**
+ * Samples `source` every `intervalMs` (measured from the start of each poll, so a slow poll
+ * does not stretch the period) until `signal` aborts or `count` samples were taken.
+ */
+export async function* samples(source: StatsSource, o: SamplesOptions, sampler = new Sampler(source, o)): AsyncGenerator<Sample> {
+  let start = performance.now();
+  for (let n = 0; o.count === undefined || n < o.count; n++) {
+    if (o.signal?.aborted) return;
+    if (n > 0) {
+      const wait = Math.max(0, o.intervalMs - (performance.now() - start));
+      await sleep(wait, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
+      if (o.signal?.aborted) return;
+      start = performance.now();
+    }
+    yield n === 0 && o.firstWithoutPoll !== false ? sampler.take() : await sampler.sample();
+  }
+}
+
+/**
+ * The change of a statistic's total (its value, or the sum of a histogram's buckets) since the
+ * previous sample; undefined for a new file. Counters that went backwards (a reset) give the
+ * new value, as if counted from zero.
+ */
+export function delta(d: StatDescriptor, f: SampledFile): bigint | undefined {
+  if (!f.prev) return undefined;
+  const now = totalValue(d, f.data);
+  const before = totalValue(d, f.prev);
+  return now >= before ? now - before : now;
+}
+
+/** {@link delta} per second, or undefined (new file, or no time passed). */
+export function rate(d: StatDescriptor, f: SampledFile, seconds: number): number | undefined {
+  const dv = delta(d, f);
+  return dv === undefined || seconds <= 0 ? undefined : Number(dv) / seconds;
+}
