@@ -86,6 +86,19 @@ interface Encoded {
   readonly dataOffset: number;
 }
 
+/** True when two signatures list the same file objects (sources may rebuild their arrays per poll). */
+function sameFiles(a: readonly (readonly StatsFile[])[], b: readonly (readonly StatsFile[])[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as readonly StatsFile[];
+    const y = b[i] as readonly StatsFile[];
+    if (x === y) continue;
+    if (x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+  }
+  return true;
+}
+
 /** The filesystem. */
 export class StatsFs implements FuseHandler {
   readonly sources: SourceSet;
@@ -114,11 +127,11 @@ export class StatsFs implements FuseHandler {
   /** The current tree (rebuilt when the sources' files changed). */
   get tree(): Tree {
     const sig = this.sources.signature();
-    if (sig.length !== this.#sig.length || sig.some((f, i) => f !== this.#sig[i])) {
-      this.#sig = sig;
+    if (!sameFiles(sig, this.#sig)) {
       this.#tree = new Tree(this.sources.refs());
       this.#gen++;
     }
+    this.#sig = sig;
     return this.#tree;
   }
 
