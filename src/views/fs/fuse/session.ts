@@ -180,7 +180,8 @@ export class FuseSession implements AsyncDisposable {
     let yielded = performance.now();
     for (;;) {
       if (Atomics.load(stop, 0) !== 0) return "stopped";
-      const why = this.#serve(this.#inflight > 0 ? 0 : idleMs);
+      // While answers are pending, wait at most 1 ms so their I/O is not held up.
+      const why = this.#serve(this.#inflight > 0 ? 1 : idleMs);
       if (why !== undefined) {
         this.#mounted = false;
         return why;
