@@ -55,7 +55,7 @@ import {
 import type { FuseHandler, HandlerResult } from "./fuse/session.js";
 import type { FileRef, SourceSet } from "./sources.js";
 import { parseWritten, valueText } from "./text.js";
-import { type FileNode, Tree, type TreeNode } from "./tree.js";
+import { type DirNode, type FileNode, Tree, type TreeNode } from "./tree.js";
 
 /** Cache timeouts handed to the kernel for names and attributes, in seconds. */
 const ENTRY_SECONDS = 1;
@@ -112,6 +112,7 @@ export class StatsFs implements FuseHandler {
   readonly #handles = new Map<bigint, FileHandle | DirHandle>();
   #nextFh = 1n;
   readonly #encoded = new WeakMap<StatsFile, Encoded>();
+  readonly #schemas = new WeakMap<DirNode, Uint8Array>();
   readonly #mtimeMs = Date.now();
   readonly #uid: number;
   readonly #gid: number;
@@ -382,8 +383,14 @@ export class StatsFs implements FuseHandler {
         return utf8.encode(valueText(d, c.agg.data));
       }
       case "schema": {
-        const files = [c.dir.own?.file, c.dir.agg].filter((f): f is StatsFile => f !== undefined);
-        return utf8.encode(`${toJson(queryStatsSchemas(files), 2)}\n`);
+        // Schemas are read once per file: the text is made once per directory of a tree.
+        let text = this.#schemas.get(c.dir);
+        if (!text) {
+          const files = [c.dir.own?.file, c.dir.agg].filter((f): f is StatsFile => f !== undefined);
+          text = utf8.encode(`${toJson(queryStatsSchemas(files), 2)}\n`);
+          this.#schemas.set(c.dir, text);
+        }
+        return text;
       }
       case "stats": {
         const file = c.dir.own?.file ?? c.dir.agg;
