@@ -106,6 +106,16 @@ describe("QMP replies are bounded by what a schema can justify", () => {
       p.server.close();
     }
   });
+  it("`qmp` prints a peer's strings with DEL and C1 controls escaped", async () => {
+    const p = await peer(SCALAR, '[{"provider": "k\\u009b2J\\u007f\\u001b", "stats": []}]');
+    try {
+      const r = await cli("qmp", p.sock, "query-stats", '{"target": "vm"}', "--compact");
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, '{"return": [{"provider": "k\\u009b2J\\u007f\\u001b", "stats": []}]}\n');
+    } finally {
+      p.server.close();
+    }
+  });
   it("the scan bounds nesting, list length and numbers; the JSON-ARGS of `qmp` too", async () => {
     assert.throws(() => checkBounds("[".repeat(65)), JsonBoundsError);
     assert.doesNotThrow(() => checkBounds(`${"[".repeat(64)}${"]".repeat(64)}`));
