@@ -9,6 +9,9 @@
  *   sim:[?vcpus=N]          a built-in simulated VM (no KVM needed)
  *   shm:NAME[?dir=D]        live files exported by statsfs producer sources (src/producer)
  *   qmp:PATH | qmp:tcp:H:P  a QEMU (>= 7.1) or `statsfs serve` over QMP
+ *   host:[?pid=&guest=&route=]  every KVM VM on this host (providers/host)
+ *   debugfs:[DIR]           KVM's debugfs text files, kvm_stat's layout
+ *   trace:PID               KVM exit tracepoint counts of one VM process
  */
 import { existsSync } from "node:fs";
 import { UsageError } from "../errors.js";
@@ -29,6 +32,9 @@ export const OPENERS: Record<string, Opener> = {
   sim: async (uri, rest, q) => (await import("./sim/index.js")).openSimSource(uri, rest, q),
   shm: async (uri, rest, q) => (await import("./shm/index.js")).openShmSource(uri, rest, q),
   qmp: async (uri, rest, q) => (await import("./qmp/index.js")).openQmpSource(uri, rest, q),
+  host: async (uri, rest, q) => (await import("./host/index.js")).openHostSource(uri, rest, q),
+  debugfs: async (uri, rest) => (await import("./debugfs/index.js")).openDebugfsSource(uri, rest),
+  trace: async (uri, rest, q) => (await import("./trace/index.js")).openTraceSource(uri, rest, q),
 };
 
 /**

@@ -4,7 +4,7 @@
  * each file keeps its own id and labels; where two members' files could be confused (the same
  * qom-path from two QEMUs, the same id from two simulated VMs) the union tells them apart —
  * paths become `/<id>` (the member's path stays in the `qom_path` label; `/member-<i>/<id>`
- * where ids collide), colliding ids gain a `member` label. One member failing
+ * where ids collide), where any two files share an identity, every file gains a `member` label. One member failing
  * removes only its own files (state `failed`, with the reason) and the others keep answering;
  * a member still polling at the deadline keeps its last values (state `stale`).
  */
@@ -174,10 +174,13 @@ export class UnionSource implements StatsSource {
     };
     const ids = count((f) => f.identity.id);
     const keys = count((f) => identityKey(f.identity));
+    // Where two members' files share an identity, every file gains its member's index, so
+    // that each member's files still belong together.
+    const anyClash = [...keys.values()].some((n) => n > 1);
     const out: StatsFile[] = [];
     for (const { m, f, index } of entries) {
       let id = f.identity;
-      if ((keys.get(identityKey(id)) ?? 0) > 1) id = withLabels(id, { member: String(index) });
+      if (anyClash) id = withLabels(id, { member: String(index) });
       // With several members, a path names the object by its id (`/kvm-1234/vcpu-0`): one
       // member's objects are never renumbered against another's, whichever members are alive.
       // The member's own path stays in the qom_path label.

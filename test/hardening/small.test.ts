@@ -62,7 +62,7 @@ describe("typos in a source name are refused", () => {
     ],
     ["fd:0?x=1", 'fd:0?x=1: unknown option "x"; fd: takes no options'],
     ["shm:app?dir=/tmp&dir=/x", 'shm:app?dir=/tmp&dir=/x: option "dir" is given more than once'],
-    ["bogus:x", 'bogus:x: unknown source scheme "bogus:" (known: file, fd, kvm, sim, shm, qmp; or a file path)'],
+    ["bogus:x", 'bogus:x: unknown source scheme "bogus:" (known: file, fd, kvm, sim, shm, qmp, host, debugfs, trace; or a file path)'],
   ];
   for (const [uri, error] of cases) {
     it(uri, async () => {

@@ -20,6 +20,7 @@ import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } f
 import { QmpCommandError, QmpConnectError, QmpProtocolError, socketReason } from "../errors.js";
 import { writeJson } from "../json/writer.js";
 import { LineSplitter } from "./lines.js";
+import { joinJsonLines } from "./pretty.js";
 import { JsonBoundsError, losslessNumber, parseBounded } from "./reply.js";
 
 export { losslessNumber };
@@ -165,19 +166,22 @@ export class QmpClient implements AsyncDisposable {
         clearTimeout(timer);
         reject(new QmpProtocolError(`qmp ${where}: connection closed before the greeting`));
       });
-      const splitter = new LineSplitter((line) => {
-        if (client) {
-          client.#line(line);
-          return;
-        }
-        clearTimeout(timer);
-        try {
-          resolve(parseGreeting(line.toString("utf8"), where));
-        } catch (e) {
-          socket.destroy();
-          reject(e);
-        }
-      }, maxReply);
+      const splitter = new LineSplitter(
+        joinJsonLines((line) => {
+          if (client) {
+            client.#line(line);
+            return;
+          }
+          clearTimeout(timer);
+          try {
+            resolve(parseGreeting(line.toString("utf8"), where));
+          } catch (e) {
+            socket.destroy();
+            reject(e);
+          }
+        }, maxReply),
+        maxReply,
+      );
       socket.on("data", (chunk: Buffer) => {
         try {
           splitter.feed(chunk);
