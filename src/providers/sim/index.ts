@@ -84,7 +84,7 @@ class SimFile implements LocalStatsFile {
 /** Opens the simulated VM. */
 export async function openSimSource(uri: string, rest: string, q: URLSearchParams): Promise<LocalSource> {
   if (rest !== "" && rest !== "vm") throw new UsageError(`${uri}: unknown simulated source "${rest}"`);
-  checkQueryKeys(uri, q, ["vcpus"], "sim:");
+  checkQueryKeys(uri, q, ["vcpus", "pid", "guest"], "sim:");
   const raw = q.get("vcpus") ?? "2";
   const vcpus = /^\d+$/.test(raw) ? Number(raw) : 0;
   if (vcpus < 1 || vcpus > 1024) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);
