@@ -195,4 +195,28 @@ describe("a poll against a stopped peer", () => {
       child.kill("SIGKILL");
     }
   });
+  it("top over a single stopped peer keeps drawing frames and marks it stale", async () => {
+    const { child, sock } = await serve("sim:?vcpus=1");
+    try {
+      const top = spawn(process.execPath, [MAIN, "top", `qmp:${sock}`, "--interval", "100", "--count", "8"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let stopped = false;
+      top.stdout?.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (!stopped && out.includes("summary")) {
+          stopped = true;
+          child.kill("SIGSTOP");
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => top.on("close", resolve));
+      assert.equal(code, 0, out);
+      assert.equal((out.match(/kvm statistics - summary/g) ?? []).length, 8);
+      assert.match(out, new RegExp(`qmp:${sock}: stale — qmp:${sock}: no reply to query-stats within 100 ms`));
+    } finally {
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+    }
+  });
 });
