@@ -7,6 +7,7 @@
  * -s/--set-delay SECONDS (0.1–25.5; default 1 s here, 3 s in kvm_stat), -z/--skip-zero-records.
  * Also the default source (host: where that source exists, else the demo VM or sim:).
  */
+import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
@@ -126,14 +127,19 @@ export function routedSources(sources: readonly string[], route: "debugfs" | "tr
 }
 
 /**
- * Opens what the command line names, or the default: `host:` where that source exists,
- * else the demo KVM VM, or the simulated one where KVM is unavailable (said on stderr).
+ * Opens what the command line names, or the default: every VM on this host (`host:`) where
+ * one runs; else a demo KVM VM started here, so that a fresh machine still shows live values;
+ * else (no KVM) the simulated VM. Each fallback is said on stderr in one line.
  */
 export async function openNamedSources(sources: readonly string[], io: Io): Promise<StatsSource> {
   if (sources.length > 0) return openSources(sources);
-  if ("host" in OPENERS) return openSource("host:");
   try {
-    return await openSource("kvm:demo");
+    const { KVM_DEVICE } = await import("../providers/kvm/kvm.js");
+    const { hostHasVms } = await import("../providers/host/enumerate.js");
+    if (existsSync(KVM_DEVICE) && hostHasVms()) return await openSource("host:");
+    const demo = await openSource("kvm:demo");
+    io.stderr.write("statsfs: no KVM VM runs on this host; showing a demo VM started by statsfs (kvm:demo)\n");
+    return demo;
   } catch (e) {
     if (!(e instanceof KvmError)) throw e;
     io.stderr.write(`statsfs: ${e.message}; showing the built-in simulated VM (sim:) instead\n`);

@@ -207,7 +207,7 @@ describe("shm exports under abuse", () => {
     );
     assert.deepEqual(
       shm.members?.filter((m) => m.uri === unheld),
-      [{ uri: unheld, state: "gone", reason: "producer exited (no process holds its lock)" }],
+      [{ uri: unheld, state: "gone", reason: "producer gone (no process holds its lock)" }],
     );
     k.proc.send({ exit: true });
     await k.exited;

@@ -15,7 +15,7 @@
  * file whether its producer still lives (its flock); files of producers that are gone, and
  * files that are not readable exports, are left out and reported in {@link ShmSource.members}.
  */
-import { type Dirent, readdirSync, readlinkSync, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
@@ -43,12 +43,15 @@ interface ScanNode {
 interface Listed {
   readonly name: string;
   readonly path: string;
-  /** The inode it names now; undefined for a link that dangles. */
-  readonly ino: number | undefined;
+  /**
+   * The directory entry's own inode (lstat: a link's, not its target's — no walk through
+   * /proc per poll). A rename over the name gives a new one.
+   */
+  readonly ino: number;
   readonly link: boolean;
 }
 
-/** The exported names (with the inodes they name) and sub-directories of `dir`; one stat per name. */
+/** The exported names (with their entries' inodes) and sub-directories of `dir`; one lstat per name. */
 function listDir(dir: string): { files: Listed[]; dirs: string[] } {
   const files: Listed[] = [];
   const dirs: string[] = [];
@@ -66,10 +69,9 @@ function listDir(dir: string): { files: Listed[]; dirs: string[] } {
       const path = join(dir, e.name);
       const link = e.isSymbolicLink();
       try {
-        files.push({ name: e.name, path, ino: statSync(path).ino, link });
+        files.push({ name: e.name, path, ino: lstatSync(path).ino, link });
       } catch {
-        // A link whose producer is gone; a file removed between readdir and stat is just gone.
-        if (link) files.push({ name: e.name, path, ino: undefined, link });
+        // removed between readdir and lstat
       }
     }
   }
@@ -110,7 +112,7 @@ function instanceOf(first: InstanceFile, shards: readonly InstanceFile[]): Insta
 
 /** Why a listed name is not read: its producer is gone, or it is not a readable export. */
 interface Skipped {
-  readonly ino: number | undefined;
+  readonly ino: number;
   readonly state: "gone" | "failed";
   readonly reason: string;
 }
@@ -178,21 +180,20 @@ export class ShmSource extends PlanSource {
       return undefined;
     }
     let f = this.#open.get(l.path);
-    if (!f || f.ino !== l.ino) {
+    if (!f || f.entryIno !== l.ino) {
       f = undefined;
-      const entry = l.ino === undefined ? undefined : classifyEntry(l.path);
-      if (l.ino === undefined || entry?.kind === "dangling") {
-        const target = entry?.kind === "dangling" ? entry.target : linkTarget(l.path);
-        this.#skip(l, "gone", `producer gone (${target} no longer names its file)`, members, skipped);
+      const entry = classifyEntry(l.path);
+      if (!entry) return undefined; // removed meanwhile
+      if (entry.kind === "dangling") {
+        this.#skip(l, "gone", `producer gone (${entry.target} no longer names its file)`, members, skipped);
         return undefined;
       }
-      if (!entry) return undefined; // removed meanwhile
       if (entry.kind === "foreign") {
         this.#skip(l, "failed", `not a statsfs export (${entry.why})`, members, skipped);
         return undefined;
       }
       try {
-        f = new InstanceFile(l.path);
+        f = new InstanceFile(l.path, l.ino);
       } catch (e) {
         if ((e as { cause?: { code?: string } }).cause?.code === "ENOENT") return undefined;
         this.#skip(l, "failed", reasonOf(e, l.path), members, skipped);
@@ -208,7 +209,7 @@ export class ShmSource extends PlanSource {
     }
     if (!heldByProducer(f.fd)) {
       if (this.#open.get(l.path) !== f) f.close();
-      this.#skip(l, "gone", "producer exited (no process holds its lock)", members, skipped);
+      this.#skip(l, "gone", "producer gone (no process holds its lock)", members, skipped);
       return undefined;
     }
     members.push({ uri: l.path, state: "ok" });
@@ -257,7 +258,7 @@ export class ShmSource extends PlanSource {
         this.#open.delete(p);
         f.close();
         const i = members.findIndex((m) => m.uri === p);
-        const l: Listed = { name: p.slice(p.lastIndexOf("/") + 1), path: p, ino: f.ino, link: false };
+        const l: Listed = { name: p.slice(p.lastIndexOf("/") + 1), path: p, ino: f.entryIno, link: false };
         const failed: MemberStatus[] = [];
         this.#skip(l, "failed", reasonOf(e, p), failed, this.#skipped);
         if (i >= 0) members[i] = failed[0] as MemberStatus;
@@ -265,7 +266,7 @@ export class ShmSource extends PlanSource {
       }
     }
     this.#members = members;
-    const sig = [...this.#open.values()].map((f) => `${f.path}:${f.ino}`).join("\n") + roots.map(dirsOf).join("\n");
+    const sig = [...this.#open.values()].map((f) => `${f.path}:${f.entryIno}`).join("\n") + roots.map(dirsOf).join("\n");
     if (sig !== this.#signature) {
       this.#signature = sig;
       const toInput = (n: ScanNode): NodeInput => ({ path: n.path, instances: instancesOf(n.files), children: n.children.map(toInput) });
@@ -288,15 +289,6 @@ export class ShmSource extends PlanSource {
   protected override release(): void {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
-  }
-}
-
-/** Where a link points, for messages. */
-function linkTarget(path: string): string {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return "its /proc/PID/fd link";
   }
 }
 
