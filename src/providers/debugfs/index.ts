@@ -15,13 +15,14 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { SourceError, UsageError } from "../../errors.js";
+import { SourceError } from "../../errors.js";
 import { layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram, StatType } from "../../model/flags.js";
 import { makeIdentity, type StatsIdentity } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import type { StatsSchema } from "../../model/stats-file.js";
 import { LocalSource, type LocalStatsFile } from "../local-source.js";
+import { checkQueryKeys } from "../query.js";
 import { kernelDescriptors } from "./kernel-schema.js";
 
 export const DEBUGFS_KVM_DIR = "/sys/kernel/debug/kvm";
@@ -175,7 +176,7 @@ export function vmDirs(dir: string): string[] {
 
 /** Opens `debugfs:[DIR]`. Refused files are left out; a directory where nothing opens is an error. */
 export async function openDebugfsSource(uri: string, rest: string, query: URLSearchParams = new URLSearchParams()): Promise<LocalSource> {
-  for (const k of query.keys()) throw new UsageError(`${printable(uri)}: unknown option "${printable(k)}"; debugfs: takes none`);
+  checkQueryKeys(printable(uri), query, [], "debugfs:");
   const dir = rest === "" ? DEBUGFS_KVM_DIR : rest;
   const files: DebugfsVmFile[] = [];
   try {

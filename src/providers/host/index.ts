@@ -11,6 +11,7 @@
  */
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
+import { checkQueryKeys } from "../query.js";
 import { hostHasVms } from "./enumerate.js";
 import { ROUTES, type RouteName } from "./routes/route.js";
 import { HostSource, type HostSourceOptions } from "./source.js";
@@ -53,8 +54,7 @@ function ms(where: string, q: URLSearchParams, key: string, dflt: number): numbe
 export function hostOptions(uri: string, rest: string, q: URLSearchParams): HostSourceOptions {
   const where = printable(uri);
   if (rest !== "") throw new UsageError(`${where}: host: takes no path, only options (host:?pid=N&guest=GLOB&route=fd,qmp)`);
-  for (const k of q.keys())
-    if (!KEYS.has(k)) throw new UsageError(`${where}: unknown option "${printable(k)}" (known: ${[...KEYS].join(", ")})`);
+  checkQueryKeys(where, q, [...KEYS], "host:");
   let pids: Set<number> | undefined;
   const rawPids = q.get("pid");
   if (rawPids !== null) {

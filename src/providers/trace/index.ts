@@ -7,6 +7,7 @@
 import { SourceError, UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
 import { LocalSource } from "../local-source.js";
+import { checkQueryKeys } from "../query.js";
 import { TraceCounters } from "./counters.js";
 
 export { TraceCounters } from "./counters.js";
@@ -14,7 +15,7 @@ export { TraceCounters } from "./counters.js";
 /** Opens `trace:PID`. */
 export async function openTraceSource(uri: string, rest: string, q: URLSearchParams): Promise<LocalSource> {
   const where = printable(uri);
-  for (const k of q.keys()) throw new UsageError(`${where}: unknown option "${printable(k)}"`);
+  checkQueryKeys(where, q, [], "trace:");
   if (!/^\d{1,10}$/.test(rest) || Number(rest) === 0) throw new UsageError(`${where}: expected trace:PID`);
   const pid = Number(rest);
   const { threads } = await import("../host/proc.js");
