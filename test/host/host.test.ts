@@ -14,7 +14,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { StatsFile } from "../../src/model/stats-file.js";
 import { statValue } from "../../src/model/value.js";
+import { describe as describeVm } from "../../src/providers/host/enumerate.js";
 import { enumerateVms, HostSource, hostHasVms, hostOptions } from "../../src/providers/host/index.js";
+import { fdLinks } from "../../src/providers/host/proc.js";
+import { openFdRoute } from "../../src/providers/host/routes/fd.js";
 import { openSource, parseSourceUri } from "../../src/providers/registry.js";
 import { tracefsDir } from "../../src/providers/trace/tracefs.js";
 import { QmpClient } from "../../src/qmp/client/client.js";
@@ -322,6 +325,32 @@ describe("host: every KVM VM on this host", { skip }, () => {
     } finally {
       await vmm.stop();
     }
+  });
+
+  it("route fd refuses a reused pid and an fd number that no longer names the stats fd the scan saw", () => {
+    const vm = enumerateVms({ pids: new Set([still.pid]) })[0];
+    assert.ok(vm);
+    const labels = { pid: String(vm.pid) };
+    // The same pid with another start time is another process.
+    assert.throws(() => openFdRoute({ ...vm, key: `${vm.pid}@1` }, labels, { vm: true, vcpus: true }), /exited \(or was reused\)/);
+    // An fd number that now names something else (here: the VM fd) is not taken for a stats fd.
+    const wrong = { ...vm, vcpuStatsFds: new Map([[0, vm.vmFds[0] as number]]) };
+    assert.throws(() => openFdRoute(wrong, labels, { vm: false, vcpus: true }), /is no longer its vcpu 0 stats fd/);
+    const ok = openFdRoute(vm, labels, { vm: true, vcpus: true });
+    assert.equal(ok.files.length, 3);
+    void ok.close();
+  });
+
+  it("a VMM that exits between reading its fds and the rest of the scan is left out, never an error", async () => {
+    const gone = await startChildVm(["novcpu"]);
+    const links = fdLinks(gone.pid);
+    assert.ok(typeof links !== "string" && [...links.values()].includes("anon_inode:kvm-vm"));
+    await gone.stop();
+    assert.equal(describeVm(gone.pid, links, "/nonexistent"), undefined);
+    assert.deepEqual(enumerateVms({ pids: new Set([gone.pid]) }), []);
+    await using h = await host(`host:?pid=${gone.pid}`);
+    assert.deepEqual(h.summaries(), []);
+    await h.poll();
   });
 
   it("filters: guest glob, pid list, route list", async () => {
