@@ -353,6 +353,19 @@ describe("host: every KVM VM on this host", { skip }, () => {
     await h.poll();
   });
 
+  it("route trace: one file per VM, and one per vCPU where its threads are known (debug-threads=on)", async () => {
+    await using h = await host(`host:?pid=${q1.pid}&route=trace`);
+    assert.deepEqual(
+      h.files.map((f) => [f.identity.id, f.identity.labels.vcpu, f.identity.labels.guest]),
+      [
+        [`trace-${q1.pid}`, undefined, `alpha-${TAG}`],
+        [`trace-${q1.pid}/vcpu-0`, "0", `alpha-${TAG}`],
+        [`trace-${q1.pid}/vcpu-1`, "1", `alpha-${TAG}`],
+      ],
+    );
+    assert.ok(h.files[0]?.schema.descriptors.some((d) => d.name === "kvm_userspace_exit(IO)"));
+  });
+
   it("filters: guest glob, pid list, route list", async () => {
     {
       await using h = await host(`host:?guest=beta*-${TAG}&route=qmp`);
@@ -545,6 +558,19 @@ describe("host: tracepoint counts of a running guest", { skip: traceSkip }, () =
     let sum = 0n;
     for (const [n, x] of v) if (n.startsWith("kvm_userspace_exit(")) sum += x as bigint;
     assert.equal(sum, v.get("kvm_userspace_exit"));
+    // Where every vCPU thread is known (debugfs vcpuN/pid), each vCPU has its file; they add up to the VM's.
+    const vcpus = h.files.filter((x) => x.identity.target === "vcpu");
+    if (vcpus.length > 0) {
+      assert.deepEqual(
+        vcpus.map((x) => x.identity.id),
+        [`trace-${vm.pid}/vcpu-0`, `trace-${vm.pid}/vcpu-1`],
+      );
+      const each = vcpus.map((x) => byName(x).get("kvm_userspace_exit") as bigint);
+      assert.equal(
+        each.reduce((a, b) => a + b, 0n),
+        v.get("kvm_userspace_exit"),
+      );
+    }
   });
 
   it("agrees with the kernel's own count: perf stat over a window that encloses ours counts at least as many", {

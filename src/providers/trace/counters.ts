@@ -74,6 +74,18 @@ export function counterSpecs(tracefs: string): CounterSpec[] {
   return specs;
 }
 
+/** One vCPU thread's counts (filled by its VM's {@link TraceCounters.poll}). */
+export class VcpuTraceFile implements StatsFile {
+  readonly identity: StatsIdentity;
+  readonly schema: StatsSchema;
+  readonly data: BigUint64Array;
+  constructor(identity: StatsIdentity, schema: StatsSchema) {
+    this.identity = identity;
+    this.schema = schema;
+    this.data = new BigUint64Array(schema.dataSize / 8);
+  }
+}
+
 /** A perf group on one thread. */
 interface Group {
   readonly tid: number;
@@ -89,6 +101,8 @@ export class TraceCounters implements StatsFile {
   readonly data: BigUint64Array;
   readonly #specs: CounterSpec[];
   readonly #groups = new Map<number, Group>();
+  /** Per-vCPU files by thread id (empty unless every counted thread is a known vCPU's). */
+  readonly vcpus = new Map<number, VcpuTraceFile>();
   /** Counts of threads that went away (their groups closed). */
   readonly #retired: BigUint64Array;
   #closed = false;
@@ -106,12 +120,27 @@ export class TraceCounters implements StatsFile {
    * Opens counters on `tids` of process `pid`. Throws {@link PerfError} (perf_event_open
    * refused, EMFILE) or an Error when tracefs has no KVM events.
    */
-  static open(pid: number, tids: readonly number[], labels: Readonly<Record<string, string>>): TraceCounters {
+  static open(
+    pid: number,
+    tids: readonly number[],
+    labels: Readonly<Record<string, string>>,
+    vcpuOf?: ReadonlyMap<number, number>,
+  ): TraceCounters {
     const tracefs = tracefsDir();
     if (tracefs === undefined) throw new Error("tracefs with KVM events is not mounted (mount -t tracefs none /sys/kernel/tracing)");
     const specs = counterSpecs(tracefs);
     if (specs.length === 0) throw new Error(`${tracefs}: no kvm_exit or kvm_userspace_exit tracepoint`);
     const t = new TraceCounters(makeIdentity(`trace-${pid}`, "trace", "vm", labels), specs);
+    // One file per vCPU too, where each counted thread is a known vCPU's.
+    if (vcpuOf && tids.length > 0 && tids.every((tid) => vcpuOf.has(tid))) {
+      for (const tid of [...tids].sort((a, b) => (vcpuOf.get(a) as number) - (vcpuOf.get(b) as number))) {
+        const n = vcpuOf.get(tid) as number;
+        t.vcpus.set(
+          tid,
+          new VcpuTraceFile(makeIdentity(`trace-${pid}/vcpu-${n}`, "trace", "vcpu", { ...labels, vcpu: String(n) }), t.schema),
+        );
+      }
+    }
     try {
       t.addThreads(tids);
     } catch (e) {
@@ -179,6 +208,7 @@ export class TraceCounters implements StatsFile {
       this.#readGroup(g);
       const v = g.values;
       for (let i = 0; i < v.length; i++) d[i] = (d[i] as bigint) + (v[i] as bigint);
+      this.vcpus.get(g.tid)?.data.set(v);
     }
   }
 

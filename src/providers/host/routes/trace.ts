@@ -4,6 +4,7 @@
  * all are known, else every thread of the process (only vCPU threads fire KVM's exit
  * tracepoints, so the sums are the same); threads that appear later are added at each rescan.
  */
+import type { StatsFile } from "../../../model/stats-file.js";
 import { TraceCounters } from "../../trace/counters.js";
 import type { HostVm } from "../enumerate.js";
 import { RouteUnavailable, routeLabels, type VmLabels, type VmRoute } from "./route.js";
@@ -17,15 +18,16 @@ export function traceThreads(vm: HostVm): number[] {
 export class TraceRoute implements VmRoute {
   readonly route = "trace" as const;
   readonly counters: TraceCounters;
-  readonly files: readonly TraceCounters[];
+  readonly files: readonly StatsFile[];
   #closed = false;
   private constructor(c: TraceCounters) {
     this.counters = c;
-    this.files = [c];
+    this.files = [c, ...c.vcpus.values()];
   }
   static open(vm: HostVm, labels: VmLabels): TraceRoute {
     try {
-      return new TraceRoute(TraceCounters.open(vm.pid, traceThreads(vm), routeLabels(labels, "trace")));
+      const vcpuOf = new Map([...vm.vcpuThreads].map(([i, tid]) => [tid, i]));
+      return new TraceRoute(TraceCounters.open(vm.pid, traceThreads(vm), routeLabels(labels, "trace"), vcpuOf));
     } catch (e) {
       throw new RouteUnavailable(e instanceof Error ? e.message : String(e));
     }
