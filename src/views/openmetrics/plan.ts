@@ -20,6 +20,7 @@
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram, StatType, StatUnit, typeName } from "../../model/flags.js";
 import { bucketBounds } from "../../model/histogram.js";
+import { decodeLabelSet } from "../../model/label-set.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
 import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
@@ -90,8 +91,7 @@ function metricType(d: StatDescriptor): MetricType {
   return "unknown";
 }
 
-function defaultHelp(file: StatsFile, d: StatDescriptor): string {
-  const { provider, target } = file.identity;
+function defaultHelp(provider: string, target: string, d: StatDescriptor): string {
   const raw = unitLabel(d.unit, d.base, d.exponent);
   const u = baseUnitName(d.unit);
   const kind = isHistogram(d.type)
@@ -113,6 +113,32 @@ function pairedSum(file: StatsFile, h: StatDescriptor, descs: readonly StatDescr
   if (file.identity.provider !== "kvm" || !h.name.endsWith("_hist")) return undefined;
   const stem = stemOf(h.name.slice(0, -"_hist".length), h.unit);
   return descs.find((d) => d !== h && scalarTotal(d) && stemOf(d.name, d.unit) === stem);
+}
+
+/**
+ * A producer file's identity with its label-set segments (`counter.labels({…})` children,
+ * model/label-set) turned back into labels: the family is the labelled source's parent's, and
+ * `source` names that parent.
+ */
+function labelled(file: StatsFile): { provider: string; target: string; labels: Readonly<Record<string, string>> } {
+  const id = file.identity;
+  if (id.provider !== "statsfs" || id.path === undefined || !id.path.includes("{")) return id;
+  const segs = id.path.split("/");
+  const extra: Record<string, string> = {};
+  let n = segs.length;
+  while (n > 2) {
+    const set = decodeLabelSet(segs[n - 1] as string);
+    if (!set) break;
+    Object.assign(extra, set);
+    n--;
+  }
+  if (n === segs.length) return id;
+  const parent = segs.slice(0, n).join("/");
+  const target = (segs[n - 1] as string).replace(/-\d+$/, "") || "vm";
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(id.labels)) labels[k] = k === "source" ? parent : v;
+  for (const [k, v] of Object.entries(extra)) if (!(k in labels)) labels[k] = v;
+  return { provider: id.provider, target, labels };
 }
 
 /** `le` bounds of a histogram descriptor, in base units, the last being `+Inf`. */
@@ -138,9 +164,9 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
   };
   const constLabels = Object.entries(options.constLabels ?? {}).map(([k, v]) => [labelName(k), v] as const);
   for (const { file, omit } of selectExposed(files)) {
-    const { provider, target } = file.identity;
+    const { provider, target, labels: identityLabels } = labelled(file);
     const pairs: (readonly [string, string])[] = [];
-    for (const [k, v] of Object.entries(file.identity.labels)) {
+    for (const [k, v] of Object.entries(identityLabels)) {
       if (k === "provider" || k === "target") continue;
       pairs.push([labelName(LABEL_RENAMES[k] ?? k), v]);
     }
@@ -175,7 +201,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
       const { name, type } = resolved;
       let fam = families.get(name);
       if (!fam) {
-        const help = options.help?.(file, d) ?? defaultHelp(file, d);
+        const help = options.help?.(file, d) ?? defaultHelp(provider, target, d);
         const unit = d.unit === StatUnit.Boolean ? "" : baseUnitName(d.unit);
         const sample = type === "counter" ? `${name}_total` : name;
         const textType = type === "unknown" ? "untyped" : type;

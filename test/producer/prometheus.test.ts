@@ -1,0 +1,113 @@
+/**
+ * The producer's scrape side: label sets (`counter.labels({…})`), `metrics()`, the node:http
+ * handler, default process metrics, and the cluster aggregate read from files (no IPC).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { DefinitionError } from "../../src/errors.js";
+import { decodeLabelSet, encodeLabelSet } from "../../src/model/label-set.js";
+import { collectDefaultMetrics, createSource, Registry } from "../../src/producer/index.js";
+import { clusterMetrics, metrics, metricsHandler } from "../../src/views/openmetrics/prometheus.js";
+import { prometheusSkipReason, promtoolCheck } from "../prometheus/prometheus.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "statsfs-prodprom-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("producer: label sets", () => {
+  it("encode any value into one source-name segment and back", () => {
+    const cases = [{ route: "/users/:id", method: "GET" }, { a: 'x"y\\z\n', b: "ü ~.,={}%" }, {}];
+    for (const c of cases) {
+      const seg = encodeLabelSet(c);
+      assert.match(seg, /^\{[\x21-\x7e]*\}$/);
+      assert.doesNotMatch(seg.slice(1, -1), /[./~{}]/);
+      assert.deepEqual(decodeLabelSet(seg), c);
+    }
+    assert.equal(encodeLabelSet({ b: "1", a: "2" }), encodeLabelSet({ a: "2", b: "1" }));
+    assert.equal(decodeLabelSet("route-1"), undefined);
+  });
+
+  it("counter.labels() → a kept handle per set, shown as the parent's family with those labels", () => {
+    const reg = new Registry();
+    const http = createSource("http");
+    const v = http.addValues({
+      requests: { writable: true },
+      latency: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 16 },
+    });
+    reg.register(http);
+    const get = v.requests.labels({ route: "/users/:id", method: "GET" });
+    assert.equal(v.requests.labels({ method: "GET", route: "/users/:id" }), get);
+    const odd = v.requests.labels({ route: 'a"b\\c\nd', method: "POST" });
+    get.inc();
+    get.inc();
+    odd.add(5);
+    v.latency.labels({ route: "/x" }).record(1000);
+    const text = metrics(reg);
+    assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="GET",route="\/users\/:id"\} 2$/m);
+    assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="POST",route="a\\"b\\\\c\\nd"\} 5$/m);
+    // The parent's aggregate of its label sets is not a second series of the same family.
+    assert.equal(text.match(/^statsfs_http_requests_total/gm)?.length, 2);
+    assert.match(text, /^statsfs_http_latency_seconds_bucket\{source="\/http",route="\/x",le="0.000001023"\} 1$/m);
+    assert.throws(() => v.requests.labels({ le: "1" }), DefinitionError);
+    assert.throws(() => v.requests.labels({ "bad-name": "1" }), DefinitionError);
+    assert.throws(() => v.requests.labels({ a: 1 as unknown as string }), DefinitionError);
+    if (!prometheusSkipReason()) assert.deepEqual(promtoolCheck(text), { code: 0, output: "" });
+  });
+});
+
+describe("producer: scrape side", () => {
+  it("metricsHandler serves a registry over node:http; default process metrics move", async () => {
+    const reg = new Registry();
+    using dm = collectDefaultMetrics({ registry: reg, intervalMs: 0 });
+    const server = createServer(metricsHandler(reg));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const addr = server.address();
+      const url = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}/metrics`;
+      let burn = 0;
+      for (let i = 0; i < 2e6; i++) burn += Math.sqrt(i);
+      assert.ok(burn > 0);
+      dm.update();
+      const r = await fetch(url, { headers: { Accept: "application/openmetrics-text;version=1.0.0" } });
+      assert.equal(r.headers.get("content-type"), "application/openmetrics-text; version=1.0.0; charset=utf-8");
+      const om = await r.text();
+      assert.match(om, /# EOF\n$/);
+      const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, "m").exec(om)?.[1]);
+      assert.ok(value("statsfs_process_cpu_user_seconds_total") > 0);
+      assert.ok(value("statsfs_process_resident_memory_bytes") > 1_000_000);
+      assert.ok(value("statsfs_process_open_fds") > 2);
+      assert.ok(value("statsfs_process_max_fds") >= value("statsfs_process_open_fds"));
+      assert.ok(Math.abs(value("statsfs_process_start_time_seconds") - (Date.now() / 1000 - process.uptime())) < 5);
+      assert.match(om, /^# TYPE statsfs_process_eventloop_lag_seconds histogram$/m);
+      assert.equal((await fetch(url, { method: "POST" })).status, 405);
+      const text = await (await fetch(url)).text();
+      if (!prometheusSkipReason()) assert.deepEqual(promtoolCheck(text), { code: 0, output: "" });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it("clusterMetrics: the aggregate of several processes' files, read from the files", async () => {
+    const dir = join(tmp, "cluster");
+    const regs = ["w1", "w2", "w3"].map((instance, i) => {
+      const reg = new Registry();
+      const app = createSource("app");
+      const v = app.addValues({ jobs: {} });
+      v.jobs.labels({ queue: "mail" }).add(i + 1);
+      v.jobs.labels({ queue: "sms" }).add(10 * (i + 1));
+      return reg.register(app, { export: { dir, instance, nameSize: 128 } });
+    });
+    try {
+      const text = await clusterMetrics("app", { dir });
+      assert.match(text, /^statsfs_app_jobs_total\{source="\/app",queue="mail"\} 6$/m);
+      assert.match(text, /^statsfs_app_jobs_total\{source="\/app",queue="sms"\} 60$/m);
+      assert.equal(text.match(/^statsfs_app_jobs_total/gm)?.length, 2);
+    } finally {
+      for (const r of regs) r.close();
+    }
+  });
+});
