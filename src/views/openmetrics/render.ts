@@ -79,7 +79,7 @@ class Out {
     this.ensure(n + 24);
     const buf = this.buf;
     let p = this.pos;
-    if (n > 64) arena.copy(buf, p, start, end);
+    if (n > 16) arena.copy(buf, p, start, end);
     else for (let i = start; i < end; i++) buf[p++] = arena[i] as number;
     this.pos += n;
   }
@@ -94,7 +94,12 @@ class Out {
       this.buf[this.pos++] = 10;
       return;
     }
-    let n = Number(v);
+    this.num(Number(v));
+  }
+
+  /** A non-negative integer below 2^53 in decimal and a newline. */
+  num(x: number): void {
+    let n = x;
     const buf = this.buf;
     const start = this.pos;
     let p = start;
@@ -113,11 +118,24 @@ class Out {
   }
 }
 
+const u32Views = new WeakMap<BigUint64Array, Uint32Array>();
+
+/** The data block as u32 words (low word first), so that reading a value allocates no BigInt. */
+function u32Of(data: BigUint64Array): Uint32Array {
+  let u = u32Views.get(data);
+  if (!u) {
+    u = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+    u32Views.set(data, u);
+  }
+  return u;
+}
+
 /** Renders encoded families into one Buffer. */
 function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): Buffer {
   const om = format === "openmetrics";
   const out = new Out(sizeHint);
   const arena = e.arena;
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   for (let f = 0; f < e.families.length; f++) {
     const fam = e.families[f] as Family;
     const r = (om ? e.om[f] : e.text[f]) as Int32Array;
@@ -128,6 +146,14 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
       if (s.kind === "scalar") {
         out.copy(arena, r[k] as number, r[k + 1] as number);
         k += 2;
+        if (s.plain && little) {
+          const u = u32Of(data);
+          const hi = u[s.word * 2 + 1] ?? 0;
+          if (hi < 0x200000) {
+            out.num(hi * 4294967296 + (u[s.word * 2] ?? 0));
+            continue;
+          }
+        }
         const v = data[s.word] ?? 0n;
         if (s.plain) out.u64(v);
         else {
