@@ -30,9 +30,10 @@ export function noteOwner(handle: ValueHandle, source: Source, slot: ValueSlot):
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED = new Set(["provider", "target", "source", "le", "instance", "job", "quantile", "index"]);
 
-function initOf(slot: ValueSlot): ValueInit {
+function initOf(slot: ValueSlot, withSum: boolean): ValueInit {
   const hist = slot.type === 3 || slot.type === 4;
   return {
+    ...(hist && withSum ? { sum: true } : {}),
     type: typeName(slot.type) as ValueType,
     unit: unitName(slot.unit) as ValueUnit,
     base: slot.base === 1 ? 2 : 10,
@@ -60,7 +61,8 @@ export function labelsOf<H extends ValueHandle>(handle: H, labels: Readonly<Reco
   const child = source.subordinate(name) ?? source.addSubordinate(createSource(name));
   const existing = child.value(slot.name);
   if (existing) return existing as H;
-  const made = child.addValues({ [slot.name]: initOf(slot) })[slot.name];
+  const withSum = (handle as { s?: number }).s !== undefined && ((handle as { s?: number }).s as number) >= 0;
+  const made = child.addValues({ [slot.name]: initOf(slot, withSum) })[slot.name];
   return made as H;
 }
 

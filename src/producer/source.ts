@@ -164,6 +164,13 @@ export class Source implements Disposable {
       noteOwner(h, this, slot);
       out[slot.name] = h;
     }
+    // Histograms defined with `sum: true` add each sample to their `<name>_sum` companion.
+    for (const slot of slots) {
+      if ((set.inits as ValueInits)[slot.name]?.sum !== true) continue;
+      const companion = slots.find((x) => x.name === `${slot.name}_sum`);
+      const h = out[slot.name] as Log2Histogram | LinearHistogram;
+      if (companion) h.s = companion.word * 2;
+    }
     version++;
     for (const o of observersOf(this.root)) o.changed?.(this);
     return out as Handles<D>;

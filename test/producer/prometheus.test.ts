@@ -111,3 +111,30 @@ describe("producer: scrape side", () => {
     }
   });
 });
+
+describe("producer: histograms that keep their sum", () => {
+  it("sum: true adds <name>_sum, record() adds each sample, OpenMetrics shows _sum and _count", () => {
+    const reg = new Registry();
+    const api = createSource("api");
+    const v = api.addValues({
+      latency: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 12, sum: true },
+      by_route: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 12, sum: true },
+    });
+    reg.register(api);
+    assert.deepEqual(
+      api.values.map((x) => x.name),
+      ["latency", "latency_sum", "by_route", "by_route_sum"],
+    );
+    for (const ns of [5, 100, 1000, 2047]) v.latency.record(ns);
+    const slow = v.by_route.labels({ route: "/slow" });
+    slow.record(1_500_000);
+    const om = metrics(reg, "openmetrics");
+    assert.match(om, /^statsfs_api_latency_seconds_count\{source="\/api"\} 4$/m);
+    assert.match(om, /^statsfs_api_latency_seconds_sum\{source="\/api"\} 0\.000003152$/m);
+    assert.match(om, /^statsfs_api_by_route_seconds_sum\{source="\/api",route="\/slow"\} 0\.0015$/m);
+    assert.match(om, /^statsfs_api_by_route_seconds_count\{source="\/api",route="\/slow"\} 1$/m);
+    // The companion is the histogram's _sum, not a counter of its own.
+    assert.doesNotMatch(om, /latency_sum_seconds_total/);
+    assert.throws(() => createSource("x").addValues({ c: { sum: true } }), DefinitionError);
+  });
+});
