@@ -1,14 +1,16 @@
 /**
  * @module providers/sim
- * `sim:[?vcpus=N]`: a built-in simulated VM whose schema resembles KVM's and whose values move
+ * `sim:[?vcpus=N&pid=P&guest=NAME]`: a built-in simulated VM whose schema resembles KVM's and whose values move
  * on every poll. Shown by the main job where /dev/kvm is missing; needs nothing from the host.
- * Its ids are KVM-shaped with pid 0 (`kvm-0`, `kvm-0/vcpu-N`), so snapshots read back as kvm.
+ * Its ids are KVM-shaped with pid 0 (`kvm-0`, `kvm-0/vcpu-N`), so snapshots read back as kvm;
+ * `pid` and `guest` set the pid in the ids and a `guest` label (several simulated VMs in one
+ * union then look like several VMs of one host).
  */
 import { UsageError } from "../../errors.js";
 import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../../model/flags.js";
 import { log2BucketIndex } from "../../model/histogram.js";
-import { kvmVcpuId, kvmVmId, parseId, type StatsIdentity } from "../../model/identity.js";
+import { kvmVcpuId, kvmVmId, parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { LocalSource, type LocalStatsFile } from "../local-source.js";
 import { checkQueryKeys } from "../query.js";
@@ -82,13 +84,18 @@ class SimFile implements LocalStatsFile {
 /** Opens the simulated VM. */
 export async function openSimSource(uri: string, rest: string, q: URLSearchParams): Promise<LocalSource> {
   if (rest !== "" && rest !== "vm") throw new UsageError(`${uri}: unknown simulated source "${rest}"`);
-  checkQueryKeys(uri, q, ["vcpus"], "sim:");
+  checkQueryKeys(uri, q, ["vcpus", "pid", "guest"], "sim:");
   const raw = q.get("vcpus") ?? "2";
   const vcpus = /^\d+$/.test(raw) ? Number(raw) : 0;
   if (vcpus < 1 || vcpus > 1024) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);
-  const files: StatsFile[] = [new SimFile(parseId(kvmVmId(0)), VM_STATS, 7)];
+  const rawPid = q.get("pid") ?? "0";
+  if (!/^\d{1,9}$/.test(rawPid)) throw new UsageError(`${uri}: pid must be a non-negative integer`);
+  const pid = Number(rawPid);
+  const guest = q.get("guest") ?? undefined;
+  const id = (text: string) => (guest === undefined ? parseId(text) : withLabels(parseId(text), { guest }));
+  const files: StatsFile[] = [new SimFile(id(kvmVmId(pid)), VM_STATS, 7 + pid)];
   for (let i = 0; i < vcpus; i++) {
-    files.push(new SimFile(parseId(kvmVcpuId(0, i)), VCPU_STATS, 11 + i));
+    files.push(new SimFile(id(kvmVcpuId(pid, i)), VCPU_STATS, 11 + i + pid * 131));
   }
   const source = new LocalSource(uri, files as SimFile[]);
   source.pollSync();

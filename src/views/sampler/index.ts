@@ -23,6 +23,8 @@ export interface SampledFile {
   readonly data: BigUint64Array;
   /** A copy at the previous sample; undefined for a file new in this sample. */
   readonly prev: BigUint64Array | undefined;
+  /** The values at the last {@link Sampler.rebase} (undefined: none, totals count from 0). */
+  readonly base?: BigUint64Array | undefined;
 }
 
 /** A file that went away: its last values and when it was last seen. */
@@ -65,6 +67,8 @@ export class Sampler {
   readonly source: StatsSource;
   readonly #timeoutMs: number | undefined;
   #prev = new Map<string, SampledFile>();
+  /** Values at the last rebase, by key (files new since then have none). */
+  #base = new Map<string, { schema: unknown; data: BigUint64Array }>();
   #lastTime: number | undefined;
   #seq = 0;
 
@@ -95,7 +99,9 @@ export class Sampler {
       const before = this.#prev.get(key);
       // A schema change makes the previous values meaningless: treat the file as new.
       const prev = before && before.file.schema === file.schema ? before.data : undefined;
-      const sf: SampledFile = { key, file, data: file.data.slice(), prev };
+      const b = this.#base.get(key);
+      const base = b && b.schema === file.schema ? b.data : undefined;
+      const sf: SampledFile = base ? { key, file, data: file.data.slice(), prev, base } : { key, file, data: file.data.slice(), prev };
       files.push(sf);
       next.set(key, sf);
       if (!before) added.push(sf);
@@ -112,12 +118,72 @@ export class Sampler {
     this.#prev = new Map();
     this.#lastTime = undefined;
   }
+
+  /**
+   * Makes the last sample's values the baseline that {@link since} counts from (kvm_stat's
+   * `r`): totals restart at 0 for every file seen so far; files that appear later count from 0.
+   * Deltas and rates are unaffected.
+   */
+  rebase(): void {
+    this.#base = new Map([...this.#prev].map(([k, sf]) => [k, { schema: sf.file.schema, data: sf.data }]));
+  }
+
+  /** Drops the baseline: totals are the statistics' own values again. */
+  unbase(): void {
+    this.#base = new Map();
+  }
+}
+
+/**
+ * When the next sample is due, changeable while sampling runs: `top`'s `s` key sets a new
+ * interval, any other key asks for a sample now ({@link Pace.wake}).
+ */
+export class Pace {
+  #intervalMs: number;
+  #wake: (() => void) | undefined;
+  #woken = false;
+
+  constructor(intervalMs: number) {
+    this.#intervalMs = intervalMs;
+  }
+
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  /** A new interval; a wait under way ends early if the new interval has already passed. */
+  set intervalMs(ms: number) {
+    this.#intervalMs = ms;
+    this.wake();
+  }
+
+  /** Ends the current wait now (the next sample is taken at once). */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /** Waits until `since + intervalMs` (re-read if it changes), a wake, or `signal`. */
+  async wait(since: number, signal: AbortSignal | undefined): Promise<void> {
+    this.#woken = false;
+    while (!signal?.aborted && !this.#woken) {
+      const left = this.#intervalMs - (performance.now() - since);
+      if (left <= 0) return;
+      const ac = new AbortController();
+      this.#wake = () => ac.abort();
+      const both = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal;
+      await sleep(left, undefined, { signal: both }).catch(() => undefined);
+      this.#wake = undefined;
+    }
+  }
 }
 
 /** Options of {@link samples}. */
 export interface SamplesOptions extends SamplerOptions {
-  /** Time between samples, in milliseconds. */
+  /** Time between samples, in milliseconds (ignored when `pace` is given). */
   readonly intervalMs: number;
+  /** A changeable interval with wake-ups (top's keys); default a fixed `intervalMs`. */
+  readonly pace?: Pace | undefined;
   /** Ends the iteration (between samples or during the wait). */
   readonly signal?: AbortSignal | undefined;
   /** Stop after this many samples. */
@@ -133,11 +199,11 @@ export interface SamplesOptions extends SamplerOptions {
  */
 export async function* samples(source: StatsSource, o: SamplesOptions, sampler = new Sampler(source, o)): AsyncGenerator<Sample> {
   let start = performance.now();
+  const pace = o.pace ?? new Pace(o.intervalMs);
   for (let n = 0; o.count === undefined || n < o.count; n++) {
     if (o.signal?.aborted) return;
     if (n > 0) {
-      const wait = Math.max(0, o.intervalMs - (performance.now() - start));
-      await sleep(wait, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
+      await pace.wait(start, o.signal);
       if (o.signal?.aborted) return;
       start = performance.now();
     }
@@ -154,6 +220,17 @@ export function delta(d: StatDescriptor, f: SampledFile): bigint | undefined {
   if (!f.prev) return undefined;
   const now = totalValue(d, f.data);
   const before = totalValue(d, f.prev);
+  return now >= before ? now - before : now;
+}
+
+/**
+ * A statistic's total since the sampler's baseline ({@link Sampler.rebase}); its own total
+ * without one. A counter below its baseline (a reset) counts from zero.
+ */
+export function since(d: StatDescriptor, f: SampledFile): bigint {
+  const now = totalValue(d, f.data);
+  if (!f.base) return now;
+  const before = totalValue(d, f.base);
   return now >= before ? now - before : now;
 }
 

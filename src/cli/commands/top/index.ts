@@ -1,98 +1,248 @@
 /**
  * @module cli/commands/top
- * `statsfs top [SRC] [--interval MS] [--count N] [--all]`: live statistics, refreshed every
- * interval until Ctrl-C or `q`. On a TTY it redraws one full-screen frame (synchronized output,
- * terminal restored on any exit); otherwise it prints plain text blocks, one per interval.
- * Without SRC it starts the demo KVM VM, or the simulated one where KVM is unavailable.
+ * `statsfs top [SRC…]`: kvm_stat's live view for every source. On a TTY it redraws one
+ * full-screen frame (synchronized, throttled, restored on any exit) and takes kvm_stat's keys
+ * (b c f g h o p q r s x, any other key refreshes); otherwise it prints plain frames, one per
+ * interval. kvm_stat's options apply (-1 batch, -l/-L log mode, -f, -g, -p, -s, -d/-t routes).
+ * Without SRC it watches host: where that source exists, else the demo KVM VM, or sim:.
  */
-import { KvmError, UsageError } from "../../../errors.js";
+import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { openSource, openSources } from "../../../providers/registry.js";
+import type { StatsFile } from "../../../model/stats-file.js";
 import type { StatsSource } from "../../../providers/source.js";
-import { type Sample, samples } from "../../../views/sampler/index.js";
+import { columnsOf, fieldSums } from "../../../views/log/index.js";
+import { Pace, type Sample, Sampler, samples } from "../../../views/sampler/index.js";
 import { checkedSelector, type Selection, type Selector } from "../../../views/select/index.js";
-import { renderFrame } from "../../../views/top/frame.js";
-import { groupSample } from "../../../views/top/rates.js";
-import { Screen } from "../../../views/top/terminal.js";
+import { padEnd } from "../../../views/text/width.js";
+import { type EventGroup, eventGroups } from "../../../views/top/events.js";
+import { fieldsRegex, TopKeys } from "../../../views/top/keys.js";
+import { type GoneGroup, kvmFrame, type Line, type ViewState } from "../../../views/top/kvm-frame.js";
+import { colorWanted, Screen } from "../../../views/top/terminal.js";
 import { type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
+import {
+  checkPid,
+  fieldsHelp,
+  guestsOf,
+  KVMSTAT_HELP,
+  KVMSTAT_OPTIONS,
+  type KvmStatArgs,
+  kvmStatArgs,
+  openNamedSources,
+  pidOfGuest,
+  routedSources,
+} from "../../kvmstat.js";
 import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
+import { log } from "../log/index.js";
 
 /** Options of {@link top}. */
 export interface TopOptions {
-  /** Sources (one union); empty: `kvm:demo`, or `sim:` where KVM is unavailable. */
+  /** Sources (one union); empty: the default (see module doc). */
   readonly sources: readonly string[];
   readonly intervalMs: number;
   /** Stop after this many frames (undefined: until interrupted). */
   readonly count?: number | undefined;
   readonly all?: boolean | undefined;
   readonly selection?: Selection | undefined;
+  readonly kvmstat?: KvmStatArgs | undefined;
 }
 
-async function openDefault(io: Io): Promise<StatsSource> {
-  try {
-    return await openSource("kvm:demo");
-  } catch (e) {
-    if (!(e instanceof KvmError)) throw e;
-    io.stderr.write(`statsfs: ${e.message}; showing the built-in simulated VM (sim:) instead\n`);
-    return openSource("sim:");
+/** Which member of a union each file comes from (for the reason a gone group shows). */
+function memberOf(source: StatsSource): (f: StatsFile) => string | undefined {
+  const members = (source as { sources?: readonly StatsSource[] }).sources;
+  if (!members) return () => undefined;
+  const by = new Map<StatsFile, string>();
+  for (const m of members) for (const f of m.files) by.set(f, m.uri);
+  return (f) => by.get((f as { inner?: StatsFile }).inner ?? f);
+}
+
+/** What `top` keeps between frames: groups shown, gone ones, the pid followed. */
+export class TopView {
+  readonly state: ViewState;
+  readonly #selector: Selector;
+  #shown = new Map<string, { group: EventGroup; member: string | undefined }>();
+  #gone = new Map<string, GoneGroup>();
+  #dead = false;
+  #latest: Sample | undefined;
+  #groups: EventGroup[] = [];
+  #notes: string[] = [];
+
+  constructor(state: ViewState, selector: Selector) {
+    this.state = state;
+    this.#selector = selector;
+  }
+
+  get latest(): Sample | undefined {
+    return this.#latest;
+  }
+
+  /** Takes a new sample: regroups, notes what went away, follows a restarted guest by name. */
+  update(sample: Sample, member: (f: StatsFile) => string | undefined = () => undefined): void {
+    this.#latest = sample;
+    const s = this.state;
+    if (s.pid !== "" && !sample.files.some((f) => f.file.identity.labels.pid === s.pid)) {
+      // The guest is gone; found again by name when it restarts with another pid.
+      const again = s.guest !== "" ? guestsOf(sample.files.map((f) => f.file)).filter((g) => g.name === s.guest) : [];
+      if (again.length === 1) s.pid = (again[0] as { pid: string }).pid;
+    }
+    this.#dead = s.pid !== "" && !sample.files.some((f) => f.file.identity.labels.pid === s.pid);
+    this.regroup();
+    const status = new Map(sample.members.map((m) => [m.uri, m]));
+    const now = new Map<string, { group: EventGroup; member: string | undefined }>();
+    for (const g of this.#groups) {
+      now.set(g.key, { group: g, member: g.files[0] ? member(g.files[0].file) : undefined });
+      this.#gone.delete(g.key);
+      // A guest back under a new pid replaces its gone frame.
+      if (g.labels.guest !== undefined)
+        for (const [k, x] of this.#gone)
+          if (x.group.labels.guest === g.labels.guest && x.group.labels.target === g.labels.target) this.#gone.delete(k);
+    }
+    for (const [k, x] of this.#shown) {
+      if (now.has(k) || this.#gone.has(k)) continue;
+      const m = x.member === undefined ? undefined : status.get(x.member);
+      const reason = m && m.state !== "ok" ? `${m.state}${m.reason ? ` — ${m.reason}` : ""}` : undefined;
+      this.#gone.set(k, { group: x.group, goneAt: sample.wall, reason });
+    }
+    while (this.#gone.size > 16) this.#gone.delete(this.#gone.keys().next().value as string);
+    this.#shown = now;
+    this.#notes = sample.members
+      .filter((m) => m.state !== "ok")
+      .map((m) => `${printable(m.uri)}: ${m.state}${m.reason ? ` — ${m.reason}` : ""}`);
+  }
+
+  /** Recomputes the groups of the latest sample (after a filter or drilldown change). */
+  regroup(): void {
+    const sample = this.#latest;
+    if (!sample) return;
+    const s = this.state;
+    this.#groups = eventGroups(sample, {
+      selector: this.#selector,
+      fields: fieldsRegex(s.fields),
+      pid: s.pid === "" ? undefined : s.pid,
+      parts: s.drill,
+    });
+  }
+
+  /** Forgets gone groups (after `c`). */
+  clearGone(): void {
+    this.#gone.clear();
+  }
+
+  /** The frame's lines. */
+  lines(height: number | undefined): Line[] {
+    const gone = [...this.#gone.values()].filter((g) => this.state.pid === "" || g.group.labels.pid === this.state.pid);
+    return kvmFrame({ groups: this.#groups, gone, notes: this.#notes, state: this.state, dead: this.#dead, height });
   }
 }
 
-/** The frame's lines for one sample. */
-export function topLines(
-  sample: Sample,
-  o: { uri: string; width: number; height: number | undefined; all: boolean; tty: boolean; selector: Selector },
-): string[] {
-  const groups = groupSample({ ...sample, files: sample.files.filter((f) => o.selector.file(f.file)) }).map((g) => ({
-    ...g,
-    rows: g.rows.filter((r) => o.selector.name(r.stat.name)),
-  }));
-  const head = `statsfs top — ${printable(o.uri)} — ${new Date(sample.wall).toISOString().slice(11, 19)}${o.tty ? "  (q to quit)" : ""}`;
-  const notes = sample.members
-    .filter((m) => m.state !== "ok")
-    .map((m) => `! ${printable(m.uri)}: ${m.state}${m.reason ? ` — ${m.reason}` : ""}`);
-  const gone = sample.removed.map((g) => `- gone: ${printable(g.file.identity.id)} at ${new Date(g.goneAt).toISOString().slice(11, 19)}`);
-  const extra = [...notes, ...gone];
-  return [
-    head,
-    ...extra,
-    "",
-    ...renderFrame(groups, { width: o.width, height: o.height === undefined ? undefined : o.height - 2 - extra.length, all: o.all }),
-  ];
+/** `-1`: kvm_stat's batch output, `%-42s%10d%10d` (name, total, delta) per field, sorted. */
+export function batchText(sample: Sample, filter: Parameters<typeof fieldSums>[1]): string {
+  const sums = fieldSums(sample, filter);
+  return columnsOf(sums)
+    .map((name) => {
+      const e = sums.get(name) as { delta: bigint; total: bigint };
+      return `${padEnd(printable(name), 42)}${e.total.toString().padStart(10)}${e.delta.toString().padStart(10)}\n`;
+    })
+    .join("");
 }
 
 /** Runs the live view. */
 export async function top(o: TopOptions, io: Io): Promise<number> {
-  const source = o.sources.length === 0 ? await openDefault(io) : await openSources(o.sources);
+  const k = o.kvmstat;
+  const source = await openNamedSources(routedSources(o.sources, k?.route), io);
   const tty = io.stdout.isTTY === true;
-  const screen = tty ? new Screen(io.stdout) : undefined;
-  const stdin = process.stdin;
-  const onKey = (k: Buffer) => {
-    if (k[0] === 0x71 /* q */ || k[0] === 0x03 /* ^C in raw mode */) quit.abort();
-  };
   const quit = new AbortController();
   const stop = AbortSignal.any([io.signal, quit.signal]);
+  const stdin = process.stdin;
+  let screen: Screen | undefined;
+  let onKey: ((b: Buffer) => void) | undefined;
+  const onResize = () => draw();
+  let draw = () => {};
   try {
     const selector = checkedSelector(o.selection ?? {}, source.files);
-    if (screen && stdin.isTTY) {
-      stdin.setRawMode(true);
-      stdin.on("data", onKey);
+    if (k?.fields === "help") {
+      io.stdout.write(fieldsHelp(source.files.filter((f) => selector.file(f))));
+      return Exit.Ok;
     }
-    screen?.enter();
-    for await (const sample of samples(source, { intervalMs: o.intervalMs, signal: stop, count: o.count, timeoutMs: o.intervalMs })) {
-      const width = io.stdout.columns ?? 120;
-      const height = (process.stdout.rows ?? 40) - 1;
-      const lines = topLines(sample, { uri: source.uri, width, height: tty ? height : undefined, all: o.all === true, tty, selector });
-      if (screen) screen.draw(lines, width, height);
-      else io.stdout.write(`${lines.join("\n")}\n`);
+    const pid = k?.guest !== undefined ? pidOfGuest(source.files, k.guest) : k?.pid;
+    if (pid !== undefined) checkPid(source.files, pid);
+    const guestName = pid === undefined ? "" : (guestsOf(source.files).find((g) => g.pid === pid)?.name ?? "");
+    if (k?.once) {
+      const sampler = new Sampler(source, { timeoutMs: o.intervalMs });
+      let last: Sample | undefined;
+      for await (const s of samples(source, { intervalMs: o.intervalMs, count: 2, signal: stop, timeoutMs: o.intervalMs }, sampler))
+        last = s;
+      if (last) io.stdout.write(batchText(last, { selector, fields: fieldsRegex(k.fields), pid }));
+      return Exit.Ok;
     }
+    const state: ViewState = {
+      sortByTotal: false,
+      byGuest: false,
+      drill: false,
+      fields: k?.fields ?? "",
+      pid: pid ?? "",
+      guest: guestName,
+      all: o.all === true,
+    };
+    const view = new TopView(state, selector);
+    const sampler = new Sampler(source, { timeoutMs: o.intervalMs });
+    const pace = new Pace(o.intervalMs);
+    const keys = new TopKeys(state, o.intervalMs / 1000, () => guestsOf(source.files));
+    const member = memberOf(source);
+    if (tty) {
+      screen = new Screen(io.stdout as { write(t: string): unknown; columns?: number; rows?: number }, {
+        color: colorWanted(),
+        input: stdin.isTTY ? stdin : undefined,
+      });
+      const sc = screen;
+      draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height));
+      onKey = (b: Buffer) => {
+        const fx = keys.handle(b.toString("utf8"));
+        if (fx.has("quit")) {
+          quit.abort();
+          return;
+        }
+        if (fx.has("reset")) {
+          sampler.rebase();
+          pace.wake();
+        }
+        if (fx.has("filter")) {
+          view.clearGone();
+          view.regroup();
+        }
+        if (fx.has("delay")) pace.intervalMs = keys.delay * 1000;
+        if (fx.has("refresh")) pace.wake();
+        if (fx.has("redraw") || fx.has("filter")) {
+          view.regroup();
+          draw();
+        }
+      };
+      screen.enter();
+      (io.stdout as { on?(e: string, f: () => void): unknown }).on?.("resize", onResize);
+      if (stdin.isTTY) stdin.on("data", onKey);
+    }
+    for await (const sample of samples(
+      source,
+      { intervalMs: o.intervalMs, pace, signal: stop, count: o.count, timeoutMs: o.intervalMs },
+      sampler,
+    )) {
+      view.update(sample, member);
+      if (screen) draw();
+      else
+        io.stdout.write(
+          `${view
+            .lines(undefined)
+            .map((l) => l.text.trimEnd())
+            .join("\n")}\n`,
+        );
+    }
+    screen?.flush();
     return Exit.Ok;
   } finally {
     screen?.restore();
-    if (screen && stdin.isTTY) {
+    (io.stdout as { off?(e: string, f: () => void): unknown }).off?.("resize", onResize);
+    if (onKey) {
       stdin.off("data", onKey);
-      stdin.setRawMode(false);
       stdin.pause();
     }
     await source.close();
@@ -109,33 +259,39 @@ function positiveInt(text: string | undefined, name: string, dflt: number | unde
 
 export const command: Command = {
   name: "top",
-  summary: "live view of a source's statistics (default: a demo KVM VM)",
-  help: `usage: statsfs top [SRC...] [--interval MS] [--count N] [--all] [selection]
+  summary: "live view of statistics, kvm_stat's options and keys (default: host: or a demo VM)",
+  help: `usage: statsfs top [SRC...] [options] [selection]
 
-  SRC...         sources to watch, shown together (each keeps its own files); default kvm:demo
-                 (a small real KVM VM), or sim: when /dev/kvm is unavailable
-  --interval MS  refresh period in milliseconds (default 1000)
+  SRC...         sources to watch, shown together (each keeps its own files); default host:
+                 where available, else kvm:demo (a small real KVM VM), or sim: without /dev/kvm
+  --interval MS  refresh period in milliseconds (default 1000; -s sets it in seconds)
   --count N      stop after N frames (default: until Ctrl-C or q)
-  --all          also show statistics that are zero and not moving
+  --all          also show statistics at 0/0
+${KVMSTAT_HELP}
 ${SELECTION_HELP}
 
-On a terminal the view redraws in place; otherwise each frame is printed as plain text.`,
+Keys: b per-guest totals, c clear filters, f regex filter, g/p guest or pid, h help,
+o sort by Total or CurAvg/s, q quit, r reset totals, s set delay, x per-vCPU rows,
+any other key refreshes. Without a terminal each frame is printed as plain text.
+With -l or -L, top runs \`statsfs log\` (kvm_stat's logging mode).`,
   options: {
-    interval: { type: "string", short: "i" },
+    interval: { type: "string" },
     count: { type: "string", short: "n" },
     all: { type: "boolean", short: "a" },
+    ...KVMSTAT_OPTIONS,
     ...SELECTION_OPTIONS,
   },
   positionals: [0, 64],
-  run: (a, io) =>
-    top(
-      {
-        sources: a.positionals,
-        selection: selectionOf(a),
-        intervalMs: positiveInt(str(a, "interval"), "--interval", 1000, 3_600_000) as number,
-        count: positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER),
-        all: flag(a, "all"),
-      },
-      io,
-    ),
+  run: (a, io) => {
+    const k = kvmStatArgs(a, "top");
+    if (k.csv && !(k.log || k.logFile !== undefined)) throw new UsageError("Error: Option -c/--csv requires -l/--log");
+    if (k.skipZero && !(k.log || k.logFile !== undefined)) throw new UsageError("Error: Option -z/--skip-zero-records requires -l/-L");
+    const interval = positiveInt(str(a, "interval"), "--interval", undefined, 3_600_000);
+    const intervalMs = interval ?? Math.round((k.delay ?? 1) * 1000);
+    const count = positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER);
+    if (k.log || k.logFile !== undefined) {
+      return log(a.positionals, k, { jsonl: false, count, intervalMs, selection: selectionOf(a) }, io);
+    }
+    return top({ sources: a.positionals, selection: selectionOf(a), intervalMs, count, all: flag(a, "all"), kvmstat: k }, io);
+  },
 };

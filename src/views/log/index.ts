@@ -1,0 +1,266 @@
+/**
+ * @module views/log
+ * `log`'s formats, each a pure function of a sample:
+ *
+ * - **plain** (kvm_stat -l): a banner of the column names, each followed by one space, then per
+ *   sample `YYYY-mm-dd HH:MM:SS` (local time) and one ` %9d` delta per column; the banner
+ *   is repeated every 20 printed lines.
+ * - **csv** (kvm_stat -l -c): `timestamp,name1,name2,…` then `YYYY-mm-dd HH:MM:SS,d1,d2,…`;
+ *   on stdout the header repeats every 20 lines as kvm_stat's does, in a file (-L) it is
+ *   written only when the file is empty.
+ * - **jsonl**: one JSON object per sample (see {@link jsonlRecord}).
+ *
+ * Columns are the sorted names of the selected statistics, each the sum over the selected
+ * files of its change since the previous sample (counters, histogram sample counts; instant
+ * and peak values change either way, so their deltas are signed). A file new in a sample adds
+ * 0 (it has no previous values). When the set of columns changes (a new VM or producer with
+ * other statistics) plain and csv start a new block: banner (csv: header line, in a file too)
+ * and the line count restarts; the JSONL record simply carries the new names.
+ */
+import type { StatDescriptor } from "../../model/descriptor.js";
+import { StatType, StatUnit } from "../../model/flags.js";
+import type { StatsSchema } from "../../model/stats-file.js";
+import { totalValue } from "../../model/value.js";
+import type { Sample, SampledFile } from "../sampler/index.js";
+import type { Selector } from "../select/index.js";
+
+/** Which files and statistics a log shows. */
+export interface LogFilter {
+  readonly selector?: Selector | undefined;
+  /** kvm_stat's -f (anchored at the start of a name). */
+  readonly fields?: RegExp | undefined;
+  /** kvm_stat's -p / -g: only files with this `pid` label. */
+  readonly pid?: string | undefined;
+}
+
+function fileWanted(f: SampledFile, o: LogFilter): boolean {
+  if (o.selector && !o.selector.file(f.file)) return false;
+  return o.pid === undefined || f.file.identity.labels.pid === o.pid;
+}
+
+function statWanted(name: string, o: LogFilter): boolean {
+  if (o.selector && !o.selector.name(name)) return false;
+  return !o.fields || o.fields.test(name);
+}
+
+const isGauge = (d: StatDescriptor) => d.type === StatType.Instant || d.type === StatType.Peak || d.unit === StatUnit.Boolean;
+
+function statNow(d: StatDescriptor, data: BigUint64Array): bigint {
+  if (d.size === 1) {
+    const v = data[d.offset >>> 3] ?? 0n;
+    return d.unit === StatUnit.Boolean ? (v !== 0n ? 1n : 0n) : v;
+  }
+  return totalValue(d, data);
+}
+
+/** A statistic's change since the previous sample (counters reset → the new value; gauges signed). */
+export function statDelta(d: StatDescriptor, f: SampledFile): bigint | undefined {
+  if (!f.prev) return undefined;
+  const now = statNow(d, f.data);
+  const before = statNow(d, f.prev);
+  if (isGauge(d)) return now - before;
+  return now >= before ? now - before : now;
+}
+
+/** Summed deltas and totals per statistic name over the selected files. */
+export function fieldSums(sample: Sample, o: LogFilter = {}): Map<string, { delta: bigint; total: bigint }> {
+  const out = new Map<string, { delta: bigint; total: bigint }>();
+  for (const f of sample.files) {
+    if (!fileWanted(f, o)) continue;
+    for (const d of f.file.schema.descriptors) {
+      if (!statWanted(d.name, o)) continue;
+      let e = out.get(d.name);
+      if (!e) {
+        e = { delta: 0n, total: 0n };
+        out.set(d.name, e);
+      }
+      e.delta += statDelta(d, f) ?? 0n;
+      e.total += statNow(d, f.data);
+    }
+  }
+  return out;
+}
+
+/** Sorted column names (Python's sorted(): by code point). */
+export function columnsOf(sums: Map<string, unknown>): string[] {
+  return [...sums.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** `YYYY-mm-dd HH:MM:SS` in local time, as kvm_stat's datetime.now().strftime. */
+export function logTimestamp(ms: number): string {
+  const t = new Date(ms);
+  return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
+}
+
+/** `%9d`: right-aligned in 9 columns, longer numbers kept whole. */
+const pad9 = (v: bigint) => {
+  const s = v.toString();
+  return s.length >= 9 ? s : " ".repeat(9 - s.length) + s;
+};
+
+/** A log format: its banner for some columns and the line of one sample. */
+export interface LogFormat {
+  readonly name: "plain" | "csv";
+  banner(columns: readonly string[]): string;
+  line(time: string, columns: readonly string[], sums: Map<string, { delta: bigint }>): string;
+}
+
+export const PLAIN: LogFormat = {
+  name: "plain",
+  banner: (columns) => columns.map((c) => `${c} `).join(""),
+  line: (time, columns, sums) => time + columns.map((c) => ` ${pad9(sums.get(c)?.delta ?? 0n)}`).join(""),
+};
+
+export const CSV: LogFormat = {
+  name: "csv",
+  banner: (columns) => `timestamp${columns.map((c) => `,${c}`).join("")}`,
+  line: (time, columns, sums) => time + columns.map((c) => `,${sums.get(c)?.delta ?? 0n}`).join(""),
+};
+
+/** Where log lines go: stdout, or a file that can be reopened (SIGHUP) and asked if empty. */
+export interface LogSink {
+  write(text: string): void;
+  /** True for a file (-L): a csv header is then written only to an empty file, never repeated. */
+  readonly isFile: boolean;
+  /** The file's size now (0 = empty); stdout: 0. */
+  size(): number;
+}
+
+/** The banner rules of kvm_stat's log loop, plus a new block when the columns change. */
+export class LogWriter {
+  readonly #format: LogFormat;
+  readonly #skipZero: boolean;
+  #sink: LogSink;
+  #columns: string[] | undefined;
+  #line = 0;
+  #bannerPrinted = false;
+  static readonly REPEAT = 20;
+
+  constructor(format: LogFormat, sink: LogSink, skipZero: boolean) {
+    this.#format = format;
+    this.#sink = sink;
+    this.#skipZero = skipZero;
+  }
+
+  #banner(force: boolean): void {
+    if (!this.#columns) return;
+    // In a file, a csv header goes only into an empty file (unless the columns changed).
+    if (!force && this.#sink.isFile && this.#format.name === "csv" && this.#sink.size() !== 0) return;
+    this.#sink.write(`${this.#format.banner(this.#columns)}\n`);
+  }
+
+  /** Sets the columns (from the first read); writes the first banner. */
+  start(columns: readonly string[]): void {
+    this.#columns = [...columns];
+    this.#banner(false);
+    this.#bannerPrinted = true;
+    this.#line = 0;
+  }
+
+  /** After SIGHUP: a new sink (the reopened file); banner rules start again. */
+  reopen(sink: LogSink): void {
+    this.#sink = sink;
+    this.#bannerPrinted = true;
+    this.#line = 0;
+    this.#banner(false);
+  }
+
+  /** One sample's line; returns whether it was written (not skipped by -z). */
+  sample(wall: number, sums: Map<string, { delta: bigint }>, columns: readonly string[]): boolean {
+    if (!this.#columns || columns.join("\0") !== this.#columns.join("\0")) {
+      const first = this.#columns === undefined;
+      this.#columns = [...columns];
+      this.#banner(!first);
+      this.#bannerPrinted = true;
+      this.#line = 0;
+    }
+    const cols = this.#columns;
+    if (this.#line % LogWriter.REPEAT === 0 && !this.#bannerPrinted && !(this.#sink.isFile && this.#format.name === "csv")) {
+      this.#banner(false);
+      this.#bannerPrinted = true;
+    }
+    if (this.#skipZero && !cols.some((c) => (sums.get(c)?.delta ?? 0n) !== 0n)) return false;
+    this.#sink.write(`${this.#format.line(logTimestamp(wall), cols, sums)}\n`);
+    this.#line++;
+    this.#bannerPrinted = false;
+    return true;
+  }
+}
+
+/** JSON text of each schema's names, made once per schema. */
+const quoted = new WeakMap<StatsSchema, string[]>();
+
+function quotedNames(schema: StatsSchema): string[] {
+  let q = quoted.get(schema);
+  if (!q) {
+    q = schema.descriptors.map((d) => JSON.stringify(d.name));
+    quoted.set(schema, q);
+  }
+  return q;
+}
+
+/** JSON text of each file's id and labels, made once per file identity. */
+const heads = new WeakMap<object, string>();
+
+function fileHead(f: SampledFile): string {
+  const id = f.file.identity;
+  let h = heads.get(id);
+  if (h === undefined) {
+    h = `{"id":${JSON.stringify(id.id)},"labels":${JSON.stringify(id.labels)}`;
+    heads.set(id, h);
+  }
+  return h;
+}
+
+/**
+ * One JSONL record: `{"time","seconds","files":[{"id","labels","delta":{…}|null,"total":{…}}],
+ * "gone":[…],"members":[…]}`. `time` is ISO 8601 UTC with milliseconds; `total` is each
+ * statistic's own value as `read` shows it (histograms: their sample count; booleans 0/1);
+ * `delta` its change since the previous record (null for a file new in this record). Every
+ * u64 is written as a JSON number with all its digits (never rounded through a double): use
+ * a lossless parser (e.g. lossless-json, Python's json) for values above 2^53. `gone` lists
+ * files that went away since the previous record (`id`, `labels`, `at`), `members` the
+ * members of a union that are not ok (`uri`, `state`, `reason`); both only when non-empty.
+ * Returns undefined when `skipZero` and every delta is 0.
+ */
+export function jsonlRecord(sample: Sample, o: LogFilter = {}, skipZero = false): string | undefined {
+  let out = `{"time":"${new Date(sample.wall).toISOString()}","seconds":${Number(sample.seconds.toFixed(6))},"files":[`;
+  let firstFile = true;
+  let anyDelta = false;
+  const filtered = o.fields !== undefined || (o.selector !== undefined && !o.selector.allNames);
+  for (const f of sample.files) {
+    if (!fileWanted(f, o)) continue;
+    const ds = f.file.schema.descriptors;
+    const names = quotedNames(f.file.schema);
+    let total = "";
+    let delta = "";
+    for (let i = 0; i < ds.length; i++) {
+      const d = ds[i] as StatDescriptor;
+      if (filtered && !statWanted(d.name, o)) continue;
+      const sep = total === "" ? "" : ",";
+      total += `${sep}${names[i]}:${statNow(d, f.data)}`;
+      if (f.prev) {
+        const dv = statDelta(d, f) ?? 0n;
+        if (dv !== 0n) anyDelta = true;
+        delta += `${sep}${names[i]}:${dv}`;
+      }
+    }
+    out += `${firstFile ? "" : ","}${fileHead(f)},"delta":${f.prev ? `{${delta}}` : "null"},"total":{${total}}}`;
+    firstFile = false;
+  }
+  out += "]";
+  if (sample.removed.length > 0) {
+    out += `,"gone":[${sample.removed
+      .map(
+        (g) =>
+          `{"id":${JSON.stringify(g.file.identity.id)},"labels":${JSON.stringify(g.file.identity.labels)},"at":"${new Date(g.goneAt).toISOString()}"}`,
+      )
+      .join(",")}]`;
+  }
+  const bad = sample.members.filter((m) => m.state !== "ok");
+  if (bad.length > 0) out += `,"members":${JSON.stringify(bad)}`;
+  if (skipZero && !anyDelta) return undefined;
+  return `${out}}`;
+}

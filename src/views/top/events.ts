@@ -1,0 +1,184 @@
+/**
+ * @module views/top/events
+ * kvm_stat's view of a sample: per group of files (one VM's vCPUs, one VM's VM-wide file, one
+ * producer source …) one *event* per statistic name with its Total, its delta since the
+ * previous sample and, for drilldown, the same per file (a vCPU). Statistics are found by name
+ * in each file's own schema. Totals of counters and histograms (sample counts) count from the
+ * sampler's baseline (`r`), or are the statistics' own values without one — what `read` shows.
+ * Instant, peak and boolean statistics show their current value (booleans: how many are true).
+ */
+import type { StatDescriptor } from "../../model/descriptor.js";
+import { StatType, StatUnit } from "../../model/flags.js";
+import type { Labels } from "../../model/identity.js";
+import { totalValue } from "../../model/value.js";
+import { delta, type Sample, type SampledFile, since } from "../sampler/index.js";
+import type { Selector } from "../select/index.js";
+import { groupKey, statNamed } from "./rates.js";
+
+/** How a row is shown: counts (%Total, CurAvg/s), times (human units, s/s), or current values. */
+export type EventKind = "count" | "time" | "gauge";
+
+/** One file's part of an event (drilldown). */
+export interface EventPart {
+  readonly label: string;
+  readonly total: bigint;
+  /** Change since the previous sample; undefined for a new file. */
+  readonly delta: bigint | undefined;
+}
+
+/** One statistic of a group. */
+export interface EventRow {
+  readonly name: string;
+  readonly stat: StatDescriptor;
+  readonly kind: EventKind;
+  /** Counters: since the baseline, summed; gauges: the value now (peaks: max). */
+  readonly total: bigint;
+  /** Summed change since the previous sample (gauges: signed); undefined when no file had a previous sample. */
+  readonly delta: bigint | undefined;
+  /** Histograms: per-bucket counts since the baseline, summed over the group's files. */
+  readonly buckets?: readonly bigint[] | undefined;
+  /** Per-file parts, when asked for (drilldown). */
+  readonly parts?: readonly EventPart[] | undefined;
+}
+
+/** Files of one kind and owner. */
+export interface EventGroup {
+  readonly key: string;
+  readonly title: string;
+  /** Labels of the group's first file (owner: pid, guest, member, source …). */
+  readonly labels: Labels;
+  readonly files: readonly SampledFile[];
+  readonly rows: readonly EventRow[];
+  /** Seconds between the previous sample and this one. */
+  readonly seconds: number;
+}
+
+/** Options of {@link eventGroups}. */
+export interface EventOptions {
+  readonly selector?: Selector | undefined;
+  /** kvm_stat's -f: a regular expression matched at the start of each name. */
+  readonly fields?: RegExp | undefined;
+  /** Only files of this pid (label `pid`). */
+  readonly pid?: string | undefined;
+  /** Compute per-file parts (drilldown). */
+  readonly parts?: boolean | undefined;
+}
+
+/** A row's kind from its descriptor. */
+export function eventKind(d: StatDescriptor): EventKind {
+  if (d.type === StatType.Instant || d.type === StatType.Peak || d.unit === StatUnit.Boolean) return "gauge";
+  if (d.unit === StatUnit.Seconds && d.type === StatType.Cumulative) return "time";
+  return "count";
+}
+
+/** Short label of a file inside its group: `vcpu 3`, an instance, or the id's last part. */
+export function partLabel(f: SampledFile): string {
+  const { vcpu, instance, shard } = f.file.identity.labels;
+  if (vcpu !== undefined) return `vcpu ${vcpu}`;
+  if (instance !== undefined) return shard === undefined ? `instance ${instance}` : `instance ${instance}~${shard}`;
+  const id = f.file.identity.id;
+  return id.slice(id.lastIndexOf("/") + 1);
+}
+
+/** The group title: provider, target, owner (guest, pid, route, member, source) and the file count. */
+export function eventTitle(files: readonly SampledFile[]): string {
+  const first = files[0]?.file.identity;
+  if (!first) return "";
+  const { provider, target, labels } = first;
+  const parts = [provider, target];
+  if (labels.guest !== undefined) parts.push(labels.guest);
+  for (const k of ["pid", "route", "vmm", "source", "member"]) if (labels[k] !== undefined) parts.push(`${k} ${labels[k]}`);
+  if (files.length > 1) parts.push(target === "vcpu" ? `${files.length} vCPUs` : `${files.length} files`);
+  else if (labels.vcpu !== undefined) parts.push(`vcpu ${labels.vcpu}`);
+  else if (labels.instance !== undefined) parts.push(`instance ${labels.instance}`);
+  return parts.join("  ");
+}
+
+function fileValue(d: StatDescriptor, f: SampledFile, kind: EventKind): bigint {
+  if (kind !== "gauge") return since(d, f);
+  const v = totalValue(d, f.data);
+  return d.unit === StatUnit.Boolean ? (v !== 0n ? 1n : 0n) : v;
+}
+
+function fileDelta(d: StatDescriptor, f: SampledFile, kind: EventKind): bigint | undefined {
+  if (kind !== "gauge") return delta(d, f);
+  if (!f.prev) return undefined;
+  if (d.unit === StatUnit.Boolean) return (totalValue(d, f.data) !== 0n ? 1n : 0n) - (totalValue(d, f.prev) !== 0n ? 1n : 0n);
+  return totalValue(d, f.data) - totalValue(d, f.prev);
+}
+
+/** One group's rows: every wanted statistic any of its files has, in first-seen schema order. */
+export function eventGroup(key: string, files: readonly SampledFile[], seconds: number, o: EventOptions = {}): EventGroup {
+  const stats: StatDescriptor[] = [];
+  const seen = new Set<string>();
+  for (const f of files)
+    for (const d of f.file.schema.descriptors) {
+      if (seen.has(d.name)) continue;
+      seen.add(d.name);
+      if (o.selector && !o.selector.name(d.name)) continue;
+      if (o.fields && !o.fields.test(d.name)) continue;
+      stats.push(d);
+    }
+  const rows = stats.map((stat): EventRow => {
+    const kind = eventKind(stat);
+    const hist = stat.type === StatType.LinearHistogram || stat.type === StatType.Log2Histogram;
+    let total = 0n;
+    let dsum: bigint | undefined;
+    let any = false;
+    const buckets = hist ? new Array<bigint>(stat.size).fill(0n) : undefined;
+    const parts: EventPart[] | undefined = o.parts ? [] : undefined;
+    for (const f of files) {
+      const d = statNamed(f.file.schema.descriptors, stat.name);
+      if (!d) continue;
+      const v = fileValue(d, f, kind);
+      total = !any ? v : d.type === StatType.Peak ? (v > total ? v : total) : total + v;
+      any = true;
+      const dv = fileDelta(d, f, kind);
+      if (dv !== undefined) dsum = (dsum ?? 0n) + dv;
+      if (buckets && d.size === buckets.length) {
+        const i0 = d.offset >>> 3;
+        for (let i = 0; i < d.size; i++) {
+          const now = f.data[i0 + i] ?? 0n;
+          const b = f.base ? (f.base[i0 + i] ?? 0n) : 0n;
+          buckets[i] = (buckets[i] ?? 0n) + (now >= b ? now - b : now);
+        }
+      }
+      parts?.push({ label: partLabel(f), total: v, delta: dv });
+    }
+    return { name: stat.name, stat, kind, total, delta: dsum, buckets, parts };
+  });
+  const labels = files[0]?.file.identity.labels ?? {};
+  return { key, title: eventTitle(files), labels, files, rows, seconds };
+}
+
+/** Groups a sample's selected files (kvm_stat's -p and the shared selection), in source order. */
+export function eventGroups(sample: Sample, o: EventOptions = {}): EventGroup[] {
+  const groups = new Map<string, SampledFile[]>();
+  for (const f of sample.files) {
+    if (o.selector && !o.selector.file(f.file)) continue;
+    if (o.pid !== undefined && f.file.identity.labels.pid !== o.pid) continue;
+    const k = groupKey(f);
+    const g = groups.get(k);
+    if (g) g.push(f);
+    else groups.set(k, [f]);
+  }
+  return [...groups].map(([key, files]) => eventGroup(key, files, sample.seconds, o));
+}
+
+/**
+ * The bucket holding the p-quantile (0 < p ≤ 1) of a histogram's counts: the first bucket at
+ * which the running count reaches ⌈p·n⌉; undefined when the histogram is empty.
+ */
+export function quantileBucket(buckets: readonly bigint[], p: number): number | undefined {
+  let n = 0n;
+  for (const b of buckets) n += b;
+  if (n === 0n) return undefined;
+  // ⌈p·n⌉ in exact arithmetic with p to 1/1000.
+  const want = (n * BigInt(Math.round(p * 1000)) + 999n) / 1000n;
+  let run = 0n;
+  for (let i = 0; i < buckets.length; i++) {
+    run += buckets[i] ?? 0n;
+    if (run >= want) return i;
+  }
+  return buckets.length - 1;
+}

@@ -1,0 +1,292 @@
+/**
+ * @module views/top/kvm-frame
+ * One frame of `top` in kvm_stat's layout: the headline ("kvm statistics - summary" or
+ * "kvm statistics - pid N (name)"), the regex line, the column heading `Event Total %Total
+ * CurAvg/s` at kvm_stat's widths (40, 10, 7, 8), then per group its title, its rows sorted by
+ * (delta, total) — or by total — with rows at 0/0 hidden, and a Total row. Beyond kvm_stat:
+ * times in human units (`1.25 s`, `0.95 s/s` of time per second), histograms with p50/p90/p99
+ * as bucket ranges, per-file drilldown, per-guest totals, and groups that went away shown with
+ * their last frame.
+ */
+import type { StatDescriptor } from "../../model/descriptor.js";
+import { printable } from "../../model/printable.js";
+import { formatScaled } from "../../model/units.js";
+import { bucketText } from "../text/values.js";
+import { padEnd, padStart } from "../text/width.js";
+import type { EventGroup, EventPart, EventRow } from "./events.js";
+import { quantileBucket } from "./events.js";
+import { allocateRows } from "./frame.js";
+
+/** A line of the frame and how it is emphasised (ignored without colour or a TTY). */
+export interface Line {
+  readonly text: string;
+  readonly style?: "bold" | "standout" | "dim" | "alert" | undefined;
+}
+
+/** What the user chose (keys and options). */
+export interface ViewState {
+  /** `o`: sort by Total instead of (CurAvg/s, Total). */
+  sortByTotal: boolean;
+  /** `b`: one row per guest. */
+  byGuest: boolean;
+  /** `x`: per-file child rows. */
+  drill: boolean;
+  /** `-f` / `f`: regex text ('' for none). */
+  fields: string;
+  /** `-p` / `-g` / `p` / `g`: the pid shown ('' for the summary). */
+  pid: string;
+  /** The guest name of that pid, when known. */
+  guest: string;
+  /** `--all`: also rows at 0/0. */
+  all?: boolean | undefined;
+}
+
+/** A group that went away: its last frame and when. */
+export interface GoneGroup {
+  readonly group: EventGroup;
+  readonly goneAt: number;
+  /** Why, when its source member failed. */
+  readonly reason?: string | undefined;
+}
+
+/** Inputs of one frame. */
+export interface FrameInput {
+  readonly groups: readonly EventGroup[];
+  readonly gone: readonly GoneGroup[];
+  /** Lines about the source (a member stale or failed). */
+  readonly notes: readonly string[];
+  readonly state: ViewState;
+  /** The pid shown is gone (kvm_stat's "Guest is DEAD"). */
+  readonly dead?: boolean | undefined;
+  /** Lines available (undefined: no limit, plain output). */
+  readonly height?: number | undefined;
+}
+
+const NAME_W = 40;
+
+function row(name: string, total: string, pct: string, cur: string, extra = ""): string {
+  return ` ${padEnd(name, NAME_W)} ${padStart(total, 10)}${padStart(pct, 7)} ${padStart(cur, 8)}${extra}`;
+}
+
+/** The headline: kvm_stat's summary or pid form. */
+export function headline(state: ViewState): string {
+  if (state.pid === "") return "kvm statistics - summary";
+  return `kvm statistics - pid ${state.pid}${state.guest ? ` (${printable(state.guest)})` : ""}`;
+}
+
+function sortKey(state: ViewState) {
+  return (a: { name: string; total: bigint; delta: bigint | undefined }, b: typeof a): number => {
+    if (!state.sortByTotal) {
+      const da = a.delta ?? 0n;
+      const db = b.delta ?? 0n;
+      if (da !== db) return da > db ? -1 : 1;
+    }
+    if (a.total !== b.total) return a.total > b.total ? -1 : 1;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  };
+}
+
+const KIND_ORDER = { count: 0, time: 1, gauge: 2 } as const;
+
+/** Rows worth showing (not 0/0), sorted: counts, then times, then current values. */
+export function visibleRows(rows: readonly EventRow[], state: ViewState): EventRow[] {
+  const by = sortKey(state);
+  return rows
+    .filter((r) => state.all === true || r.total !== 0n || (r.delta !== undefined && r.delta !== 0n))
+    .sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || by(a, b));
+}
+
+/** CurAvg/s of a count: delta per second rounded, as kvm_stat prints it. */
+function curAvg(delta: bigint | undefined, seconds: number): string {
+  if (delta === undefined || seconds <= 0) return "";
+  return delta === 0n ? "0" : String(Math.round(Number(delta) / seconds));
+}
+
+/** A time statistic's rate as a share of time: seconds of it per second. */
+function timeShare(d: StatDescriptor, delta: bigint | undefined, seconds: number): string {
+  if (delta === undefined || seconds <= 0) return "";
+  const s = (Number(delta) * 10 ** d.exponent) / seconds;
+  return `${s < 10 ? s.toFixed(2) : s.toFixed(1)} s/s`;
+}
+
+function totalText(r: { stat: StatDescriptor; kind: string; total: bigint }): string {
+  return r.kind === "time" ? formatScaled(r.total, r.stat.unit, r.stat.base, r.stat.exponent) : r.total.toString();
+}
+
+/** p50/p90/p99 of a histogram, each as the bucket range that holds it. */
+export function percentiles(d: StatDescriptor, buckets: readonly bigint[]): string {
+  const out: string[] = [];
+  for (const [p, name] of [
+    [0.5, "p50"],
+    [0.9, "p90"],
+    [0.99, "p99"],
+  ] as const) {
+    const i = quantileBucket(buckets, p);
+    if (i !== undefined) out.push(`${name} ${bucketText(d, i)}`);
+  }
+  return out.join("  ");
+}
+
+function eventLine(r: EventRow, groupTotal: bigint, seconds: number): string {
+  const pct = r.kind === "count" && groupTotal > 0n ? ((Number(r.total) * 100) / Number(groupTotal)).toFixed(1) : "";
+  const cur = r.kind === "time" ? timeShare(r.stat, r.delta, seconds) : r.kind === "count" ? curAvg(r.delta, seconds) : "";
+  const extra = r.buckets ? percentiles(r.stat, r.buckets) : "";
+  return row(printable(r.name), totalText(r), pct, cur, extra ? `  ${extra}` : "");
+}
+
+function partLine(r: EventRow, p: EventPart, seconds: number): string {
+  const pct = r.kind === "count" && r.total > 0n ? ((Number(p.total) * 100) / Number(r.total)).toFixed(1) : "";
+  const cur = r.kind === "time" ? timeShare(r.stat, p.delta, seconds) : r.kind === "count" ? curAvg(p.delta, seconds) : "";
+  return row(`  ${printable(p.label)}`, totalText({ stat: r.stat, kind: r.kind, total: p.total }), pct, cur);
+}
+
+function countTotals(rows: readonly EventRow[]): { total: bigint; delta: bigint } {
+  let total = 0n;
+  let delta = 0n;
+  for (const r of rows)
+    if (r.kind === "count") {
+      total += r.total;
+      delta += r.delta ?? 0n;
+    }
+  return { total, delta };
+}
+
+function totalLine(rows: readonly EventRow[], seconds: number): string {
+  const t = countTotals(rows);
+  const tavg = t.delta > 0n && seconds > 0 ? String(Math.round(Number(t.delta) / seconds)) : "";
+  return row("Total", t.total.toString(), "", tavg);
+}
+
+/** A group's lines: its rows (and drilldown parts), limited to `room` lines of rows. */
+function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: number, reason?: string): Line[] {
+  const rows = visibleRows(g.rows, state);
+  const { total } = countTotals(g.rows);
+  const body: string[] = [];
+  const by = sortKey(state);
+  for (const r of rows) {
+    body.push(eventLine(r, total, g.seconds));
+    if (state.drill && r.parts && r.parts.length > 1) {
+      for (const p of [...r.parts].sort((a, b) => by({ ...a, name: a.label }, { ...b, name: b.label }))) {
+        if (p.total !== 0n || (p.delta !== undefined && p.delta !== 0n)) body.push(partLine(r, p, g.seconds));
+      }
+    }
+  }
+  const shown = body.slice(0, room);
+  const more = body.length > shown.length ? `  (${body.length - shown.length} more)` : "";
+  const when = goneAt === undefined ? "" : `  — gone at ${new Date(goneAt).toTimeString().slice(0, 8)}${reason ? `: ${reason}` : ""}`;
+  const out: Line[] = [{ text: ` ${printable(g.title)}${when}${more}`, style: goneAt === undefined ? "bold" : "alert" }];
+  if (rows.length === 0 && goneAt === undefined) out.push({ text: " No matching events reported yet" });
+  out.push(...shown.map((text) => (goneAt === undefined ? { text } : { text, style: "dim" as const })));
+  if (rows.length > 0) out.push({ text: totalLine(g.rows, g.seconds), style: goneAt === undefined ? "bold" : "dim" });
+  return out;
+}
+
+/** `b`: one row per guest (VM owner), summing the count statistics of all its files. */
+function guestLines(groups: readonly EventGroup[], state: ViewState): Line[] {
+  const owners = new Map<string, { name: string; total: bigint; delta: bigint | undefined; seconds: number }>();
+  for (const g of groups) {
+    const { guest, pid, member, source } = g.labels;
+    const name = guest ?? (pid !== undefined ? `pid ${pid}${member !== undefined ? ` member ${member}` : ""}` : (source ?? g.title));
+    const key = `${guest ?? ""}\0${pid ?? ""}\0${member ?? ""}\0${source ?? ""}`;
+    const t = countTotals(g.rows);
+    const anyDelta = g.rows.some((r) => r.kind === "count" && r.delta !== undefined);
+    const o = owners.get(key) ?? { name, total: 0n, delta: undefined, seconds: g.seconds };
+    o.total += t.total;
+    if (anyDelta) o.delta = (o.delta ?? 0n) + t.delta;
+    owners.set(key, o);
+  }
+  const all = [...owners.values()];
+  const sum = all.reduce((s, o) => s + o.total, 0n);
+  const lines: Line[] = all
+    .filter((o) => o.total !== 0n || (o.delta ?? 0n) !== 0n)
+    .sort(sortKey(state))
+    .map((o) => ({
+      text: row(
+        printable(o.name),
+        o.total.toString(),
+        sum > 0n ? ((Number(o.total) * 100) / Number(sum)).toFixed(1) : "",
+        curAvg(o.delta, o.seconds),
+      ),
+    }));
+  const delta = all.reduce((s, o) => s + (o.delta ?? 0n), 0n);
+  const secs = all[0]?.seconds ?? 0;
+  lines.push({
+    text: row("Total", sum.toString(), "", delta > 0n && secs > 0 ? String(Math.round(Number(delta) / secs)) : ""),
+    style: "bold",
+  });
+  return lines;
+}
+
+/** The frame's lines. */
+export function kvmFrame(f: FrameInput): Line[] {
+  const { state } = f;
+  const head = headline(state);
+  const lines: Line[] = [{ text: f.dead ? `${head}   Guest is DEAD   ` : head, style: "bold" }];
+  lines.push({
+    text: state.fields
+      ? `${" ".repeat(17)}regex filter: ${printable(state.fields.length > 30 ? `${state.fields.slice(0, 30)}...` : state.fields)}`
+      : "",
+  });
+  lines.push({ text: row(state.byGuest ? "Guest Name" : "Event", "Total", "%Total", "CurAvg/s"), style: "standout" });
+  for (const n of f.notes) lines.push({ text: ` ${n}`, style: "alert" });
+  if (state.byGuest) {
+    lines.push(...guestLines(f.groups, state));
+    return f.height === undefined ? lines : lines.slice(0, f.height);
+  }
+  const all = [...f.groups.map((group) => ({ group, goneAt: undefined, reason: undefined }) as const), ...f.gone];
+  const needs = all.map(({ group }) => {
+    const rows = visibleRows(group.rows, state);
+    const parts = state.drill ? rows.reduce((s, r) => s + (r.parts && r.parts.length > 1 ? r.parts.length : 0), 0) : 0;
+    return Math.max(1, rows.length + parts);
+  });
+  const room = allocateRows(needs, f.height === undefined ? undefined : f.height - lines.length);
+  for (const [i, { group, goneAt, reason }] of all.entries()) {
+    lines.push(...groupLines(group, state, room[i] ?? 0, goneAt, reason), { text: "" });
+  }
+  return f.height === undefined ? lines : lines.slice(0, f.height);
+}
+
+/** kvm_stat's interactive commands reference (`h`). */
+export const KEYS_HELP: readonly string[] = [
+  "   b     toggle events by guests (honors filters)",
+  "   c     clear filter",
+  "   f     filter by regular expression",
+  "   g     filter by guest name/PID",
+  "   h     display interactive commands reference",
+  "   o     toggle sorting order (Total vs CurAvg/s)",
+  "   p     filter by guest name/PID",
+  "   q     quit",
+  "   r     reset stats",
+  "   s     set delay between refreshs (value range: 0.1-25.5 secs)",
+  "   x     toggle reporting of stats for individual child events (vCPUs, files)",
+  "Any other key refreshes statistics immediately",
+];
+
+/** The help screen. */
+export function helpFrame(): Line[] {
+  return [
+    { text: "Interactive commands reference", style: "bold" },
+    { text: "" },
+    { text: "Press any key to exit", style: "standout" },
+    { text: "" },
+    ...KEYS_HELP.map((text) => ({ text })),
+  ];
+}
+
+/** A prompt screen (f, g/p, s): title, current value, the input so far, a message, a list. */
+export function promptFrame(p: {
+  title: string;
+  current?: string | undefined;
+  label: string;
+  input: string;
+  message?: string | undefined;
+  list?: readonly string[] | undefined;
+}): Line[] {
+  const lines: Line[] = [{ text: p.title, style: "bold" }, { text: "" }];
+  lines.push({ text: p.current ?? "" });
+  lines.push({ text: `${p.label}${printable(p.input)}` });
+  lines.push({ text: "" });
+  lines.push({ text: p.message ? printable(p.message) : "" });
+  if (p.list) lines.push({ text: "" }, ...p.list.map((text) => ({ text })));
+  return lines;
+}
