@@ -61,18 +61,26 @@ export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): Defa
   const registry = options.registry ?? defaultRegistry;
   const source = createSource(options.name ?? "process");
   const v = source.addValues({
-    cpu_user: { unit: "seconds", exponent: -6 },
-    cpu_system: { unit: "seconds", exponent: -6 },
-    resident_memory: { type: "instant", unit: "bytes" },
-    heap_used: { type: "instant", unit: "bytes" },
-    heap_total: { type: "instant", unit: "bytes" },
-    external: { type: "instant", unit: "bytes" },
-    array_buffers: { type: "instant", unit: "bytes" },
-    open_fds: { type: "instant" },
-    max_fds: { type: "instant" },
-    start_time: { type: "instant", unit: "seconds" },
-    eventloop_lag: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 40 },
-    gc: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 40, aggregations: [] },
+    cpu_user: { unit: "seconds", exponent: -6, help: "User CPU time spent by the process" },
+    cpu_system: { unit: "seconds", exponent: -6, help: "System CPU time spent by the process" },
+    resident_memory: { type: "instant", unit: "bytes", help: "Resident memory size" },
+    heap_used: { type: "instant", unit: "bytes", help: "V8 heap in use" },
+    heap_total: { type: "instant", unit: "bytes", help: "V8 heap allocated" },
+    external: { type: "instant", unit: "bytes", help: "Memory of C++ objects bound to JavaScript objects" },
+    array_buffers: { type: "instant", unit: "bytes", help: "Memory of ArrayBuffers and SharedArrayBuffers" },
+    open_fds: { type: "instant", help: "Open file descriptors" },
+    max_fds: { type: "instant", help: "Limit of open file descriptors" },
+    start_time: { type: "instant", unit: "seconds", help: "Start time of the process since the Unix epoch" },
+    eventloop_lag: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 40, sum: true, help: "Lateness of a 10 ms timer" },
+    gc: {
+      type: "log2-histogram",
+      unit: "seconds",
+      exponent: -9,
+      buckets: 40,
+      sum: true,
+      aggregations: [],
+      help: "Garbage collection pauses, by kind",
+    },
   });
   const registration = registry.register(source, options.export === undefined ? {} : { export: options.export });
   v.start_time.set(Math.floor(Date.now() / 1000 - process.uptime()));
@@ -109,6 +117,7 @@ export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): Defa
     }, LAG_MS).unref(),
   );
   const gcByKind = new Map<string, typeof v.gc>();
+  // (gc is recorded only by kind; its unlabelled self stays empty)
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? "other";

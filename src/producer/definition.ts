@@ -54,6 +54,11 @@ export interface ValueInit {
    * Default false.
    */
   readonly sum?: boolean;
+  /**
+   * One line saying what the value is: the `# HELP` text of in-process expositions
+   * (`metrics()`, `metricsHandler()`); exported files do not carry it.
+   */
+  readonly help?: string;
 }
 
 /** A map from value name to its definition; key order is the data-block order. */
@@ -201,6 +206,9 @@ export function defineValues<const D extends ValueInits>(inits: D): ValueSet<D> 
   for (const [name, init] of Object.entries(inits)) {
     const v = Object.freeze(resolveValue(name, init));
     values.push(v);
+    if (init.help !== undefined && (typeof init.help !== "string" || /[\r\n]/.test(init.help))) {
+      throw new DefinitionError(`value ${quote(name)}: help must be a one-line string, not ${describe(init.help)}`);
+    }
     if (init.sum === undefined || init.sum === false) continue;
     if (init.sum !== true) throw new DefinitionError(`value ${quote(name)}: sum must be a boolean, not ${describe(init.sum)}`);
     if (!isHistogram(v.type)) throw new DefinitionError(`value ${quote(name)}: only histograms keep a sum`);

@@ -11,7 +11,7 @@ import { DefinitionError } from "../errors.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { checkName, defineValues, slotsOf, type ValueInit, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type Counter, type Gauge, type LinearHistogram, type Log2Histogram, makeHandle, type Peak, type ValueHandle } from "./handles.js";
-import { noteOwner } from "./labels.js";
+import { noteHelp, noteOwner } from "./labels.js";
 import { type ShardView, Store } from "./store.js";
 import { type SharedSource, shareSource } from "./threads.js";
 
@@ -164,6 +164,7 @@ export class Source implements Disposable {
       noteOwner(h, this, slot);
       out[slot.name] = h;
     }
+    for (const [name, init] of Object.entries(set.inits as ValueInits)) if (typeof init.help === "string") noteHelp(this, name, init.help);
     // Histograms defined with `sum: true` add each sample to their `<name>_sum` companion.
     for (const slot of slots) {
       if ((set.inits as ValueInits)[slot.name]?.sum !== true) continue;

@@ -34,7 +34,7 @@ describe("producer: label sets", () => {
     const reg = new Registry();
     const http = createSource("http");
     const v = http.addValues({
-      requests: { writable: true },
+      requests: { writable: true, help: 'HTTP requests served, by "route"' },
       latency: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 16 },
     });
     reg.register(http);
@@ -46,6 +46,9 @@ describe("producer: label sets", () => {
     odd.add(5);
     v.latency.labels({ route: "/x" }).record(1000);
     const text = metrics(reg);
+    assert.match(text, /^# HELP statsfs_http_requests_total HTTP requests served, by "route"$/m);
+    assert.match(metrics(reg, "openmetrics"), /^# HELP statsfs_http_requests HTTP requests served, by \\"route\\"$/m);
+    assert.throws(() => createSource("y").addValues({ c: { help: "two\nlines" } }), DefinitionError);
     assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="GET",route="\/users\/:id"\} 2$/m);
     assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="POST",route="a\\"b\\\\c\\nd"\} 5$/m);
     // The parent's aggregate of its label sets is not a second series of the same family.

@@ -9,7 +9,9 @@
  *   aggregate of every worker's exported files — read from the files, no IPC.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { defaultRegistry, type LiveSource, liveSource, type Registry } from "../../producer/index.js";
+import type { StatDescriptor } from "../../model/descriptor.js";
+import type { StatsFile } from "../../model/stats-file.js";
+import { defaultRegistry, helpOf, type LiveSource, liveSource, type Registry, type Source } from "../../producer/index.js";
 import { openSource } from "../../providers/registry.js";
 import type { StatsSource } from "../../providers/source.js";
 import { Scraper } from "../http/scrape.js";
@@ -18,10 +20,21 @@ import { CONTENT_TYPES, Exposition, type ExpositionFormat } from "./render.js";
 
 const live = new WeakMap<Registry, { source: LiveSource; exposition: Exposition }>();
 
+/** HELP text from the values' definitions (`help`), found by the file's source path. */
+function helpFrom(registry: Registry): (file: StatsFile, d: StatDescriptor) => string | undefined {
+  return (file, d) => {
+    const path = file.identity.path?.split("/").filter((x) => x !== "");
+    if (!path || path.length === 0) return undefined;
+    let s: Source | undefined = registry.get(path[0] as string);
+    for (const seg of path.slice(1)) s = s?.subordinate(seg);
+    return s ? helpOf(s, d.name) : undefined;
+  };
+}
+
 function liveOf(registry: Registry) {
   let l = live.get(registry);
   if (!l) {
-    l = { source: liveSource(registry), exposition: new Exposition() };
+    l = { source: liveSource(registry), exposition: new Exposition({ help: helpFrom(registry) }) };
     live.set(registry, l);
   }
   return l;
@@ -44,7 +57,7 @@ export function metricsHandler(
   from: Registry | readonly StatsSource[] = defaultRegistry,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const sources = Array.isArray(from) ? (from as readonly StatsSource[]) : [liveOf(from as Registry).source];
-  const scraper = new Scraper(sources);
+  const scraper = new Scraper(sources, Array.isArray(from) ? {} : { help: helpFrom(from as Registry) });
   return (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "text/plain; charset=utf-8" }).end("read-only: GET or HEAD\n");
