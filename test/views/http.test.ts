@@ -27,7 +27,7 @@ const local = { host: "127.0.0.1", port: 0 };
 
 /** An asynchronous source whose polls wait for `release()`; counts them. */
 class GatedSource implements StatsSource {
-  readonly uri = "gated:";
+  uri = "gated:";
   readonly capabilities = NO_CAPABILITIES;
   readonly files: StatsFile[];
   polls = 0;
@@ -69,6 +69,19 @@ describe("http exporter", () => {
     while (src.polls === 1) await new Promise((r) => setTimeout(r, 5));
     src.release();
     assert.match(await next, /^kvm_vcpu_exits_total\{pid="9",vcpu="0"\} 2$/m);
+  });
+
+  it("a source whose poll fails is left out and shows as up 0; the others still answer", async () => {
+    const bad = new GatedSource();
+    bad.uri = "bad:";
+    bad.poll = () => Promise.reject(new Error("peer gone"));
+    await using good = await openSource("sim:");
+    await using ex = await HttpExporter.listen({ address: local, sources: [bad, good] });
+    const text = await (await fetch(ex.url)).text();
+    assert.match(text, /^statsfs_exporter_source_up\{source="bad:"\} 0$/m);
+    assert.match(text, /^statsfs_exporter_source_up\{source="sim:"\} 1$/m);
+    assert.doesNotMatch(text, /pid="9"/);
+    assert.match(text, /^kvm_vcpu_exits_total\{pid="0",vcpu="0"\} /m);
   });
 
   it("negotiates the format, gzips when asked, is read-only", async () => {
