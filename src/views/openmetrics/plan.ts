@@ -40,6 +40,9 @@ export interface ScalarSeries {
   readonly fmt: ValueFormatter;
   /** The raw value is printed as is (no scaling): the renderer's integer fast path. */
   readonly plain: boolean;
+  /** @internal The renderer's u32 view of `file.data` (and the array it was made for). */
+  u32: Uint32Array | undefined;
+  u32of: BigUint64Array | undefined;
 }
 
 /** One histogram series. */
@@ -247,6 +250,8 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           prefix: `${sample}${labels === "" ? "" : `{${labels}}`} `,
           fmt: fmtOf(d),
           plain: d.exponent === 0,
+          u32: undefined,
+          u32of: undefined,
         });
       } else {
         const inner = labels === "" ? "" : `${labels},`;
@@ -258,6 +263,8 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
             prefix: `${sample}{${inner}index="${i}"} `,
             fmt: fmtOf(d),
             plain: d.exponent === 0,
+            u32: undefined,
+            u32of: undefined,
           });
         }
       }

@@ -147,7 +147,12 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         out.copy(arena, r[k] as number, r[k + 1] as number);
         k += 2;
         if (s.plain && little) {
-          const u = u32Of(data);
+          let u = s.u32;
+          if (s.u32of !== data || u === undefined) {
+            u = u32Of(data);
+            s.u32 = u;
+            s.u32of = data;
+          }
           const hi = u[s.word * 2 + 1] ?? 0;
           if (hi < 0x200000) {
             out.num(hi * 4294967296 + (u[s.word * 2] ?? 0));
