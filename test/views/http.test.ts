@@ -229,6 +229,60 @@ describe("web config", () => {
   });
 });
 
+describe("web config: client certificates", () => {
+  it("RequireAndVerifyClientCert: a client with a certificate the CA file names gets in, one without does not", async () => {
+    const mk = (name: string, cn: string) => {
+      const r = spawnSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          join(tmp, `${name}.key`),
+          "-out",
+          join(tmp, `${name}.crt`),
+          "-days",
+          "1",
+          "-subj",
+          `/CN=${cn}`,
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+        ],
+        { encoding: "utf8" },
+      );
+      assert.equal(r.status, 0, r.stderr);
+    };
+    mk("mtls-server", "server");
+    mk("mtls-client", "client");
+    const cfg = join(tmp, "mtls.yml");
+    writeFileSync(
+      cfg,
+      "tls_server_config:\n  cert_file: mtls-server.crt\n  key_file: mtls-server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: mtls-client.crt\n",
+    );
+    await using s = await openSource("sim:");
+    await using ex = await HttpExporter.listen({ address: local, sources: [s], webConfig: loadWebConfig(cfg) });
+    const { readFileSync } = await import("node:fs");
+    const ca = readFileSync(join(tmp, "mtls-server.crt"));
+    const get = (withCert: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        const opts = withCert
+          ? { ca, cert: readFileSync(join(tmp, "mtls-client.crt")), key: readFileSync(join(tmp, "mtls-client.key")) }
+          : { ca };
+        const req = httpsRequest(ex.url, opts, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    assert.equal(await get(true), 200);
+    await assert.rejects(get(false));
+  });
+});
+
 describe("serve --http usage", () => {
   it("addresses", () => {
     assert.deepEqual(parseHttpAddress("9100"), { host: "127.0.0.1", port: 9100 });
