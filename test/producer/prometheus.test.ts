@@ -141,3 +141,37 @@ describe("producer: histograms that keep their sum", () => {
     assert.throws(() => createSource("x").addValues({ c: { sum: true } }), DefinitionError);
   });
 });
+
+describe("producer: a value used with and without labels", () => {
+  it("the unlabelled part is the parent's own series (its sum minus its label sets'), nothing counted twice", () => {
+    const reg = new Registry();
+    const svc = createSource("svc");
+    const v = svc.addValues({
+      hits: {},
+      lat: { type: "log2-histogram", unit: "seconds", exponent: -9, buckets: 8, sum: true },
+      peak: { type: "peak" },
+    });
+    reg.register(svc);
+    v.hits.add(7);
+    v.hits.labels({ code: "200" }).add(3);
+    v.hits.labels({ code: "500" }).add(1);
+    v.lat.record(3);
+    v.lat.labels({ code: "200" }).record(100);
+    v.peak.max(9);
+    v.peak.labels({ code: "200" }).max(4);
+    const text = metrics(reg);
+    assert.match(text, /^statsfs_svc_hits_total\{source="\/svc"\} 7$/m);
+    assert.match(text, /^statsfs_svc_hits_total\{source="\/svc",code="200"\} 3$/m);
+    assert.match(text, /^statsfs_svc_hits_total\{source="\/svc",code="500"\} 1$/m);
+    assert.equal(text.match(/^statsfs_svc_hits_total/gm)?.length, 3);
+    assert.match(text, /^statsfs_svc_lat_seconds_count\{source="\/svc"\} 1$/m);
+    assert.match(text, /^statsfs_svc_lat_seconds_sum\{source="\/svc"\} 0\.000000003$/m);
+    assert.match(text, /^statsfs_svc_lat_seconds_bucket\{source="\/svc",le="0\.000000003"\} 1$/m);
+    assert.match(text, /^statsfs_svc_lat_seconds_bucket\{source="\/svc",le="0\.000000001"\} 0$/m);
+    assert.match(text, /^statsfs_svc_lat_seconds_sum\{source="\/svc",code="200"\} 0\.0000001$/m);
+    // A peak's parent is a max, not a sum: no own part can be told, only the label sets show.
+    assert.doesNotMatch(text, /^statsfs_svc_peak\{source="\/svc"\}/m);
+    assert.match(text, /^statsfs_svc_peak\{source="\/svc",code="200"\} 4$/m);
+    if (!prometheusSkipReason()) assert.deepEqual(promtoolCheck(text), { code: 0, output: "" });
+  });
+});

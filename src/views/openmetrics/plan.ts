@@ -43,6 +43,14 @@ export interface ScalarSeries {
   /** @internal The renderer's u32 view of `file.data` (and the array it was made for). */
   u32: Uint32Array | undefined;
   u32of: BigUint64Array | undefined;
+  /** Words subtracted from the value (a parent's own part beside its label sets), or undefined. */
+  readonly minus: readonly Word[] | undefined;
+}
+
+/** One u64 word of a file. */
+export interface Word {
+  readonly file: StatsFile;
+  readonly word: number;
 }
 
 /** One histogram series. */
@@ -56,7 +64,14 @@ export interface HistogramSeries {
   /** `name_count{labels} ` */
   readonly count: string;
   /** `name_sum{labels} `, the paired total's word and formatter, when there is a sum. */
-  readonly sum?: { readonly prefix: string; readonly word: number; readonly fmt: ValueFormatter };
+  readonly sum?: {
+    readonly prefix: string;
+    readonly word: number;
+    readonly fmt: ValueFormatter;
+    readonly minus: readonly Word[] | undefined;
+  };
+  /** First words of the histograms subtracted bucket by bucket, or undefined. */
+  readonly minus: readonly Word[] | undefined;
 }
 
 export type Series = ScalarSeries | HistogramSeries;
@@ -166,7 +181,19 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
     return f;
   };
   const constLabels = Object.entries(options.constLabels ?? {}).map(([k, v]) => [labelName(k), v] as const);
-  for (const { file, omit } of selectExposed(files)) {
+  for (const { file, omit, own } of selectExposed(files)) {
+    /** The same statistic's first word in each label-set child (undefined: not subtractable). */
+    const minusOf = (d: StatDescriptor): Word[] | undefined => {
+      const kids = own.get(d.name);
+      if (!kids) return undefined;
+      const out: Word[] = [];
+      for (const k of kids) {
+        const c = k.schema.descriptors.find((x) => x.name === d.name);
+        if (!c || c.type !== d.type || c.size !== d.size || c.unit !== d.unit || c.exponent !== d.exponent) return undefined;
+        out.push({ file: k, word: c.offset >>> 3 });
+      }
+      return out;
+    };
     const { provider, target, labels: identityLabels } = labelled(file);
     const pairs: (readonly [string, string])[] = [];
     for (const [k, v] of Object.entries(identityLabels)) {
@@ -230,6 +257,9 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
         const inner = labels === "" ? "" : `${labels},`;
         const s = partners.get(d);
         const les = leBounds(d);
+        const minus = own.has(d.name) ? minusOf(d) : undefined;
+        if (own.has(d.name) && !minus) continue;
+        const sumMinus = s && own.has(s.name) ? minusOf(s) : undefined;
         fam.series.push({
           kind: "histogram",
           file,
@@ -237,11 +267,16 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           size: d.size,
           buckets: les.map((le) => `${name}_bucket{${inner}le="${le}"} `),
           count: `${name}_count${labels === "" ? "" : `{${labels}}`} `,
-          ...(s ? { sum: { prefix: `${name}_sum${labels === "" ? "" : `{${labels}}`} `, word: s.offset >>> 3, fmt: fmtOf(s) } } : {}),
+          ...(s && (!own.has(d.name) || !own.has(s.name) || sumMinus)
+            ? { sum: { prefix: `${name}_sum${labels === "" ? "" : `{${labels}}`} `, word: s.offset >>> 3, fmt: fmtOf(s), minus: sumMinus } }
+            : {}),
+          minus,
         });
         continue;
       }
       const sample = type === "counter" ? `${name}_total` : name;
+      const minus = own.has(d.name) ? minusOf(d) : undefined;
+      if (own.has(d.name) && !minus) continue;
       if (d.size === 1) {
         fam.series.push({
           kind: "scalar",
@@ -252,6 +287,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           plain: d.exponent === 0,
           u32: undefined,
           u32of: undefined,
+          minus,
         });
       } else {
         const inner = labels === "" ? "" : `${labels},`;
@@ -265,6 +301,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
             plain: d.exponent === 0,
             u32: undefined,
             u32of: undefined,
+            minus: minus?.map((m) => ({ file: m.file, word: m.word + i })),
           });
         }
       }

@@ -143,6 +143,22 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
     let k = 2;
     for (const s of fam.series) {
       const data = s.file.data;
+      if (s.kind === "scalar" && s.minus) {
+        // A parent's own part: its value minus its label sets' (shown once used).
+        let v = data[s.word] ?? 0n;
+        for (const m of s.minus) v -= m.file.data[m.word] ?? 0n;
+        v = BigInt.asUintN(64, v);
+        if (v !== 0n) {
+          out.copy(arena, r[k] as number, r[k + 1] as number);
+          if (s.plain) out.u64(v);
+          else {
+            out.ascii(s.fmt(v));
+            out.buf[out.pos++] = 10;
+          }
+        }
+        k += 2;
+        continue;
+      }
       if (s.kind === "scalar") {
         out.copy(arena, r[k] as number, r[k + 1] as number);
         k += 2;
@@ -167,9 +183,25 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         }
         continue;
       }
+      let counts: bigint[] | undefined;
+      if (s.minus) {
+        counts = [];
+        let any = false;
+        for (let i = 0; i < s.size; i++) {
+          let c = data[s.word + i] ?? 0n;
+          for (const m of s.minus) c -= m.file.data[m.word + i] ?? 0n;
+          c = BigInt.asUintN(64, c);
+          if (c !== 0n) any = true;
+          counts.push(c);
+        }
+        if (!any) {
+          k += 2 * s.size + (s.sum ? 4 : 2);
+          continue;
+        }
+      }
       let cum = 0n;
       for (let i = 0; i < s.size; i++) {
-        cum += data[s.word + i] ?? 0n;
+        cum += counts ? (counts[i] as bigint) : (data[s.word + i] ?? 0n);
         out.copy(arena, r[k] as number, r[k + 1] as number);
         k += 2;
         out.u64(cum);
@@ -178,7 +210,12 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         out.copy(arena, r[k] as number, r[k + 1] as number);
         out.u64(cum);
         out.copy(arena, r[k + 2] as number, r[k + 3] as number);
-        out.ascii(s.sum.fmt(data[s.sum.word] ?? 0n));
+        let sum = data[s.sum.word] ?? 0n;
+        if (s.sum.minus) {
+          for (const m of s.sum.minus) sum -= m.file.data[m.word] ?? 0n;
+          sum = BigInt.asUintN(64, sum);
+        }
+        out.ascii(s.sum.fmt(sum));
         out.buf[out.pos++] = 10;
         k += 4;
       } else {
