@@ -1,14 +1,40 @@
 /**
  * @module errors
  * One error base class with stable string codes, so callers (and the CLI's one top-level catch)
- * can tell kinds of failure apart without matching on message text.
+ * can tell kinds of failure apart without matching on message text. Messages quote data (stat
+ * names, ids, paths, a peer's text): the base class escapes every control character in them, in
+ * this one place, so that each message is exactly one printable line whatever it quotes.
  */
 
-/** Base of every error statsfs throws on purpose. `code` is stable; `message` is one line. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * `s` with every control character (C0, DEL, C1, and the Unicode line and paragraph
+ * separators) shown as `\xNN` / `\uNNNN`: text from a file or a peer must not reach a terminal
+ * as escapes or fake lines. Idempotent.
+ */
+export function printable(s: string): string {
+  return s.replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n > 0xff ? `\\u${n.toString(16)}` : `\\x${n.toString(16).padStart(2, "0")}`;
+  });
+}
+
+/** Longest message an error keeps; the rest is cut (one line stays readable). */
+export const MAX_MESSAGE = 4096;
+
+/** A message as every statsfs error holds it: control characters escaped, at most {@link MAX_MESSAGE} characters. */
+export function oneLine(message: string): string {
+  const p = printable(message);
+  return p.length > MAX_MESSAGE ? `${p.slice(0, MAX_MESSAGE - 1)}…` : p;
+}
+
+/** Base of every error statsfs throws on purpose. `code` is stable; `message` is one printable line. */
 export class StatsfsError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(oneLine(message), options);
     this.code = code;
     this.name = new.target.name;
   }
@@ -34,6 +60,16 @@ export class UsageError extends StatsfsError {
 
 /** A source could not be opened or read (missing file, bad URI, peer gone). */
 export class SourceError extends StatsfsError {}
+
+/**
+ * A bounded wait for a source ended before it answered (`poll({ timeoutMs })`): the source is
+ * stalled, not gone; its files keep their last values and a later poll may succeed.
+ */
+export class TimeoutError extends SourceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("STATSFS_TIMEOUT", message, options);
+  }
+}
 
 /** A system call or the FFI module failed (codes STATSFS_FFI, STATSFS_MMAP, …). */
 export class SystemError extends StatsfsError {}

@@ -5,9 +5,10 @@
  * one run lists every problem. Sources that are not binary files are checked through their
  * encoding (the translated schema).
  */
-import { DESC_FIXED_SIZE, descBlockSize, HEADER_SIZE, MAX_DATA_SIZE, MAX_DESCRIPTORS, MAX_NAME_SIZE } from "../codec/layout.js";
+import { DESC_FIXED_SIZE, descBlockSize, HEADER_SIZE, MAX_DATA_SIZE, MAX_DESCRIPTORS, MAX_NAME_SIZE, MAX_VALUES } from "../codec/layout.js";
 import { bytesPread, type Pread } from "../codec/pread.js";
 import { cText, parseDescriptor, parseHeader, reaches } from "../codec/reader.js";
+import type { StatDescriptor } from "../model/descriptor.js";
 import { DESCRIPTOR_RULES } from "./rules.js";
 
 /** One broken rule. `stat` names the statistic when the rule is per-descriptor. */
@@ -35,7 +36,31 @@ export const FILE_RULES: Readonly<Record<string, string>> = {
   "data-size": "the data block holds at least 8 bytes per descriptor (selftest)",
   "values-read": "every stat's values read in full (selftest)",
   "data-limit": `every stat ends within ${MAX_DATA_SIZE} bytes of the data block (statsfs limit)`,
+  "values-overlap": "no two stats share a value in the data block (api.rst: each stat has its own values)",
+  "values-limit": `the stats describe at most one value per data word and at most ${MAX_VALUES} values (statsfs limit)`,
 };
+
+/** Overlaps reported one by one before the rest are summed up in one line. */
+const MAX_OVERLAP_REPORTS = 16;
+
+/** Each stat whose values overlap an earlier one's (by offset), with the one it overlaps. O(n log n). */
+function overlaps(stats: readonly { d: StatDescriptor; label: string }[]): { label: string; other: string; message: string }[] {
+  const sorted = stats.filter((s) => s.d.size > 0).sort((a, b) => a.d.offset - b.d.offset);
+  const out: { label: string; other: string; message: string }[] = [];
+  let reach: { end: number; label: string; start: number } | undefined;
+  for (const { d, label } of sorted) {
+    const end = d.offset + d.size * 8;
+    if (reach && d.offset < reach.end) {
+      out.push({
+        label,
+        other: reach.label,
+        message: `values [${d.offset}, ${end}) overlap those of ${JSON.stringify(reach.label)} [${reach.start}, ${reach.end})`,
+      });
+    }
+    if (!reach || end > reach.end) reach = { end, label, start: d.offset };
+  }
+  return out;
+}
 
 /** What the checker needs beyond the bytes. */
 export interface CheckOptions {
@@ -52,6 +77,20 @@ function tryRead(src: Pread, pos: number, len: number): Uint8Array | undefined {
     got += n;
   }
   return buf;
+}
+
+/** How many of the `len` bytes at `pos` read (pread until the first short read). */
+function readableLength(src: Pread, pos: number, len: number): number {
+  if (len <= 0) return 0;
+  if (!reaches(src, pos + 1)) return 0;
+  const buf = new Uint8Array(len);
+  let got = 0;
+  while (got < len) {
+    const n = src.pread(buf.subarray(got), pos + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return got;
 }
 
 /** Checks a binary stats file; [] when it conforms. */
@@ -128,11 +167,20 @@ export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
     }
   }
   if (dataSize < 8 * l.numDesc) v("data-size", `data block is ${dataSize} bytes, less than 8 x ${l.numDesc} descriptors`);
+  const found = overlaps(stats);
+  for (const o of found.slice(0, MAX_OVERLAP_REPORTS)) v("values-overlap", o.message, o.label);
+  if (found.length > MAX_OVERLAP_REPORTS) v("values-overlap", `and ${found.length - MAX_OVERLAP_REPORTS} more stats overlap others`);
+  const values = stats.reduce((n, s) => n + s.d.size, 0);
+  if (values > dataSize / 8 || values > MAX_VALUES) {
+    v("values-limit", `the stats describe ${values} values for a data block of ${dataSize / 8} words (limit ${MAX_VALUES})`);
+  }
+  // The data block is read once (at most the data limit); a stat reads in full when it ends
+  // within what was read. Reading each stat separately would read overlapping values again.
+  const readable = readableLength(src, l.dataOffset, Math.min(dataSize, MAX_DATA_SIZE));
   for (const { d, label } of stats) {
     if (d.size === 0) continue;
-    const at = l.dataOffset + d.offset;
-    if (!reaches(src, at + d.size * 8) || !tryRead(src, at, d.size * 8)) {
-      v("values-read", `${d.size} value(s) at file offset ${at} do not read in full`, label);
+    if (d.offset + d.size * 8 > readable) {
+      v("values-read", `${d.size} value(s) at file offset ${l.dataOffset + d.offset} do not read in full`, label);
     }
   }
   return out;

@@ -126,14 +126,20 @@ export function routedSources(sources: readonly string[], route: "debugfs" | "tr
 }
 
 /**
- * Opens what the command line names, or the default: `host:` where that source exists,
- * else the demo KVM VM, or the simulated one where KVM is unavailable (said on stderr).
+ * Opens what the command line names, or the default: `host:` where this host runs VMs, else
+ * the demo KVM VM. The demo VM (named or by default) falls back to the simulated one where
+ * KVM is unavailable, said in one line on stderr (`npm start` runs `top kvm:demo`).
  */
 export async function openNamedSources(sources: readonly string[], io: Io): Promise<StatsSource> {
-  if (sources.length > 0) return openSources(sources);
-  if ("host" in OPENERS) return openSource("host:");
+  if (sources.length === 0 && "host" in OPENERS) {
+    const { hostHasVms } = await import("../providers/host/index.js");
+    if (hostHasVms()) return openSource("host:");
+  }
+  const demo =
+    sources.length === 0 ? "kvm:demo" : sources.length === 1 && /^kvm:demo(\?|$)/.test(sources[0] as string) ? sources[0] : undefined;
+  if (demo === undefined) return openSources(sources);
   try {
-    return await openSource("kvm:demo");
+    return await openSource(demo);
   } catch (e) {
     if (!(e instanceof KvmError)) throw e;
     io.stderr.write(`statsfs: ${e.message}; showing the built-in simulated VM (sim:) instead\n`);
@@ -164,9 +170,14 @@ export function pidOfGuest(files: readonly StatsFile[], name: string): string {
   return (hits[0] as GuestEntry).pid;
 }
 
-/** `-f help`: every field name of the selected files, sorted, two spaces in front (kvm_stat's). */
+/**
+ * `-f help`: every field name of the selected files, sorted, two spaces in front; child
+ * events (`kvm_exit(HLT)`) listed once by their parent's name, as kvm_stat lists them.
+ */
 export function fieldsHelp(files: readonly StatsFile[]): string {
-  const names = [...new Set(files.flatMap((f) => f.schema.descriptors.map((d) => d.name)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = [...new Set(files.flatMap((f) => f.schema.descriptors.map((d) => d.name.split("(")[0] as string)))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   return `  ${names.map((n) => printable(n)).join("\n  ")}\n`;
 }
 

@@ -3,7 +3,7 @@
  * argv → command → exit code, testable without a process.
  */
 import { parseArgs } from "node:util";
-import { StatsfsError, UsageError } from "../errors.js";
+import { oneLine, StatsfsError, UsageError } from "../errors.js";
 import type { Command } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { Exit, type Io } from "./io.js";
@@ -24,10 +24,30 @@ function overview(): string {
   ].join("\n");
 }
 
+/**
+ * argv with `--opt -1` written `--opt=-1` for string options, so that a negative number reaches
+ * the command's own check ("--count must be …") instead of parseArgs' "argument is ambiguous".
+ */
+function joinNegativeValues(cmd: Command, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    const name = a.startsWith("--") ? a.slice(2) : undefined;
+    if (name !== undefined && cmd.options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 function parse(cmd: Command, argv: readonly string[]) {
   try {
     const { values, positionals } = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(cmd, argv),
       options: { ...cmd.options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
@@ -35,7 +55,15 @@ function parse(cmd: Command, argv: readonly string[]) {
     return { values, positionals };
   } catch (e) {
     // parseArgs messages are one line already; drop its trailing advice.
-    const msg = e instanceof Error ? e.message.split(/\. To specify|\n/)[0] : String(e);
+    const msg = e instanceof Error ? (e.message.split(/\. To specify|\n/)[0] ?? "") : String(e);
+    const ambiguous = /^Option '(-[^' ]+)(?: <value>)?' argument is ambiguous/.exec(msg);
+    if (ambiguous) {
+      const i = argv.findIndex((a) => a === ambiguous[1] || (a.startsWith("-") && !a.startsWith("--") && ambiguous[1]?.includes(a)));
+      const given = i >= 0 ? argv[i + 1] : undefined;
+      throw new UsageError(
+        `${cmd.name}: ${ambiguous[1]} needs a value${given === undefined ? "" : `, got the option-like "${given}" (write ${ambiguous[1]}=${given} to pass it)`}`,
+      );
+    }
     throw new UsageError(`${cmd.name}: ${msg}`);
   }
 }
@@ -71,14 +99,17 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-/** One line on stderr for an error; the exit code for it. */
+/**
+ * One line on stderr for an error; the exit code for it. Every message goes through
+ * {@link oneLine} (StatsfsErrors already hold it so; anything else is escaped here).
+ */
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof StatsfsError) {
-    io.stderr.write(`statsfs: ${e.message}\n`);
+    io.stderr.write(`statsfs: ${oneLine(e.message)}\n`);
     return Exit.Usage;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  io.stderr.write(`statsfs: internal error: ${msg.split("\n")[0]}\n`);
+  io.stderr.write(`statsfs: internal error: ${oneLine(msg.split("\n")[0] ?? "")}\n`);
   if (process.env.STATSFS_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
   return Exit.Usage;
 }

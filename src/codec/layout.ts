@@ -23,6 +23,14 @@ export const MAX_NAME_SIZE = 4096;
 export const MAX_DESCRIPTORS = 65536;
 /** Largest data block we accept: 64 MiB of u64 values. */
 export const MAX_DATA_SIZE = 64 * 1024 * 1024;
+/**
+ * Most values (u64 words, summed over every descriptor's size) one schema may describe: 4 Mi,
+ * 32 MiB as u64. Besides this absolute bound a schema may describe at most one value per word
+ * of its data block: more means statistics overlap, and a view that shows every statistic's
+ * values would materialise more than the file holds (65,536 histograms over one 512 KiB block
+ * would be 4 billion values).
+ */
+export const MAX_VALUES = 1 << 22;
 
 /** Field offsets inside the header. */
 export const Header = {

@@ -18,6 +18,7 @@ import {
   MAX_DATA_SIZE,
   MAX_DESCRIPTORS,
   MAX_NAME_SIZE,
+  MAX_VALUES,
 } from "./layout.js";
 import type { Pread } from "./pread.js";
 
@@ -164,6 +165,9 @@ export function readSchema(src: Pread): DecodedSchema {
   const descriptors: StatDescriptor[] = [];
   let dataSize = 0;
   let last: StatDescriptor | undefined;
+  /** Values described so far, and after each descriptor (to name the one that went over a bound). */
+  let values = 0;
+  const running = new Float64Array(numDesc);
   for (let i = 0; i < numDesc; i++) {
     const at = i * stride;
     const { descriptor: d, terminated } = parseDescriptor(raw, at, nameSize);
@@ -193,7 +197,27 @@ export function readSchema(src: Pread): DecodedSchema {
       dataSize = end;
       last = d;
     }
+    values += d.size;
+    running[i] = values;
+    if (values > MAX_VALUES) {
+      throw new DecodeError(
+        `${d.name}.size`,
+        descOffset + at + Desc.size,
+        `stat "${d.name}" brings the schema to ${values} values, above the limit of ${MAX_VALUES}`,
+      );
+    }
     descriptors.push(d);
+  }
+  const words = dataSize / 8;
+  if (values > words) {
+    // Statistics overlap: name the first descriptor whose values go beyond one per data word.
+    const i = running.findIndex((n) => n > words);
+    const d = descriptors[i] as StatDescriptor;
+    throw new DecodeError(
+      `${d.name}.size`,
+      descOffset + i * stride + Desc.size,
+      `stats describe ${values} values in a data block of ${words} words (statistics overlap); stat "${d.name}" goes beyond one value per word`,
+    );
   }
   checkOverlap([...blocks, { name: "data block", start: dataOffset, end: dataOffset + dataSize }]);
   if (last) {

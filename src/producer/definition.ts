@@ -7,18 +7,24 @@
 import { KVM_NAME_SIZE } from "../codec/layout.js";
 import { DefinitionError } from "../errors.js";
 import { isHistogram, packFlags, StatBase, StatType, StatUnit } from "../model/flags.js";
-import { describe, isRecord, quote } from "./text.js";
+import { describe, isRecord, quote } from "../model/text.js";
+import { AggKind, type Aggregation, aggSuffix, byteLength, type ValueMeta, type ValueSlot } from "../providers/aggregate/values.js";
+
+export {
+  AggKind,
+  type Aggregation,
+  aggName,
+  aggSuffix,
+  byteLength,
+  compatible,
+  type ValueMeta,
+  type ValueSlot,
+} from "../providers/aggregate/values.js";
 
 /** How a value behaves over time (the descriptor type). */
 export type ValueType = "cumulative" | "instant" | "peak" | "linear-histogram" | "log2-histogram";
 /** What a value measures (the descriptor unit). */
 export type ValueUnit = "none" | "bytes" | "seconds" | "cycles" | "boolean";
-/**
- * How parents (and readers of a directory of per-process files) combine a value over the
- * sources that hold it. The first listed keeps the value's name in the parent; the others are
- * shown as `name.min`, `name.max`, `name.avg`, `name.count_zero` (and `name.sum` when sum is not first).
- */
-export type Aggregation = "sum" | "min" | "max" | "avg" | "count-zero";
 
 /** One value as a caller defines it; everything but the type has a default. */
 export interface ValueInit {
@@ -46,41 +52,6 @@ export interface ValueInit {
 /** A map from value name to its definition; key order is the data-block order. */
 export type ValueInits = Readonly<Record<string, ValueInit>>;
 
-/** Numeric aggregation kinds (stored 3 bits each in exported files). */
-export const AggKind = { sum: 1, min: 2, max: 3, avg: 4, "count-zero": 5 } as const;
-/** A numeric aggregation kind, 1..5. */
-export type AggKind = (typeof AggKind)[Aggregation];
-const AGG_NAMES: readonly (Aggregation | undefined)[] = [undefined, "sum", "min", "max", "avg", "count-zero"];
-
-/** The name suffix a kind gets in a parent when it is not the value's first aggregation. */
-export function aggSuffix(kind: AggKind): string {
-  return kind === AggKind["count-zero"] ? ".count_zero" : `.${AGG_NAMES[kind]}`;
-}
-/** The aggregation name of a numeric kind. */
-export function aggName(kind: AggKind): Aggregation {
-  return AGG_NAMES[kind] as Aggregation;
-}
-
-/** A validated value: a kernel descriptor's fields plus what statsfs adds (aggregations, writable). */
-export interface ValueMeta {
-  readonly name: string;
-  readonly type: number;
-  readonly unit: number;
-  readonly base: number;
-  readonly exponent: number;
-  /** Number of u64 words (1, or the bucket count). */
-  readonly size: number;
-  readonly bucketSize: number;
-  /** Aggregation kinds in the order given; [] when the value is not aggregated. */
-  readonly kinds: readonly AggKind[];
-  readonly writable: boolean;
-}
-
-/** A value inside a source: its meta and the u64 word where it starts in the source's data block. */
-export interface ValueSlot extends ValueMeta {
-  readonly word: number;
-}
-
 const TYPES: Record<ValueType, number> = {
   cumulative: StatType.Cumulative,
   instant: StatType.Instant,
@@ -98,12 +69,6 @@ const UNITS: Record<ValueUnit, number> = {
 
 /** Longest name (in UTF-8 bytes) a descriptor of name_size 48 holds. */
 export const MAX_NAME_BYTES = KVM_NAME_SIZE - 1;
-const utf8 = new TextEncoder();
-
-/** Byte length of `s` in UTF-8. */
-export function byteLength(s: string): number {
-  return utf8.encode(s).length;
-}
 
 /**
  * Checks a value or source name: 1..47 printable ASCII bytes without `.` (reserved for
@@ -202,18 +167,6 @@ export function resolveValue(name: string, init: ValueInit): ValueMeta {
 /** The flags word of a value's descriptor. */
 export function metaFlags(m: ValueMeta): number {
   return packFlags(m.type, m.unit, m.base);
-}
-
-/** Whether two values can be aggregated together (same descriptor shape). */
-export function compatible(a: ValueMeta, b: ValueMeta): boolean {
-  return (
-    a.type === b.type &&
-    a.unit === b.unit &&
-    a.base === b.base &&
-    a.exponent === b.exponent &&
-    a.size === b.size &&
-    a.bucketSize === b.bucketSize
-  );
 }
 
 const SET = Symbol("statsfs.valueSet");

@@ -74,8 +74,11 @@ export function setBig(u: Uint32Array, j: number, v: bigint): void {
 
 /** What the three scalar handles share: where the value lives, and reading it back. */
 abstract class Scalar implements Slots {
+  /** @internal */
   declare u: Uint32Array;
+  /** @internal */
   declare b: BigUint64Array;
+  /** @internal */
   declare readonly i: number;
   /** @internal */
   constructor(u: Uint32Array, b: BigUint64Array, i: number) {
@@ -188,8 +191,11 @@ function buckets(h: Slots, n: number): bigint[] {
 
 /** A log2 histogram: bucket 0 is [0,1), bucket k ≥ 1 is [2^(k−1), 2^k), the last is open-ended. */
 export class Log2Histogram implements Histogram {
+  /** @internal */
   declare u: Uint32Array;
+  /** @internal */
   declare b: BigUint64Array;
+  /** @internal */
   declare readonly i: number;
   /** Bucket count. */
   declare readonly n: number;
@@ -217,8 +223,11 @@ export class Log2Histogram implements Histogram {
 
 /** A linear histogram: bucket k is [k·size, (k+1)·size), the last is open-ended. */
 export class LinearHistogram implements Histogram {
+  /** @internal */
   declare u: Uint32Array;
+  /** @internal */
   declare b: BigUint64Array;
+  /** @internal */
   declare readonly i: number;
   /** Bucket count. */
   declare readonly n: number;

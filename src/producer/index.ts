@@ -18,7 +18,9 @@
  */
 
 export { producerFileId as exportedId, producerMergedId as mergedId } from "../model/identity.js";
-export { type AggregateFile, AggregatePlan, type InstanceInput, type NodeInput } from "./aggregate.js";
+export { type AggregateFile, AggregatePlan, type InstanceInput, type NodeInput } from "../providers/aggregate/plan.js";
+export { defaultDir } from "../providers/shm/format/paths.js";
+export { type PruneOptions, pruneExports } from "../providers/shm/prune.js";
 export {
   type Aggregation,
   defineValues,
@@ -31,10 +33,17 @@ export {
   type ValueUnit,
 } from "./definition.js";
 export type { ExportOptions } from "./export/exporter.js";
-export { defaultDir } from "./export/paths.js";
-export { type PruneOptions, pruneExports } from "./export/prune.js";
 export { Counter, Gauge, type Histogram, LinearHistogram, Log2Histogram, Peak, type ValueHandle } from "./handles.js";
 export { LiveSource, liveSource, writeStat } from "./live-source.js";
-export { type RegisterOptions, Registration, register, registeredSources } from "./registry.js";
-export { createSource, type HandleOf, type Handles, Source, type SourceOptions } from "./source.js";
+export {
+  type Attachment,
+  defaultRegistry,
+  type RegisterOptions,
+  Registration,
+  Registry,
+  type RegistryObserver,
+  register,
+  registeredSources,
+} from "./registry.js";
+export { createSource, type HandleOf, type Handles, Source, type SourceOptions, type TreeObserver } from "./source.js";
 export { attachSource, type SharedSource, ThreadShard } from "./threads.js";

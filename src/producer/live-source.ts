@@ -8,11 +8,11 @@
  */
 import { DefinitionError, UsageError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
-import { AggregatePlan, type NodeInput } from "./aggregate.js";
-import { PlanSource } from "./plan-source.js";
-import { registeredSources } from "./registry.js";
+import { describe, quote } from "../model/text.js";
+import { AggregatePlan, type NodeInput } from "../providers/aggregate/plan.js";
+import { PlanSource } from "../providers/aggregate/plan-source.js";
+import { defaultRegistry, Registry } from "./registry.js";
 import { Source, treeVersion } from "./source.js";
-import { describe, quote } from "./text.js";
 
 /** A source as the aggregation engine sees it (one instance, its shards). */
 export function nodeOf(s: Source): NodeInput {
@@ -30,22 +30,26 @@ export function nodeOf(s: Source): NodeInput {
   };
 }
 
-/** A {@link SyncStatsSource} over live sources: the registered ones, or the trees given. */
+/** A {@link SyncStatsSource} over live sources: a registry's (the default one's), or the trees given. */
 export class LiveSource extends PlanSource {
   readonly uri: string;
   readonly #roots: (() => readonly Source[]) | undefined;
   readonly #fixed: readonly Source[];
   #version = -1;
 
-  constructor(roots?: Source | readonly Source[]) {
+  constructor(roots?: Source | readonly Source[] | Registry) {
     super();
-    if (roots !== undefined && !(roots instanceof Source || (Array.isArray(roots) && roots.every((r) => r instanceof Source)))) {
+    if (
+      roots !== undefined &&
+      !(roots instanceof Source || roots instanceof Registry || (Array.isArray(roots) && roots.every((r) => r instanceof Source)))
+    ) {
       const what = Array.isArray(roots) ? `an array holding ${describe(roots.find((r) => !(r instanceof Source)))}` : describe(roots);
-      throw new DefinitionError(`liveSource needs a Source or an array of Sources, not ${what}`);
+      throw new DefinitionError(`liveSource needs a Source, an array of Sources or a Registry, not ${what}`);
     }
-    this.#fixed = roots === undefined ? [] : Array.isArray(roots) ? [...(roots as readonly Source[])] : [roots as Source];
-    this.#roots = roots === undefined ? registeredSources : undefined;
-    this.uri = roots === undefined ? "live:" : `live:${this.#fixed.map((s) => s.path.join("/")).join(",")}`;
+    const registry = roots === undefined ? defaultRegistry : roots instanceof Registry ? roots : undefined;
+    this.#fixed = registry || roots === undefined ? [] : Array.isArray(roots) ? [...(roots as readonly Source[])] : [roots as Source];
+    this.#roots = registry ? () => registry.sources : undefined;
+    this.uri = registry ? "live:" : `live:${this.#fixed.map((s) => s.path.join("/")).join(",")}`;
     this.pollSync();
   }
 
@@ -69,10 +73,11 @@ export class LiveSource extends PlanSource {
 }
 
 /**
- * An in-process {@link StatsSource} over the registered sources (default) or the given trees:
+ * An in-process {@link StatsSource} over the registered sources (of the default registry, or
+ * of the registry given) or the given trees:
  * `statsfs` views, the QMP server and exporters read it like any other source.
  */
-export function liveSource(roots?: Source | readonly Source[]): LiveSource {
+export function liveSource(roots?: Source | readonly Source[] | Registry): LiveSource {
   return new LiveSource(roots);
 }
 

@@ -8,10 +8,10 @@
  * source disappears from every reader at their next poll.
  */
 import { DefinitionError } from "../errors.js";
+import { describe, isRecord, quote } from "../model/text.js";
 import { checkName, defineValues, slotsOf, type ValueInit, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type Counter, type Gauge, type LinearHistogram, type Log2Histogram, makeHandle, type Peak, type ValueHandle } from "./handles.js";
 import { type ShardView, Store } from "./store.js";
-import { describe, isRecord, quote } from "./text.js";
 import { type SharedSource, shareSource } from "./threads.js";
 
 /** The handle type a definition gets. */
@@ -37,18 +37,29 @@ export interface SourceOptions {
   readonly shards?: number;
 }
 
-/** Told about changes below a registered root (the exporter keeps its files in step). */
+/**
+ * Told about changes below a registered root: exporters (the shm files, an HTTP endpoint) keep
+ * their view in step. A root has any number of observers (see `Registration.attach`); every
+ * method is optional.
+ */
 export interface TreeObserver {
   /** Throws to refuse adding `child` (already validated) under `parent`. */
-  willAdd(parent: Source, child: Source): void;
+  willAdd?(parent: Source, child: Source): void;
   /** `child` and its subtree now hang below the root. */
-  added(child: Source): void;
+  added?(child: Source): void;
   /** `child` and its subtree are about to leave the root. */
-  removing(child: Source): void;
+  removing?(child: Source): void;
   /** `node`'s values changed (new values were added). */
-  changed(node: Source): void;
+  changed?(node: Source): void;
   /** Throws to refuse sharing `node` with threads. */
-  willShare(node: Source): void;
+  willShare?(node: Source): void;
+  /** The observer was detached (its registration closed, or `attach`'s handle disposed). */
+  close?(): void;
+}
+
+/** Observers of `root`, in attach order (a copy: observers may detach while being told). */
+function observersOf(root: Source): readonly TreeObserver[] {
+  return root.observers;
 }
 
 let version = 0;
@@ -66,10 +77,10 @@ export class Source implements Disposable {
   readonly name: string;
   /** @internal The data blocks. */
   readonly store: Store;
-  /** @internal Set on a registered root by the registry. */
-  observer: TreeObserver | undefined = undefined;
-  /** @internal Set on a registered root by the registry. */
-  registered = false;
+  /** @internal Observers of a registered root, set by its registration. */
+  observers: readonly TreeObserver[] = [];
+  /** @internal The registry of a registered root. */
+  registry: object | undefined = undefined;
   #parent: Source | undefined = undefined;
   readonly #subs: Source[] = [];
   #slots: readonly ValueSlot[] = [];
@@ -112,6 +123,10 @@ export class Source implements Disposable {
     while (s.#parent) s = s.#parent;
     return s;
   }
+  /** Whether this source is registered as a top-level source (in any registry). */
+  get registered(): boolean {
+    return this.registry !== undefined;
+  }
   /** Whether {@link close} has run. */
   get closed(): boolean {
     return this.#closed;
@@ -145,7 +160,7 @@ export class Source implements Disposable {
     const out: Record<string, ValueHandle> = {};
     for (const slot of slots) out[slot.name] = this.store.adopt(makeHandle(this.store.shards[0] as ShardView, slot));
     version++;
-    this.root.observer?.changed(this);
+    for (const o of observersOf(this.root)) o.changed?.(this);
     return out as Handles<D>;
   }
 
@@ -176,14 +191,25 @@ export class Source implements Disposable {
     if (this.subordinate(sub.name)) {
       throw new DefinitionError(`source ${quote(this.name)} already has a subordinate named ${quote(sub.name)}`);
     }
-    const observer = this.root.observer;
-    observer?.willAdd(this, sub);
+    const observers = observersOf(this.root);
+    for (const o of observers) o.willAdd?.(this, sub);
     sub.#parent = this;
     this.#subs.push(sub);
     version++;
+    const told: TreeObserver[] = [];
     try {
-      observer?.added(sub);
+      for (const o of observers) {
+        o.added?.(sub);
+        told.push(o);
+      }
     } catch (e) {
+      for (const o of told.reverse()) {
+        try {
+          o.removing?.(sub);
+        } catch {
+          // rolling back; the first error is the one to report
+        }
+      }
       this.#detach(sub, false);
       throw e;
     }
@@ -198,7 +224,7 @@ export class Source implements Disposable {
   }
 
   #detach(sub: Source, notify: boolean): void {
-    if (notify) this.root.observer?.removing(sub);
+    if (notify) for (const o of observersOf(this.root)) o.removing?.(sub);
     const i = this.#subs.indexOf(sub);
     if (i >= 0) this.#subs.splice(i, 1);
     sub.#parent = undefined;

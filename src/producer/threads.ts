@@ -10,12 +10,12 @@
  */
 import { closeSync, openSync } from "node:fs";
 import { DefinitionError, StatsfsError } from "../errors.js";
+import { describe, isRecord, quote } from "../model/text.js";
 import { compatible, defineValues, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type FileMapping, mapFile, unmapFile } from "./export/libc.js";
 import { makeHandle, type ValueHandle } from "./handles.js";
 import type { Handles, Source } from "./source.js";
 import { type ShardFile, type ShardView, shardStride, viewOf } from "./store.js";
-import { describe, isRecord, quote } from "./text.js";
 
 /** What a worker needs to attach to a sharded source; send it with postMessage or workerData. */
 export interface SharedSource {
@@ -44,7 +44,7 @@ export function shareSource(source: Source): SharedSource {
   if (store.shardCount < 2 || !store.control) {
     throw new DefinitionError(`source ${quote(source.name)} has one shard; create it with { shards: N } to write it from N threads`);
   }
-  source.root.observer?.willShare(source);
+  for (const o of source.root.observers) o.willShare?.(source);
   store.shared = true;
   return {
     kind: "statsfs/shared-source",

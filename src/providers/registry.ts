@@ -6,11 +6,16 @@
  *   file:PATH | PATH        binary stats file, or a directory of them
  *   fd:N                    an inherited stats fd
  *   kvm:demo[?vcpus=N]      a demo KVM VM started by this process
- *   sim:[?vcpus=N]          a built-in simulated VM (no KVM needed)
+ *   sim:[?vcpus=N&pid=P&guest=G]  a built-in simulated VM (no KVM needed)
  *   shm:NAME[?dir=D]        live files exported by statsfs producer sources (src/producer)
  *   qmp:PATH | qmp:tcp:H:P  a QEMU (>= 7.1) or `statsfs serve` over QMP
+ *   host:[?pid=&guest=&route=]  every KVM VM on this host (providers/host)
+ *   debugfs:[DIR]           KVM's debugfs text files, kvm_stat's layout
+ *   trace:PID               KVM exit tracepoint counts of one VM process
  */
+import { existsSync } from "node:fs";
 import { UsageError } from "../errors.js";
+import { checkDuplicateKeys, checkQueryKeys } from "./query.js";
 import type { StatsSource } from "./source.js";
 import { UnionSource } from "./union.js";
 
@@ -19,17 +24,30 @@ export type Opener = (uri: string, rest: string, query: URLSearchParams) => Prom
 
 export const OPENERS: Record<string, Opener> = {
   file: async (uri, rest) => (await import("./file/index.js")).openFileSource(uri, rest),
-  fd: async (uri, rest) => (await import("./file/index.js")).openFdSource(uri, rest),
+  fd: async (uri, rest, q) => {
+    checkQueryKeys(uri, q, [], "fd:");
+    return (await import("./file/index.js")).openFdSource(uri, rest);
+  },
   kvm: async (uri, rest, q) => (await import("./kvm/source.js")).openKvmSource(uri, rest, q),
   sim: async (uri, rest, q) => (await import("./sim/index.js")).openSimSource(uri, rest, q),
   shm: async (uri, rest, q) => (await import("./shm/index.js")).openShmSource(uri, rest, q),
   qmp: async (uri, rest, q) => (await import("./qmp/index.js")).openQmpSource(uri, rest, q),
+  host: async (uri, rest, q) => (await import("./host/index.js")).openHostSource(uri, rest, q),
+  debugfs: async (uri, rest) => (await import("./debugfs/index.js")).openDebugfsSource(uri, rest),
+  trace: async (uri, rest, q) => (await import("./trace/index.js")).openTraceSource(uri, rest, q),
 };
 
-/** Splits `scheme:rest?query`; a name with no known scheme is a file path. */
+/**
+ * Splits `scheme:rest?query`; a name with no scheme is a file path. A name that looks like
+ * `scheme:…` with a scheme no opener knows is a file path only when such a file exists, else
+ * a usage error ("unknown source scheme"), so `bogus:x` is not reported as a missing file.
+ */
 export function parseSourceUri(uri: string): { scheme: string; rest: string; query: URLSearchParams } {
   const m = /^([a-z][a-z0-9+.-]*):(.*)$/.exec(uri);
-  if (!m || !((m[1] as string) in OPENERS)) return { scheme: "file", rest: uri, query: new URLSearchParams() };
+  if (m && !Object.hasOwn(OPENERS, m[1] as string) && !existsSync(uri)) {
+    throw new UsageError(`${uri}: unknown source scheme "${m[1]}:" (known: ${Object.keys(OPENERS).join(", ")}; or a file path)`);
+  }
+  if (!m || !Object.hasOwn(OPENERS, m[1] as string)) return { scheme: "file", rest: uri, query: new URLSearchParams() };
   const scheme = m[1] as string;
   const body = m[2] as string;
   // file: paths keep any '?' they contain.
@@ -45,6 +63,7 @@ export async function openSource(uri: string): Promise<StatsSource> {
   const { scheme, rest, query } = parseSourceUri(uri);
   const open = OPENERS[scheme];
   if (!open) throw new UsageError(`unknown source scheme "${scheme}:"`);
+  checkDuplicateKeys(uri, query);
   return open(uri, rest, query);
 }
 

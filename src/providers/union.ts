@@ -1,13 +1,14 @@
 /**
  * @module providers/union
  * Several sources as one ({@link UnionSource}): `top A B`, `serve A B`. Members stay apart:
- * each file keeps its own id and labels; where two members' files would be confused (the same
+ * each file keeps its own id and labels; where two members' files could be confused (the same
  * qom-path from two QEMUs, the same id from two simulated VMs) the union tells them apart —
- * colliding paths become `/<id>`, colliding ids gain a `member` label. One member failing
+ * paths become `/<id>` (the member's path stays in the `qom_path` label; `/member-<i>/<id>`
+ * where ids collide), where any two files share an identity, every file gains a `member` label. One member failing
  * removes only its own files (state `failed`, with the reason) and the others keep answering;
  * a member still polling at the deadline keeps its last values (state `stale`).
  */
-import { UsageError } from "../errors.js";
+import { TimeoutError, UsageError } from "../errors.js";
 import { identityKey, type StatsIdentity, withLabels } from "../model/identity.js";
 import { printable } from "../model/printable.js";
 import type { StatsFile } from "../model/stats-file.js";
@@ -30,6 +31,11 @@ class MemberFile implements StatsFile {
   get raw() {
     return this.inner.raw;
   }
+}
+
+/** Whether a path already names its file's id (`/kvm-1/vcpu-0`, or `/app/http` of `statsfs/app/http`). */
+function pathNamesId(i: StatsIdentity): boolean {
+  return i.path === `/${i.id}` || `${i.provider}${i.path}` === i.id;
 }
 
 interface Member {
@@ -110,7 +116,8 @@ export class UnionSource implements StatsSource {
         },
         (e: unknown) => {
           m.inflight = undefined;
-          m.state = "failed";
+          // A member whose own bounded wait ended is stalled, not failed: it keeps its files.
+          m.state = e instanceof TimeoutError ? "stale" : "failed";
           m.reason = reasonOf(e);
         },
       );
@@ -167,13 +174,17 @@ export class UnionSource implements StatsSource {
     };
     const ids = count((f) => f.identity.id);
     const keys = count((f) => identityKey(f.identity));
-    const paths = count((f) => f.identity.path);
+    // Where two members' files share an identity, every file gains its member's index, so
+    // that each member's files still belong together.
+    const anyClash = [...keys.values()].some((n) => n > 1);
     const out: StatsFile[] = [];
     for (const { m, f, index } of entries) {
       let id = f.identity;
-      if ((keys.get(identityKey(id)) ?? 0) > 1) id = withLabels(id, { member: String(index) });
-      const pathClash = id.path !== undefined && (paths.get(id.path) ?? 0) > 1;
-      if (pathClash) {
+      if (anyClash) id = withLabels(id, { member: String(index) });
+      // With several members, a path names the object by its id (`/kvm-1234/vcpu-0`): one
+      // member's objects are never renumbered against another's, whichever members are alive.
+      // The member's own path stays in the qom_path label.
+      if (id.path !== undefined && this.#members.length > 1 && !pathNamesId(id)) {
         const unique = (ids.get(id.id) ?? 0) === 1;
         id = { ...id, path: unique ? `/${id.id}` : `/member-${index}/${id.id}` };
       }

@@ -4,10 +4,11 @@
  *
  *   STATSFS_QMP_CONNECT   the peer cannot be reached (no socket, refused, timed out)
  *   STATSFS_QMP_PROTOCOL  the peer broke the protocol (no greeting, malformed reply, hung up)
+ *   STATSFS_TIMEOUT       a bounded wait for a reply ended (the peer is stalled): QmpTimeoutError
  *   STATSFS_QMP_COMMAND   the peer answered a command with an error (class and desc kept)
  *   STATSFS_QMP_LISTEN    the server cannot listen on its address
  */
-import { SourceError, StatsfsError } from "../errors.js";
+import { SourceError, StatsfsError, TimeoutError } from "../errors.js";
 import { printable } from "../model/printable.js";
 
 /** The QMP peer cannot be reached. */
@@ -23,6 +24,12 @@ export class QmpProtocolError extends SourceError {
     super("STATSFS_QMP_PROTOCOL", message, options);
   }
 }
+
+/**
+ * A wait for the peer ended before its reply (a poll bounded by `timeoutMs`): the connection
+ * stays open and the reply, when it comes, is used by the next poll.
+ */
+export class QmpTimeoutError extends TimeoutError {}
 
 /** A command's error reply: QEMU's error class (GenericError, CommandNotFound, …) and text. */
 export class QmpCommandError extends StatsfsError {

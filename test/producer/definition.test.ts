@@ -193,7 +193,7 @@ describe("API misuse", () => {
     refused(() => createSource("x", { shards: odd(bare()) }), /shards must be an integer from 1 to 1024 \(got an object\)/);
     for (const x of [null, 5, bare(), {}]) refused(() => createSource(odd(x)), /^source name must be a string/);
     for (const x of [5, null, "x", {}, bare(), [ok, 5], [null]]) {
-      refused(() => liveSource(odd(x)), /^liveSource needs a Source or an array of Sources/);
+      refused(() => liveSource(odd(x)), /^liveSource needs a Source, an array of Sources or a Registry/);
     }
     refused(() => writeStat(odd(null), "a", 0), /^writeStat needs a Source/);
     refused(() => ok.addSubordinate(odd({})), /^addSubordinate needs a Source, not an object/);
@@ -207,7 +207,7 @@ describe("API misuse", () => {
     }
     refused(() => pruneExports(odd(null)), /^pruneExports options must be an object/);
     refused(() => pruneExports({ dir: odd(5) }), /^export dir must be a non-empty path/);
-    refused(() => pruneExports({ dir: tmp, name: "../.." }), /^source name "\.\.\/\.\." must be printable ASCII/);
+    refused(() => pruneExports({ dir: tmp, name: "../.." }), /^pruneExports: source name "\.\.\/\.\." must be a path of source names/);
   });
 
   it("refuses definitions of the wrong type, objects without a prototype included", () => {

@@ -9,13 +9,14 @@ import { rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { DefinitionError, SourceError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
+import { describe, isRecord, quote, sysReason } from "../../model/text.js";
+import { checkDir, defaultDir, nodeDir, shardFileName } from "../../providers/shm/format/paths.js";
 import { makeDirs } from "../../sys/fs.js";
 import { byteLength } from "../definition.js";
 import type { Source, TreeObserver } from "../source.js";
 import { bumpTreeVersion } from "../source.js";
-import { describe, isRecord, quote, sysReason } from "../text.js";
 import { MappedStatsFile } from "./mapped-file.js";
-import { checkDir, checkInstance, defaultDir, defaultInstance, nodeDir, shardFileName } from "./paths.js";
+import { checkInstance, defaultInstance } from "./paths.js";
 
 /** Where and as whom to export. */
 export interface ExportOptions {

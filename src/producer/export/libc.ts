@@ -5,10 +5,10 @@
  * Failures are {@link SourceError}s with code `STATSFS_EXPORT`.
  */
 import { SourceError } from "../../errors.js";
+import { oneLine } from "../../model/text.js";
 import { libc, MAP_SHARED, type Mapping, PROT_READ, PROT_WRITE } from "../../sys/libc.js";
-import { oneLine } from "../text.js";
 
-export { EWOULDBLOCK, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "../../sys/libc.js";
+export { EWOULDBLOCK, flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "../../providers/shm/lock.js";
 
 /** A shared, writable mapping of a whole file. */
 export interface FileMapping {
@@ -36,15 +36,4 @@ export function mapFile(fd: number, length: number, what: string): FileMapping {
 /** Unmaps a mapping made by {@link mapFile}. */
 export function unmapFile(m: FileMapping): void {
   libc().munmap(m.mapping);
-}
-
-/** flock(2): 0 on success, else the errno. */
-export function flock(fd: number, op: number): number {
-  let c: ReturnType<typeof libc>;
-  try {
-    c = libc();
-  } catch (e) {
-    throw exportError(e, "flock");
-  }
-  return c.flock(fd, op) === 0 ? 0 : c.errno();
 }

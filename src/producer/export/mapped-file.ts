@@ -17,12 +17,12 @@ import { readSchema } from "../../codec/reader.js";
 import { encodedLayout, encodeStatsFile } from "../../codec/writer.js";
 import { DefinitionError, SourceError } from "../../errors.js";
 import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
+import { oneLine, quote } from "../../model/text.js";
 import { fdPread } from "../../providers/file/pread-fd.js";
+import { encodeTrailer } from "../../providers/shm/format/trailer.js";
 import { byteLength, type ValueSlot } from "../definition.js";
 import { type ShardView, viewOf } from "../store.js";
-import { oneLine, quote } from "../text.js";
 import { EWOULDBLOCK, type FileMapping, flock, LOCK_EX, LOCK_NB, mapFile, unmapFile } from "./libc.js";
-import { encodeTrailer } from "./trailer.js";
 
 let tmpCounter = 0;
 

@@ -1,33 +1,10 @@
 /**
  * @module producer/export/paths
- * Where exported files live and what they are called. One directory per source, mirroring the
- * tree; in it one file per producer instance (process), plus one per extra thread shard:
- *
- *   <dir>/<root>/<instance>.stats             the root's values, written by one process
- *   <dir>/<root>/<sub>/<instance>.stats       a subordinate's values
- *   <dir>/<root>/<sub>/<instance>~<k>.stats   thread shard k (k ≥ 1) of a sharded source
- *
- * `<dir>` defaults to $STATSFS_DIR or /dev/shm/statsfs; `<instance>` to the process id. Source
- * names cannot contain `.`, so a file never collides with a sub-directory. Each file's id is
- * `statsfs-<instance>[~<k>]/<root>/<sub>…`: provider `statsfs`, target the last source name
- * (without a `-<n>` suffix), path `/<root>/<sub>…` — the convention of `kvm-<pid>/vcpu-<n>`.
- * Temporary files start with `.` and are skipped by every reader.
+ * The producer's side of export naming: instance names. The layout of an export directory
+ * (one directory per source, one file per instance and shard) is the shm format's:
+ * src/providers/shm/format/paths.ts.
  */
-import { join } from "node:path";
-import { DefinitionError } from "../../errors.js";
 import { checkName } from "../definition.js";
-import { describe, quote } from "../text.js";
-
-/** The default export directory: $STATSFS_DIR, else /dev/shm/statsfs. */
-export function defaultDir(): string {
-  return process.env.STATSFS_DIR || "/dev/shm/statsfs";
-}
-
-/** Checks an export directory: a non-empty string without NUL bytes. `what` names it in errors. */
-export function checkDir(dir: string, what = "export dir"): void {
-  if (typeof dir !== "string" || dir === "") throw new DefinitionError(`${what} must be a non-empty path, not ${describe(dir)}`);
-  if (dir.includes("\0")) throw new DefinitionError(`${what} ${quote(dir)} contains a NUL byte`);
-}
 
 /** The default instance name: the process id. */
 export function defaultInstance(): string {
@@ -37,21 +14,4 @@ export function defaultInstance(): string {
 /** Checks an instance name (same rules as source names). */
 export function checkInstance(instance: string): void {
   checkName(instance, "instance");
-}
-
-/** The directory of a source given its path (root first). */
-export function nodeDir(dir: string, path: readonly string[]): string {
-  return join(dir, ...path);
-}
-
-/** The file name of an instance's shard. */
-export function shardFileName(instance: string, shard: number): string {
-  return shard === 0 ? `${instance}.stats` : `${instance}~${shard}.stats`;
-}
-
-/** Instance and shard of a file name, or undefined for names that are not exported files. */
-export function parseShardFileName(name: string): { instance: string; shard: number } | undefined {
-  const m = /^([^.~/][^./~]*)(?:~(\d+))?\.stats$/.exec(name);
-  if (!m) return undefined;
-  return { instance: m[1] as string, shard: m[2] === undefined ? 0 : Number(m[2]) };
 }

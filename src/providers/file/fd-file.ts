@@ -19,6 +19,8 @@ export class FdStatsFile implements StatsFile {
   /** The raw file, for checkers that look at bytes rather than the decoded schema. */
   readonly pread: Pread;
   readonly #owned: boolean;
+  /** The origin for messages (a path, `fd 3`). */
+  readonly #where: string;
   #closed = false;
 
   /**
@@ -28,6 +30,7 @@ export class FdStatsFile implements StatsFile {
   constructor(fd: number, where: string, owned: boolean, override?: { readonly path?: string; readonly labels?: Labels }) {
     this.fd = fd;
     this.#owned = owned;
+    this.#where = where;
     try {
       this.pread = fdPread(fd);
       this.reader = new BinaryStatsReader(this.pread);
@@ -52,10 +55,17 @@ export class FdStatsFile implements StatsFile {
     return this.reader.data;
   }
 
-  /** Re-reads the data block. After {@link close} it throws: the fd number may name another file by then. */
+  /**
+   * Re-reads the data block; an error names the file (a file truncated under a reader says
+   * which). After {@link close} it throws: the fd number may name another file by then.
+   */
   poll(): void {
     if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.identity.id}: stats file is closed`);
-    this.reader.poll();
+    try {
+      this.reader.poll();
+    } catch (e) {
+      throw located(e, this.#where);
+    }
   }
 
   close(): void {

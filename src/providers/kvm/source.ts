@@ -6,6 +6,7 @@
 import { UsageError } from "../../errors.js";
 import { FdStatsFile } from "../file/fd-file.js";
 import { LocalSource } from "../local-source.js";
+import { checkQueryKeys } from "../query.js";
 import { startDemoVm } from "./demo.js";
 
 /** Largest vCPU count `kvm:demo` accepts when vCPUs are only created (`run=0`). */
@@ -16,6 +17,7 @@ export const MAX_RUNNING_VCPUS = 64;
 /** Opens `kvm:demo`. `run=0` creates the vCPUs without running guest code. */
 export async function openKvmSource(uri: string, rest: string, query: URLSearchParams): Promise<LocalSource> {
   if (rest !== "demo") throw new UsageError(`${uri}: unknown KVM source "${rest}" (expected kvm:demo)`);
+  checkQueryKeys(uri, query, ["vcpus", "run"], "kvm:demo");
   const run = intParam(uri, query, "run", 1, 0, 1) === 1;
   const vcpus = intParam(uri, query, "vcpus", 2, 1, run ? MAX_RUNNING_VCPUS : MAX_DEMO_VCPUS);
   const vm = await startDemoVm({ vcpus, run });

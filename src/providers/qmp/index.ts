@@ -3,12 +3,14 @@
  * `qmp:PATH`, `qmp:unix:PATH`, `qmp:tcp:HOST:PORT`: the statistics of a QEMU VM (≥ 7.1, with
  * KVM) or of a statsfs QMP server, read with query-stats. Options: `?timeout=MS` for connecting
  * and the greeting (default 5000, at most 2^31 − 1, the longest timer Node has); `?reversed=0|1` to say whether the peer's lists come reversed
- * (default: reversed, as QEMU 7.x sends them, unless the greeting names our own server).
+ * (default: reversed, as QEMU 7.x sends them, unless the greeting names our own server);
+ * `?max-reply=BYTES` for the longest reply accepted (default 4 MiB).
  */
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
 import { parseQmpAddress } from "../../qmp/address.js";
-import { MAX_TIMEOUT_MS, QmpClient } from "../../qmp/client/client.js";
+import { DEFAULT_MAX_REPLY, MAX_MAX_REPLY, MAX_TIMEOUT_MS, MIN_MAX_REPLY, QmpClient } from "../../qmp/client/client.js";
+import { checkQueryKeys } from "../query.js";
 import { listenerPid } from "./identity.js";
 import { QmpStatsSource } from "./source.js";
 
@@ -17,6 +19,7 @@ export { QmpStatsFile, QmpStatsSource } from "./source.js";
 /** Opens a `qmp:` source. */
 export async function openQmpSource(uri: string, rest: string, query: URLSearchParams): Promise<QmpStatsSource> {
   const where = printable(uri);
+  checkQueryKeys(uri, query, ["timeout", "reversed", "max-reply"], "qmp:");
   const address = parseQmpAddress(rest, where);
   const raw = query.get("timeout");
   const timeoutMs = raw === null ? 5000 : /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
@@ -24,7 +27,11 @@ export async function openQmpSource(uri: string, rest: string, query: URLSearchP
     throw new UsageError(`${where}: timeout must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
   const rev = query.get("reversed");
   if (rev !== null && rev !== "0" && rev !== "1") throw new UsageError(`${where}: reversed must be 0 or 1`);
-  const client = await QmpClient.connect(address, { timeoutMs });
+  const rawMax = query.get("max-reply");
+  const maxReplyBytes = rawMax === null ? DEFAULT_MAX_REPLY : /^\d{1,10}$/.test(rawMax) ? Number(rawMax) : Number.NaN;
+  if (!(maxReplyBytes >= MIN_MAX_REPLY && maxReplyBytes <= MAX_MAX_REPLY))
+    throw new UsageError(`${where}: max-reply must be a number of bytes from ${MIN_MAX_REPLY} to ${MAX_MAX_REPLY}`);
+  const client = await QmpClient.connect(address, { timeoutMs, maxReplyBytes });
   const pid = !client.isStatsfs && address.kind === "unix" ? (listenerPid(address.path) ?? 0) : 0;
   return QmpStatsSource.open(uri, client, rev === null ? { pid } : { pid, reversed: rev === "1" });
 }

@@ -10,15 +10,29 @@
  * ({@link checkResults}, {@link checkSchemas}): a malformed one is a one-line error naming its
  * JSON path, and a value outside 0..2^64−1 is refused rather than wrapped.
  */
+
+import { MAX_VALUES } from "../../codec/layout.js";
 import type { DescriptorInit } from "../../model/descriptor.js";
+import { isHistogram, StatType } from "../../model/flags.js";
 import { parseId, type StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import type { QmpClient } from "../../qmp/client/client.js";
-import { QmpProtocolError } from "../../qmp/errors.js";
+import { QmpProtocolError, QmpTimeoutError } from "../../qmp/errors.js";
 import { NO_CAPABILITIES, type StatsSource } from "../source.js";
 import { synthesizeIdentity, vmIdsFromVcpus } from "./identity.js";
 import { buildSchema, descriptorInit } from "./schema-map.js";
-import { checkResults, checkSchemas, type WireResult } from "./wire.js";
+import { checkResults, checkSchemas, type SchemaKinds, type WireResult } from "./wire.js";
+
+/** Options of {@link QmpStatsSource.poll}. */
+export interface QmpPollOptions {
+  /**
+   * Longest wait for the peer, in ms. When it passes the poll rejects with
+   * {@link QmpTimeoutError} (the files keep the last values); the queries stay in flight and the
+   * next poll waits for the same replies instead of sending more. Default: no bound beyond the
+   * client's command timeout.
+   */
+  readonly timeoutMs?: number | undefined;
+}
 
 /** Where a statistic's values live in a file's data block. */
 interface Slot {
@@ -61,9 +75,13 @@ export class QmpStatsSource implements StatsSource {
   /** Files per target, in result order. */
   #byTarget = new Map<string, QmpStatsFile[]>();
   #schemas = new Map<string, DescriptorInit[]>();
+  /** Per `provider\0target`: name → whether the schema declares a histogram. */
+  #kindMaps = new Map<string, ReadonlyMap<string, boolean>>();
   #targets: string[] = [];
   readonly #pid: number;
   #closed: Promise<void> | undefined;
+  /** The refresh in progress (a poll that timed out leaves it running for the next one). */
+  #inflight: Promise<void> | undefined;
 
   private constructor(uri: string, client: QmpClient, pid: number, reversed: boolean) {
     this.uri = uri;
@@ -90,8 +108,40 @@ export class QmpStatsSource implements StatsSource {
     return this.#files;
   }
 
-  /** One query-stats per target; values written in place (or the files rebuilt). */
-  async poll(): Promise<void> {
+  /** One query-stats per target; values written in place (or the files rebuilt). Bounded by `timeoutMs`. */
+  async poll(options: QmpPollOptions = {}): Promise<void> {
+    let run = this.#inflight;
+    if (!run) {
+      const started = this.#refresh().finally(() => {
+        if (this.#inflight === started) this.#inflight = undefined;
+      });
+      // Whoever awaits sees a failure; one left behind by a timed-out poll is not unhandled.
+      started.catch(() => {});
+      this.#inflight = started;
+      run = started;
+    }
+    const ms = options.timeoutMs;
+    if (ms === undefined) return run;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new QmpTimeoutError(
+              `${this.uri}: no reply to query-stats within ${ms} ms (the peer is stalled; values are from the last poll)`,
+            ),
+          ),
+        Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+      );
+    });
+    try {
+      await Promise.race([run, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #refresh(): Promise<void> {
     const replies = await this.#query();
     if (this.#update(replies)) return;
     await this.#loadSchemas();
@@ -112,22 +162,30 @@ export class QmpStatsSource implements StatsSource {
     const reply = this.#checked(await this.client.execute("query-stats-schemas"), checkSchemas);
     const schemas = this.reversed ? reply.reverse() : reply;
     this.#schemas = new Map();
+    this.#kindMaps = new Map();
     const targets: string[] = [];
     for (const sc of schemas) {
       const stats = this.reversed ? [...sc.stats].reverse() : sc.stats;
       const inits = stats.map(descriptorInit).filter((d) => d !== undefined);
       this.#schemas.set(`${sc.provider}\0${sc.target}`, inits);
+      this.#kindMaps.set(`${sc.provider}\0${sc.target}`, new Map(inits.map((d) => [d.name, isHistogram(d.type ?? StatType.Cumulative)])));
       if (!targets.includes(sc.target)) targets.push(sc.target);
     }
     this.#targets = targets;
   }
 
-  /** query-stats for every target, results in order. */
+  /** Name → histogram? for each provider's statistics of `target`, as the schemas declare them. */
+  #kinds(target: string): SchemaKinds {
+    return (provider) => this.#kindMaps.get(`${provider}\0${target}`);
+  }
+
+  /** query-stats for every target, results in order, value counts checked against the schemas. */
   async #query(): Promise<Map<string, WireResult[]>> {
     const lists = await Promise.all(this.#targets.map((target) => this.client.execute("query-stats", { target })));
     const out = new Map<string, WireResult[]>();
     this.#targets.forEach((target, i) => {
-      const list = this.#checked(lists[i], checkResults, target);
+      const kinds = this.#kinds(target);
+      const list = this.#checked(lists[i], (r) => checkResults(r, kinds), target);
       out.set(target, this.reversed ? list.reverse() : list);
     });
     return out;
@@ -195,6 +253,8 @@ export class QmpStatsSource implements StatsSource {
         let schema = shared.get(key);
         if (!schema) {
           schema = buildSchema(inits, sizes, id);
+          if (schema.dataSize / 8 > MAX_VALUES)
+            throw new QmpProtocolError(`${this.uri}: ${id} would have ${schema.dataSize / 8} values, above the limit of ${MAX_VALUES}`);
           shared.set(key, schema);
         }
         const f = new QmpStatsFile(identity, schema);

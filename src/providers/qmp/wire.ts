@@ -130,23 +130,49 @@ export function checkSchemas(reply: unknown): WireSchema[] {
   );
 }
 
-/** A query-stats return value, checked (message: `query-stats reply [0].stats[3].value: 1.5 is not a u64`). */
-export function checkResults(reply: unknown): WireResult[] {
+/** Most values one statistic may have: a descriptor's size is a u16. */
+export const MAX_STAT_VALUES = 0xffff;
+
+/**
+ * What the schema says of a provider's statistics for the target queried: name → whether it
+ * is a histogram (values are a list) — or undefined when the schema does not know the provider.
+ */
+export type SchemaKinds = (provider: string) => ReadonlyMap<string, boolean> | undefined;
+
+/**
+ * A query-stats return value, checked (message: `query-stats reply [0].stats[3].value: 1.5 is
+ * not a u64`). With `kinds`, value counts are checked against the schema: a statistic the
+ * schema declares appears at most once per result, a histogram has 1 to {@link MAX_STAT_VALUES}
+ * values and a scalar is not a list. Statistics the schema does not name are checked as values
+ * and left out (no file has room for them), so nothing the schema cannot justify is kept.
+ */
+export function checkResults(reply: unknown, kinds?: SchemaKinds): WireResult[] {
   return checked("query-stats", reply, (r) =>
     list(r, "").map((x, i) => {
       const at = `[${i}]`;
       const o = object(x, at);
       const provider = string(o.provider, `${at}.provider`);
       const qomPath = o["qom-path"] === undefined ? undefined : string(o["qom-path"], `${at}.qom-path`);
-      const stats = list(o.stats, `${at}.stats`).map((s, j): WireStat => {
+      const known = kinds?.(provider);
+      const seen = new Set<string>();
+      const stats: WireStat[] = [];
+      list(o.stats, `${at}.stats`).forEach((s, j) => {
         const p = `${at}.stats[${j}]`;
         const e = object(s, p);
         const name = string(e.name, `${p}.name`);
         const v = e.value;
         if (v === undefined) fail(`${p}.value`, "missing");
-        if (typeof v === "boolean") return { name, value: v };
-        if (Array.isArray(v)) return { name, value: v.map((b, k) => u64(b, `${p}.value[${k}]`)) };
-        return { name, value: u64(v, `${p}.value`) };
+        const histogram = known?.get(name);
+        if (histogram !== undefined) {
+          if (seen.has(name)) fail(`${p}.name`, `${show(name)} appears twice in one result`);
+          seen.add(name);
+          if (histogram && !Array.isArray(v)) fail(`${p}.value`, `${show(v)} is not a list for a histogram`);
+          if (!histogram && Array.isArray(v)) fail(`${p}.value`, "a list for a statistic the schema declares scalar");
+          if (Array.isArray(v) && (v.length === 0 || v.length > MAX_STAT_VALUES))
+            fail(`${p}.value`, `a list of ${v.length} values (a histogram has 1 to ${MAX_STAT_VALUES})`);
+        }
+        const value = typeof v === "boolean" ? v : Array.isArray(v) ? v.map((b, k) => u64(b, `${p}.value[${k}]`)) : u64(v, `${p}.value`);
+        if (kinds === undefined || histogram !== undefined) stats.push({ name, value });
       });
       return qomPath === undefined ? { provider, stats } : { provider, "qom-path": qomPath, stats };
     }),

@@ -17,9 +17,9 @@ import { type Dirent, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import { AggregatePlan, type InstanceInput, type NodeInput } from "../../producer/aggregate.js";
-import { defaultDir, parseShardFileName } from "../../producer/export/paths.js";
-import { PlanSource } from "../../producer/plan-source.js";
+import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
+import { PlanSource } from "../aggregate/plan-source.js";
+import { defaultDir, parseShardFileName } from "./format/paths.js";
 import { InstanceFile } from "./instance-file.js";
 
 /** When per-process files are listed beside the merged ones. */

@@ -7,10 +7,9 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { readInto } from "../../codec/reader.js";
 import { SourceError } from "../../errors.js";
-import { defaultKind } from "../../producer/aggregate.js";
-import type { ValueSlot } from "../../producer/definition.js";
-import { decodeTrailer, trailerSize } from "../../producer/export/trailer.js";
+import { defaultKind, type ValueSlot } from "../aggregate/values.js";
 import { FdStatsFile, openReadOnly } from "../file/fd-file.js";
+import { decodeTrailer, trailerSize } from "./format/trailer.js";
 
 /** An open exported file. */
 export class InstanceFile extends FdStatsFile {

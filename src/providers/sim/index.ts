@@ -13,6 +13,7 @@ import { log2BucketIndex } from "../../model/histogram.js";
 import { kvmVcpuId, kvmVmId, parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { LocalSource, type LocalStatsFile } from "../local-source.js";
+import { checkQueryKeys } from "../query.js";
 
 const ns = { unit: StatUnit.Seconds, base: StatBase.Pow10, exponent: -9 };
 const VM_STATS: DescriptorInit[] = [
@@ -83,6 +84,7 @@ class SimFile implements LocalStatsFile {
 /** Opens the simulated VM. */
 export async function openSimSource(uri: string, rest: string, q: URLSearchParams): Promise<LocalSource> {
   if (rest !== "" && rest !== "vm") throw new UsageError(`${uri}: unknown simulated source "${rest}"`);
+  checkQueryKeys(uri, q, ["vcpus", "pid", "guest"], "sim:");
   const raw = q.get("vcpus") ?? "2";
   const vcpus = /^\d+$/.test(raw) ? Number(raw) : 0;
   if (vcpus < 1 || vcpus > 1024) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);

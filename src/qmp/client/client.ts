@@ -5,18 +5,23 @@
  * at a time. Replies are parsed losslessly: integers become bigint (u64 values stay exact),
  * other numbers {@link LosslessNumber}. Events are ignored. QEMU serves one client per monitor
  * socket: while another client is connected it accepts the connection but sends no greeting,
- * which is reported after `timeoutMs` rather than waited on forever.
+ * which is reported after `timeoutMs` rather than waited on forever. Replies are bounded: at
+ * most `maxReplyBytes` per line (default 4 MiB, 50 times a 32-vCPU QEMU's query-stats reply),
+ * and within that by what a stats schema can justify ({@link parseBounded}); a reply beyond
+ * either is a one-line error naming the peer, and the connection is closed.
  */
 import { statSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname } from "node:path";
-import { isInteger, LosslessNumber, parse } from "lossless-json";
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../address.js";
 import { QmpCommandError, QmpConnectError, QmpProtocolError, socketReason } from "../errors.js";
 import { writeJson } from "../json/writer.js";
 import { LineSplitter } from "./lines.js";
+import { JsonBoundsError, losslessNumber, parseBounded } from "./reply.js";
+
+export { losslessNumber };
 
 /** What the greeting says about the peer. */
 export interface QmpGreeting {
@@ -33,7 +38,16 @@ export interface QmpClientOptions {
   readonly negotiate?: boolean | undefined;
   /** How long to wait for each reply (default 30000 ms; 0: no limit; at most {@link MAX_TIMEOUT_MS}). */
   readonly commandTimeoutMs?: number | undefined;
+  /** Longest reply line accepted, in bytes (default {@link DEFAULT_MAX_REPLY}; {@link MIN_MAX_REPLY}..{@link MAX_MAX_REPLY}). */
+  readonly maxReplyBytes?: number | undefined;
 }
+
+/** Default cap on one reply: 4 MiB (a 32-vCPU QEMU's query-stats reply is about 72 KB). */
+export const DEFAULT_MAX_REPLY = 4 << 20;
+/** Smallest cap accepted (64 KiB: QEMU's query-commands and greeting fit many times). */
+export const MIN_MAX_REPLY = 64 << 10;
+/** Largest cap accepted (256 MiB). */
+export const MAX_MAX_REPLY = 256 << 20;
 
 /** Longest timeout Node's timers take (2^31 − 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -41,14 +55,15 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** A reply as received: `return` or `error`, and the echoed `id`. */
 export type QmpReply = Record<string, unknown>;
 
-/** Numbers as lossless values: integers as bigint, others as LosslessNumber. */
-export function losslessNumber(text: string): bigint | LosslessNumber {
-  return isInteger(text) ? BigInt(text) : new LosslessNumber(text);
+/** Parses one JSON text losslessly, within the bounds of {@link parseBounded}. */
+export function parseLossless(text: string): unknown {
+  return parseBounded(text);
 }
 
-/** Parses one JSON text losslessly. */
-export function parseLossless(text: string): unknown {
-  return parse(text, null, losslessNumber);
+/** Why a reply could not be parsed, in one line. */
+function parseProblem(e: unknown): string {
+  const why = e instanceof Error ? e.message : String(e);
+  return e instanceof JsonBoundsError ? `reply refused: ${why}` : `malformed reply (${why})`;
 }
 
 interface Pending {
@@ -95,6 +110,9 @@ export class QmpClient implements AsyncDisposable {
     checkTimeout("timeoutMs", timeout, 1);
     const commandTimeout = options.commandTimeoutMs ?? 30000;
     checkTimeout("commandTimeoutMs", commandTimeout, 0);
+    const maxReply = options.maxReplyBytes ?? DEFAULT_MAX_REPLY;
+    if (!(Number.isInteger(maxReply) && maxReply >= MIN_MAX_REPLY && maxReply <= MAX_MAX_REPLY))
+      throw new UsageError(`qmp: maxReplyBytes must be an integer from ${MIN_MAX_REPLY} to ${MAX_MAX_REPLY}, got ${maxReply}`);
     if (addr.kind === "unix") {
       const problem = unixPathProblem(addr.path);
       if (problem !== undefined) throw new QmpConnectError(`qmp ${where}: cannot connect: ${problem}`);
@@ -140,7 +158,7 @@ export class QmpClient implements AsyncDisposable {
           socket.destroy();
           reject(e);
         }
-      });
+      }, maxReply);
       socket.on("data", (chunk: Buffer) => {
         try {
           splitter.feed(chunk);
@@ -205,7 +223,7 @@ export class QmpClient implements AsyncDisposable {
     try {
       msg = parseLossless(line.toString("utf8"));
     } catch (e) {
-      this.#fail(new QmpProtocolError(`qmp ${this.#where}: malformed reply (${printable(e instanceof Error ? e.message : String(e))})`));
+      this.#fail(new QmpProtocolError(`qmp ${this.#where}: ${parseProblem(e)}`));
       return;
     }
     if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {

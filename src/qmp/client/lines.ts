@@ -12,7 +12,7 @@ export class LineSplitter {
   readonly #maxLine: number;
 
   /** Lines longer than `maxLine` bytes are an error (a peer that never ends its line). */
-  constructor(onLine: (line: Buffer) => void, maxLine = 256 << 20) {
+  constructor(onLine: (line: Buffer) => void, maxLine = 4 << 20) {
     this.#onLine = onLine;
     this.#maxLine = maxLine;
   }
@@ -24,6 +24,7 @@ export class LineSplitter {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) break;
       let line: Buffer = chunk.subarray(start, nl);
+      if (this.#length + line.length > this.#maxLine) this.#tooLong();
       if (this.#parts.length) {
         line = Buffer.concat([...this.#parts, line]);
         this.#parts = [];
@@ -36,7 +37,13 @@ export class LineSplitter {
       const rest = chunk.subarray(start);
       this.#parts.push(rest);
       this.#length += rest.length;
-      if (this.#length > this.#maxLine) throw new RangeError(`reply line longer than ${this.#maxLine} bytes`);
+      if (this.#length > this.#maxLine) this.#tooLong();
     }
+  }
+
+  #tooLong(): never {
+    this.#parts = [];
+    this.#length = 0;
+    throw new RangeError(`reply longer than ${this.#maxLine} bytes (the client's limit)`);
   }
 }

@@ -8,11 +8,13 @@ import { closeSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkBinary, checkBytes, FILE_RULES, type Violation } from "../../../check/check.js";
 import { DESCRIPTOR_RULES } from "../../../check/rules.js";
+import { SourceError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { located, openReadOnly } from "../../../providers/file/fd-file.js";
 import { isFile, parseFd } from "../../../providers/file/index.js";
 import { fdPread } from "../../../providers/file/pread-fd.js";
+import { checkQueryKeys } from "../../../providers/query.js";
 import { parseSourceUri } from "../../../providers/registry.js";
 import { encodeFile } from "../../../views/binary/index.js";
 import { type Command, flag } from "../../command.js";
@@ -34,11 +36,14 @@ function pathsOf(path: string): string[] {
     throw located(e, path);
   }
   if (!dir) return [path];
-  return readdirSync(path)
+  const files = readdirSync(path)
     .filter((n) => !n.startsWith("."))
     .sort()
     .map((n) => join(path, n))
     .filter(isFile);
+  // As `read` says: a directory without stats files is an input error, not a conforming source.
+  if (files.length === 0) throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no stats files`);
+  return files;
 }
 
 /** Checks the bytes behind `fd`; read errors become one line naming `where`. */
@@ -70,10 +75,11 @@ function checkFile(f: StatsFile, kvm: boolean): CheckResult {
  * default it applies to `kvm:` and `fd:` sources (kernel stats fds).
  */
 export async function checkSource(uri: string, kvm?: boolean): Promise<CheckResult[]> {
-  const { scheme, rest } = parseSourceUri(uri);
+  const { scheme, rest, query } = parseSourceUri(uri);
   const isKvm = kvm ?? (scheme === "kvm" || scheme === "fd");
   if (scheme === "file") return pathsOf(rest).map((p) => checkPath(p, isKvm));
   if (scheme === "fd") {
+    checkQueryKeys(uri, query, [], "fd:");
     return [checkFd(parseFd(uri, rest), uri, isKvm)];
   }
   return withSource(uri, async (s) => s.files.map((f) => checkFile(f, isKvm)));

@@ -1,13 +1,15 @@
 /**
  * @module cli/commands/serve
  * `statsfs serve --qmp ADDR [SRC…]`: serves sources over QMP (query-stats, query-stats-schemas)
- * until SIGINT/SIGTERM, then closes every client and removes its socket.
+ * and/or `--http [HOST:]PORT` as a Prometheus exporter (views/http), until SIGINT/SIGTERM, then
+ * closes every client and removes its socket.
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { openSource } from "../../../providers/registry.js";
+import { OPENERS, openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
+import { DEFAULT_HTTP_PORT, type HttpExporter, prepareHttp } from "../../../views/http/cli.js";
 import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../views/qmp/server.js";
 import type { Command } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
@@ -20,26 +22,39 @@ export interface ServeOptions {
   readonly sources: readonly string[];
   /** Largest request in bytes. */
   readonly maxMessageBytes?: number | undefined;
+  /** Prometheus exporter addresses (`[HOST:]PORT`). */
+  readonly http?: readonly string[];
+  /** An exporter-toolkit web config for the HTTP side. */
+  readonly webConfig?: string | undefined;
 }
 
 /** Serves until `io.signal` aborts. */
 export async function serve(o: ServeOptions, io: Io): Promise<number> {
-  if (o.qmp.length === 0) throw new UsageError("serve: --qmp ADDR is required (unix:PATH or tcp:HOST:PORT)");
+  const http = o.http ?? [];
+  if (o.qmp.length === 0 && http.length === 0) throw new UsageError("serve: --qmp ADDR or --http [HOST:]PORT is required");
+  if (o.webConfig !== undefined && http.length === 0) throw new UsageError("serve: --web-config needs --http");
   const addresses: QmpAddress[] = o.qmp.map((a) => parseQmpAddress(a, `serve: --qmp ${a === "" ? '""' : printable(a)}`));
+  const startHttp = prepareHttp(http, o.webConfig);
+  // The exporter's default source is every VM on the host, where that provider exists.
+  const uris = o.sources.length === 0 && http.length > 0 && "host" in OPENERS ? ["host:"] : o.sources;
   const sources: StatsSource[] = [];
   const servers: QmpServer[] = [];
+  const exporters: HttpExporter[] = [];
   try {
-    for (const uri of o.sources) sources.push(await openSource(uri));
+    for (const uri of uris) sources.push(await openSource(uri));
     for (const a of addresses) servers.push(await QmpServer.listen(a, { sources, maxMessageBytes: o.maxMessageBytes }));
+    exporters.push(...(await startHttp(sources, io)));
     const files = sources.reduce((n, s) => n + s.files.length, 0);
     const where = servers.map((s) => formatQmpAddress(s.address)).join(", ");
-    io.stderr.write(
-      `statsfs: serving QMP on ${where} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C stops\n`,
-    );
+    if (servers.length > 0)
+      io.stderr.write(
+        `statsfs: serving QMP on ${where} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C stops\n`,
+      );
     if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
     return Exit.Ok;
   } finally {
     await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(exporters.map((s) => s.close()));
     await Promise.all(sources.map((s) => s.close()));
   }
 }
@@ -53,9 +68,15 @@ function positiveInt(text: string | undefined, what: string): number | undefined
 
 export const command: Command = {
   name: "serve",
-  summary: "serve sources over QMP (query-stats, query-stats-schemas) like QEMU",
-  help: `usage: statsfs serve --qmp ADDR [SRC...] [--max-message BYTES]
+  summary: "serve sources over QMP (query-stats, query-stats-schemas) like QEMU, or to Prometheus (--http)",
+  help: `usage: statsfs serve [--qmp ADDR] [--http [HOST:]PORT [--web-config FILE]] [SRC...] [--max-message BYTES]
 
+  --http [HOST:]PORT   a Prometheus exporter on http://HOST:PORT/metrics (repeatable); HOST
+                       defaults to 127.0.0.1, PORT to ${DEFAULT_HTTP_PORT} ("HOST:" or ":"), 0 = any
+                       free port; text format 0.0.4 or OpenMetrics 1.0.0 by Accept, gzip when
+                       asked; read-only
+  --web-config FILE    TLS and basic auth for --http, in the Prometheus exporter toolkit's
+                       format (tls_server_config, basic_auth_users with bcrypt hashes)
   --qmp ADDR           where to listen (repeatable):
                          unix:PATH (or PATH)  a Unix socket, created with mode 0600 and removed
                                               on exit; a stale socket is replaced, a live one is not
@@ -73,15 +94,24 @@ the sources; targets vm, vcpu, and any target the sources define. Differences fr
 results in order (vCPU 0 first, statistics in schema order, histograms in bucket order; QEMU
 reverses all three); vCPU files without a path get qom-path /<id> (/kvm-1234/vcpu-0); the
 package string is "statsfs <version>". Runs until SIGINT/SIGTERM.`,
-  options: { qmp: { type: "string", multiple: true }, "max-message": { type: "string" } },
+  options: {
+    qmp: { type: "string", multiple: true },
+    http: { type: "string", multiple: true },
+    "web-config": { type: "string" },
+    "max-message": { type: "string" },
+  },
   positionals: [0, 64],
   run: (a, io) => {
     const qmp = a.values.qmp;
     const max = a.values["max-message"];
+    const http = a.values.http;
+    const webConfig = a.values["web-config"];
     return serve(
       {
         qmp: Array.isArray(qmp) ? qmp : typeof qmp === "string" ? [qmp] : [],
         sources: a.positionals,
+        http: Array.isArray(http) ? http : [],
+        webConfig: typeof webConfig === "string" ? webConfig : undefined,
         maxMessageBytes: positiveInt(typeof max === "string" ? max : undefined, "--max-message"),
       },
       io,

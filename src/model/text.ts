@@ -1,5 +1,5 @@
 /**
- * @module producer/text
+ * @module model/text
  * Caller-supplied text in error messages. Messages are one line (see {@link StatsfsError}), but
  * names, paths and values come from callers and may hold line breaks or other control
  * characters: they are quoted or escaped here, and values of the wrong type are described

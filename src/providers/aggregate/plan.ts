@@ -1,5 +1,5 @@
 /**
- * @module producer/aggregate
+ * @module providers/aggregate/plan
  * Readers' side of the proposal: every source shows as one stats file holding its own values
  * and the aggregates of the values below it. Computed at poll time from the data blocks, never
  * on the write path. Shared by the in-process reader (a live tree) and the `shm:` provider (a
@@ -19,13 +19,13 @@
  * - Writing 0 to a statistic resets every holder behind it (all shards), if all are writable;
  *   any other write is refused.
  */
-import { DefinitionError, UsageError } from "../errors.js";
-import { makeDescriptor, type StatDescriptor } from "../model/descriptor.js";
-import { StatBase, StatType, StatUnit } from "../model/flags.js";
-import { parseId, producerMergedId, type StatsIdentity } from "../model/identity.js";
-import type { StatsFile, StatsSchema } from "../model/stats-file.js";
-import { AggKind, aggSuffix, byteLength, compatible, type ValueSlot } from "./definition.js";
-import { describe, isRecord, oneLine } from "./text.js";
+import { DefinitionError, UsageError } from "../../errors.js";
+import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
+import { StatBase, StatType, StatUnit } from "../../model/flags.js";
+import { parseId, producerMergedId, type StatsIdentity } from "../../model/identity.js";
+import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
+import { describe, isRecord, oneLine } from "../../model/text.js";
+import { AggKind, aggSuffix, byteLength, compatible, defaultKind, type ValueSlot } from "./values.js";
 
 const TWO32 = 4294967296;
 
@@ -130,11 +130,6 @@ export class AggregateFile implements StatsFile {
     }
     for (const st of this.computed) evaluateStat(st, out);
   }
-}
-
-/** The default aggregation of a value: max for peaks and booleans, sum otherwise. */
-export function defaultKind(v: { type: number; unit: number }): AggKind {
-  return v.type === StatType.Peak || v.unit === StatUnit.Boolean ? AggKind.max : AggKind.sum;
 }
 
 /** The descriptor an aggregate of `v` by `kind` gets. */

@@ -1,5 +1,5 @@
 /**
- * @module producer/export/trailer
+ * @module providers/shm/format/trailer
  * What the kernel layout has no field for — each value's aggregations and whether readers may
  * reset it — stored in a small block after the data block of an exported file. Readers that
  * know only the kernel layout never look there (blocks are located by the header's offsets, and
@@ -9,7 +9,7 @@
  *   u32 magic "SFS1" | u32 count | count × u32: aggregation kinds, 3 bits each in order
  *   (bits 0–14), bit 31 writable | zero padding to a multiple of 8
  */
-import type { AggKind } from "../definition.js";
+import type { AggKind } from "../../aggregate/values.js";
 
 /** "SFS1" little-endian. */
 export const TRAILER_MAGIC = 0x31534653;

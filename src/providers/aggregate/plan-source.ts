@@ -1,13 +1,13 @@
 /**
- * @module producer/plan-source
+ * @module providers/aggregate/plan-source
  * The shell shared by the sources whose files an {@link AggregatePlan} computes: the in-process
  * live source and the `shm:` reader of exported files. Subclasses say how to refresh the plan;
  * polling, writing zero, and the closed state live here once.
  */
-import { SourceError } from "../errors.js";
-import type { StatsFile } from "../model/stats-file.js";
-import type { SourceCapabilities, SyncStatsSource } from "../providers/source.js";
-import { AggregatePlan } from "./aggregate.js";
+import { SourceError } from "../../errors.js";
+import type { StatsFile } from "../../model/stats-file.js";
+import type { SourceCapabilities, SyncStatsSource } from "../source.js";
+import { AggregatePlan } from "./plan.js";
 
 /** A {@link SyncStatsSource} whose files an aggregation plan computes. */
 export abstract class PlanSource implements SyncStatsSource {

@@ -1,5 +1,5 @@
 /**
- * @module producer/export/prune
+ * @module providers/shm/prune
  * Removing what dead producers left behind. A producer holds an exclusive flock on each of its
  * exported files for as long as it lives, so a file nobody holds belongs to a producer that
  * exited or crashed: its last values stay readable until pruned (and still count in the
@@ -8,10 +8,9 @@
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { DefinitionError } from "../../errors.js";
-import { checkName } from "../definition.js";
-import { describe, isRecord } from "../text.js";
-import { flock, LOCK_EX, LOCK_NB } from "./libc.js";
-import { checkDir, defaultDir, parseShardFileName } from "./paths.js";
+import { describe, isRecord } from "../../model/text.js";
+import { checkDir, defaultDir, parseShardFileName } from "./format/paths.js";
+import { flock, LOCK_EX, LOCK_NB } from "./lock.js";
 
 /** What to prune. */
 export interface PruneOptions {
@@ -72,7 +71,14 @@ export function pruneExports(options: PruneOptions = {}): string[] {
   if (!isRecord(options)) throw new DefinitionError(`pruneExports options must be an object, not ${describe(options)}`);
   const dir = options.dir ?? defaultDir();
   checkDir(dir, options.dir === undefined && process.env.STATSFS_DIR ? "$STATSFS_DIR" : "export dir");
-  if (options.name !== undefined) checkName(options.name, "source");
+  if (options.name !== undefined) {
+    const parts = typeof options.name === "string" ? options.name.split("/") : [];
+    if (parts.length === 0 || parts.some((p) => p === "" || p === "." || p === ".." || p.includes("\0"))) {
+      throw new DefinitionError(
+        `pruneExports: source name ${describe(options.name)} must be a path of source names (e.g. "http" or "app/http")`,
+      );
+    }
+  }
   const removed: string[] = [];
   walk(options.name === undefined ? dir : join(dir, options.name), removed, options.name === undefined);
   return removed;

@@ -1,0 +1,87 @@
+/**
+ * @module cli/commands/mount
+ * `statsfs mount DIR [SRC…]`: the statsfs filesystem at DIR (FUSE; root) until SIGINT or
+ * SIGTERM, then unmounted. A stale mount left by a killed statsfs is cleaned first.
+ */
+import { UsageError } from "../../../errors.js";
+import { printable } from "../../../model/printable.js";
+import { openSource } from "../../../providers/registry.js";
+import type { StatsSource } from "../../../providers/source.js";
+import { mountStatsfs } from "../../../views/fs/mount.js";
+import { type Command, str } from "../../command.js";
+import { Exit, type Io } from "../../io.js";
+
+/** Options of {@link mount}. */
+export interface MountCommandOptions {
+  readonly dir: string;
+  readonly sources: readonly string[];
+  readonly maxAgeMs?: number | undefined;
+}
+
+/** The sources used when none is named. */
+export const DEFAULT_SOURCES: readonly string[] = ["kvm:demo"];
+
+/** Mounts and serves until `io.signal` aborts. */
+export async function mount(o: MountCommandOptions, io: Io): Promise<number> {
+  const sources: StatsSource[] = [];
+  try {
+    for (const uri of o.sources.length ? o.sources : DEFAULT_SOURCES) sources.push(await openSource(uri));
+    let ended: (reason: string) => void = () => {};
+    const endedByKernel = new Promise<string>((resolve) => {
+      ended = resolve;
+    });
+    const m = await mountStatsfs(o.dir, sources, {
+      ...(o.maxAgeMs !== undefined ? { maxAgeMs: o.maxAgeMs } : {}),
+      onNotice: (msg) => io.stderr.write(`${msg}\n`),
+      onEnd: (reason) => ended(reason),
+    });
+    try {
+      const files = sources.reduce((n, s) => n + s.files.length, 0);
+      io.stderr.write(
+        `statsfs: mounted ${printable(o.dir)} (FUSE ${m.session.kernelVersion}; ${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C unmounts\n`,
+      );
+      const stop = new Promise<string | undefined>((resolve) => {
+        if (io.signal.aborted) resolve(undefined);
+        io.signal.addEventListener("abort", () => resolve(undefined), { once: true });
+      });
+      const why = await Promise.race([stop, endedByKernel]);
+      if (why !== undefined) io.stderr.write(`statsfs: ${printable(o.dir)} was unmounted from outside (${why})\n`);
+      return Exit.Ok;
+    } finally {
+      await m.close();
+    }
+  } finally {
+    await Promise.all(sources.map((s) => s.close()));
+  }
+}
+
+function maxAge(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 0 && n <= 3_600_000))
+    throw new UsageError(`mount: --max-age must be milliseconds from 0 to 3600000, got "${printable(text)}"`);
+  return n;
+}
+
+export const command: Command = {
+  name: "mount",
+  summary: "mount the sources as a filesystem (FUSE): one file per statistic, like debugfs",
+  help: `usage: statsfs mount DIR [SRC...] [--max-age MS]
+
+  DIR           an existing empty directory (a stale statsfs mount there is cleaned first)
+  SRC           sources to serve (default ${DEFAULT_SOURCES.join(" ")})
+  --max-age MS  largest age of a value served (default 0: each read at offset 0 re-reads)
+
+Layout: /kvm/<guest or pid>/ per VM (its statistics and the aggregates over its vCPUs),
+vcpu-N/ inside; /statsfs/<source>/... per producer source; the provider directory aggregates
+everything below it (sum; max for peaks and booleans). One file per statistic: the value in
+decimal and a newline, 0/1 for booleans, one "[low, high) unit: count" line per histogram
+bucket. Every directory with statistics has .schema (query-stats-schemas JSON) and .stats (the
+stats file in the kernel's binary layout, readable with pread at any offset). "echo 0 > FILE"
+resets a producer value declared writable (mode 0644); other writes fail with EINVAL, files
+that cannot be reset are 0444 (EACCES). mkdir, rm, mv, chmod: EPERM. Needs root and /dev/fuse.
+Runs until SIGINT/SIGTERM, then unmounts.`,
+  options: { "max-age": { type: "string" } },
+  positionals: [1, 64],
+  run: (a, io) => mount({ dir: a.positionals[0] as string, sources: a.positionals.slice(1), maxAgeMs: maxAge(str(a, "max-age")) }, io),
+};

@@ -1,0 +1,218 @@
+/**
+ * @module providers/host/enumerate
+ * Every KVM VM on this host: each process holding an `anon_inode:kvm-vm` fd, with its vCPU
+ * fds (`anon_inode:kvm-vcpu:N`), the stats fds it keeps open (`anon_inode:kvm-vm-stats`,
+ * `anon_inode:kvm-vcpu-stats:N`), its vCPU threads, executable and command line (guest name,
+ * uuid, monitors for QEMU), and its debugfs `<pid>-<fd>` directories. Never throws: a process
+ * that exits mid-scan is left out, and what cannot be read is a one-line note on that VM.
+ *
+ * vCPU threads come from debugfs `vcpuN/pid` (read-only, so it opens under lockdown), else
+ * QEMU's thread names (`CPU N/KVM`, with `-name debug-threads=on`), else a thread that is in
+ * ioctl(vcpu fd, KVM_RUN) right now.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { type MonitorSpec, parseQemuCommandLine, type QemuCommandLine } from "./cmdline.js";
+import { cmdline, currentSyscall, exePath, fdLinks, listPids, readProc, startTime, threads, unixSocketPath } from "./proc.js";
+
+/** Where debugfs keeps KVM's directories when mounted. */
+export const DEBUGFS_KVM = "/sys/kernel/debug/kvm";
+
+const SYS_IOCTL = 16;
+const KVM_RUN = 0xae80n;
+
+/** A monitor from the command line, resolved to a socket path where it can be. */
+export interface HostMonitor {
+  readonly spec: MonitorSpec;
+  /** The Unix socket path to connect to (from `path=`, or the socket an `fd=` names). */
+  readonly path?: string;
+  /** Why it cannot be used (HMP, client mode, TCP not tried, fd not a bound socket). */
+  readonly problem?: string;
+}
+
+/** One VMM process and its VM. */
+export interface HostVm {
+  readonly pid: number;
+  /** `pid@starttime`: the same number later is another process. */
+  readonly key: string;
+  readonly exe?: string;
+  /** The executable's base name (or the process name). */
+  readonly vmm: string;
+  readonly argv: readonly string[];
+  readonly qemu?: QemuCommandLine;
+  readonly guest?: string;
+  readonly uuid?: string;
+  readonly vmFds: readonly number[];
+  /** vCPU fds by vCPU index. */
+  readonly vcpuFds: ReadonlyMap<number, number>;
+  readonly vmStatsFds: readonly number[];
+  /** vCPU stats fds by vCPU index. */
+  readonly vcpuStatsFds: ReadonlyMap<number, number>;
+  /** vCPU index → thread id, where known. */
+  readonly vcpuThreads: ReadonlyMap<number, number>;
+  /** Every thread of the process. */
+  readonly threads: readonly number[];
+  readonly monitors: readonly HostMonitor[];
+  /** Existing debugfs `<pid>-<fd>` directories of its VMs. */
+  readonly debugfsDirs: readonly string[];
+  /** One-line notes on what could not be read. */
+  readonly notes: readonly string[];
+}
+
+/** Options of {@link enumerateVms}. */
+export interface EnumerateOptions {
+  /** Only these pids (others are not even scanned). */
+  readonly pids?: ReadonlySet<number> | undefined;
+  /** debugfs's kvm directory (default {@link DEBUGFS_KVM}). */
+  readonly debugfs?: string | undefined;
+  /** Called for processes whose fds may not be read (e.g. EACCES), to report them. */
+  readonly onUnreadable?: ((pid: number, why: string) => void) | undefined;
+}
+
+/** Whether any process on this host holds a KVM VM (a cheap scan that stops at the first). */
+export function hostHasVms(): boolean {
+  for (const pid of listPids()) {
+    const links = fdLinks(pid);
+    if (typeof links === "string") continue;
+    for (const l of links.values()) if (l === "anon_inode:kvm-vm") return true;
+  }
+  return false;
+}
+
+/** Scans /proc for every VM. */
+export function enumerateVms(options: EnumerateOptions = {}): HostVm[] {
+  const out: HostVm[] = [];
+  const pids = options.pids ? [...options.pids].sort((a, b) => a - b) : listPids();
+  for (const pid of pids) {
+    const links = fdLinks(pid);
+    if (typeof links === "string") {
+      if (links !== "ENOENT") options.onUnreadable?.(pid, `/proc/${pid}/fd: ${links}`);
+      continue;
+    }
+    const vm = describe(pid, links, options.debugfs ?? DEBUGFS_KVM);
+    if (vm) out.push(vm);
+  }
+  return out;
+}
+
+const VCPU = /^anon_inode:kvm-vcpu:(\d+)$/;
+const VCPU_STATS = /^anon_inode:kvm-vcpu-stats:(\d+)$/;
+
+/** The VM of `pid` from its fd links, or undefined when it holds none (or exited meanwhile). */
+export function describe(pid: number, links: ReadonlyMap<number, string>, debugfs: string): HostVm | undefined {
+  const vmFds: number[] = [];
+  const vcpuFds = new Map<number, number>();
+  const vmStatsFds: number[] = [];
+  const vcpuStatsFds = new Map<number, number>();
+  for (const [fd, link] of [...links].sort((a, b) => a[0] - b[0])) {
+    if (link === "anon_inode:kvm-vm") vmFds.push(fd);
+    else if (link === "anon_inode:kvm-vm-stats") vmStatsFds.push(fd);
+    else {
+      let m = VCPU.exec(link);
+      if (m) {
+        vcpuFds.set(Number(m[1]), fd);
+        continue;
+      }
+      m = VCPU_STATS.exec(link);
+      if (m && !vcpuStatsFds.has(Number(m[1]))) vcpuStatsFds.set(Number(m[1]), fd);
+    }
+  }
+  if (vmFds.length === 0) return undefined;
+  const start = startTime(pid);
+  if (start === undefined) return undefined; // exited mid-scan
+  const notes: string[] = [];
+  const argv = cmdline(pid) ?? [];
+  if (argv.length === 0) notes.push(`/proc/${pid}/cmdline: not readable`);
+  const exe = exePath(pid);
+  const comm = (readProc(`${pid}/comm`) ?? "").trim();
+  const vmm = exe !== undefined ? basename(exe) : comm || "unknown";
+  const isQemu = /qemu/.test(vmm) || /qemu/.test(basename(argv[0] ?? ""));
+  const qemu = isQemu ? parseQemuCommandLine(argv) : undefined;
+  const debugfsDirs = vmFds.map((fd) => join(debugfs, `${pid}-${fd}`)).filter((d) => existsSync(d));
+  const tasks = threads(pid);
+  const vcpuThreads = findVcpuThreads(pid, tasks, vcpuFds, debugfsDirs);
+  const monitors = (qemu?.monitors ?? []).map((spec) => resolveMonitor(spec, links));
+  const vm: {
+    -readonly [K in keyof HostVm]: HostVm[K];
+  } = {
+    pid,
+    key: `${pid}@${start}`,
+    vmm,
+    argv,
+    vmFds,
+    vcpuFds,
+    vmStatsFds,
+    vcpuStatsFds,
+    vcpuThreads,
+    threads: tasks.map((t) => t.tid),
+    monitors,
+    debugfsDirs,
+    notes,
+  };
+  if (exe !== undefined) vm.exe = exe;
+  if (qemu) {
+    vm.qemu = qemu;
+    if (qemu.guest !== undefined) vm.guest = qemu.guest;
+    if (qemu.uuid !== undefined) vm.uuid = qemu.uuid;
+  }
+  return vm;
+}
+
+function findVcpuThreads(
+  pid: number,
+  tasks: readonly { tid: number; comm: string }[],
+  vcpuFds: ReadonlyMap<number, number>,
+  debugfsDirs: readonly string[],
+): Map<number, number> {
+  const out = new Map<number, number>();
+  const own = new Set(tasks.map((t) => t.tid));
+  for (const dir of debugfsDirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => /^vcpu\d+$/.test(n));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      try {
+        const tid = Number(readFileSync(join(dir, n, "pid"), "utf8").trim());
+        if (tid > 0 && own.has(tid)) out.set(Number(n.slice(4)), tid);
+      } catch {
+        // not readable
+      }
+    }
+  }
+  for (const t of tasks) {
+    const m = /^CPU (\d+)\/KVM$/.exec(t.comm);
+    if (m && !out.has(Number(m[1]))) out.set(Number(m[1]), t.tid);
+  }
+  if (out.size < vcpuFds.size) {
+    const byFd = new Map([...vcpuFds].map(([i, fd]) => [BigInt(fd), i]));
+    for (const t of tasks) {
+      const sc = currentSyscall(pid, t.tid);
+      if (!sc || sc.nr !== SYS_IOCTL || sc.a1 !== KVM_RUN) continue;
+      const i = byFd.get(sc.a0);
+      if (i !== undefined && !out.has(i)) out.set(i, t.tid);
+    }
+  }
+  return out;
+}
+
+function resolveMonitor(spec: MonitorSpec, links: ReadonlyMap<number, string>): HostMonitor {
+  if (spec.protocol !== "qmp") return { spec, problem: `${spec.via} is an HMP monitor (no query-stats)` };
+  const e = spec.endpoint;
+  if (e.kind === "unix") {
+    if (!spec.server) return { spec, problem: `${spec.via}: QEMU connects out to ${e.path} (not a server)` };
+    return { spec, path: e.path };
+  }
+  if (e.kind === "fd") {
+    const link = links.get(e.fd);
+    const inode = link === undefined ? undefined : /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    const path = inode === undefined ? undefined : unixSocketPath(inode);
+    if (path === undefined || path === "" || path.startsWith("@"))
+      return { spec, problem: `${spec.via}: fd ${e.fd} is not a bound Unix socket` };
+    return { spec, path };
+  }
+  if (e.kind === "tcp") return { spec, problem: `${spec.via}: TCP monitor ${e.host}:${e.port} (only Unix sockets are tried)` };
+  return { spec, problem: `${spec.via}: not a socket monitor (${e.text})` };
+}

@@ -1,0 +1,97 @@
+/**
+ * @module providers/host
+ * `host:[?pid=N[,M]][&guest=GLOB][&route=fd,qmp,debugfs,trace][&debugfs=DIR][&greeting=MS]
+ * [&timeout=MS][&keep=1]`: every KVM VM on this host as one source (see source.ts), with
+ * labels pid, guest, uuid, vcpu, route and vmm on every file. `route` limits the routes tried
+ * (default all, best first); `debugfs` names debugfs's kvm directory (default
+ * /sys/kernel/debug/kvm); `greeting` is the QMP greeting timeout (default 500 ms); `timeout`
+ * bounds each VM's poll (default 2000 ms); `keep=1` holds QMP monitors between polls.
+ */
+import { UsageError } from "../../errors.js";
+import { printable } from "../../model/printable.js";
+import { hostHasVms } from "./enumerate.js";
+import { ROUTES, type RouteName } from "./routes/route.js";
+import { HostSource, type HostSourceOptions } from "./source.js";
+
+export { enumerateVms, type HostVm } from "./enumerate.js";
+export { HostSource, type HostSourceOptions, type VmSummary } from "./source.js";
+export { hostHasVms };
+
+const KEYS = new Set(["pid", "guest", "route", "debugfs", "greeting", "timeout", "keep", "self"]);
+
+/** A shell-style glob (`*`, `?`, `[…]`) as an anchored regular expression. */
+export function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === "*") re += ".*";
+    else if (c === "?") re += ".";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 2);
+      if (end < 0) re += "\\[";
+      else {
+        const body = glob.slice(i + 1, end).replace(/\\/g, "\\\\");
+        re += `[${body.startsWith("!") ? `^${body.slice(1)}` : body}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\/]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`, "s");
+}
+
+function ms(where: string, q: URLSearchParams, key: string, dflt: number): number {
+  const raw = q.get(key);
+  if (raw === null) return dflt;
+  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= 2 ** 31 - 1)) throw new UsageError(`${where}: ${key} must be a number of milliseconds from 1 to ${2 ** 31 - 1}`);
+  return n;
+}
+
+/** The options a `host:` query says. */
+export function hostOptions(uri: string, rest: string, q: URLSearchParams): HostSourceOptions {
+  const where = printable(uri);
+  if (rest !== "") throw new UsageError(`${where}: host: takes no path, only options (host:?pid=N&guest=GLOB&route=fd,qmp)`);
+  for (const k of q.keys())
+    if (!KEYS.has(k)) throw new UsageError(`${where}: unknown option "${printable(k)}" (known: ${[...KEYS].join(", ")})`);
+  let pids: Set<number> | undefined;
+  const rawPids = q.get("pid");
+  if (rawPids !== null) {
+    pids = new Set();
+    for (const p of rawPids.split(",")) {
+      if (!/^\d{1,10}$/.test(p) || Number(p) === 0)
+        throw new UsageError(`${where}: pid must be a list of process ids, got "${printable(p)}"`);
+      pids.add(Number(p));
+    }
+  }
+  let routes: Set<RouteName> = new Set(ROUTES);
+  const rawRoutes = q.get("route");
+  if (rawRoutes !== null) {
+    routes = new Set();
+    for (const r of rawRoutes.split(",")) {
+      if (!(ROUTES as readonly string[]).includes(r))
+        throw new UsageError(`${where}: unknown route "${printable(r)}" (known: ${ROUTES.join(", ")})`);
+      routes.add(r as RouteName);
+    }
+  }
+  const keep = q.get("keep");
+  if (keep !== null && keep !== "0" && keep !== "1") throw new UsageError(`${where}: keep must be 0 or 1`);
+  const self = q.get("self");
+  if (self !== null && self !== "0" && self !== "1") throw new UsageError(`${where}: self must be 0 or 1`);
+  const guest = q.get("guest");
+  const debugfs = q.get("debugfs");
+  return {
+    pids,
+    guest: guest === null ? undefined : globToRegExp(guest),
+    routes,
+    debugfs: debugfs ?? undefined,
+    greetingMs: ms(where, q, "greeting", 500),
+    timeoutMs: ms(where, q, "timeout", 2000),
+    keep: keep === "1",
+    excludeSelf: self === "0",
+  };
+}
+
+/** Opens `host:`. */
+export async function openHostSource(uri: string, rest: string, q: URLSearchParams): Promise<HostSource> {
+  return HostSource.open(uri, hostOptions(uri, rest, q));
+}

@@ -1,0 +1,209 @@
+/**
+ * @module providers/host/vm-reader
+ * One VM's routes, chosen per target, best first: for vCPUs `fd` when the VMM holds every
+ * vCPU's stats fd, for the VM `fd` when it holds the VM stats fd, then `qmp` for what is left
+ * (the first usable monitor), then `debugfs`; `trace` in addition where perf_event_open works.
+ * Every route not used has its one-line reason; a VM with none usable is still listed.
+ */
+import type { StatsFile } from "../../model/stats-file.js";
+import type { HostVm } from "./enumerate.js";
+import { DebugfsRoute } from "./routes/debugfs.js";
+import { openFdRoute } from "./routes/fd.js";
+import { QmpRoute } from "./routes/qmp.js";
+import { type RouteName, RouteUnavailable, type VmLabels, type VmRoute } from "./routes/route.js";
+import { TraceRoute } from "./routes/trace.js";
+
+/** What {@link VmReader} needs to know from the host source's options. */
+export interface VmReaderOptions {
+  readonly routes: ReadonlySet<RouteName>;
+  readonly greetingMs: number;
+  readonly keep: boolean;
+}
+
+/** A member's state, as the union's member statuses say it. */
+export type MemberState = "ok" | "stale" | "failed" | "gone";
+
+/** One VM with its open routes. */
+export class VmReader {
+  vm: HostVm;
+  readonly labels: VmLabels;
+  readonly routes: VmRoute[] = [];
+  /** Reasons a route is not used, by route. */
+  readonly reasons = new Map<RouteName, string>();
+  state: MemberState = "ok";
+  /** The last poll's failure (stale), or why nothing is readable (failed), or why gone. */
+  reason: string | undefined;
+  /** QEMU's version, when a greeting told it. */
+  version: { major: number; minor: number; micro: number } | undefined;
+  #files: StatsFile[] = [];
+
+  private constructor(vm: HostVm) {
+    this.vm = vm;
+    this.labels = { pid: String(vm.pid), guest: vm.guest, uuid: vm.uuid, vmm: vm.vmm };
+  }
+
+  get files(): readonly StatsFile[] {
+    return this.#files;
+  }
+
+  /** Route names in use. */
+  get used(): RouteName[] {
+    return this.routes.map((r) => r.route);
+  }
+
+  /** One line: why routes are missing (and notes), or undefined when all is well. */
+  get detail(): string | undefined {
+    const parts: string[] = [];
+    if (this.vm.vcpuFds.size === 0) parts.push("0 vCPUs");
+    const used = new Set(this.used);
+    for (const [r, why] of this.reasons) if (!used.has(r)) parts.push(`${r}: ${why}`);
+    for (const n of this.vm.notes) parts.push(n);
+    if (this.reason !== undefined && this.state !== "ok") parts.push(this.reason);
+    return parts.length > 0 ? parts.join("; ") : undefined;
+  }
+
+  /** Opens the routes for `vm` (never throws: reasons are kept instead). */
+  static async open(vm: HostVm, o: VmReaderOptions): Promise<VmReader> {
+    const r = new VmReader(vm);
+    await r.#open(o);
+    r.#files = r.routes.flatMap((x) => [...x.files]);
+    if (r.routes.length === 0) {
+      r.state = "failed";
+      r.reason = "no usable route";
+    }
+    return r;
+  }
+
+  async #open(o: VmReaderOptions): Promise<void> {
+    const vm = this.vm;
+    const allow = o.routes;
+    let needVm = true;
+    let needVcpu = vm.vcpuFds.size > 0;
+    if (allow.has("fd")) {
+      const vcpus = needVcpu && vm.vcpuStatsFds.size > 0 && [...vm.vcpuFds.keys()].every((i) => vm.vcpuStatsFds.has(i));
+      const vmFd = vm.vmStatsFds.length > 0;
+      if (vcpus || vmFd) {
+        try {
+          this.routes.push(openFdRoute(vm, this.labels, { vm: vmFd, vcpus }));
+          if (vmFd) needVm = false;
+          if (vcpus) needVcpu = false;
+        } catch (e) {
+          this.reasons.set("fd", oneLine(e));
+        }
+      }
+      if (!this.reasons.has("fd") && (needVm || needVcpu)) {
+        const held = vm.vmStatsFds.length + vm.vcpuStatsFds.size;
+        this.reasons.set(
+          "fd",
+          held === 0 ? `${vm.vmm} holds no stats fds` : `${vm.vmm} holds ${needVm ? "no VM stats fd" : "stats fds for only some vCPUs"}`,
+        );
+      }
+    }
+    if (allow.has("qmp") && (needVm || needVcpu)) {
+      const usable = vm.monitors.filter((m) => m.path !== undefined);
+      const problems = vm.monitors.filter((m) => m.problem !== undefined).map((m) => m.problem as string);
+      if (usable.length === 0) {
+        this.reasons.set("qmp", problems.length > 0 ? problems.join(", ") : "no monitor on its command line");
+      }
+      for (const m of usable) {
+        const targets = new Set<string>();
+        if (needVm) targets.add("vm");
+        if (needVcpu) targets.add("vcpu");
+        try {
+          const route = await QmpRoute.open({
+            path: m.path as string,
+            pid: vm.pid,
+            labels: this.labels,
+            targets,
+            greetingMs: o.greetingMs,
+            keep: o.keep,
+          });
+          this.version = route.version;
+          this.routes.push(route);
+          needVm = false;
+          needVcpu = false;
+          this.reasons.delete("qmp");
+          break;
+        } catch (e) {
+          this.reasons.set("qmp", oneLine(e));
+        }
+      }
+    }
+    if (this.reasons.has("fd") && this.version && /holds no stats fds/.test(this.reasons.get("fd") as string)) {
+      const v = this.version;
+      const old = v.major < 8 || (v.major === 8 && v.minor < 1);
+      this.reasons.set("fd", `QEMU ${v.major}.${v.minor} holds no stats fds${old ? " (QEMU >= 8.1 keeps vCPU stats fds open)" : ""}`);
+    }
+    if (allow.has("debugfs") && (needVm || needVcpu)) {
+      const dir = vm.debugfsDirs[0];
+      if (dir === undefined) this.reasons.set("debugfs", "no debugfs directory (debugfs not mounted?)");
+      else {
+        try {
+          this.routes.push(await DebugfsRoute.open(dir, this.labels));
+          needVm = false;
+          needVcpu = false;
+        } catch (e) {
+          this.reasons.set("debugfs", oneLine(e));
+        }
+      }
+    }
+    if (allow.has("trace")) {
+      try {
+        this.routes.push(TraceRoute.open(vm, this.labels));
+      } catch (e) {
+        this.reasons.set("trace", oneLine(e));
+      }
+    }
+  }
+
+  /** Takes a rescan's view of the same process (new threads for trace). */
+  update(vm: HostVm): void {
+    this.vm = vm;
+    for (const r of this.routes) {
+      if (r instanceof TraceRoute) {
+        try {
+          r.update(vm);
+        } catch (e) {
+          this.reasons.set("trace", oneLine(e));
+        }
+      }
+    }
+  }
+
+  /** Polls every route; a failure marks the VM stale with its reason (values kept). */
+  async poll(timeoutMs: number): Promise<void> {
+    if (this.state === "gone" || this.routes.length === 0) return;
+    const errors: string[] = [];
+    for (const r of this.routes) {
+      try {
+        if (r.pollSync) r.pollSync();
+        else await r.poll(timeoutMs);
+      } catch (e) {
+        errors.push(`${r.route}: ${oneLine(e)}`);
+      }
+    }
+    this.#files = this.routes.flatMap((x) => [...x.files]);
+    if (errors.length > 0) {
+      this.state = "stale";
+      this.reason = errors.join("; ");
+    } else {
+      this.state = "ok";
+      this.reason = undefined;
+    }
+  }
+
+  /** Synchronous poll of the routes that can (all but qmp). */
+  pollSync(): void {
+    for (const r of this.routes) r.pollSync?.();
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.routes.splice(0)) await r.close();
+  }
+}
+
+/** An error's message on one line. */
+export function oneLine(e: unknown): string {
+  const text = e instanceof RouteUnavailable || e instanceof Error ? e.message : String(e);
+  return text.replace(/\s*\n\s*/g, " ");
+}

@@ -1,0 +1,258 @@
+/**
+ * @module views/fs/fuse/session
+ * A mounted FUSE filesystem: opens /dev/fuse, mounts it with mount(2) (root only), answers
+ * INIT, and hands every other request to a {@link FuseHandler}; replies go back with one
+ * write(2) each. A worker thread reads the device (reader-worker), so the event loop never
+ * blocks and handlers may answer asynchronously, in any order (many readers at once).
+ *
+ * Unmounting: umount2(MNT_DETACH), then the reader stops and the device fd is closed, which
+ * ends the connection even if some process still holds a file open. A mount left behind by a
+ * killed server ("Transport endpoint is not connected") is detected and detached before
+ * mounting again.
+ */
+import { closeSync, constants, openSync, readdirSync, statSync, writeSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { SourceError, SystemError, UsageError } from "../../../errors.js";
+import { printable } from "../../../model/printable.js";
+import { MNT_DETACH, MS_NODEV, MS_NOSUID, mountCalls } from "../../../sys/mount.js";
+import {
+  decodeInit,
+  decodeRequest,
+  Errno,
+  encodeError,
+  encodeInitOut,
+  encodeReply,
+  expectsNoReply,
+  InitFlag,
+  KERNEL_MINOR_VERSION,
+  KERNEL_VERSION,
+  MIN_READ_BUFFER,
+  Op,
+  type Request,
+} from "./protocol.js";
+
+/** What a handler answers: a reply payload, an errno number, or nothing (no reply). */
+export type HandlerResult = Uint8Array | number | undefined;
+
+/** The filesystem behind a session. */
+export interface FuseHandler {
+  /** Answers one request (never INIT). A thrown error becomes EIO. */
+  handle(req: Request): HandlerResult | Promise<HandlerResult>;
+}
+
+/** Largest WRITE the kernel sends us in one request. */
+export const MAX_WRITE = 64 * 1024;
+
+/** Options of {@link FuseSession.mount}. */
+export interface MountOptions {
+  /** Filesystem name shown in /proc/mounts (default "statsfs"). */
+  readonly fsname?: string;
+  /** Called when the kernel ends the session by itself (umount from outside, abort). */
+  readonly onEnd?: (reason: string) => void;
+  /** Called with a one-line message for a stale mount that was cleaned. */
+  readonly onNotice?: (message: string) => void;
+}
+
+function errnoCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * Makes `dir` usable as a mount point: it must exist, be a directory and be empty. A stale
+ * FUSE mount (ENOTCONN) is detached first; `notice` says so.
+ */
+export function prepareMountPoint(dir: string, notice: (m: string) => void): void {
+  const where = printable(dir);
+  try {
+    statSync(dir);
+  } catch (e) {
+    if (errnoCode(e) !== "ENOTCONN") {
+      if (errnoCode(e) === "ENOENT") throw new UsageError(`mount: ${where}: no such directory`);
+      throw new UsageError(`mount: ${where}: ${(e as Error).message}`);
+    }
+    const r = mountCalls().umount2(dir, MNT_DETACH);
+    if (r.result < 0)
+      throw new SystemError("STATSFS_MOUNT", `mount: ${where}: stale mount, and umount2 failed: ${mountCalls().describe(r.errno)}`);
+    notice(`statsfs: ${where}: removed a stale mount (transport endpoint is not connected) left by a server that died`);
+  }
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new UsageError(`mount: ${where}: not a directory`);
+  if (readdirSync(dir).length > 0) throw new UsageError(`mount: ${where}: directory is not empty`);
+}
+
+/** A live FUSE mount. */
+export class FuseSession implements AsyncDisposable {
+  readonly dir: string;
+  readonly #fd: number;
+  readonly #handler: FuseHandler;
+  readonly #worker: Worker;
+  readonly #control = new Int32Array(new SharedArrayBuffer(4));
+  readonly #ended: Promise<string>;
+  readonly #onEnd: ((reason: string) => void) | undefined;
+  #closing: Promise<void> | undefined;
+  #mounted = true;
+  #ready: () => void = () => {};
+  /** Resolves once INIT has been answered. */
+  readonly ready: Promise<void>;
+  /** The kernel's protocol version from INIT, e.g. "7.45". */
+  kernelVersion = "";
+  #writeFailures = 0;
+
+  private constructor(dir: string, fd: number, handler: FuseHandler, onEnd: ((reason: string) => void) | undefined) {
+    this.dir = dir;
+    this.#fd = fd;
+    this.#handler = handler;
+    this.#onEnd = onEnd;
+    this.ready = new Promise((resolve) => {
+      this.#ready = resolve;
+    });
+    this.#worker = new Worker(new URL("./reader-worker.js", import.meta.url), {
+      workerData: { fd, bufferSize: MAX_WRITE + 4096, control: this.#control.buffer },
+    });
+    this.#worker.unref();
+    this.#ended = new Promise((resolve) => {
+      this.#worker.on("message", (m: { type: string; bytes?: Uint8Array; reason?: string }) => {
+        if (m.type === "request" && m.bytes) this.#dispatch(m.bytes);
+        else if (m.type === "end") resolve(m.reason ?? "ended");
+      });
+      this.#worker.on("error", (e) => resolve(`reader failed: ${e.message}`));
+      this.#worker.on("exit", () => resolve("reader exited"));
+    });
+    void this.#ended.then((reason) => {
+      if (!this.#closing) {
+        this.#mounted = false;
+        this.#onEnd?.(reason);
+      }
+    });
+  }
+
+  /** Mounts a FUSE filesystem at `dir` served by `handler`. Needs root (mount(2)). */
+  static async mount(dir: string, handler: FuseHandler, options: MountOptions = {}): Promise<FuseSession> {
+    prepareMountPoint(dir, options.onNotice ?? (() => {}));
+    let fd: number;
+    try {
+      fd = openSync("/dev/fuse", constants.O_RDWR | constants.O_NONBLOCK);
+    } catch (e) {
+      throw new SystemError("STATSFS_MOUNT", `mount: cannot open /dev/fuse: ${(e as Error).message}`);
+    }
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const data = `fd=${fd},rootmode=40000,user_id=${uid},group_id=${gid},default_permissions,allow_other`;
+    const fsname = options.fsname ?? "statsfs";
+    const calls = mountCalls();
+    const r = calls.mount(fsname, dir, "fuse.statsfs", MS_NOSUID | MS_NODEV, data);
+    if (r.result < 0) {
+      closeSync(fd);
+      const hint = r.errno === 1 ? " (mounting needs root)" : "";
+      throw new SystemError("STATSFS_MOUNT", `mount: ${printable(dir)}: mount(2) failed: ${calls.describe(r.errno)}${hint}`);
+    }
+    const s = new FuseSession(dir, fd, handler, options.onEnd);
+    const ended = s.#ended.then((reason) => {
+      throw new SourceError("STATSFS_MOUNT", `mount: ${printable(dir)}: the kernel ended the session before INIT (${reason})`);
+    });
+    await Promise.race([s.ready, ended]);
+    return s;
+  }
+
+  /** True until unmounted (by close, or by the kernel). */
+  get mounted(): boolean {
+    return this.#mounted;
+  }
+
+  #write(bytes: Uint8Array): void {
+    try {
+      writeSync(this.#fd, bytes);
+    } catch (e) {
+      // ENOENT: the request was interrupted and no longer waits; anything else is counted.
+      if (errnoCode(e) !== "ENOENT") this.#writeFailures++;
+    }
+  }
+
+  /** Replies that could not be written (other than to interrupted requests). */
+  get writeFailures(): number {
+    return this.#writeFailures;
+  }
+
+  #dispatch(bytes: Uint8Array): void {
+    let req: Request;
+    try {
+      req = decodeRequest(bytes);
+    } catch {
+      return; // nothing to answer: we cannot even read its unique
+    }
+    const { opcode, unique } = req.header;
+    if (opcode === Op.INIT) {
+      this.#init(req);
+      return;
+    }
+    if (opcode === Op.DESTROY) {
+      this.#write(encodeReply(unique));
+      return;
+    }
+    const done = (r: HandlerResult) => {
+      if (expectsNoReply(opcode)) return;
+      if (r === undefined) return;
+      this.#write(typeof r === "number" ? encodeError(unique, r) : encodeReply(unique, r));
+    };
+    let out: HandlerResult | Promise<HandlerResult>;
+    try {
+      out = this.#handler.handle(req);
+    } catch {
+      done(Errno.EIO);
+      return;
+    }
+    if (out instanceof Promise) out.then(done, () => done(Errno.EIO));
+    else done(out);
+  }
+
+  #init(req: Request): void {
+    let kernelFlags = 0;
+    let minor = KERNEL_MINOR_VERSION;
+    try {
+      const init = decodeInit(req.body);
+      this.kernelVersion = `${init.major}.${init.minor}`;
+      if (init.major !== KERNEL_VERSION) {
+        this.#write(encodeError(req.header.unique, Errno.EPROTO));
+        return;
+      }
+      kernelFlags = init.flags;
+      minor = Math.min(init.minor, KERNEL_MINOR_VERSION);
+    } catch {
+      this.#write(encodeError(req.header.unique, Errno.EINVAL));
+      return;
+    }
+    const want = InitFlag.ASYNC_READ | InitFlag.ATOMIC_O_TRUNC | InitFlag.BIG_WRITES | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES;
+    this.#write(
+      encodeReply(
+        req.header.unique,
+        encodeInitOut({
+          minor,
+          maxReadahead: 0,
+          flags: want & kernelFlags,
+          maxBackground: 64,
+          congestionThreshold: 48,
+          maxWrite: MAX_WRITE,
+          maxPages: MAX_WRITE / 4096,
+        }),
+      ),
+    );
+    this.#ready();
+  }
+
+  /** Unmounts (detaching), stops the reader and closes the device; idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#mounted) mountCalls().umount2(this.dir, MNT_DETACH);
+      this.#mounted = false;
+      Atomics.store(this.#control, 0, 1);
+      await this.#ended;
+      await this.#worker.terminate();
+      closeSync(this.#fd);
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * @module views/fs/text
+ * What a value file of the filesystem holds, as text: the exact u64 in decimal and a newline;
+ * 0 or 1 for booleans; one line per bucket for histograms (`[low, high) unit: count`, the
+ * last bucket open-ended `[low, inf)`); one value per line for other multi-value statistics.
+ */
+import type { StatDescriptor } from "../../model/descriptor.js";
+import { isHistogram, StatUnit } from "../../model/flags.js";
+import { bucketBounds } from "../../model/histogram.js";
+import { unitLabel } from "../../model/units.js";
+
+/** The text of statistic `d` whose values start at word `word` of `data`. */
+export function valueText(d: StatDescriptor, data: BigUint64Array, word = d.offset >>> 3): string {
+  if (d.size === 1 && !isHistogram(d.type)) {
+    const v = data[word] ?? 0n;
+    return d.unit === StatUnit.Boolean ? (v === 0n ? "0\n" : "1\n") : `${v}\n`;
+  }
+  if (!isHistogram(d.type)) {
+    let out = "";
+    for (let i = 0; i < d.size; i++) out += `${data[word + i] ?? 0n}\n`;
+    return out;
+  }
+  const unit = unitLabel(d.unit, d.base, d.exponent);
+  const suffix = unit === "" ? ":" : ` ${unit}:`;
+  let out = "";
+  for (const [i, b] of bucketBounds(d).entries()) {
+    out += `[${b.low}, ${b.high ?? "inf"})${suffix} ${data[word + i] ?? 0n}\n`;
+  }
+  return out;
+}
+
+/**
+ * Parses what was written to a value file: a decimal integer with optional surrounding
+ * whitespace (`echo 0` adds a newline). Returns the value, or undefined for anything else.
+ */
+export function parseWritten(bytes: Uint8Array): bigint | undefined {
+  if (bytes.byteLength > 64) return undefined;
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes).trim();
+  if (!/^[0-9]{1,20}$/.test(text)) return undefined;
+  return BigInt(text);
+}

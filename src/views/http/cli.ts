@@ -1,0 +1,48 @@
+/**
+ * @module views/http/cli
+ * What `statsfs serve --http` starts: one exporter per address over the served sources, each
+ * announced on stderr with its URL.
+ */
+import type { StatsSource } from "../../providers/source.js";
+import { DEFAULT_HTTP_PORT, type HttpAddress, parseHttpAddress } from "./address.js";
+import { HttpExporter } from "./server.js";
+import { loadWebConfig, type WebConfig } from "./web-config.js";
+
+export { DEFAULT_HTTP_PORT, HttpExporter };
+
+/** Exporters to start, checked before any source is opened. */
+export type HttpStarter = (
+  sources: readonly StatsSource[],
+  io: { readonly stderr: { write(text: string): unknown } },
+) => Promise<HttpExporter[]>;
+
+/** Checks `--http` addresses and `--web-config` (usage errors now), returns what starts them. */
+export function prepareHttp(addresses: readonly string[], webConfigPath: string | undefined): HttpStarter {
+  const parsed = addresses.map(parseHttpAddress);
+  const webConfig = webConfigPath === undefined ? undefined : loadWebConfig(webConfigPath);
+  return (sources, io) => startHttp(parsed, webConfig, sources, io);
+}
+
+async function startHttp(
+  parsed: readonly HttpAddress[],
+  webConfig: WebConfig | undefined,
+  sources: readonly StatsSource[],
+  io: { readonly stderr: { write(text: string): unknown } },
+): Promise<HttpExporter[]> {
+  const out: HttpExporter[] = [];
+  try {
+    for (const address of parsed) {
+      const e = await HttpExporter.listen({ address, sources, webConfig });
+      out.push(e);
+      const files = sources.reduce((n, s) => n + s.files.length, 0);
+      const auth = webConfig && webConfig.users.size > 0 ? ", basic auth" : "";
+      io.stderr.write(
+        `statsfs: serving metrics on ${e.url} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}${auth}); Ctrl-C stops\n`,
+      );
+    }
+  } catch (e) {
+    await Promise.all(out.map((x) => x.close()));
+    throw e;
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * @module views/http/scrape
+ * One poll for every scrape that arrives while it is under way: a scrape joins the generation
+ * in flight or starts the next one; each generation renders each format (and its gzip) once,
+ * and every client of that generation is sent the same Buffer. A source whose poll fails is
+ * left out of that generation (its last values are not served as current) and shows as
+ * `statsfs_exporter_source_up{source="…"} 0`; a source made of members (a union, the host's
+ * VMs) shows one such line per member (1 for ok; 0 for stale, failed, gone), the union itself
+ * dropping a failed member's files.
+ */
+import { gzip } from "node:zlib";
+import type { StatsFile } from "../../model/stats-file.js";
+import { isSyncSource, type StatsSource } from "../../providers/source.js";
+import { escapeHelp, escapeLabelValue } from "../openmetrics/names.js";
+import type { PlanOptions } from "../openmetrics/plan.js";
+import { Exposition, type ExpositionFormat, renderFamilies } from "../openmetrics/render.js";
+
+/** What one generation found about a source. */
+interface SourceState {
+  readonly uri: string;
+  readonly ok: boolean;
+}
+
+class Generation {
+  settled = false;
+  readonly done: Promise<void>;
+  files: StatsFile[] = [];
+  states: SourceState[] = [];
+  readonly bodies = new Map<string, Promise<Buffer>>();
+
+  constructor(sources: readonly StatsSource[], timeoutMs: number) {
+    this.done = this.#poll(sources, timeoutMs).finally(() => {
+      this.settled = true;
+    });
+  }
+
+  async #poll(sources: readonly StatsSource[], timeoutMs: number): Promise<void> {
+    const results = await Promise.all(
+      sources.map(async (s) => {
+        try {
+          if (isSyncSource(s)) s.pollSync();
+          else await s.poll({ timeoutMs });
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    this.states = sources.flatMap((s, i) =>
+      results[i] && s.members ? s.members.map((m) => ({ uri: m.uri, ok: m.state === "ok" })) : [{ uri: s.uri, ok: results[i] === true }],
+    );
+    this.files = sources.flatMap((s, i) => (results[i] ? s.files : []));
+  }
+}
+
+/** Shared polls and rendered bodies for an exporter's sources. */
+export class Scraper {
+  readonly #sources: readonly StatsSource[];
+  readonly #exposition: Exposition;
+  #gen: Generation | undefined;
+  /** Polls started (for tests and the exporter's own statistics). */
+  polls = 0;
+
+  readonly #timeoutMs: number;
+
+  /** `timeoutMs`: how long a poll waits for slow members (Prometheus's default scrape timeout is 10 s). */
+  constructor(sources: readonly StatsSource[], options: PlanOptions = {}, timeoutMs = 8000) {
+    this.#sources = sources;
+    this.#timeoutMs = timeoutMs;
+    this.#exposition = new Exposition(options);
+  }
+
+  /** The body for `format`, gzipped or not, from the generation in flight or a new one. */
+  async body(format: ExpositionFormat, gzipped: boolean): Promise<Buffer> {
+    let gen = this.#gen;
+    if (!gen || gen.settled) {
+      gen = new Generation(this.#sources, this.#timeoutMs);
+      this.#gen = gen;
+      this.polls++;
+    }
+    await gen.done;
+    const key = `${format}:${gzipped}`;
+    let body = gen.bodies.get(key);
+    if (!body) {
+      const plainKey = `${format}:false`;
+      let plain = gen.bodies.get(plainKey);
+      if (!plain) {
+        plain = Promise.resolve(Buffer.from(this.render(gen, format), "utf8"));
+        gen.bodies.set(plainKey, plain);
+      }
+      body = gzipped ? plain.then((b) => new Promise<Buffer>((resolve, reject) => gzip(b, (e, z) => (e ? reject(e) : resolve(z))))) : plain;
+      gen.bodies.set(key, body);
+    }
+    return body;
+  }
+
+  private render(gen: Generation, format: ExpositionFormat): string {
+    const om = format === "openmetrics";
+    let text = renderFamilies(this.#exposition.families(gen.files), format);
+    if (om) text = text.slice(0, -"# EOF\n".length);
+    const name = "statsfs_exporter_source_up";
+    const help = "1 when the source's last poll succeeded, 0 when it failed (its statistics are then left out)";
+    text += om ? `# TYPE ${name} gauge\n# HELP ${name} ${escapeHelp(help, true)}\n` : `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+    for (const s of gen.states) text += `${name}{source="${escapeLabelValue(s.uri)}"} ${s.ok ? 1 : 0}\n`;
+    return om ? `${text}# EOF\n` : text;
+  }
+}

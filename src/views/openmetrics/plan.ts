@@ -1,0 +1,207 @@
+/**
+ * @module views/openmetrics/plan
+ * From stats files to metric families: names, types, units, HELP, label strings and the
+ * per-series formatters, computed once per list of files (schemas are read once) and reused by
+ * every scrape, which then only reads the data words.
+ *
+ * Types: cumulative → counter (`_total`); instant, peak and booleans → gauge; linear and log2
+ * histograms → histogram; an unknown type → unknown (untyped). A list of values that is not a
+ * histogram is one series per element, labelled `index`.
+ *
+ * Histogram buckets are cumulative with `le` = the largest integer sample a bucket holds, in
+ * base units: log2 bucket 0 holds 0 (le 0), bucket i ≥ 1 holds [2^(i−1), 2^i) (le 2^i − 1),
+ * linear bucket i holds [i·size, (i+1)·size) (le (i+1)·size − 1); the last bucket is open
+ * (`+Inf`, equal to `_count`). `_sum` comes from the paired total where the source has one:
+ * for KVM, the cumulative of the same unit whose name without unit words is the histogram's
+ * without `_hist` (`halt_wait_hist` ↔ `halt_wait_ns`, updated by the kernel with the same
+ * sample); for any source, a cumulative named `<histogram>_sum`. Otherwise `_sum` is omitted
+ * (and, as OpenMetrics requires, `_count` with it in OpenMetrics; text 0.0.4 keeps `_count`).
+ */
+import type { StatDescriptor } from "../../model/descriptor.js";
+import { isHistogram, StatType, StatUnit, typeName } from "../../model/flags.js";
+import { bucketBounds } from "../../model/histogram.js";
+import type { StatsFile } from "../../model/stats-file.js";
+import { unitLabel } from "../../model/units.js";
+import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
+import { baseUnitName, escapeHelp, escapeLabelValue, familyName, labelName, stemOf } from "./names.js";
+import { selectExposed } from "./select.js";
+
+/** A metric family's type. */
+export type MetricType = "counter" | "gauge" | "histogram" | "unknown";
+
+/** One scalar series: a data word and the text before its value. */
+export interface ScalarSeries {
+  readonly kind: "scalar";
+  readonly file: StatsFile;
+  readonly word: number;
+  /** `name{labels} ` */
+  readonly prefix: string;
+  readonly fmt: ValueFormatter;
+}
+
+/** One histogram series. */
+export interface HistogramSeries {
+  readonly kind: "histogram";
+  readonly file: StatsFile;
+  readonly word: number;
+  readonly size: number;
+  /** `name_bucket{labels,le="…"} ` per bucket, the last with le="+Inf". */
+  readonly buckets: readonly string[];
+  /** `name_count{labels} ` */
+  readonly count: string;
+  /** `name_sum{labels} `, the paired total's word and formatter, when there is a sum. */
+  readonly sum?: { readonly prefix: string; readonly word: number; readonly fmt: ValueFormatter };
+}
+
+export type Series = ScalarSeries | HistogramSeries;
+
+/** One metric family. */
+export interface Family {
+  /** Family name (without `_total`). */
+  readonly name: string;
+  readonly type: MetricType;
+  /** Base unit word in the name (`seconds`, `bytes`, `cycles`) or "". */
+  readonly unit: string;
+  /** `# HELP`/`# TYPE` lines of text format 0.0.4. */
+  readonly textHeader: string;
+  /** `# TYPE`/`# UNIT`/`# HELP` lines of OpenMetrics 1.0.0. */
+  readonly omHeader: string;
+  readonly series: Series[];
+}
+
+/** Options of {@link buildPlan}. */
+export interface PlanOptions {
+  /** HELP text for a statistic, or undefined for the default (from the schema). */
+  readonly help?: (file: StatsFile, d: StatDescriptor) => string | undefined;
+  /** Labels added to every series (after the file's own). */
+  readonly constLabels?: Readonly<Record<string, string>>;
+}
+
+/** Identity labels renamed on the way out: Prometheus sets `instance` to the scraped target. */
+const LABEL_RENAMES: Readonly<Record<string, string>> = { instance: "producer_instance", job: "exported_job" };
+
+function metricType(d: StatDescriptor): MetricType {
+  if (isHistogram(d.type)) return "histogram";
+  if (d.unit === StatUnit.Boolean) return "gauge";
+  if (d.type === StatType.Cumulative) return "counter";
+  if (d.type === StatType.Instant || d.type === StatType.Peak) return "gauge";
+  return "unknown";
+}
+
+function defaultHelp(file: StatsFile, d: StatDescriptor): string {
+  const { provider, target } = file.identity;
+  const raw = unitLabel(d.unit, d.base, d.exponent);
+  const u = baseUnitName(d.unit);
+  const kind = isHistogram(d.type)
+    ? `${typeName(d.type)} of ${d.size} buckets${d.type === StatType.LinearHistogram ? ` of width ${d.bucketSize}` : ""}`
+    : typeName(d.type);
+  const unit = d.unit === StatUnit.Boolean ? ", boolean 0/1" : raw !== "" ? `, raw unit ${raw}${u !== "" ? `, here in ${u}` : ""}` : "";
+  return `${provider} ${target} statistic ${d.name} (${kind}${unit})`;
+}
+
+function labelText(pairs: readonly (readonly [string, string])[]): string {
+  return pairs.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",");
+}
+
+/** The `_sum` partner of histogram `h` in `descs`, if any. */
+function pairedSum(file: StatsFile, h: StatDescriptor, descs: readonly StatDescriptor[]): StatDescriptor | undefined {
+  const scalarTotal = (d: StatDescriptor) => d.type === StatType.Cumulative && d.size === 1 && d.unit === h.unit;
+  const named = descs.find((d) => d.name === `${h.name}_sum` && scalarTotal(d));
+  if (named) return named;
+  if (file.identity.provider !== "kvm" || !h.name.endsWith("_hist")) return undefined;
+  const stem = stemOf(h.name.slice(0, -"_hist".length), h.unit);
+  return descs.find((d) => d !== h && scalarTotal(d) && stemOf(d.name, d.unit) === stem);
+}
+
+/** `le` bounds of a histogram descriptor, in base units, the last being `+Inf`. */
+export function leBounds(d: StatDescriptor): string[] {
+  return bucketBounds(d).map((b) => (b.high === undefined ? "+Inf" : scaledText(b.high - 1n, d.base, d.exponent)));
+}
+
+/** Builds the families for `files`. */
+export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}): Family[] {
+  const families = new Map<string, Family>();
+  const seriesKeys = new Set<string>();
+  const fmts = new Map<string, ValueFormatter>();
+  const fmtOf = (d: StatDescriptor) => {
+    const k = `${d.base}:${d.exponent}`;
+    let f = fmts.get(k);
+    if (!f) {
+      f = formatterFor(d.base, d.exponent);
+      fmts.set(k, f);
+    }
+    return f;
+  };
+  const constLabels = Object.entries(options.constLabels ?? {}).map(([k, v]) => [labelName(k), v] as const);
+  for (const { file, omit } of selectExposed(files)) {
+    const { provider, target } = file.identity;
+    const pairs: (readonly [string, string])[] = [];
+    for (const [k, v] of Object.entries(file.identity.labels)) {
+      if (k === "provider" || k === "target") continue;
+      pairs.push([labelName(LABEL_RENAMES[k] ?? k), v]);
+    }
+    for (const p of constLabels) if (!pairs.some(([k]) => k === p[0])) pairs.push(p);
+    const labels = labelText(pairs);
+    const descs = file.schema.descriptors;
+    const sumPartners = new Set<StatDescriptor>();
+    const partners = new Map<StatDescriptor, StatDescriptor>();
+    for (const d of descs) {
+      if (!isHistogram(d.type) || omit.has(d.name)) continue;
+      const s = pairedSum(file, d, descs);
+      if (s) {
+        partners.set(d, s);
+        if (s.name === `${d.name}_sum`) sumPartners.add(s);
+      }
+    }
+    for (const d of descs) {
+      if (omit.has(d.name) || sumPartners.has(d) || d.size < 1) continue;
+      const type = metricType(d);
+      const name = familyName(provider, target, d.name, d.unit === StatUnit.Boolean ? StatUnit.None : d.unit, type === "counter");
+      let fam = families.get(name);
+      if (!fam) {
+        const help = options.help?.(file, d) ?? defaultHelp(file, d);
+        const unit = d.unit === StatUnit.Boolean ? "" : baseUnitName(d.unit);
+        const sample = type === "counter" ? `${name}_total` : name;
+        const textType = type === "unknown" ? "untyped" : type;
+        fam = {
+          name,
+          type,
+          unit,
+          textHeader: `# HELP ${sample} ${escapeHelp(help, false)}\n# TYPE ${sample} ${textType}\n`,
+          omHeader: `# TYPE ${name} ${type}\n${unit ? `# UNIT ${name} ${unit}\n` : ""}# HELP ${name} ${escapeHelp(help, true)}\n`,
+          series: [],
+        };
+        families.set(name, fam);
+      } else if (fam.type !== type) continue;
+      const key = `${name}{${labels}}`;
+      if (seriesKeys.has(key)) continue;
+      seriesKeys.add(key);
+      const word = d.offset >>> 3;
+      if (type === "histogram") {
+        const inner = labels === "" ? "" : `${labels},`;
+        const s = partners.get(d);
+        const les = leBounds(d);
+        fam.series.push({
+          kind: "histogram",
+          file,
+          word,
+          size: d.size,
+          buckets: les.map((le) => `${name}_bucket{${inner}le="${le}"} `),
+          count: `${name}_count${labels === "" ? "" : `{${labels}}`} `,
+          ...(s ? { sum: { prefix: `${name}_sum${labels === "" ? "" : `{${labels}}`} `, word: s.offset >>> 3, fmt: fmtOf(s) } } : {}),
+        });
+        continue;
+      }
+      const sample = type === "counter" ? `${name}_total` : name;
+      if (d.size === 1) {
+        fam.series.push({ kind: "scalar", file, word, prefix: `${sample}${labels === "" ? "" : `{${labels}}`} `, fmt: fmtOf(d) });
+      } else {
+        const inner = labels === "" ? "" : `${labels},`;
+        for (let i = 0; i < d.size; i++) {
+          fam.series.push({ kind: "scalar", file, word: word + i, prefix: `${sample}{${inner}index="${i}"} `, fmt: fmtOf(d) });
+        }
+      }
+    }
+  }
+  return [...families.values()].filter((f) => f.series.length > 0);
+}

@@ -1,0 +1,74 @@
+/**
+ * @module views/openmetrics/select
+ * Which statistics are exposed, so that no series appears twice under a name whose `sum()`
+ * would count it twice. Decided here (and in the README):
+ *
+ * - Producer sources (provider `statsfs`): a source's merged file (`statsfs/<path>`: every
+ *   process's values) is exposed; a per-process file (label `instance`) is left out when the
+ *   merged file of the same source is exposed, since it is already inside that sum.
+ * - A producer parent's aggregate of its subordinates (a value that a source below it also
+ *   has, and its `.min`/`.max`/`.avg`/`.count_zero`/`.sum` companions) is left out: PromQL
+ *   aggregates over the subordinates' `source` label instead. A parent's own values are kept.
+ * - KVM VM statistics are not aggregates of the vCPUs' (the kernel keeps them apart), so both
+ *   are exposed, under their distinct `kvm_vm_*` and `kvm_vcpu_*` names.
+ * - Two files with the same identity (the same VM named twice) are exposed once.
+ */
+import type { StatsFile } from "../../model/stats-file.js";
+
+/** Aggregation suffixes a producer parent appends to a value's name. */
+const AGG_SUFFIXES = [".min", ".max", ".avg", ".count_zero", ".sum"];
+
+/** A file to expose, and the statistic names of it to leave out. */
+export interface Exposed {
+  readonly file: StatsFile;
+  readonly omit: ReadonlySet<string>;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** The files to expose, in order, each with the names to leave out. */
+export function selectExposed(files: readonly StatsFile[]): Exposed[] {
+  const mergedPaths = new Set<string>();
+  for (const f of files) {
+    const id = f.identity;
+    if (id.provider === "statsfs" && id.labels.instance === undefined && id.path !== undefined) mergedPaths.add(id.path);
+  }
+  const kept: StatsFile[] = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    const id = f.identity;
+    if (id.provider === "statsfs" && id.labels.instance !== undefined && id.path !== undefined && mergedPaths.has(id.path)) continue;
+    const key = `${id.id}\0${Object.entries(id.labels).join("\0")}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(f);
+  }
+  // Names held below each producer path (merged files only; per-process files are leaves).
+  const below = new Map<string, Set<string>>();
+  for (const f of kept) {
+    const id = f.identity;
+    if (id.provider !== "statsfs" || id.path === undefined) continue;
+    const segments = id.path.split("/");
+    for (let n = segments.length - 1; n >= 2; n--) {
+      const parent = segments.slice(0, n).join("/");
+      let s = below.get(parent);
+      if (!s) {
+        s = new Set();
+        below.set(parent, s);
+      }
+      for (const d of f.schema.descriptors) s.add(d.name);
+    }
+  }
+  return kept.map((file) => {
+    const id = file.identity;
+    const held = id.provider === "statsfs" && id.path !== undefined && id.labels.instance === undefined ? below.get(id.path) : undefined;
+    if (!held) return { file, omit: NONE };
+    const omit = new Set<string>();
+    for (const d of file.schema.descriptors) {
+      const suffix = AGG_SUFFIXES.find((s) => d.name.endsWith(s));
+      const baseName = suffix ? d.name.slice(0, -suffix.length) : d.name;
+      if (held.has(baseName)) omit.add(d.name);
+    }
+    return { file, omit };
+  });
+}
