@@ -197,20 +197,35 @@ function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: numb
   const { parents, children } = family(g.rows);
   const rows = visibleRows(parents, state);
   const { total } = countTotals(g.rows);
+  // Only the lines that fit are formatted; the rest are counted for "(N more)".
   const body: string[] = [];
-  const by = sortKey(state);
+  let hidden = 0;
+  const push = (make: () => string) => {
+    if (body.length < room) body.push(make());
+    else hidden++;
+  };
+  const byPart = (a: EventPart, b: EventPart): number => {
+    if (!state.sortByTotal) {
+      const da = a.delta ?? 0n;
+      const db = b.delta ?? 0n;
+      if (da !== db) return da > db ? -1 : 1;
+    }
+    if (a.total !== b.total) return a.total > b.total ? -1 : 1;
+    return a.label < b.label ? -1 : a.label > b.label ? 1 : 0;
+  };
   for (const r of rows) {
-    body.push(eventLine(r, total, g.seconds));
+    push(() => eventLine(r, total, g.seconds));
+    if (!state.drill) continue;
     // x: a trace event's children (exit reasons), each as a share of its parent.
-    if (state.drill) for (const c of visibleRows(children.get(r.name) ?? [], state)) body.push(childLine(c, r.total, g.seconds));
-    if (state.drill && r.parts && r.parts.length > 1) {
-      for (const p of [...r.parts].sort((a, b) => by({ ...a, name: a.label }, { ...b, name: b.label }))) {
-        if (p.total !== 0n || (p.delta !== undefined && p.delta !== 0n)) body.push(partLine(r, p, g.seconds));
-      }
+    for (const c of visibleRows(children.get(r.name) ?? [], state)) push(() => childLine(c, r.total, g.seconds));
+    if (r.parts && r.parts.length > 1) {
+      const parts = r.parts.filter((p) => p.total !== 0n || (p.delta !== undefined && p.delta !== 0n));
+      if (body.length >= room) hidden += parts.length;
+      else for (const p of parts.sort(byPart)) push(() => partLine(r, p, g.seconds));
     }
   }
-  const shown = body.slice(0, room);
-  const more = body.length > shown.length ? `  (${body.length - shown.length} more)` : "";
+  const shown = body;
+  const more = hidden > 0 ? `  (${hidden} more)` : "";
   const when = goneAt === undefined ? "" : `  — gone at ${new Date(goneAt).toTimeString().slice(0, 8)}${reason ? `: ${reason}` : ""}`;
   const out: Line[] = [{ text: ` ${printable(g.title)}${when}${more}`, style: goneAt === undefined ? "bold" : "alert" }];
   if (rows.length === 0 && goneAt === undefined) out.push({ text: " No matching events reported yet" });
