@@ -44,9 +44,18 @@ class Mutable implements StatsSource {
   pollSync(): void {}
   async poll(): Promise<void> {}
   async close(): Promise<void> {}
+  async [Symbol.asyncDispose](): Promise<void> {}
 }
 
-const state = (o: Partial<ViewState> = {}): ViewState => ({ sortByTotal: false, byGuest: false, drill: false, fields: "", pid: "", guest: "", ...o });
+const state = (o: Partial<ViewState> = {}): ViewState => ({
+  sortByTotal: false,
+  byGuest: false,
+  drill: false,
+  fields: "",
+  pid: "",
+  guest: "",
+  ...o,
+});
 const text = (v: TopView) => v.lines(undefined).map((l) => l.text);
 // exits idle halt_wait_ns hist[8] blocking
 const set = (f: StatsFile, exits: bigint, idle: bigint, wait: bigint, hist: bigint[], blocking: bigint) => {
@@ -74,7 +83,10 @@ describe("top's view", () => {
     // exits 450 of 470 counted (exits + hist samples), 50 per second.
     assert.ok(lines.includes(` ${"exits".padEnd(40)} ${"450".padStart(10)}${"95.7".padStart(7)} ${"50".padStart(8)}`), lines.join("\n"));
     assert.ok(!lines.some((l) => l.startsWith(" idle ")), "0/0 hidden");
-    assert.ok(lines.includes(` ${"halt_wait_ns".padEnd(40)} ${"2.45 s".padStart(10)}${"".padStart(7)} ${"0.95 s/s".padStart(8)}`), lines.join("\n"));
+    assert.ok(
+      lines.includes(` ${"halt_wait_ns".padEnd(40)} ${"2.45 s".padStart(10)}${"".padStart(7)} ${"0.95 s/s".padStart(8)}`),
+      lines.join("\n"),
+    );
     // 20 samples: 10 in [4 ns, 8 ns), 9 in [16 ns, 32 ns), 1 in [32 ns, 64 ns).
     const hist = lines.find((l) => l.startsWith(" halt_wait_hist ")) as string;
     assert.match(hist, / 20 /);
