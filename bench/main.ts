@@ -11,6 +11,7 @@ const GROUPS: Record<string, () => Promise<{ cases(): Promise<BenchCase[]> }>> =
   producer: () => import("./producer/index.js"),
   qmp: () => import("./qmp/index.js"),
   toplog: () => import("./toplog/index.js"),
+  openmetrics: () => import("./openmetrics/index.js"),
 };
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, only: { type: "string" } } });

@@ -275,7 +275,63 @@ function peakUpdate(): BenchCase {
   };
 }
 
+/** Gauge up and down (an in-flight count): the range check must cost nothing measurable. */
+function gaugeIncDec(): BenchCase {
+  using src = createSource("bench-gauge");
+  const { g } = src.addValues({ g: { type: "instant" } });
+  g.set(1);
+  const raw = new Float64Array(4);
+  raw[1] = 1;
+  const reg = prom();
+  const pg = new client.Gauge({ name: "inflight", help: "g", registers: [reg] });
+  const { meter } = otel();
+  const og = meter.createUpDownCounter("inflight");
+  const t = perOp(
+    compare(
+      {
+        ours: () => {
+          for (let k = 0; k < OPS; k += 2) {
+            g.inc();
+            g.dec();
+          }
+        },
+        raw: () => {
+          for (let k = 0; k < OPS; k += 2) {
+            raw[1] = (raw[1] as number) + 1;
+            raw[1] = (raw[1] as number) - 1;
+          }
+        },
+        prom: () => {
+          for (let k = 0; k < OPS; k += 2) {
+            pg.inc();
+            pg.dec();
+          }
+        },
+        otel: () => {
+          for (let k = 0; k < OPS; k += 2) {
+            og.add(1);
+            og.add(-1);
+          }
+        },
+      },
+      BATCH,
+    ),
+  );
+  check(g.get() === 1n && raw[1] === 1, "gauge");
+  return {
+    case: "gauge inc + dec",
+    unit: "ns/op",
+    ours: t.ours ?? 0,
+    peers: {
+      "raw Float64Array[i] += 1, -= 1": t.raw ?? 0,
+      "prom-client gauge.inc() / dec()": t.prom ?? 0,
+      "OpenTelemetry upDownCounter.add(±1)": t.otel ?? 0,
+    },
+    note: "ours never goes below zero (kept at 0 with one warning), checked on every dec",
+  };
+}
+
 /** The write-path cases. */
 export function hotCases(): BenchCase[] {
-  return [counterInc(), labeledInc(), histogramRecord(), peakUpdate()];
+  return [counterInc(), labeledInc(), histogramRecord(), peakUpdate(), gaugeIncDec()];
 }

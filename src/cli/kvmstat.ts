@@ -7,6 +7,7 @@
  * -s/--set-delay SECONDS (0.1–25.5; default 1 s here, 3 s in kvm_stat), -z/--skip-zero-records.
  * Also the default source (host: where that source exists, else the demo VM or sim:).
  */
+import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
@@ -126,20 +127,19 @@ export function routedSources(sources: readonly string[], route: "debugfs" | "tr
 }
 
 /**
- * Opens what the command line names, or the default: `host:` where this host runs VMs, else
- * the demo KVM VM. The demo VM (named or by default) falls back to the simulated one where
- * KVM is unavailable, said in one line on stderr (`npm start` runs `top kvm:demo`).
+ * Opens what the command line names, or the default: every VM on this host (`host:`) where
+ * one runs; else a demo KVM VM started here, so that a fresh machine still shows live values;
+ * else (no KVM) the simulated VM. Each fallback is said on stderr in one line.
  */
 export async function openNamedSources(sources: readonly string[], io: Io): Promise<StatsSource> {
-  if (sources.length === 0 && "host" in OPENERS) {
-    const { hostHasVms } = await import("../providers/host/index.js");
-    if (hostHasVms()) return openSource("host:");
-  }
-  const demo =
-    sources.length === 0 ? "kvm:demo" : sources.length === 1 && /^kvm:demo(\?|$)/.test(sources[0] as string) ? sources[0] : undefined;
-  if (demo === undefined) return openSources(sources);
+  if (sources.length > 0) return openSources(sources);
   try {
-    return await openSource(demo);
+    const { KVM_DEVICE } = await import("../providers/kvm/kvm.js");
+    const { hostHasVms } = await import("../providers/host/enumerate.js");
+    if (existsSync(KVM_DEVICE) && hostHasVms()) return await openSource("host:");
+    const demo = await openSource("kvm:demo");
+    io.stderr.write("statsfs: no KVM VM runs on this host; showing a demo VM started by statsfs (kvm:demo)\n");
+    return demo;
   } catch (e) {
     if (!(e instanceof KvmError)) throw e;
     io.stderr.write(`statsfs: ${e.message}; showing the built-in simulated VM (sim:) instead\n`);
@@ -152,8 +152,8 @@ export function guestsOf(files: readonly StatsFile[]): GuestEntry[] {
   const out = new Map<string, string>();
   for (const f of files) {
     const { pid, guest } = f.identity.labels;
-    if (pid !== undefined && f.identity.provider === "kvm" && (!out.has(pid) || guest !== undefined))
-      out.set(pid, guest ?? out.get(pid) ?? "");
+    const vm = f.identity.provider === "kvm" || f.identity.labels.route !== undefined || guest !== undefined;
+    if (pid !== undefined && vm && (!out.has(pid) || guest !== undefined)) out.set(pid, guest ?? out.get(pid) ?? "");
   }
   return [...out].map(([pid, name]) => ({ pid, name })).sort((a, b) => Number(a.pid) - Number(b.pid));
 }

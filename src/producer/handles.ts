@@ -7,9 +7,13 @@
  * number is a 32-bit add and a store, touching the high word only on a carry. No Map lookup,
  * allocation, string or clock on any path.
  *
- * Numbers are taken as integers (fractions are truncated). Results are exact u64 arithmetic
- * modulo 2^64 — like C — for any integer argument, so a gauge decremented in one thread and
- * incremented in another sums right; `*Big` variants take any u64 as a bigint. A reader in
+ * Numbers are taken as integers (fractions are truncated). Counters are exact u64 arithmetic
+ * modulo 2^64 — like C and the kernel's counters — for any integer argument; `*Big` variants
+ * take any u64 as a bigint. Gauges (instant values) are u64 as in the kernel, so they never
+ * go below zero: a `dec`, `sub`, `add` or `set` that would take one below 0 (or above
+ * 2^64−1) leaves it at 0 (or 2^64−1) and emits one process warning per value
+ * (code `STATSFS_GAUGE_RANGE`) — never a silent wrap to 18446744073709551615. Each thread's
+ * shard of a sharded source is such a gauge: move a gauge up and down in the same thread. A reader in
  * another process may catch a carry half done (the low word wrapped, the high word not yet
  * bumped) for the instant between the two stores, as a plain pread of a KVM stats fd may.
  *
@@ -117,30 +121,71 @@ export class Counter extends Scalar {
   }
 }
 
-/** An instant value (a gauge): set, or moved up and down. */
+const U64_MAX = 2n ** 64n - 1n;
+/** Gauges already warned about (one warning per value). */
+const warned = new WeakSet<Gauge>();
+
+/** Stores `v` clamped to [0, 2^64−1]; a clamp is reported once per gauge. */
+function gaugeStore(g: Gauge, v: bigint): void {
+  if (v >= 0n && v <= U64_MAX) {
+    setBig(g.u, g.i, v);
+    return;
+  }
+  setBig(g.u, g.i, v < 0n ? 0n : U64_MAX);
+  if (warned.has(g)) return;
+  warned.add(g);
+  const where = v < 0n ? "below zero; kept at 0" : "above 2^64-1; kept at 2^64-1";
+  process.emitWarning(`statsfs: gauge ${JSON.stringify(g.name)} was moved ${where} (instant values are u64, as in the kernel)`, {
+    code: "STATSFS_GAUGE_RANGE",
+  });
+}
+
+/**
+ * An instant value (a gauge): set, or moved up and down, within [0, 2^64−1] — a move past
+ * either end stops there and warns once (see the module comment).
+ */
 export class Gauge extends Scalar {
-  /** Sets the value (an integer; for boolean values 0 or 1). */
+  /** @internal The value's name, for the range warning. */
+  declare readonly name: string;
+  /** @internal */
+  constructor(u: Uint32Array, b: BigUint64Array, i: number, name: string) {
+    super(u, b, i);
+    this.name = name;
+  }
+  /** Sets the value (an integer; for boolean values 0 or 1). Negative values store 0 (and warn). */
   set(n: number): void {
     const u = this.u;
     const i = this.i;
     if (n >= 0 && n < TWO32) {
       u[i] = n;
       u[i + 1] = 0;
-    } else setSlow(u, i, n);
+    } else if (Number.isFinite(n)) gaugeStore(this, BigInt(Math.trunc(n)));
   }
-  /** Sets any u64 (or a negative bigint, stored modulo 2^64). */
+  /** Sets any u64; outside [0, 2^64−1] it stores the nearest end (and warns). */
   setBig(n: bigint): void {
-    setBig(this.u, this.i, n);
+    gaugeStore(this, n);
   }
   /** Adds 1. */
   inc(): void {
-    const k = this.i >>> 1;
-    this.b[k] = (this.b[k] as bigint) + 1n;
+    const u = this.u;
+    const i = this.i;
+    const lo = u[i] as number;
+    if (lo !== 0xffffffff) u[i] = lo + 1;
+    else if ((u[i + 1] as number) !== 0xffffffff) {
+      u[i] = 0;
+      u[i + 1] = (u[i + 1] as number) + 1;
+    } else gaugeStore(this, U64_MAX + 1n);
   }
-  /** Subtracts 1 (wrapping below zero, so that sums over threads stay right). */
+  /** Subtracts 1; at 0 it stays 0 (and warns once). */
   dec(): void {
-    const k = this.i >>> 1;
-    this.b[k] = (this.b[k] as bigint) - 1n; // stored modulo 2^64
+    const u = this.u;
+    const i = this.i;
+    const lo = u[i] as number;
+    if (lo !== 0) u[i] = lo - 1;
+    else if ((u[i + 1] as number) !== 0) {
+      u[i] = 0xffffffff;
+      u[i + 1] = (u[i + 1] as number) - 1;
+    } else gaugeStore(this, -1n);
   }
   /** Adds `n`, which may be negative (a fraction is truncated toward zero first: `add(-2.5)` subtracts 2). */
   add(n: number): void {
@@ -149,7 +194,11 @@ export class Gauge extends Scalar {
     // Truncate n, not the sum: ToUint32 of `10 + -2.5` would store 7, not 8.
     const s = (u[i] as number) + Math.trunc(n);
     if (s >= 0 && s < TWO32) u[i] = s;
-    else addSlow(u, i, n);
+    else if (Number.isFinite(n)) gaugeStore(this, getBig(u, i) + BigInt(Math.trunc(n)));
+  }
+  /** Adds a bigint of any sign; the result is kept within [0, 2^64−1] (and warns past either end). */
+  addBig(n: bigint): void {
+    gaugeStore(this, getBig(this.u, this.i) + n);
   }
   /** Subtracts `n` (a fraction is truncated toward zero first). */
   sub(n: number): void {
@@ -258,12 +307,12 @@ export type ValueHandle = Counter | Gauge | Peak | Log2Histogram | LinearHistogr
 /** A handle of the right kind for a value at u64 word `word` of a data block. */
 export function makeHandle(
   view: { u: Uint32Array; b: BigUint64Array },
-  slot: { type: number; word: number; size: number; bucketSize: number },
+  slot: { name?: string; type: number; word: number; size: number; bucketSize: number },
 ): ValueHandle {
   const i = slot.word * 2;
   switch (slot.type) {
     case StatType.Instant:
-      return new Gauge(view.u, view.b, i);
+      return new Gauge(view.u, view.b, i, slot.name ?? "");
     case StatType.Peak:
       return new Peak(view.u, view.b, i);
     case StatType.Log2Histogram:

@@ -49,17 +49,54 @@ describe("value handles", () => {
     );
   });
 
-  it("gauges go up and down, wrapping below zero like u64", () => {
+  it("gauges go up and down and never below zero: dec() at 0 stays 0 and warns once, naming the value", async () => {
     using s = createSource("g");
-    const { g } = s.addValues({ g: { type: "instant" } });
-    g.set(10);
-    g.dec();
-    g.sub(4);
-    assert.equal(g.get(), 5n);
-    g.add(-6);
-    assert.equal(g.get(), U64 - 1n);
-    g.inc();
-    assert.equal(g.get(), 0n);
+    const { g, other } = s.addValues({ g: { type: "instant" }, other: { type: "instant" } });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      g.set(10);
+      g.dec();
+      g.sub(4);
+      assert.equal(g.get(), 5n);
+      g.add(-6);
+      assert.equal(g.get(), 0n, "add below zero stops at 0");
+      g.dec();
+      assert.equal(g.get(), 0n, "dec() at 0 never wraps to 2^64-1");
+      g.inc();
+      assert.equal(g.get(), 1n);
+      g.set(-3);
+      assert.equal(g.get(), 0n);
+      g.setBig(-1n);
+      assert.equal(g.get(), 0n);
+      g.setBig(U64 + 5n);
+      assert.equal(g.get(), U64 - 1n, "above 2^64-1 stops there");
+      g.inc();
+      assert.equal(g.get(), U64 - 1n);
+      other.dec();
+      assert.equal(other.get(), 0n);
+      g.set(5);
+      g.addBig(-6n);
+      assert.equal(g.get(), 0n, "addBig below zero stops at 0");
+      g.addBig(2n ** 40n);
+      assert.equal(g.get(), 2n ** 40n);
+      g.set(2 ** 32);
+      g.dec();
+      assert.equal(g.get(), 2n ** 32n - 1n, "borrow from the high word");
+      g.set(0);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    const ours = warnings.filter((w) => (w as { code?: string }).code === "STATSFS_GAUGE_RANGE");
+    assert.deepEqual(
+      ours.map((w) => w.message),
+      [
+        'statsfs: gauge "g" was moved below zero; kept at 0 (instant values are u64, as in the kernel)',
+        'statsfs: gauge "other" was moved below zero; kept at 0 (instant values are u64, as in the kernel)',
+      ],
+    );
     g.set(2 ** 40);
     assert.equal(g.get(), 2n ** 40n);
     g.set(3);
@@ -162,7 +199,7 @@ describe("fractional arguments are truncated before they are applied", () => {
     g.add(-0.5);
     assert.equal(g.get(), 0n);
     g.add(-1.5);
-    assert.equal(g.get(), U64 - 1n);
+    assert.equal(g.get(), 0n);
     // Near 2^32 (the low word's edge).
     g.set(2 ** 32 - 1);
     g.add(-2.5);
@@ -178,15 +215,17 @@ describe("fractional arguments are truncated before they are applied", () => {
     assert.equal(g.get(), 2n ** 32n - 1n);
     g.add(1.5);
     assert.equal(g.get(), 2n ** 32n);
-    // Huge addends (2^100 ≡ 0 mod 2^64) must not wipe the high word through a rounded sum.
+    // Huge addends are exact: past either end the gauge stops at the end.
     g.set(5 * 2 ** 32);
+    g.add(2 ** 60);
+    assert.equal(g.get(), 5n * 2n ** 32n + 2n ** 60n);
     g.add(2 ** 100);
-    assert.equal(g.get(), 5n * 2n ** 32n);
+    assert.equal(g.get(), U64 - 1n);
     g.sub(2 ** 70 + 2 ** 40);
-    assert.equal(g.get(), BigInt.asUintN(64, 5n * 2n ** 32n - 2n ** 70n - 2n ** 40n));
+    assert.equal(g.get(), 0n);
   });
 
-  it("gauge add/sub/set match bigint arithmetic on the truncated argument, from any value", () => {
+  it("gauge add/sub/set match bigint arithmetic on the truncated argument, clamped to u64, from any value", () => {
     fc.assert(
       fc.property(
         fc.oneof(start, near32),
@@ -200,7 +239,8 @@ describe("fractional arguments are truncated before they are applied", () => {
             g[op](n);
             if (!Number.isFinite(n)) continue;
             const t = BigInt(Math.trunc(n));
-            want = BigInt.asUintN(64, op === "add" ? want + t : op === "sub" ? want - t : t);
+            const next = op === "add" ? want + t : op === "sub" ? want - t : t;
+            want = next < 0n ? 0n : next >= U64 ? U64 - 1n : next;
             assert.equal(g.get(), want, `${op}(${n}) from ${from}`);
           }
         },

@@ -7,6 +7,7 @@ import type { Command } from "../command.js";
 import { command as check } from "./check/index.js";
 import { command as log } from "./log/index.js";
 import { command as mount } from "./mount/index.js";
+import { command as prune } from "./prune/index.js";
 import { command as ps } from "./ps/index.js";
 import { QMP_COMMANDS } from "./qmp/index.js";
 import { command as read } from "./read/index.js";
@@ -14,4 +15,4 @@ import { command as schema } from "./schema/index.js";
 import { command as snapshot } from "./snapshot/index.js";
 import { command as top } from "./top/index.js";
 
-export const COMMANDS: readonly Command[] = [top, log, read, schema, snapshot, check, ...QMP_COMMANDS, ps, mount];
+export const COMMANDS: readonly Command[] = [top, log, read, schema, snapshot, check, ...QMP_COMMANDS, ps, mount, prune];

@@ -3,15 +3,23 @@
  * One exported stats file: header, id and descriptors written once, then the data block mapped
  * shared and writable so that the hot path's stores are what every reader's pread returns.
  *
+ * The memory is a memfd sealed against shrinking and growing (F_SEAL_SHRINK | F_SEAL_GROW |
+ * F_SEAL_SEAL), mode 0600: no process — root included — can truncate it, so the producer's
+ * stores can never fault (a truncated shared file mapping raises SIGBUS on the next store).
+ * The export path is a symbolic link to `/proc/<pid>/fd/<n>`, which any process allowed to
+ * open the producer's fds (its user, or root) reads as a regular file; `truncate` or `: >` on
+ * it fail with EPERM. When the producer ends, however it ends, the link dangles: readers
+ * report the producer as gone and `statsfs prune` removes the link.
+ *
  * Restart and schema-change safety: a file is never modified outside its data block. A new
  * file (first export, a restart under the same instance name, or new values) is written in
- * full under a temporary `.`-name, mapped, locked (flock LOCK_EX, held while the producer
- * lives) and rename(2)d over the old one. A reader holding the old fd keeps a complete,
+ * full into a new memfd, sealed, mapped, locked (flock LOCK_EX, held while the producer lives)
+ * and its link rename(2)d over the old one. A reader holding the old fd keeps a complete,
  * consistent old file (frozen at its last values); a reader that opens the path gets the new
  * one; readers that poll a path re-read the schema when its inode changes. The lock tells a
  * dead producer's file (replaceable) from a live one's (refused).
  */
-import { closeSync, fstatSync, lstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fstatSync, openSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { readSchema } from "../../codec/reader.js";
 import { encodedLayout, encodeStatsFile } from "../../codec/writer.js";
@@ -19,7 +27,10 @@ import { DefinitionError, SourceError } from "../../errors.js";
 import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
 import { oneLine, quote } from "../../model/text.js";
 import { fdPread } from "../../providers/file/pread-fd.js";
+import { classifyEntry } from "../../providers/shm/format/entry.js";
+import { MEMFD_NAME } from "../../providers/shm/format/paths.js";
 import { encodeTrailer } from "../../providers/shm/format/trailer.js";
+import { addSeals, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, memfdCreate } from "../../sys/memfd.js";
 import { byteLength, type ValueSlot } from "../definition.js";
 import { type ShardView, viewOf } from "../store.js";
 import { EWOULDBLOCK, type FileMapping, flock, LOCK_EX, LOCK_NB, mapFile, unmapFile } from "./libc.js";
@@ -66,17 +77,15 @@ function errText(e: unknown): string {
  * process holds it.
  */
 export function checkReplaceable(path: string, id: string): void {
-  let st: ReturnType<typeof lstatSync>;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return; // nothing there
-  }
-  if (!st.isFile()) throw new DefinitionError(`export path ${quote(path)} exists and is not a statsfs export (not a regular file)`);
+  const entry = classifyEntry(path);
+  if (!entry) return; // nothing there
+  if (entry.kind === "dangling") return; // a producer that is gone
+  if (entry.kind === "foreign") throw new DefinitionError(`export path ${quote(path)} exists and is not a statsfs export (${entry.why})`);
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch (e) {
+    if (entry.kind === "memfd" && (e as NodeJS.ErrnoException).code === "ENOENT") return; // ended meanwhile
     throw new DefinitionError(`export path ${quote(path)} exists and cannot be read: ${errText(e)}`);
   }
   try {
@@ -86,8 +95,11 @@ export function checkReplaceable(path: string, id: string): void {
     } catch {
       throw new DefinitionError(`export path ${quote(path)} exists and is not a statsfs export (not a stats file)`);
     }
-    if (found !== id)
+    if (found !== id) {
+      // A link whose pid was reused by another producer names that producer's file: stale.
+      if (entry.kind === "memfd") return;
       throw new DefinitionError(`export path ${quote(path)} exists and is not ours (id ${quote(found)}, expected ${quote(id)})`);
+    }
     // A live producer holds its lock for good; a pruner or checker only for an instant.
     for (let attempt = 0; flock(fd, LOCK_EX | LOCK_NB) === EWOULDBLOCK; attempt++) {
       if (attempt === 4) throw new DefinitionError(`export path ${quote(path)} is held by a live producer (choose another instance name)`);
@@ -105,19 +117,21 @@ export class MappedStatsFile {
   readonly length: number;
   /** The data block in the mapping. */
   readonly view: ShardView;
-  readonly #fd: number;
+  /** The memfd (kept open while exported: the link names it). */
+  readonly fd: number;
   readonly #mapping: FileMapping;
-  readonly #ino: number;
+  /** What the link at {@link path} points to. */
+  readonly #link: string;
   #removed = false;
 
-  private constructor(path: string, fd: number, mapping: FileMapping, dataOffset: number, words: number) {
+  private constructor(path: string, fd: number, mapping: FileMapping, dataOffset: number, words: number, link: string) {
     this.path = path;
-    this.#fd = fd;
+    this.fd = fd;
     this.#mapping = mapping;
+    this.#link = link;
     this.dataOffset = dataOffset;
     this.length = mapping.length;
     this.view = viewOf(mapping.buffer, dataOffset, words);
-    this.#ino = fstatSync(fd).ino;
   }
 
   /** Writes, maps, locks and publishes (renames into place) a new file. */
@@ -146,21 +160,30 @@ export class MappedStatsFile {
     const tmp = join(dirname(spec.path), `.${basename(spec.path)}.${process.pid}.${tmpCounter++}.tmp`);
     let fd: number | undefined;
     let mapping: FileMapping | undefined;
+    let linked = false;
     try {
-      fd = openSync(tmp, "wx+", 0o644);
+      fd = memfdCreate(MEMFD_NAME);
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, off);
+      // Owner read-write (readers' resets, worker threads' shards), nobody else; sealed size.
+      fchmodSync(fd, 0o600);
+      addSeals(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
       mapping = mapFile(fd, bytes.length, spec.path);
       if (flock(fd, LOCK_EX | LOCK_NB) !== 0) throw new SourceError("STATSFS_EXPORT", `${quote(spec.path)}: cannot lock the new file`);
+      const link = `/proc/${process.pid}/fd/${fd}`;
+      symlinkSync(link, tmp);
+      linked = true;
       renameSync(tmp, spec.path);
-      return new MappedStatsFile(spec.path, fd, mapping, layout.dataOffset, spec.words);
+      return new MappedStatsFile(spec.path, fd, mapping, layout.dataOffset, spec.words, link);
     } catch (e) {
       if (mapping) unmapFile(mapping);
       if (fd !== undefined) closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // already gone or never created
+      if (linked) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // already renamed or gone
+        }
       }
       if (e instanceof DefinitionError || e instanceof SourceError) throw e;
       throw new SourceError("STATSFS_EXPORT", `${quote(spec.path)}: cannot export: ${errText(e)}`, { cause: e });
@@ -176,12 +199,12 @@ export class MappedStatsFile {
     this.#removed = true;
     if (unlink) {
       try {
-        if (statSync(this.path).ino === this.#ino) unlinkSync(this.path);
+        if (readlinkSync(this.path) === this.#link) unlinkSync(this.path);
       } catch {
-        // already gone
+        // already gone, or no longer our link
       }
     }
     unmapFile(this.#mapping);
-    closeSync(this.#fd);
+    closeSync(this.fd);
   }
 }

@@ -8,17 +8,10 @@
  */
 import { SourceError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import { NO_CAPABILITIES, type StatsSource } from "../source.js";
+import { type MemberStatus, NO_CAPABILITIES, type PollOptions, type StatsSource } from "../source.js";
 import { enumerateVms, type HostVm } from "./enumerate.js";
 import type { RouteName } from "./routes/route.js";
 import { type MemberState, VmReader } from "./vm-reader.js";
-
-/** A member's status (the shape of the core's MemberStatus). */
-export interface HostMemberStatus {
-  readonly uri: string;
-  readonly state: MemberState;
-  readonly reason?: string;
-}
 
 /** Options of {@link HostSource.open}. */
 export interface HostSourceOptions {
@@ -58,6 +51,8 @@ export class HostSource implements StatsSource {
   readonly capabilities = NO_CAPABILITIES;
   readonly o: HostSourceOptions;
   readonly #readers = new Map<string, VmReader>();
+  /** VM polls still running from an earlier poll (not started again). */
+  readonly #inflight = new Map<VmReader, Promise<void>>();
   #gone: { uri: string; reason: string; summary: VmSummary }[] = [];
   #files: StatsFile[] = [];
   #closed: Promise<void> | undefined;
@@ -80,8 +75,8 @@ export class HostSource implements StatsSource {
   }
 
   /** Member statuses: one per VM (gone ones last). */
-  get members(): HostMemberStatus[] {
-    const out: HostMemberStatus[] = [];
+  get members(): MemberStatus[] {
+    const out: MemberStatus[] = [];
     for (const r of this.#readers.values()) {
       const reason = r.state === "ok" ? undefined : r.reason;
       out.push(reason === undefined ? { uri: memberUri(r.vm), state: r.state } : { uri: memberUri(r.vm), state: r.state, reason });
@@ -100,24 +95,45 @@ export class HostSource implements StatsSource {
     return this.#gone.map((g) => g.summary);
   }
 
-  /** Rescans, then polls every VM (in parallel; each bounded by the timeout). */
-  poll(): Promise<void> {
+  /**
+   * Rescans, then polls every VM in parallel. Each VM's poll is bounded by its own timeouts;
+   * with `timeoutMs`, VMs still answering at the deadline are marked stale (last values kept)
+   * and not asked again until they answer.
+   */
+  poll(options: PollOptions = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`));
     this.#polling ??= (async () => {
       try {
         await this.#rescan();
-        await Promise.all([...this.#readers.values()].map((r) => r.poll(this.o.timeoutMs)));
+        const waits: Promise<void>[] = [];
+        for (const r of this.#readers.values()) {
+          let p = this.#inflight.get(r);
+          if (!p) {
+            p = r.poll(options.timeoutMs ?? this.o.timeoutMs).finally(() => this.#inflight.delete(r));
+            this.#inflight.set(r, p);
+          }
+          waits.push(p);
+        }
+        const all = Promise.all(waits);
+        if (options.timeoutMs === undefined) await all;
+        else {
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, options.timeoutMs);
+          });
+          await Promise.race([all, deadline]);
+          clearTimeout(timer);
+          for (const r of this.#inflight.keys()) {
+            r.state = "stale";
+            r.reason = `no answer within ${options.timeoutMs} ms; showing its last values`;
+          }
+        }
         this.#collect();
       } finally {
         this.#polling = undefined;
       }
     })();
     return this.#polling;
-  }
-
-  /** Polls the synchronous routes only (fd, debugfs, trace), without a rescan. */
-  pollSync(): void {
-    for (const r of this.#readers.values()) r.pollSync();
   }
 
   #accept(vm: HostVm): boolean {

@@ -6,6 +6,7 @@
  * Every route not used has its one-line reason; a VM with none usable is still listed.
  */
 import type { StatsFile } from "../../model/stats-file.js";
+import type { MemberStatus } from "../source.js";
 import type { HostVm } from "./enumerate.js";
 import { DebugfsRoute } from "./routes/debugfs.js";
 import { openFdRoute } from "./routes/fd.js";
@@ -21,7 +22,7 @@ export interface VmReaderOptions {
 }
 
 /** A member's state, as the union's member statuses say it. */
-export type MemberState = "ok" | "stale" | "failed" | "gone";
+export type MemberState = MemberStatus["state"];
 
 /** One VM with its open routes. */
 export class VmReader {
@@ -33,12 +34,20 @@ export class VmReader {
   state: MemberState = "ok";
   /** The last poll's failure (stale), or why nothing is readable (failed), or why gone. */
   reason: string | undefined;
+  /** The last poll's route errors (those routes' files are left out meanwhile). */
+  pollErrors: string[] = [];
   /** QEMU's version, when a greeting told it. */
   version: { major: number; minor: number; micro: number } | undefined;
   #files: StatsFile[] = [];
+  readonly #o: VmReaderOptions;
+  /** Targets still without a route. */
+  #needVm = true;
+  #needVcpu = true;
 
-  private constructor(vm: HostVm) {
+  private constructor(vm: HostVm, o: VmReaderOptions) {
     this.vm = vm;
+    this.#o = o;
+    this.#needVcpu = vm.vcpuFds.size > 0;
     this.labels = { pid: String(vm.pid), guest: vm.guest, uuid: vm.uuid, vmm: vm.vmm };
   }
 
@@ -59,13 +68,14 @@ export class VmReader {
     for (const [r, why] of this.reasons) if (!used.has(r)) parts.push(`${r}: ${why}`);
     for (const n of this.vm.notes) parts.push(n);
     if (this.reason !== undefined && this.state !== "ok") parts.push(this.reason);
+    else parts.push(...this.pollErrors);
     return parts.length > 0 ? parts.join("; ") : undefined;
   }
 
   /** Opens the routes for `vm` (never throws: reasons are kept instead). */
   static async open(vm: HostVm, o: VmReaderOptions): Promise<VmReader> {
-    const r = new VmReader(vm);
-    await r.#open(o);
+    const r = new VmReader(vm, o);
+    await r.#open(true);
     r.#files = r.routes.flatMap((x) => [...x.files]);
     if (r.routes.length === 0) {
       r.state = "failed";
@@ -74,12 +84,14 @@ export class VmReader {
     return r;
   }
 
-  async #open(o: VmReaderOptions): Promise<void> {
+  /** Opens routes for the targets still without one (and trace, the first time). */
+  async #open(first: boolean): Promise<void> {
     const vm = this.vm;
+    const o = this.#o;
     const allow = o.routes;
-    let needVm = true;
-    let needVcpu = vm.vcpuFds.size > 0;
-    if (allow.has("fd")) {
+    let needVm = this.#needVm;
+    let needVcpu = this.#needVcpu;
+    if (allow.has("fd") && first) {
       const vcpus = needVcpu && vm.vcpuStatsFds.size > 0 && [...vm.vcpuFds.keys()].every((i) => vm.vcpuStatsFds.has(i));
       const vmFd = vm.vmStatsFds.length > 0;
       if (vcpus || vmFd) {
@@ -134,7 +146,7 @@ export class VmReader {
       const old = v.major < 8 || (v.major === 8 && v.minor < 1);
       this.reasons.set("fd", `QEMU ${v.major}.${v.minor} holds no stats fds${old ? " (QEMU >= 8.1 keeps vCPU stats fds open)" : ""}`);
     }
-    if (allow.has("debugfs") && (needVm || needVcpu)) {
+    if (allow.has("debugfs") && first && (needVm || needVcpu)) {
       const dir = vm.debugfsDirs[0];
       if (dir === undefined) this.reasons.set("debugfs", "no debugfs directory (debugfs not mounted?)");
       else {
@@ -147,13 +159,15 @@ export class VmReader {
         }
       }
     }
-    if (allow.has("trace")) {
+    if (allow.has("trace") && first) {
       try {
         this.routes.push(TraceRoute.open(vm, this.labels));
       } catch (e) {
         this.reasons.set("trace", oneLine(e));
       }
     }
+    this.#needVm = needVm;
+    this.#needVcpu = needVcpu;
   }
 
   /** Takes a rescan's view of the same process (new threads for trace). */
@@ -170,21 +184,37 @@ export class VmReader {
     }
   }
 
-  /** Polls every route; a failure marks the VM stale with its reason (values kept). */
+  /**
+   * Polls every route. A failing route's files leave the list until it answers again (its
+   * error goes into {@link detail}); the VM is failed when every route fails.
+   */
   async poll(timeoutMs: number): Promise<void> {
-    if (this.state === "gone" || this.routes.length === 0) return;
+    if (this.state === "gone") return;
+    // A target without a route (a busy monitor, say) is tried again, bounded by the greeting timeout.
+    if ((this.#needVm || this.#needVcpu) && this.#o.routes.has("qmp") && this.vm.monitors.some((m) => m.path !== undefined)) {
+      await this.#open(false);
+    }
+    if (this.routes.length === 0) {
+      this.state = "failed";
+      this.reason = "no usable route";
+      this.#files = [];
+      return;
+    }
     const errors: string[] = [];
+    const working: VmRoute[] = [];
     for (const r of this.routes) {
       try {
         if (r.pollSync) r.pollSync();
         else await r.poll(timeoutMs);
+        working.push(r);
       } catch (e) {
         errors.push(`${r.route}: ${oneLine(e)}`);
       }
     }
-    this.#files = this.routes.flatMap((x) => [...x.files]);
-    if (errors.length > 0) {
-      this.state = "stale";
+    this.#files = working.flatMap((x) => [...x.files]);
+    this.pollErrors = errors;
+    if (working.length === 0) {
+      this.state = "failed";
       this.reason = errors.join("; ");
     } else {
       this.state = "ok";

@@ -11,16 +11,24 @@
  *
  * Each poll rescans the tree: a new file joins, a removed one leaves, and a file renamed over
  * (a restarted producer, or one that added values) is re-opened and its schema re-read; a
- * reader never decodes a new data block with an old schema.
+ * reader never decodes a new data block with an old schema. Each poll also asks every open
+ * file whether its producer still lives (its flock); files of producers that are gone, and
+ * files that are not readable exports, are left out and reported in {@link ShmSource.members}.
  */
-import { type Dirent, readdirSync, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
+import { producerFileId } from "../../model/identity.js";
+import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import { quote } from "../../model/text.js";
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
 import { PlanSource } from "../aggregate/plan-source.js";
+import type { MemberStatus } from "../source.js";
+import { classifyEntry } from "./format/entry.js";
 import { defaultDir, parseShardFileName } from "./format/paths.js";
 import { InstanceFile } from "./instance-file.js";
+import { heldByProducer } from "./lock.js";
 
 /** When per-process files are listed beside the merged ones. */
 export type InstancesMode = "auto" | "all" | "none";
@@ -31,9 +39,21 @@ interface ScanNode {
   readonly children: ScanNode[];
 }
 
-/** The exported files (with their inodes) and sub-directories of `dir`; one stat per file. */
-function listDir(dir: string): { files: { name: string; ino: number }[]; dirs: string[] } {
-  const files: { name: string; ino: number }[] = [];
+/** One exported name in a directory: a regular file or a producer's link (see format/entry.ts). */
+interface Listed {
+  readonly name: string;
+  readonly path: string;
+  /**
+   * The directory entry's own inode (lstat: a link's, not its target's — no walk through
+   * /proc per poll). A rename over the name gives a new one.
+   */
+  readonly ino: number;
+  readonly link: boolean;
+}
+
+/** The exported names (with their entries' inodes) and sub-directories of `dir`; one lstat per name. */
+function listDir(dir: string): { files: Listed[]; dirs: string[] } {
+  const files: Listed[] = [];
   const dirs: string[] = [];
   let entries: Dirent[];
   try {
@@ -45,11 +65,13 @@ function listDir(dir: string): { files: { name: string; ino: number }[]; dirs: s
   for (const e of entries) {
     if (e.name.startsWith(".")) continue;
     if (e.isDirectory()) dirs.push(e.name);
-    else if (e.isFile() && parseShardFileName(e.name)) {
+    else if (parseShardFileName(e.name)) {
+      const path = join(dir, e.name);
+      const link = e.isSymbolicLink();
       try {
-        files.push({ name: e.name, ino: statSync(join(dir, e.name)).ino });
+        files.push({ name: e.name, path, ino: lstatSync(path).ino, link });
       } catch {
-        // gone between readdir and stat
+        // removed between readdir and lstat
       }
     }
   }
@@ -88,15 +110,31 @@ function instanceOf(first: InstanceFile, shards: readonly InstanceFile[]): Insta
   };
 }
 
-/** The `shm:` source. */
+/** Why a listed name is not read: its producer is gone, or it is not a readable export. */
+interface Skipped {
+  readonly ino: number;
+  readonly state: "gone" | "failed";
+  readonly reason: string;
+}
+
+/**
+ * The `shm:` source. Only live producers' files are read: a file whose producer is gone (its
+ * lock is free, or its link dangles) shows as a member in state `gone` and counts nowhere —
+ * not in the merged files' totals, not as a per-process file — until it is pruned. A file that
+ * is not a readable export (foreign, corrupt, another id) is skipped, reported as a member in
+ * state `failed` whose reason names what is wrong (the CLI prints it as one warning line);
+ * the others keep reading.
+ */
 export class ShmSource extends PlanSource {
   readonly uri: string;
   readonly dir: string;
   readonly #path: readonly string[];
   readonly #mode: InstancesMode;
   #open = new Map<string, InstanceFile>();
+  #skipped = new Map<string, Skipped>();
   #signature = "";
   #files: readonly StatsFile[] = [];
+  #members: readonly MemberStatus[] = [];
 
   constructor(uri: string, dir: string, path: readonly string[], mode: InstancesMode) {
     super();
@@ -124,23 +162,71 @@ export class ShmSource extends PlanSource {
     return this.#files;
   }
 
-  #scan(): ScanNode[] {
+  /** Every exported file seen at the last poll: `ok` (a live producer's), `gone` (its producer ended), `failed` (skipped). */
+  get members(): readonly MemberStatus[] {
+    return this.#members;
+  }
+
+  #skip(l: Listed, state: Skipped["state"], reason: string, members: MemberStatus[], skipped: Map<string, Skipped>): void {
+    skipped.set(l.path, { ino: l.ino, state, reason });
+    members.push({ uri: l.path, state, reason });
+  }
+
+  /** The open, live file for `l`, or undefined (recorded as skipped) when it cannot be read. */
+  #fileFor(l: Listed, node: readonly string[], members: MemberStatus[], skipped: Map<string, Skipped>): InstanceFile | undefined {
+    const before = this.#skipped.get(l.path);
+    if (before && before.ino === l.ino) {
+      this.#skip(l, before.state, before.reason, members, skipped);
+      return undefined;
+    }
+    let f = this.#open.get(l.path);
+    if (!f || f.entryIno !== l.ino) {
+      f = undefined;
+      const entry = classifyEntry(l.path);
+      if (!entry) return undefined; // removed meanwhile
+      if (entry.kind === "dangling") {
+        this.#skip(l, "gone", `producer gone (${entry.target} no longer names its file)`, members, skipped);
+        return undefined;
+      }
+      if (entry.kind === "foreign") {
+        this.#skip(l, "failed", `not a statsfs export (${entry.why})`, members, skipped);
+        return undefined;
+      }
+      try {
+        f = new InstanceFile(l.path, l.ino);
+      } catch (e) {
+        if ((e as { cause?: { code?: string } }).cause?.code === "ENOENT") return undefined;
+        this.#skip(l, "failed", reasonOf(e, l.path), members, skipped);
+        return undefined;
+      }
+      const shard = parseShardFileName(l.name) as { instance: string; shard: number };
+      const expected = producerFileId(shard.instance, shard.shard, node);
+      if (f.identity.id !== expected) {
+        f.close();
+        this.#skip(l, "failed", `not this directory's export (id ${quote(f.identity.id)}, expected ${quote(expected)})`, members, skipped);
+        return undefined;
+      }
+    }
+    if (!heldByProducer(f.fd)) {
+      if (this.#open.get(l.path) !== f) f.close();
+      this.#skip(l, "gone", "producer gone (no process holds its lock)", members, skipped);
+      return undefined;
+    }
+    members.push({ uri: l.path, state: "ok" });
+    return f;
+  }
+
+  #scan(): { roots: ScanNode[]; members: MemberStatus[] } {
     const seen = new Map<string, InstanceFile>();
+    const skipped = new Map<string, Skipped>();
+    const members: MemberStatus[] = [];
     const visit = (dir: string, path: string[]): ScanNode => {
       const { files, dirs } = listDir(dir);
       const node: ScanNode = { path, files: [], children: [] };
-      for (const { name, ino } of files) {
-        const p = join(dir, name);
-        let f = this.#open.get(p);
-        if (!f || f.ino !== ino) {
-          try {
-            f = new InstanceFile(p);
-          } catch (e) {
-            if ((e as { cause?: { code?: string } }).cause?.code === "ENOENT") continue;
-            throw e;
-          }
-        }
-        seen.set(p, f);
+      for (const l of files) {
+        const f = this.#fileFor(l, path, members, skipped);
+        if (!f) continue;
+        seen.set(l.path, f);
         node.files.push(f);
       }
       for (const d of dirs) node.children.push(visit(join(dir, d), [...path, d]));
@@ -157,14 +243,30 @@ export class ShmSource extends PlanSource {
     }
     for (const [p, f] of this.#open) if (seen.get(p) !== f) f.close();
     this.#open = seen;
-    return roots;
+    this.#skipped = skipped;
+    return { roots, members };
   }
 
   /** Rescans the tree, re-reads every data block and recomputes the merged files. */
   protected refresh(): void {
-    const roots = this.#scan();
-    const sig = [...this.#open.values()].map((f) => `${f.path}:${f.ino}`).join("\n") + roots.map(dirsOf).join("\n");
-    for (const f of this.#open.values()) f.poll();
+    const { roots, members } = this.#scan();
+    // A file that cannot be re-read (changed under us) leaves; the others stay.
+    for (const [p, f] of [...this.#open]) {
+      try {
+        f.poll();
+      } catch (e) {
+        this.#open.delete(p);
+        f.close();
+        const i = members.findIndex((m) => m.uri === p);
+        const l: Listed = { name: p.slice(p.lastIndexOf("/") + 1), path: p, ino: f.entryIno, link: false };
+        const failed: MemberStatus[] = [];
+        this.#skip(l, "failed", reasonOf(e, p), failed, this.#skipped);
+        if (i >= 0) members[i] = failed[0] as MemberStatus;
+        for (const n of roots) dropFile(n, f);
+      }
+    }
+    this.#members = members;
+    const sig = [...this.#open.values()].map((f) => `${f.path}:${f.entryIno}`).join("\n") + roots.map(dirsOf).join("\n");
     if (sig !== this.#signature) {
       this.#signature = sig;
       const toInput = (n: ScanNode): NodeInput => ({ path: n.path, instances: instancesOf(n.files), children: n.children.map(toInput) });
@@ -188,6 +290,18 @@ export class ShmSource extends PlanSource {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
   }
+}
+
+function dropFile(n: ScanNode, f: InstanceFile): void {
+  const i = n.files.indexOf(f);
+  if (i >= 0) n.files.splice(i, 1);
+  for (const c of n.children) dropFile(c, f);
+}
+
+/** One line for why `path` cannot be read (the path itself is named by the caller). */
+function reasonOf(e: unknown, path: string): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return printable(text.startsWith(`${path}: `) ? text.slice(path.length + 2) : text);
 }
 
 function dirsOf(n: ScanNode): string {

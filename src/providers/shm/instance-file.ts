@@ -18,13 +18,16 @@ export class InstanceFile extends FdStatsFile {
   readonly values: readonly ValueSlot[];
   /** The data block as u32 words (same memory as {@link data}). */
   readonly u32: Uint32Array;
-  /** inode, to notice a file renamed over this one. */
+  /** inode of the file, to notice a file renamed over this one. */
   readonly ino: number;
+  /** inode of the directory entry it was opened by (a link's own, for a producer's memfd link). */
+  readonly entryIno: number;
 
-  constructor(path: string) {
+  constructor(path: string, entryIno?: number) {
     super(openReadOnly(path), path, true);
     this.path = path;
     this.ino = fstatSync(this.fd).ino;
+    this.entryIno = entryIno ?? this.ino;
     this.u32 = new Uint32Array(this.reader.data.buffer);
     this.values = this.#slots();
   }

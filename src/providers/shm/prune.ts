@@ -1,14 +1,16 @@
 /**
  * @module providers/shm/prune
- * Removing what dead producers left behind. A producer holds an exclusive flock on each of its
- * exported files for as long as it lives, so a file nobody holds belongs to a producer that
- * exited or crashed: its last values stay readable until pruned (and still count in the
- * directory's aggregates, which is right for counters and stale for gauges).
+ * Removing what dead producers left behind: links to the memfd of a process that is gone
+ * (see format/entry.ts), and regular export files nobody holds (a producer holds an exclusive
+ * flock on each of its files for as long as it lives). Readers already show these as `gone`
+ * and count them nowhere; pruning only tidies the directory. Live producers' files are never
+ * touched, nor anything that is not a statsfs export.
  */
-import { closeSync, type Dirent, fstatSync, openSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readlinkSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { DefinitionError } from "../../errors.js";
 import { describe, isRecord } from "../../model/text.js";
+import { classifyEntry } from "./format/entry.js";
 import { checkDir, defaultDir, parseShardFileName } from "./format/paths.js";
 import { flock, LOCK_EX, LOCK_NB } from "./lock.js";
 
@@ -22,6 +24,17 @@ export interface PruneOptions {
 
 /** Whether no live producer holds the file at `path`; unlinks it if so. */
 function pruneFile(path: string): boolean {
+  const entry = classifyEntry(path);
+  if (!entry || entry.kind === "foreign") return false;
+  if (entry.kind === "dangling") {
+    try {
+      if (readlinkSync(path) !== entry.target) return false; // replaced meanwhile
+      unlinkSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -52,7 +65,7 @@ function walk(dir: string, removed: string[], top: boolean): void {
     if (e.name.startsWith(".")) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p, removed, false);
-    else if (e.isFile() && parseShardFileName(e.name) && pruneFile(p)) removed.push(p);
+    else if ((e.isFile() || e.isSymbolicLink()) && parseShardFileName(e.name) && pruneFile(p)) removed.push(p);
   }
   if (!top) {
     try {

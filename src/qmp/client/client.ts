@@ -13,12 +13,14 @@
 import { statSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname } from "node:path";
+import { LosslessNumber } from "lossless-json";
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../address.js";
 import { QmpCommandError, QmpConnectError, QmpProtocolError, socketReason } from "../errors.js";
 import { writeJson } from "../json/writer.js";
 import { LineSplitter } from "./lines.js";
+import { joinJsonLines } from "./pretty.js";
 import { JsonBoundsError, losslessNumber, parseBounded } from "./reply.js";
 
 export { losslessNumber };
@@ -58,6 +60,24 @@ export type QmpReply = Record<string, unknown>;
 /** Parses one JSON text losslessly, within the bounds of {@link parseBounded}. */
 export function parseLossless(text: string): unknown {
   return parseBounded(text);
+}
+
+/**
+ * One reply line (without its line end) as the client reads it: parsed within the bounds of
+ * {@link parseBounded}, and a JSON object; anything else is a {@link QmpProtocolError} naming
+ * the peer `where`.
+ */
+export function parseReplyLine(line: Uint8Array, where: string): QmpReply {
+  let msg: unknown;
+  try {
+    msg = parseLossless(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8"));
+  } catch (e) {
+    throw new QmpProtocolError(`qmp ${where}: ${parseProblem(e)}`);
+  }
+  if (msg === null || typeof msg !== "object" || Array.isArray(msg) || msg instanceof LosslessNumber) {
+    throw new QmpProtocolError(`qmp ${where}: reply is not a JSON object`);
+  }
+  return msg as QmpReply;
 }
 
 /** Why a reply could not be parsed, in one line. */
@@ -146,19 +166,22 @@ export class QmpClient implements AsyncDisposable {
         clearTimeout(timer);
         reject(new QmpProtocolError(`qmp ${where}: connection closed before the greeting`));
       });
-      const splitter = new LineSplitter((line) => {
-        if (client) {
-          client.#line(line);
-          return;
-        }
-        clearTimeout(timer);
-        try {
-          resolve(parseGreeting(line.toString("utf8"), where));
-        } catch (e) {
-          socket.destroy();
-          reject(e);
-        }
-      }, maxReply);
+      const splitter = new LineSplitter(
+        joinJsonLines((line) => {
+          if (client) {
+            client.#line(line);
+            return;
+          }
+          clearTimeout(timer);
+          try {
+            resolve(parseGreeting(line.toString("utf8"), where));
+          } catch (e) {
+            socket.destroy();
+            reject(e);
+          }
+        }, maxReply),
+        maxReply,
+      );
       socket.on("data", (chunk: Buffer) => {
         try {
           splitter.feed(chunk);
@@ -219,18 +242,13 @@ export class QmpClient implements AsyncDisposable {
 
   #line(line: Buffer): void {
     if (line.length === 0) return;
-    let msg: unknown;
+    let reply: QmpReply;
     try {
-      msg = parseLossless(line.toString("utf8"));
+      reply = parseReplyLine(line, this.#where);
     } catch (e) {
-      this.#fail(new QmpProtocolError(`qmp ${this.#where}: ${parseProblem(e)}`));
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {
-      this.#fail(new QmpProtocolError(`qmp ${this.#where}: reply is not a JSON object`));
-      return;
-    }
-    const reply = msg as QmpReply;
     if ("event" in reply) return;
     const p = this.#pending.shift();
     if (!p) {

@@ -51,7 +51,7 @@ import {
 import type { FuseHandler, HandlerResult } from "./fuse/session.js";
 import type { FileRef, SourceSet } from "./sources.js";
 import { parseWritten, valueText } from "./text.js";
-import { type DirNode, type FileNode, Tree, type TreeNode } from "./tree.js";
+import { type FileNode, Tree, type TreeNode } from "./tree.js";
 
 /** Cache timeouts handed to the kernel for names and attributes, in seconds. */
 const ENTRY_SECONDS = 1;
@@ -316,7 +316,7 @@ export class StatsFs implements FuseHandler {
   #read(body: Uint8Array): HandlerResult | Promise<HandlerResult> {
     const r = decodeRead(body);
     const h = this.#handles.get(r.fh);
-    if (!h || h.kind !== "file") return Errno.EBADF;
+    if (h?.kind !== "file") return Errno.EBADF;
     const offset = r.offset > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(r.offset);
     const node = this.#current(h);
     if (typeof node === "number") return node;
@@ -382,7 +382,7 @@ export class StatsFs implements FuseHandler {
   #write(body: Uint8Array): HandlerResult {
     const w = decodeWrite(body);
     const h = this.#handles.get(w.fh);
-    if (!h || h.kind !== "file" || !h.writable) return Errno.EBADF;
+    if (h?.kind !== "file" || !h.writable) return Errno.EBADF;
     const node = this.#current(h);
     if (typeof node === "number") return node;
     if (!node.reset) return Errno.EACCES;
@@ -420,7 +420,7 @@ export class StatsFs implements FuseHandler {
   #readdir(body: Uint8Array): HandlerResult {
     const r = decodeRead(body);
     const h = this.#handles.get(r.fh);
-    if (!h || h.kind !== "dir") return Errno.EBADF;
+    if (h?.kind !== "dir") return Errno.EBADF;
     const from = Number(r.offset);
     if (from >= h.entries.length) return EMPTY;
     return encodeDirents(h.entries.slice(from), r.size);

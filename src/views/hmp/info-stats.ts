@@ -94,7 +94,7 @@ export function infoStats(files: readonly StatsFile[], o: InfoStatsOptions): str
   let out = "";
   for (const { file, qomPath, stats } of results) {
     if (several && qomPath !== undefined) out += `qom-path: ${qomPath}\n`;
-    if (o.provider === undefined) out += `provider: ${file.identity.provider}\n`;
+    if (o.provider === undefined) out += `provider: ${printable(file.identity.provider)}\n`;
     for (const d of stats) out += `    ${printable(d.name)} ${schemaText(d)}${valueText(d, file.data)}`;
   }
   return out;

@@ -13,7 +13,7 @@ import type { StatsFile } from "../../model/stats-file.js";
 import { isSyncSource, type StatsSource } from "../../providers/source.js";
 import { escapeHelp, escapeLabelValue } from "../openmetrics/names.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
-import { Exposition, type ExpositionFormat, renderFamilies } from "../openmetrics/render.js";
+import { Exposition, type ExpositionFormat } from "../openmetrics/render.js";
 
 /** What one generation found about a source. */
 interface SourceState {
@@ -85,7 +85,7 @@ export class Scraper {
       const plainKey = `${format}:false`;
       let plain = gen.bodies.get(plainKey);
       if (!plain) {
-        plain = Promise.resolve(Buffer.from(this.render(gen, format), "utf8"));
+        plain = Promise.resolve(this.render(gen, format));
         gen.bodies.set(plainKey, plain);
       }
       body = gzipped ? plain.then((b) => new Promise<Buffer>((resolve, reject) => gzip(b, (e, z) => (e ? reject(e) : resolve(z))))) : plain;
@@ -94,14 +94,15 @@ export class Scraper {
     return body;
   }
 
-  private render(gen: Generation, format: ExpositionFormat): string {
+  private render(gen: Generation, format: ExpositionFormat): Buffer {
     const om = format === "openmetrics";
-    let text = renderFamilies(this.#exposition.families(gen.files), format);
-    if (om) text = text.slice(0, -"# EOF\n".length);
+    let body = this.#exposition.renderBuffer(gen.files, format);
+    if (om) body = body.subarray(0, body.length - "# EOF\n".length);
+    let text = "";
     const name = "statsfs_exporter_source_up";
     const help = "1 when the source's last poll succeeded, 0 when it failed (its statistics are then left out)";
     text += om ? `# TYPE ${name} gauge\n# HELP ${name} ${escapeHelp(help, true)}\n` : `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
     for (const s of gen.states) text += `${name}{source="${escapeLabelValue(s.uri)}"} ${s.ok ? 1 : 0}\n`;
-    return om ? `${text}# EOF\n` : text;
+    return Buffer.concat([body, Buffer.from(om ? `${text}# EOF\n` : text)]);
   }
 }

@@ -37,6 +37,8 @@ export interface ScalarSeries {
   /** `name{labels} ` */
   readonly prefix: string;
   readonly fmt: ValueFormatter;
+  /** The raw value is printed as is (no scaling): the renderer's integer fast path. */
+  readonly plain: boolean;
 }
 
 /** One histogram series. */
@@ -121,7 +123,9 @@ export function leBounds(d: StatDescriptor): string[] {
 /** Builds the families for `files`. */
 export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}): Family[] {
   const families = new Map<string, Family>();
-  const seriesKeys = new Set<string>();
+  const seriesKeys = new Map<Family, Set<string>>();
+  /** Family name and type per (provider, target, statistic kind): resolved once, not per file. */
+  const names = new Map<string, Map<string, { name: string; type: MetricType; dtype: number; unit: number }>>();
   const fmts = new Map<string, ValueFormatter>();
   const fmtOf = (d: StatDescriptor) => {
     const k = `${d.base}:${d.exponent}`;
@@ -143,6 +147,12 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
     for (const p of constLabels) if (!pairs.some(([k]) => k === p[0])) pairs.push(p);
     const labels = labelText(pairs);
     const descs = file.schema.descriptors;
+    const ptKey = `${provider}\0${target}`;
+    let byName = names.get(ptKey);
+    if (!byName) {
+      byName = new Map();
+      names.set(ptKey, byName);
+    }
     const sumPartners = new Set<StatDescriptor>();
     const partners = new Map<StatDescriptor, StatDescriptor>();
     for (const d of descs) {
@@ -155,8 +165,14 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
     }
     for (const d of descs) {
       if (omit.has(d.name) || sumPartners.has(d) || d.size < 1) continue;
-      const type = metricType(d);
-      const name = familyName(provider, target, d.name, d.unit === StatUnit.Boolean ? StatUnit.None : d.unit, type === "counter");
+      let resolved = byName.get(d.name);
+      if (!resolved || resolved.dtype !== d.type || resolved.unit !== d.unit) {
+        const t = metricType(d);
+        const n = familyName(provider, target, d.name, d.unit === StatUnit.Boolean ? StatUnit.None : d.unit, t === "counter");
+        resolved = { name: n, type: t, dtype: d.type, unit: d.unit };
+        byName.set(d.name, resolved);
+      }
+      const { name, type } = resolved;
       let fam = families.get(name);
       if (!fam) {
         const help = options.help?.(file, d) ?? defaultHelp(file, d);
@@ -173,9 +189,13 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
         };
         families.set(name, fam);
       } else if (fam.type !== type) continue;
-      const key = `${name}{${labels}}`;
-      if (seriesKeys.has(key)) continue;
-      seriesKeys.add(key);
+      let keys = seriesKeys.get(fam);
+      if (!keys) {
+        keys = new Set();
+        seriesKeys.set(fam, keys);
+      }
+      if (keys.has(labels)) continue;
+      keys.add(labels);
       const word = d.offset >>> 3;
       if (type === "histogram") {
         const inner = labels === "" ? "" : `${labels},`;
@@ -194,11 +214,25 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
       }
       const sample = type === "counter" ? `${name}_total` : name;
       if (d.size === 1) {
-        fam.series.push({ kind: "scalar", file, word, prefix: `${sample}${labels === "" ? "" : `{${labels}}`} `, fmt: fmtOf(d) });
+        fam.series.push({
+          kind: "scalar",
+          file,
+          word,
+          prefix: `${sample}${labels === "" ? "" : `{${labels}}`} `,
+          fmt: fmtOf(d),
+          plain: d.exponent === 0,
+        });
       } else {
         const inner = labels === "" ? "" : `${labels},`;
         for (let i = 0; i < d.size; i++) {
-          fam.series.push({ kind: "scalar", file, word: word + i, prefix: `${sample}{${inner}index="${i}"} `, fmt: fmtOf(d) });
+          fam.series.push({
+            kind: "scalar",
+            file,
+            word: word + i,
+            prefix: `${sample}{${inner}index="${i}"} `,
+            fmt: fmtOf(d),
+            plain: d.exponent === 0,
+          });
         }
       }
     }

@@ -2,7 +2,9 @@
  * @module views/openmetrics/render
  * The exposition text of a plan's families over the files' current values, in Prometheus text
  * format 0.0.4 or OpenMetrics 1.0.0 (which ends with `# EOF`). Values are read from the data
- * words at render time; nothing is allocated per series but the output text.
+ * words at render time and written straight into one Buffer: series prefixes are encoded once
+ * per plan, integers below 2^53 are printed digit by digit, larger ones and scaled values
+ * through their exact text.
  */
 import type { StatsFile } from "../../model/stats-file.js";
 import { buildPlan, type Family, type PlanOptions } from "./plan.js";
@@ -16,32 +18,154 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
   openmetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8",
 };
 
-/** Renders families (values read now). */
-export function renderFamilies(families: readonly Family[], format: ExpositionFormat): string {
-  const om = format === "openmetrics";
-  let out = "";
+const EOF_LINE = Buffer.from("# EOF\n");
+const TWO53 = 2n ** 53n;
+
+/** Prefix bytes of a plan, kept in one arena (offsets per series). */
+interface Encoded {
+  readonly arena: Buffer;
+  /** Per family: [textHeader, omHeader] ranges, then per series its ranges (see below). */
+  readonly text: Int32Array[];
+  readonly om: Int32Array[];
+  readonly families: readonly Family[];
+}
+
+function encode(families: readonly Family[]): Encoded {
+  const parts: Buffer[] = [];
+  let size = 0;
+  const put = (s: string): [number, number] => {
+    const b = Buffer.from(s, "utf8");
+    parts.push(b);
+    const start = size;
+    size += b.length;
+    return [start, size];
+  };
+  const text: Int32Array[] = [];
+  const om: Int32Array[] = [];
   for (const fam of families) {
-    out += om ? fam.omHeader : fam.textHeader;
+    const th = put(fam.textHeader);
+    const oh = put(fam.omHeader);
+    // Per series: scalar → [prefix]; histogram → [bucket prefixes…, count, sum?].
+    const ranges: number[] = [];
+    for (const s of fam.series) {
+      if (s.kind === "scalar") ranges.push(...put(s.prefix));
+      else {
+        for (const b of s.buckets) ranges.push(...put(b));
+        ranges.push(...put(s.count));
+        if (s.sum) ranges.push(...put(s.sum.prefix));
+      }
+    }
+    text.push(Int32Array.of(...th, ...ranges));
+    om.push(Int32Array.of(...oh, ...ranges));
+  }
+  return { arena: Buffer.concat(parts, size), text, om, families };
+}
+
+/** A growing output buffer. */
+class Out {
+  buf: Buffer;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(4096, size));
+  }
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  copy(arena: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n + 24);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n > 64) arena.copy(buf, p, start, end);
+    else for (let i = start; i < end; i++) buf[p++] = arena[i] as number;
+    this.pos += n;
+  }
+  ascii(s: string): void {
+    this.ensure(s.length + 1);
+    this.pos += this.buf.write(s, this.pos, "latin1");
+  }
+  /** A u64 in decimal and a newline. */
+  u64(v: bigint): void {
+    if (v >= TWO53) {
+      this.ascii(v.toString());
+      this.buf[this.pos++] = 10;
+      return;
+    }
+    let n = Number(v);
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    do {
+      const q = Math.floor(n / 10);
+      buf[p++] = 48 + (n - q * 10);
+      n = q;
+    } while (n > 0);
+    for (let i = start, j = p - 1; i < j; i++, j--) {
+      const t = buf[i] as number;
+      buf[i] = buf[j] as number;
+      buf[j] = t;
+    }
+    buf[p++] = 10;
+    this.pos = p;
+  }
+}
+
+/** Renders encoded families into one Buffer. */
+function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): Buffer {
+  const om = format === "openmetrics";
+  const out = new Out(sizeHint);
+  const arena = e.arena;
+  for (let f = 0; f < e.families.length; f++) {
+    const fam = e.families[f] as Family;
+    const r = (om ? e.om[f] : e.text[f]) as Int32Array;
+    out.copy(arena, r[0] as number, r[1] as number);
+    let k = 2;
     for (const s of fam.series) {
       const data = s.file.data;
       if (s.kind === "scalar") {
-        out += `${s.prefix}${s.fmt(data[s.word] ?? 0n)}\n`;
+        out.copy(arena, r[k] as number, r[k + 1] as number);
+        k += 2;
+        const v = data[s.word] ?? 0n;
+        if (s.plain) out.u64(v);
+        else {
+          out.ascii(s.fmt(v));
+          out.buf[out.pos++] = 10;
+        }
         continue;
       }
       let cum = 0n;
-      const last = s.size - 1;
-      for (let i = 0; i < last; i++) {
+      for (let i = 0; i < s.size; i++) {
         cum += data[s.word + i] ?? 0n;
-        out += `${s.buckets[i]}${cum}\n`;
+        out.copy(arena, r[k] as number, r[k + 1] as number);
+        k += 2;
+        out.u64(cum);
       }
-      cum += data[s.word + last] ?? 0n;
-      out += `${s.buckets[last]}${cum}\n`;
       if (s.sum) {
-        out += `${s.count}${cum}\n${s.sum.prefix}${s.sum.fmt(data[s.sum.word] ?? 0n)}\n`;
-      } else if (!om) out += `${s.count}${cum}\n`;
+        out.copy(arena, r[k] as number, r[k + 1] as number);
+        out.u64(cum);
+        out.copy(arena, r[k + 2] as number, r[k + 3] as number);
+        out.ascii(s.sum.fmt(data[s.sum.word] ?? 0n));
+        out.buf[out.pos++] = 10;
+        k += 4;
+      } else {
+        if (!om) {
+          out.copy(arena, r[k] as number, r[k + 1] as number);
+          out.u64(cum);
+        }
+        k += 2;
+      }
     }
   }
-  return om ? `${out}# EOF\n` : out;
+  if (om) out.copy(EOF_LINE, 0, EOF_LINE.length);
+  return out.buf.subarray(0, out.pos);
+}
+
+/** Renders families (values read now) as text. */
+export function renderFamilies(families: readonly Family[], format: ExpositionFormat): string {
+  return renderEncoded(encode(families), format, 0).toString("utf8");
 }
 
 /** The exposition of `files` (plan built for this call). */
@@ -50,13 +174,14 @@ export function renderExposition(files: readonly StatsFile[], format: Exposition
 }
 
 /**
- * An exposition that keeps its plan while the list of files stays the same (by identity of
- * each file object), so a scrape only formats values.
+ * An exposition that keeps its plan (and the plan's encoded prefixes) while the list of files
+ * stays the same (by identity of each file object), so a scrape only formats values.
  */
 export class Exposition {
   readonly #options: PlanOptions;
   #files: readonly StatsFile[] = [];
-  #families: Family[] = [];
+  #encoded: Encoded = encode([]);
+  #last = 0;
 
   constructor(options: PlanOptions = {}) {
     this.#options = options;
@@ -64,18 +189,29 @@ export class Exposition {
 
   /** The families for `files`, rebuilt only when the list changed. */
   families(files: readonly StatsFile[]): readonly Family[] {
+    return this.#plan(files).families;
+  }
+
+  #plan(files: readonly StatsFile[]): Encoded {
     const prev = this.#files;
     let same = prev.length === files.length && prev.length > 0;
     for (let i = 0; same && i < files.length; i++) same = prev[i] === files[i];
     if (!same) {
-      this.#families = buildPlan(files, this.#options);
+      this.#encoded = encode(buildPlan(files, this.#options));
       this.#files = [...files];
     }
-    return this.#families;
+    return this.#encoded;
   }
 
-  /** Renders `files` in `format`. */
+  /** Renders `files` in `format` into a Buffer (a view of a fresh allocation). */
+  renderBuffer(files: readonly StatsFile[], format: ExpositionFormat): Buffer {
+    const b = renderEncoded(this.#plan(files), format, this.#last + 256);
+    this.#last = b.length;
+    return b;
+  }
+
+  /** Renders `files` in `format` as text. */
   render(files: readonly StatsFile[], format: ExpositionFormat): string {
-    return renderFamilies(this.families(files), format);
+    return this.renderBuffer(files, format).toString("utf8");
   }
 }

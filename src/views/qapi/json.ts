@@ -5,9 +5,18 @@
  * path of `read --json` and the QMP server.
  */
 
-/** A JSON string literal for `s`. */
+/** Characters JSON.stringify leaves raw that a terminal may act on: DEL, C1 controls, U+2028/9. */
+const RAW_CONTROL = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * A JSON string literal for `s`. Besides what JSON.stringify escapes, DEL, the C1 controls
+ * (0x9b is a one-byte CSI) and the line separators are written as `\uXXXX`: the same string
+ * to a JSON reader, inert on a terminal.
+ */
 export function jsonString(s: string): string {
-  return JSON.stringify(s);
+  const j = JSON.stringify(s);
+  RAW_CONTROL.lastIndex = 0;
+  return RAW_CONTROL.test(j) ? j.replace(RAW_CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : j;
 }
 
 /** Serializes plain data (objects, arrays, strings, numbers, booleans, bigint, null). */
@@ -23,7 +32,7 @@ function write(v: unknown, indent: number, pad: string, out: string[]): void {
       out.push(v.toString());
       return;
     case "string":
-      out.push(JSON.stringify(v));
+      out.push(jsonString(v));
       return;
     case "number":
     case "boolean":
@@ -66,7 +75,7 @@ function write(v: unknown, indent: number, pad: string, out: string[]): void {
   out.push("{");
   entries.forEach(([k, x], i) => {
     if (i) out.push(",");
-    out.push(nl, inner, JSON.stringify(k), colon);
+    out.push(nl, inner, jsonString(k), colon);
     write(x, indent, inner, out);
   });
   out.push(nl, pad, "}");

@@ -29,7 +29,7 @@ export function schemaTable(files: readonly StatsFile[], provider?: string): str
     ]);
     const head = [["  name", "type", "unit", "scale", "label", "size", "offset", "bucket"]];
     blocks.push(
-      `provider ${p}, target ${target} (${f.schema.descriptors.length} stats, ${f.schema.dataSize} data bytes, e.g. ${printable(f.identity.id)})\n${renderTable([...head, ...rows])}`,
+      `provider ${printable(p)}, target ${printable(target)} (${f.schema.descriptors.length} stats, ${f.schema.dataSize} data bytes, e.g. ${printable(f.identity.id)})\n${renderTable([...head, ...rows])}`,
     );
   }
   return blocks.join("\n");

@@ -9,6 +9,7 @@
  * objects from poll to poll while the VM's layout does not change.
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { withLabels } from "../../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../../model/stats-file.js";
 import { QmpClient } from "../../../qmp/client/client.js";
@@ -33,7 +34,9 @@ class CopiedFile implements StatsFile {
   readonly schema: StatsSchema;
   readonly data: BigUint64Array;
   constructor(f: StatsFile, labels: Record<string, string>) {
-    this.identity = withLabels(f.identity, labels);
+    // QEMU's qom-paths repeat from VM to VM: the path names the file by its id instead (as a
+    // union of QEMUs does), the qom-path stays in the qom_path label.
+    this.identity = { ...withLabels(f.identity, labels), path: `/${f.identity.id}` };
     this.schema = f.schema;
     this.data = f.data.slice();
   }
@@ -53,6 +56,22 @@ export function monitorBusy(path: string): boolean {
     if (f.length >= 8 && f[7] === path && f[5] === "03") return true;
   }
   return false;
+}
+
+/**
+ * How long a connected socket on the monitor may take to go away before the monitor counts as
+ * busy: QEMU closes its end of a client that just left (ours from the last poll, say) at its
+ * next main-loop turn.
+ */
+const BUSY_SETTLE_MS = 50;
+
+/** True when the monitor stays connected to someone for `ms` (checked every 10 ms, no connect). */
+async function busyFor(path: string, ms: number): Promise<boolean> {
+  for (let waited = 0; ; waited += 10) {
+    if (!monitorBusy(path)) return false;
+    if (waited >= ms) return true;
+    await sleep(10);
+  }
 }
 
 /** A VM's statistics over its monitor. */
@@ -87,7 +106,7 @@ export class QmpRoute implements VmRoute {
       if (src) {
         await src.poll();
       } else {
-        if (monitorBusy(this.o.path)) throw new RouteUnavailable(`monitor ${this.o.path} busy: another client holds it`);
+        if (await busyFor(this.o.path, BUSY_SETTLE_MS)) throw new RouteUnavailable(`monitor ${this.o.path} busy: another client holds it`);
         let client: QmpClient;
         try {
           client = await QmpClient.connect(

@@ -97,6 +97,7 @@ export class FuseSession implements AsyncDisposable {
   /** The kernel's protocol version from INIT, e.g. "7.45". */
   kernelVersion = "";
   #writeFailures = 0;
+  #handlerFailures = 0;
 
   private constructor(dir: string, fd: number, handler: FuseHandler, onEnd: ((reason: string) => void) | undefined) {
     this.dir = dir;
@@ -107,7 +108,7 @@ export class FuseSession implements AsyncDisposable {
       this.#ready = resolve;
     });
     this.#worker = new Worker(new URL("./reader-worker.js", import.meta.url), {
-      workerData: { fd, bufferSize: MAX_WRITE + 4096, control: this.#control.buffer },
+      workerData: { fd, bufferSize: Math.max(MIN_READ_BUFFER, MAX_WRITE + 4096), control: this.#control.buffer },
     });
     this.#worker.unref();
     this.#ended = new Promise((resolve) => {
@@ -197,12 +198,31 @@ export class FuseSession implements AsyncDisposable {
     let out: HandlerResult | Promise<HandlerResult>;
     try {
       out = this.#handler.handle(req);
-    } catch {
+    } catch (e) {
+      this.#failed(opcode, e);
       done(Errno.EIO);
       return;
     }
-    if (out instanceof Promise) out.then(done, () => done(Errno.EIO));
+    if (out instanceof Promise)
+      out.then(done, (e: unknown) => {
+        this.#failed(opcode, e);
+        done(Errno.EIO);
+      });
     else done(out);
+  }
+
+  /** A handler failure becomes EIO; with STATSFS_FUSE_DEBUG=1 it is also printed (one line). */
+  #failed(opcode: number, e: unknown): void {
+    this.#handlerFailures++;
+    if (process.env.STATSFS_FUSE_DEBUG === "1") {
+      const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      process.stderr.write(`statsfs: fuse opcode ${opcode} failed: ${msg.replaceAll("\n", " | ")}\n`);
+    }
+  }
+
+  /** Requests answered EIO because the handler failed. */
+  get handlerFailures(): number {
+    return this.#handlerFailures;
   }
 
   #init(req: Request): void {
