@@ -152,6 +152,29 @@ describe("top's view", () => {
     assert.equal(text(view)[0], "kvm statistics - pid 31 (alpha)");
   });
 
+  it("trace child events (kvm_exit(HLT)) sit under their parent with x, as a share of it", () => {
+    const { descriptors, dataSize } = layOut([{ name: "kvm_exit" }, { name: "kvm_exit(HLT)" }, { name: "kvm_exit(IO)" }]);
+    const f: StatsFile = {
+      identity: makeIdentity("trace-5", "trace", "vm", { pid: "5", route: "trace" }),
+      schema: { descriptors, dataSize, nameSize: 48 },
+      data: BigUint64Array.of(40n, 30n, 10n),
+    };
+    const src = new Mutable();
+    src.files = [f];
+    const view = new TopView(state(), selector({}));
+    view.update(new Sampler(src).take());
+    const plain = text(view);
+    assert.ok(plain.some((l) => l.startsWith(" kvm_exit ")));
+    assert.ok(!plain.some((l) => l.includes("(HLT)")), "children hidden without x");
+    assert.ok(plain.includes(` ${"Total".padEnd(40)} ${"40".padStart(10)}${"".padStart(7)} ${"".padStart(8)}`), "only parents count");
+    view.state.drill = true;
+    view.regroup();
+    const d = text(view);
+    const at = d.findIndex((l) => l.startsWith(" kvm_exit "));
+    assert.equal(d[at + 1], ` ${"  kvm_exit(HLT)".padEnd(40)} ${"30".padStart(10)}${"75.0".padStart(7)} ${"".padStart(8)}`);
+    assert.equal(d[at + 2], ` ${"  kvm_exit(IO)".padEnd(40)} ${"10".padStart(10)}${"25.0".padStart(7)} ${"".padStart(8)}`);
+  });
+
   it("the height limit shares rows between groups and says how many more", () => {
     const lines = kvmFrame({ groups: [], gone: [], notes: ["m: failed — gone"], state: state(), height: 5 });
     assert.equal(lines.length, 4);
