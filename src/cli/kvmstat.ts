@@ -12,7 +12,7 @@ import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
 import type { StatsFile } from "../model/stats-file.js";
-import { OPENERS, openSource, openSources } from "../providers/registry.js";
+import { openSource, openSources } from "../providers/registry.js";
 import type { StatsSource } from "../providers/source.js";
 import { delayError, fieldsRegex, type GuestEntry } from "../views/top/keys.js";
 import { type Args, flag, str } from "./command.js";

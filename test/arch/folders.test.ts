@@ -38,7 +38,10 @@ export function folderGraph(): Map<string, Map<string, string>> {
       const to = topOf(target);
       if (to === undefined || to === from) continue;
       let edges = graph.get(from);
-      if (!edges) graph.set(from, (edges = new Map()));
+      if (!edges) {
+        edges = new Map();
+        graph.set(from, edges);
+      }
       if (!edges.has(to)) edges.set(to, relative(SRC, file));
     }
   }

@@ -31,7 +31,10 @@ function quantile(q: number, buckets: readonly bigint[]): number {
   });
   const cum: number[] = [];
   let c = 0;
-  for (const b of buckets) cum.push((c += Number(b)));
+  for (const b of buckets) {
+    c += Number(b);
+    cum.push(c);
+  }
   const total = cum[n - 1] as number;
   const rank = q * total;
   let i = cum.findIndex((x) => x >= rank);
