@@ -12,6 +12,7 @@ const GROUPS: Record<string, () => Promise<{ cases(): Promise<BenchCase[]> }>> =
   qmp: () => import("./qmp/index.js"),
   toplog: () => import("./toplog/index.js"),
   openmetrics: () => import("./openmetrics/index.js"),
+  fs: () => import("./fs/index.js"),
 };
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, only: { type: "string" } } });

@@ -1,6 +1,6 @@
 /**
  * @module sys/mount
- * mount(2), umount2(2) and poll(2) through koffi, for the FUSE filesystem: Node has none of
+ * mount(2), umount2(2), poll(2) and read(2) through koffi, for the FUSE filesystem: Node has none of
  * them. Loaded lazily like sys/libc (a load failure is one SystemError `STATSFS_FFI`); every
  * call returns the libc result and the errno of a failure, never throws for a failed call.
  */
@@ -30,6 +30,8 @@ export interface MountCalls {
   umount2(target: string, flags: number): CallResult;
   /** poll(2) on one fd: the revents (0 on timeout), or -1 with errno. */
   pollOne(fd: number, events: number, timeoutMs: number): CallResult & { readonly revents: number };
+  /** read(2) into `buf`: the byte count, or -1 with errno (no exception: EAGAIN is the common case). */
+  read(fd: number, buf: Uint8Array): CallResult;
   /** "<message> (<ERRNO>)" for an errno. */
   describe(errno: number): string;
 }
@@ -51,6 +53,7 @@ export function mountCalls(): MountCalls {
   const umount2 = lib.func("int umount2(const char *target, int flags)");
   const poll = lib.func("int poll(void *fds, unsigned long nfds, int timeout)");
   const strerror = lib.func("const char *strerror(int errnum)");
+  const read = lib.func("long read(int fd, void *buf, unsigned long count)");
   const pfd = new Uint8Array(8);
   const pv = new DataView(pfd.buffer);
   const result = (r: number): CallResult => ({ result: r, errno: r < 0 ? koffi.errno() : 0 });
@@ -64,6 +67,7 @@ export function mountCalls(): MountCalls {
       const r = result(poll(pfd, 1, timeoutMs) as number);
       return { ...r, revents: r.result > 0 ? pv.getInt16(6, true) : 0 };
     },
+    read: (fd, buf) => result(Number(read(fd, buf, buf.byteLength))),
     describe(errno) {
       const text = (strerror(errno) as string | null) ?? "";
       return `${text.charAt(0).toLowerCase()}${text.slice(1)} (${errnoName(errno)})`;

@@ -253,6 +253,28 @@ describe("statsfs mount: a 64-vCPU demo VM", { skip }, () => {
     assert.deepEqual(readdirSync(mnt), ["kvm"]);
   });
 
+  it("serves many readers at once", async () => {
+    const readers = Array.from({ length: 8 }, (_, k) => {
+      const files = Array.from({ length: 64 }, (_, i) => `'${join(vmDir, `vcpu-${i}`, k % 2 ? "exits" : "halt_wait_hist")}'`).join(" ");
+      const p = spawn(
+        "bash",
+        ["-c", `for r in 1 2 3; do cat ${files} '${join(vmDir, ".stats")}' > /dev/null || exit 1; cat ${files}; done`],
+        {
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      let out = "";
+      p.stdout.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      return new Promise<{ code: number | null; out: string }>((resolve) => p.on("exit", (code) => resolve({ code, out })));
+    });
+    for (const [k, r] of (await Promise.all(readers)).entries()) {
+      assert.equal(r.code, 0);
+      assert.equal(r.out.trim().split("\n").length, 3 * 64 * (k % 2 ? 1 : 32));
+    }
+  });
+
   it("unmounts cleanly on SIGTERM", async () => {
     assert.ok(isMounted(mnt));
     assert.equal(await m.stop("SIGTERM"), 0);

@@ -17,6 +17,7 @@ import {
   Errno,
   encodeAttrOut,
   encodeDirents,
+  encodeDirentsPlus,
   encodeEntry,
   encodeError,
   encodeInitOut,
@@ -187,5 +188,21 @@ describe("FUSE replies", () => {
     );
     assert.equal(encodeDirents(entries, 63).byteLength, 32);
     assert.equal(encodeDirents(entries, 31).byteLength, 0);
+  });
+
+  it("direntplus records carry the entry_out before each dirent", () => {
+    const entry = encodeEntry(7n, 0n, 1, 1, { ino: 7n, size: 2, mode: 0o100444, nlink: 1, uid: 0, gid: 0, mtimeMs: 0 });
+    const e = [
+      { ino: 7n, off: 3, type: 8, name: "exits", entry },
+      { ino: 8n, off: 4, type: 8, name: "halt_exits", entry },
+    ];
+    const one = encodeDirentsPlus(e, 128 + 32 + 10);
+    assert.equal(one.count, 1);
+    assert.equal(one.bytes.byteLength, 160);
+    assert.deepEqual(one.bytes.subarray(0, 128), entry);
+    assert.equal(toHex(one.bytes.subarray(128)), "0700000000000000" + "0300000000000000" + "05000000" + "08000000" + "6578697473000000");
+    const both = encodeDirentsPlus(e, 4096);
+    assert.equal(both.count, 2);
+    assert.equal(both.bytes.byteLength, 160 + 128 + 40);
   });
 });

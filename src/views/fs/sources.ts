@@ -127,15 +127,15 @@ export class SourceSet {
   }
 
   /**
-   * Brings `refs` up to date: files that re-read themselves do so (if the source is
-   * synchronous), others through their source at most once per `maxAgeMs` (0 forces).
+   * Brings `refs` up to date: files that re-read themselves (a stats fd: one pread) do so,
+   * others through their source at most once per `maxAgeMs` (0 forces).
    */
   freshen(refs: readonly FileRef[], maxAgeMs = this.maxAgeMs): Promise<void> | undefined {
     const waits: Promise<void>[] = [];
     let owners: Set<SourceState> | undefined;
     for (const r of refs) {
       const self = r.file as StatsFile & SelfPolling;
-      if (typeof self.poll === "function" && isSyncSource(r.owner.source) && r.owner.failed === undefined) {
+      if (typeof self.poll === "function" && r.owner.failed === undefined) {
         try {
           self.poll();
           continue;

@@ -6,6 +6,8 @@
  * - Node ids name paths, so a file that leaves and comes back keeps its id; requests for a
  *   path no longer in the tree fail with ENOENT, reads of a file that left while open with
  *   ENODEV, of a file whose source failed with EIO.
+ * - `.stats` of a file backed by a real stats fd (`raw`) is that fd's bytes, read at the
+ *   offset and size asked; other `.stats` files are encoded from schema and values.
  * - Reads are direct I/O. A value file's text is made when read at offset 0 (from values at
  *   most `maxAgeMs` old) and kept for reads further in, so `cat` sees one consistent value and
  *   a reader re-reading at 0 on a kept fd sees fresh ones. `.stats` serves the current bytes
@@ -21,6 +23,7 @@ import { queryStatsSchemas } from "../qapi/query-stats.js";
 import {
   type Attr,
   type Dirent,
+  type DirentPlus,
   DT_DIR,
   DT_LNK,
   DT_REG,
@@ -35,6 +38,7 @@ import {
   Errno,
   encodeAttrOut,
   encodeDirents,
+  encodeDirentsPlus,
   encodeEntry,
   encodeOpenOut,
   encodeStatfs,
@@ -51,7 +55,7 @@ import {
 import type { FuseHandler, HandlerResult } from "./fuse/session.js";
 import type { FileRef, SourceSet } from "./sources.js";
 import { parseWritten, valueText } from "./text.js";
-import { type FileNode, Tree, type TreeNode } from "./tree.js";
+import { type DirNode, type FileNode, Tree, type TreeNode } from "./tree.js";
 
 /** Cache timeouts handed to the kernel for names and attributes, in seconds. */
 const ENTRY_SECONDS = 1;
@@ -68,6 +72,8 @@ interface FileHandle {
 interface DirHandle {
   readonly kind: "dir";
   readonly entries: readonly Dirent[];
+  /** The directory's children by name, as listed. */
+  readonly nodes: ReadonlyMap<string, TreeNode>;
 }
 
 const utf8 = new TextEncoder();
@@ -78,6 +84,19 @@ interface Encoded {
   readonly schema: StatsFile["schema"];
   readonly bytes: Uint8Array;
   readonly dataOffset: number;
+}
+
+/** True when two signatures list the same file objects (sources may rebuild their arrays per poll). */
+function sameFiles(a: readonly (readonly StatsFile[])[], b: readonly (readonly StatsFile[])[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as readonly StatsFile[];
+    const y = b[i] as readonly StatsFile[];
+    if (x === y) continue;
+    if (x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+  }
+  return true;
 }
 
 /** The filesystem. */
@@ -93,6 +112,7 @@ export class StatsFs implements FuseHandler {
   readonly #handles = new Map<bigint, FileHandle | DirHandle>();
   #nextFh = 1n;
   readonly #encoded = new WeakMap<StatsFile, Encoded>();
+  readonly #schemas = new WeakMap<DirNode, Uint8Array>();
   readonly #mtimeMs = Date.now();
   readonly #uid: number;
   readonly #gid: number;
@@ -108,11 +128,11 @@ export class StatsFs implements FuseHandler {
   /** The current tree (rebuilt when the sources' files changed). */
   get tree(): Tree {
     const sig = this.sources.signature();
-    if (sig.length !== this.#sig.length || sig.some((f, i) => f !== this.#sig[i])) {
-      this.#sig = sig;
+    if (!sameFiles(sig, this.#sig)) {
       this.#tree = new Tree(this.sources.refs());
       this.#gen++;
     }
+    this.#sig = sig;
     return this.#tree;
   }
 
@@ -158,6 +178,8 @@ export class StatsFs implements FuseHandler {
         return this.#afterScan(() => this.#opendir(nodeid));
       case Op.READDIR:
         return this.#readdir(req.body);
+      case Op.READDIRPLUS:
+        return this.#readdirplus(req.body);
       case Op.FSYNCDIR:
         return EMPTY;
       case Op.STATFS:
@@ -229,6 +251,8 @@ export class StatsFs implements FuseHandler {
 
   /** The size stat reports: the current text's length (reads are direct I/O and not bound by it). */
   #size(node: FileNode): number {
+    const raw = node.content.kind === "stats" ? node.content.dir.own?.file.raw : undefined;
+    if (raw?.size !== undefined) return raw.size;
     try {
       return this.#bytes(node).byteLength;
     } catch {
@@ -329,6 +353,16 @@ export class StatsFs implements FuseHandler {
       if (offset >= text.byteLength) return EMPTY;
       return text.subarray(offset, Math.min(text.byteLength, offset + r.size));
     };
+    // A file backed by a real stats fd serves the kernel's own bytes, read at the offset asked.
+    const raw = kind === "stats" && node.content.kind === "stats" ? node.content.dir.own?.file.raw : undefined;
+    if (raw) {
+      const out = new Uint8Array(Math.min(r.size, 1 << 20));
+      try {
+        return out.subarray(0, raw.pread(out, offset));
+      } catch {
+        return Errno.EIO;
+      }
+    }
     const needsFresh = kind === "stats" || (kind !== "schema" && (offset === 0 || h.text === undefined));
     const p = needsFresh ? this.sources.freshen(this.#refs(node)) : undefined;
     return p ? p.then(serve) : serve();
@@ -349,8 +383,14 @@ export class StatsFs implements FuseHandler {
         return utf8.encode(valueText(d, c.agg.data));
       }
       case "schema": {
-        const files = [c.dir.own?.file, c.dir.agg].filter((f): f is StatsFile => f !== undefined);
-        return utf8.encode(`${toJson(queryStatsSchemas(files), 2)}\n`);
+        // Schemas are read once per file: the text is made once per directory of a tree.
+        let text = this.#schemas.get(c.dir);
+        if (!text) {
+          const files = [c.dir.own?.file, c.dir.agg].filter((f): f is StatsFile => f !== undefined);
+          text = utf8.encode(`${toJson(queryStatsSchemas(files), 2)}\n`);
+          this.#schemas.set(c.dir, text);
+        }
+        return text;
       }
       case "stats": {
         const file = c.dir.own?.file ?? c.dir.agg;
@@ -413,7 +453,7 @@ export class StatsFs implements FuseHandler {
       entries.push({ ino: this.#idOf(c.path), off: entries.length + 1, type, name: c.name });
     }
     const fh = this.#nextFh++;
-    this.#handles.set(fh, { kind: "dir", entries });
+    this.#handles.set(fh, { kind: "dir", entries, nodes: new Map(n.children) });
     return encodeOpenOut(fh, 0);
   }
 
@@ -424,5 +464,27 @@ export class StatsFs implements FuseHandler {
     const from = Number(r.offset);
     if (from >= h.entries.length) return EMPTY;
     return encodeDirents(h.entries.slice(from), r.size);
+  }
+
+  /** READDIRPLUS: entries with their attributes, so that the kernel needs no LOOKUP for them. */
+  #readdirplus(body: Uint8Array): HandlerResult {
+    const r = decodeRead(body);
+    const h = this.#handles.get(r.fh);
+    if (h?.kind !== "dir") return Errno.EBADF;
+    const from = Number(r.offset);
+    if (from >= h.entries.length) return EMPTY;
+    // Entries that fit (at most r.size bytes; each is at least 152).
+    const slice = h.entries.slice(from, from + Math.max(1, Math.floor(r.size / 152)));
+    const plus: DirentPlus[] = slice.map((e) => {
+      const node = e.name === "." || e.name === ".." ? undefined : h.nodes.get(e.name);
+      const entry = node ? encodeEntry(e.ino, 0n, ENTRY_SECONDS, ATTR_SECONDS, this.#attr(node, e.ino)) : new Uint8Array(128);
+      return { ...e, entry };
+    });
+    const { bytes, count } = encodeDirentsPlus(plus, r.size);
+    for (const e of plus.slice(0, count)) {
+      if (e.name === "." || e.name === "..") continue;
+      this.#lookups.set(e.ino, (this.#lookups.get(e.ino) ?? 0n) + 1n);
+    }
+    return bytes;
   }
 }

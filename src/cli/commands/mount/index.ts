@@ -5,8 +5,6 @@
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { openSource } from "../../../providers/registry.js";
-import type { StatsSource } from "../../../providers/source.js";
 import { mountStatsfs } from "../../../views/fs/mount.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
@@ -19,39 +17,31 @@ export interface MountCommandOptions {
 }
 
 /** The sources used when none is named. */
-export const DEFAULT_SOURCES: readonly string[] = ["kvm:demo"];
+export const DEFAULT_SOURCES: readonly string[] = ["host:"];
 
 /** Mounts and serves until `io.signal` aborts. */
 export async function mount(o: MountCommandOptions, io: Io): Promise<number> {
-  const sources: StatsSource[] = [];
+  const sources = o.sources.length ? o.sources : DEFAULT_SOURCES;
+  const m = await mountStatsfs(o.dir, sources, {
+    ...(o.maxAgeMs !== undefined ? { maxAgeMs: o.maxAgeMs } : {}),
+    onNotice: (msg) => io.stderr.write(`${msg}\n`),
+  });
   try {
-    for (const uri of o.sources.length ? o.sources : DEFAULT_SOURCES) sources.push(await openSource(uri));
-    let ended: (reason: string) => void = () => {};
-    const endedByKernel = new Promise<string>((resolve) => {
-      ended = resolve;
+    io.stderr.write(
+      `statsfs: mounted ${printable(o.dir)} (FUSE ${m.kernelVersion}; ${sources.length} source${sources.length === 1 ? "" : "s"}, ${m.files} stats file${m.files === 1 ? "" : "s"}); Ctrl-C unmounts\n`,
+    );
+    const stop = new Promise<undefined>((resolve) => {
+      if (io.signal.aborted) resolve(undefined);
+      io.signal.addEventListener("abort", () => resolve(undefined), { once: true });
     });
-    const m = await mountStatsfs(o.dir, sources, {
-      ...(o.maxAgeMs !== undefined ? { maxAgeMs: o.maxAgeMs } : {}),
-      onNotice: (msg) => io.stderr.write(`${msg}\n`),
-      onEnd: (reason) => ended(reason),
-    });
-    try {
-      const files = sources.reduce((n, s) => n + s.files.length, 0);
-      io.stderr.write(
-        `statsfs: mounted ${printable(o.dir)} (FUSE ${m.session.kernelVersion}; ${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C unmounts\n`,
-      );
-      const stop = new Promise<string | undefined>((resolve) => {
-        if (io.signal.aborted) resolve(undefined);
-        io.signal.addEventListener("abort", () => resolve(undefined), { once: true });
-      });
-      const why = await Promise.race([stop, endedByKernel]);
-      if (why !== undefined) io.stderr.write(`statsfs: ${printable(o.dir)} was unmounted from outside (${why})\n`);
-      return Exit.Ok;
-    } finally {
-      await m.close();
+    const why = await Promise.race([stop, m.ended]);
+    if (why !== undefined) {
+      io.stderr.write(`statsfs: ${printable(o.dir)}: the server stopped (${why})\n`);
+      return Exit.Usage;
     }
+    return Exit.Ok;
   } finally {
-    await Promise.all(sources.map((s) => s.close()));
+    await m.close();
   }
 }
 

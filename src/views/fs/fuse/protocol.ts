@@ -67,6 +67,7 @@ export const InitFlag = {
   ASYNC_READ: 1 << 0,
   ATOMIC_O_TRUNC: 1 << 3,
   BIG_WRITES: 1 << 5,
+  DO_READDIRPLUS: 1 << 13,
   PARALLEL_DIROPS: 1 << 18,
   MAX_PAGES: 1 << 22,
 } as const;
@@ -475,6 +476,49 @@ export function encodeDirents(entries: readonly Dirent[], max: number): Uint8Arr
     at += direntSize(b.byteLength);
   }
   return out;
+}
+
+/** One READDIRPLUS entry: a directory entry with the LOOKUP answer for it. */
+export interface DirentPlus extends Dirent {
+  /** The entry_out bytes ({@link encodeEntry}) for the entry. */
+  readonly entry: Uint8Array;
+}
+
+/** Size of one fuse_direntplus record (entry_out + dirent + name, padded to 8). */
+export function direntPlusSize(nameBytes: number): number {
+  return ENTRY_OUT_SIZE + direntSize(nameBytes);
+}
+
+/**
+ * fuse_direntplus records for READDIRPLUS, as many as fit in `max` bytes. Returns the bytes
+ * and how many entries they hold (each but "." and ".." counts as a lookup for the kernel).
+ */
+export function encodeDirentsPlus(entries: readonly DirentPlus[], max: number): { bytes: Uint8Array; count: number } {
+  const names = entries.map((e) => utf8e.encode(e.name));
+  let total = 0;
+  let n = 0;
+  for (const b of names) {
+    const s = direntPlusSize(b.byteLength);
+    if (total + s > max) break;
+    total += s;
+    n++;
+  }
+  const out = new Uint8Array(total);
+  const v = view(out);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const e = entries[i] as DirentPlus;
+    const b = names[i] as Uint8Array;
+    out.set(e.entry.subarray(0, ENTRY_OUT_SIZE), at);
+    const d = at + ENTRY_OUT_SIZE;
+    v.setBigUint64(d, e.ino, true);
+    v.setBigUint64(d + 8, BigInt(e.off), true);
+    v.setUint32(d + 16, b.byteLength, true);
+    v.setUint32(d + 20, e.type, true);
+    out.set(b, d + DIRENT_HEADER_SIZE);
+    at += direntPlusSize(b.byteLength);
+  }
+  return { bytes: out, count: n };
 }
 
 /** Opcodes that get no reply at all. */

@@ -1,20 +1,24 @@
 /**
  * @module views/fs/fuse/session
- * A mounted FUSE filesystem: opens /dev/fuse, mounts it with mount(2) (root only), answers
- * INIT, and hands every other request to a {@link FuseHandler}; replies go back with one
- * write(2) each. A worker thread reads the device (reader-worker), so the event loop never
- * blocks and handlers may answer asynchronously, in any order (many readers at once).
+ * A mounted FUSE filesystem: opens /dev/fuse (nonblocking), mounts it with mount(2) (root
+ * only), answers INIT, and hands every other request to a {@link FuseHandler}; replies go back
+ * with one write(2) each. Handlers may answer asynchronously and in any order, so many readers
+ * are served at once.
  *
- * Unmounting: umount2(MNT_DETACH), then the reader stops and the device fd is closed, which
- * ends the connection even if some process still holds a file open. A mount left behind by a
- * killed server ("Transport endpoint is not connected") is detected and detached before
- * mounting again.
+ * {@link FuseSession.run} reads and answers in the thread that calls it — poll(2) with a short
+ * timeout, then every queued request — so a request costs no hop between threads (measured
+ * here: a MessagePort or Atomics.waitAsync hand-off to another thread cost several times the
+ * whole kernel round trip). It is meant for a thread of its own (views/fs/server-worker): the
+ * main thread's event loop never waits on /dev/fuse.
+ *
+ * Unmounting: umount2(MNT_DETACH), then the device fd is closed, which ends the connection even
+ * if some process still holds a file open. A mount left behind by a killed server ("Transport
+ * endpoint is not connected") is detected and detached before mounting again.
  */
 import { closeSync, constants, openSync, readdirSync, statSync, writeSync } from "node:fs";
-import { Worker } from "node:worker_threads";
 import { SourceError, SystemError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { MNT_DETACH, MS_NODEV, MS_NOSUID, mountCalls } from "../../../sys/mount.js";
+import { MNT_DETACH, MS_NODEV, MS_NOSUID, mountCalls, POLLIN } from "../../../sys/mount.js";
 import {
   decodeInit,
   decodeRequest,
@@ -40,6 +44,9 @@ export interface FuseHandler {
   handle(req: Request): HandlerResult | Promise<HandlerResult>;
 }
 
+const EAGAIN = 11;
+const EINTR = 4;
+
 /** Largest WRITE the kernel sends us in one request. */
 export const MAX_WRITE = 64 * 1024;
 
@@ -47,8 +54,6 @@ export const MAX_WRITE = 64 * 1024;
 export interface MountOptions {
   /** Filesystem name shown in /proc/mounts (default "statsfs"). */
   readonly fsname?: string;
-  /** Called when the kernel ends the session by itself (umount from outside, abort). */
-  readonly onEnd?: (reason: string) => void;
   /** Called with a one-line message for a stale mount that was cleaned. */
   readonly onNotice?: (message: string) => void;
 }
@@ -85,49 +90,27 @@ export class FuseSession implements AsyncDisposable {
   readonly dir: string;
   readonly #fd: number;
   readonly #handler: FuseHandler;
-  readonly #worker: Worker;
-  readonly #control = new Int32Array(new SharedArrayBuffer(4));
-  readonly #ended: Promise<string>;
-  readonly #onEnd: ((reason: string) => void) | undefined;
+  readonly #buf = new Uint8Array(Math.max(MIN_READ_BUFFER, MAX_WRITE + 4096));
   #closing: Promise<void> | undefined;
   #mounted = true;
-  #ready: () => void = () => {};
-  /** Resolves once INIT has been answered. */
-  readonly ready: Promise<void>;
+  #initDone = false;
+  /** Handler answers still pending. */
+  #inflight = 0;
   /** The kernel's protocol version from INIT, e.g. "7.45". */
   kernelVersion = "";
   #writeFailures = 0;
   #handlerFailures = 0;
 
-  private constructor(dir: string, fd: number, handler: FuseHandler, onEnd: ((reason: string) => void) | undefined) {
+  private constructor(dir: string, fd: number, handler: FuseHandler) {
     this.dir = dir;
     this.#fd = fd;
     this.#handler = handler;
-    this.#onEnd = onEnd;
-    this.ready = new Promise((resolve) => {
-      this.#ready = resolve;
-    });
-    this.#worker = new Worker(new URL("./reader-worker.js", import.meta.url), {
-      workerData: { fd, bufferSize: Math.max(MIN_READ_BUFFER, MAX_WRITE + 4096), control: this.#control.buffer },
-    });
-    this.#worker.unref();
-    this.#ended = new Promise((resolve) => {
-      this.#worker.on("message", (m: { type: string; bytes?: Uint8Array; reason?: string }) => {
-        if (m.type === "request" && m.bytes) this.#dispatch(m.bytes);
-        else if (m.type === "end") resolve(m.reason ?? "ended");
-      });
-      this.#worker.on("error", (e) => resolve(`reader failed: ${e.message}`));
-      this.#worker.on("exit", () => resolve("reader exited"));
-    });
-    void this.#ended.then((reason) => {
-      if (!this.#closing) {
-        this.#mounted = false;
-        this.#onEnd?.(reason);
-      }
-    });
   }
 
-  /** Mounts a FUSE filesystem at `dir` served by `handler`. Needs root (mount(2)). */
+  /**
+   * Mounts a FUSE filesystem at `dir` served by `handler` and answers INIT. Needs root
+   * (mount(2)). Requests are served by {@link run}.
+   */
   static async mount(dir: string, handler: FuseHandler, options: MountOptions = {}): Promise<FuseSession> {
     prepareMountPoint(dir, options.onNotice ?? (() => {}));
     let fd: number;
@@ -147,12 +130,68 @@ export class FuseSession implements AsyncDisposable {
       const hint = r.errno === 1 ? " (mounting needs root)" : "";
       throw new SystemError("STATSFS_MOUNT", `mount: ${printable(dir)}: mount(2) failed: ${calls.describe(r.errno)}${hint}`);
     }
-    const s = new FuseSession(dir, fd, handler, options.onEnd);
-    const ended = s.#ended.then((reason) => {
-      throw new SourceError("STATSFS_MOUNT", `mount: ${printable(dir)}: the kernel ended the session before INIT (${reason})`);
-    });
-    await Promise.race([s.ready, ended]);
+    const s = new FuseSession(dir, fd, handler);
+    // The kernel sends INIT first; answer it before anyone uses the mount.
+    for (let i = 0; i < 100 && !s.#initDone; i++) {
+      const why = s.#serve(100);
+      if (why !== undefined) {
+        await s.close();
+        throw new SourceError("STATSFS_MOUNT", `mount: ${printable(dir)}: the kernel ended the session before INIT (${why})`);
+      }
+    }
+    if (!s.#initDone) {
+      await s.close();
+      throw new SourceError("STATSFS_MOUNT", `mount: ${printable(dir)}: no INIT from the kernel within 10 s`);
+    }
     return s;
+  }
+
+  /**
+   * Waits up to `timeoutMs` for requests and serves every one that is queued (synchronous
+   * answers are written at once). Returns why the session ended, or undefined.
+   */
+  #serve(timeoutMs: number): string | undefined {
+    const calls = mountCalls();
+    const p = calls.pollOne(this.#fd, POLLIN, timeoutMs);
+    if (p.result < 0) return p.errno === EINTR ? undefined : `poll failed: ${calls.describe(p.errno)}`;
+    if (p.result === 0) return undefined;
+    for (let k = 0; k < 256; k++) {
+      const r = calls.read(this.#fd, this.#buf);
+      if (r.result < 0) {
+        if (r.errno === EAGAIN) return undefined;
+        // EINTR; ENOENT: a request interrupted before we read it.
+        if (r.errno === EINTR || r.errno === Errno.ENOENT) continue;
+        return r.errno === Errno.ENODEV ? "unmounted" : `read failed: ${calls.describe(r.errno)}`;
+      }
+      if (r.result === 0) return "unmounted";
+      // A copy: handlers that answer later still read their request.
+      this.#dispatch(this.#buf.slice(0, r.result));
+    }
+    return undefined;
+  }
+
+  /**
+   * Serves requests until `stop[0]` becomes non-zero or the kernel ends the session; returns
+   * why it ended. Blocks this thread for at most `idleMs` at a time in poll(2) and yields to
+   * the event loop between waits (at once while answers are pending), so asynchronous sources
+   * and messages keep flowing. Meant for a thread of its own (see views/fs/server-worker).
+   */
+  async run(stop: Int32Array, idleMs = 20): Promise<string> {
+    let yielded = performance.now();
+    for (;;) {
+      if (Atomics.load(stop, 0) !== 0) return "stopped";
+      // While answers are pending, wait at most 1 ms so their I/O is not held up.
+      const why = this.#serve(this.#inflight > 0 ? 1 : idleMs);
+      if (why !== undefined) {
+        this.#mounted = false;
+        return why;
+      }
+      const now = performance.now();
+      if (this.#inflight > 0 || now - yielded >= idleMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
+    }
   }
 
   /** True until unmounted (by close, or by the kernel). */
@@ -203,12 +242,15 @@ export class FuseSession implements AsyncDisposable {
       done(Errno.EIO);
       return;
     }
-    if (out instanceof Promise)
-      out.then(done, (e: unknown) => {
-        this.#failed(opcode, e);
-        done(Errno.EIO);
-      });
-    else done(out);
+    if (out instanceof Promise) {
+      this.#inflight++;
+      out
+        .then(done, (e: unknown) => {
+          this.#failed(opcode, e);
+          done(Errno.EIO);
+        })
+        .finally(() => this.#inflight--);
+    } else done(out);
   }
 
   /** A handler failure becomes EIO; with STATSFS_FUSE_DEBUG=1 it is also printed (one line). */
@@ -241,7 +283,13 @@ export class FuseSession implements AsyncDisposable {
       this.#write(encodeError(req.header.unique, Errno.EINVAL));
       return;
     }
-    const want = InitFlag.ASYNC_READ | InitFlag.ATOMIC_O_TRUNC | InitFlag.BIG_WRITES | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES;
+    const want =
+      InitFlag.ASYNC_READ |
+      InitFlag.ATOMIC_O_TRUNC |
+      InitFlag.BIG_WRITES |
+      InitFlag.DO_READDIRPLUS |
+      InitFlag.PARALLEL_DIROPS |
+      InitFlag.MAX_PAGES;
     this.#write(
       encodeReply(
         req.header.unique,
@@ -256,17 +304,14 @@ export class FuseSession implements AsyncDisposable {
         }),
       ),
     );
-    this.#ready();
+    this.#initDone = true;
   }
 
-  /** Unmounts (detaching), stops the reader and closes the device; idempotent. */
+  /** Unmounts (detaching) and closes the device, which ends the connection; idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#mounted) mountCalls().umount2(this.dir, MNT_DETACH);
       this.#mounted = false;
-      Atomics.store(this.#control, 0, 1);
-      await this.#ended;
-      await this.#worker.terminate();
       closeSync(this.#fd);
     })();
     return this.#closing;
