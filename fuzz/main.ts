@@ -109,7 +109,8 @@ for (const name of names) {
   const secs = (performance.now() - started) / 1000;
   const rate = Math.round(n / secs);
   failed += failures;
-  if (values.json) console.log(JSON.stringify({ target: name, cases: n, failures, seconds: Number(secs.toFixed(2)), casesPerSecond: rate }));
+  if (values.json)
+    console.log(JSON.stringify({ target: name, cases: n, failures, seconds: Number(secs.toFixed(2)), casesPerSecond: rate }));
   else console.log(`  ${name.padEnd(10)} ${String(n).padStart(9)} cases  ${String(rate).padStart(7)} cases/s  ${failures} failures`);
   if (failures > 0 && !values.json) console.log(`    reproduce: npm run fuzz -- --seed ${seed} --cases ${n} --target ${name}`);
 }

@@ -66,8 +66,34 @@ function rotl(x: number, k: number): number {
 
 /** 32-bit values that tend to break size and offset arithmetic. */
 export const INTERESTING_U32 = [
-  0, 1, 2, 7, 8, 9, 15, 16, 24, 47, 48, 49, 63, 64, 255, 256, 4095, 4096, 4097, 65535, 65536, 0x7fff_ffff, 0x8000_0000,
-  0xffff_fff8, 0xffff_ffff, 1 << 20, 64 << 20, (64 << 20) + 8,
+  0,
+  1,
+  2,
+  7,
+  8,
+  9,
+  15,
+  16,
+  24,
+  47,
+  48,
+  49,
+  63,
+  64,
+  255,
+  256,
+  4095,
+  4096,
+  4097,
+  65535,
+  65536,
+  0x7fff_ffff,
+  0x8000_0000,
+  0xffff_fff8,
+  0xffff_ffff,
+  1 << 20,
+  64 << 20,
+  (64 << 20) + 8,
 ];
 /** 16-bit values. */
 export const INTERESTING_U16 = [0, 1, 2, 31, 32, 33, 255, 256, 0x7fff, 0x8000, 0xfffe, 0xffff];

@@ -148,9 +148,12 @@ class Client {
   start(): void {
     // Spread the clients over the period.
     const period = 1000 / HZ;
-    setTimeout(() => {
-      this.#timer = setInterval(() => this.#tick(), period);
-    }, (this.#n * period) / CLIENTS);
+    setTimeout(
+      () => {
+        this.#timer = setInterval(() => this.#tick(), period);
+      },
+      (this.#n * period) / CLIENTS,
+    );
   }
 
   #tick(): void {
@@ -186,8 +189,14 @@ class Client {
       problem("wrong", `client ${this.#n}: reply is not JSON`);
       return;
     }
-    if (msg.id !== p.id) return problem("wrong", `client ${this.#n}: reply id ${msg.id}, expected ${p.id}`);
-    if (msg.error) return problem("errors", `client ${this.#n}: ${msg.error.desc}`);
+    if (msg.id !== p.id) {
+      problem("wrong", `client ${this.#n}: reply id ${msg.id}, expected ${p.id}`);
+      return;
+    }
+    if (msg.error) {
+      problem("errors", `client ${this.#n}: ${msg.error.desc}`);
+      return;
+    }
     totals.replies++;
     const ret = msg.return;
     if (p.kind === "schemas") {
@@ -196,16 +205,25 @@ class Client {
       if (text !== this.#schemas) problem("wrong", `client ${this.#n}: the schemas changed`);
       return;
     }
-    if (!Array.isArray(ret)) return problem("wrong", `client ${this.#n}: return is not a list`);
+    if (!Array.isArray(ret)) {
+      problem("wrong", `client ${this.#n}: return is not a list`);
+      return;
+    }
     const want = p.kind === "vcpu" ? VCPUS : 1;
-    if (ret.length !== want) return problem("wrong", `client ${this.#n}: ${ret.length} ${p.kind} results, expected ${want}`);
+    if (ret.length !== want) {
+      problem("wrong", `client ${this.#n}: ${ret.length} ${p.kind} results, expected ${want}`);
+      return;
+    }
     if (p.kind !== "vcpu") return;
-    ret.forEach((r: { stats?: { name: string; value: unknown }[] }, i) => {
+    (ret as { stats?: { name: string; value: unknown }[] }[]).forEach((r, i) => {
       const exits = r.stats?.find((s) => s.name === "exits")?.value;
-      if (typeof exits !== "number" || !Number.isSafeInteger(exits) || exits < 0)
-        return problem("wrong", `client ${this.#n}: vCPU ${i} exits is ${exits}`);
+      if (typeof exits !== "number" || !Number.isSafeInteger(exits) || exits < 0) {
+        problem("wrong", `client ${this.#n}: vCPU ${i} exits is ${exits}`);
+        return;
+      }
       const before = this.#exits[i];
-      if (before !== undefined && exits < before) problem("wrong", `client ${this.#n}: vCPU ${i} exits went back from ${before} to ${exits}`);
+      if (before !== undefined && exits < before)
+        problem("wrong", `client ${this.#n}: vCPU ${i} exits went back from ${before} to ${exits}`);
       this.#exits[i] = exits;
     });
   }
@@ -230,7 +248,10 @@ function startReader(s: StatsSource): () => void {
       totals.shmPolls++;
       const f = s.files.find((x) => x.schema.descriptors.some((d) => d.name === "requests"));
       const d = f?.schema.descriptors.find((x) => x.name === "requests");
-      if (!f || !d) return problem("shmWrong", "no requests counter");
+      if (!f || !d) {
+        problem("shmWrong", "no requests counter");
+        return;
+      }
       const v = f.data[d.offset >>> 3] ?? 0n;
       if (v < last) problem("shmWrong", `requests went back from ${last} to ${v}`);
       last = v;
@@ -258,8 +279,11 @@ try {
   const start = { server: rss(server.pid as number), producer: rss(producer.pid as number), soak: process.memoryUsage().rss };
   const t0 = performance.now();
   const startCounts = { ...totals };
-  if (!values.json) console.log(`soak: ${CLIENTS} clients x ${HZ} Hz, sim:?vcpus=${VCPUS}, ${READERS} shm: readers, ${SECONDS} s (RSS after ${warm} s warm-up)`);
-  let next = 10;
+  if (!values.json)
+    console.log(
+      `soak: ${CLIENTS} clients x ${HZ} Hz, sim:?vcpus=${VCPUS}, ${READERS} shm: readers, ${SECONDS} s (RSS after ${warm} s warm-up)`,
+    );
+  let next = Math.ceil((warm + 10) / 10) * 10;
   while ((performance.now() - t0) / 1000 < SECONDS - warm) {
     await new Promise((r) => setTimeout(r, 1000));
     const el = (performance.now() - t0) / 1000 + warm;
@@ -296,9 +320,13 @@ try {
   };
   if (values.json) console.log(JSON.stringify(summary));
   else {
-    console.log(`replies ${summary.replies} (${summary.repliesPerSecond}/s), errors ${summary.errors}, lost ${summary.lost}, wrong ${summary.wrong}, ticks skipped (reply still pending) ${summary.skippedTicks}`);
+    console.log(
+      `replies ${summary.replies} (${summary.repliesPerSecond}/s), errors ${summary.errors}, lost ${summary.lost}, wrong ${summary.wrong}, ticks skipped (reply still pending) ${summary.skippedTicks}`,
+    );
     console.log(`shm: polls ${summary.shmPolls}, errors ${summary.shmErrors}, wrong ${summary.shmWrong}`);
-    console.log(`RSS server ${mib(start.server)} -> ${mib(end.server)} (${summary.serverRssGrowth} %), producer ${mib(start.producer)} -> ${mib(end.producer)}, soak ${mib(start.soak)} -> ${mib(end.soak)}`);
+    console.log(
+      `RSS server ${mib(start.server)} -> ${mib(end.server)} (${summary.serverRssGrowth} %), producer ${mib(start.producer)} -> ${mib(end.producer)}, soak ${mib(start.soak)} -> ${mib(end.soak)}`,
+    );
   }
   for (const p of problems) console.error(`  ${p}`);
   const ok = totals.errors + totals.lost + totals.wrong + totals.shmErrors + totals.shmWrong === 0 && growth < 0.1;

@@ -134,7 +134,8 @@ function mutateOnce(b: Uint8Array, rng: Rng): Uint8Array {
     case 1: // a header field moved by a little
       {
         const at = rng.pick(HEADER_FIELDS);
-        if (at + 4 <= b.length) setU32(b, at, new DataView(b.buffer, b.byteOffset).getUint32(at, true) + rng.pick([-16, -8, -1, 1, 8, 16, 64]));
+        if (at + 4 <= b.length)
+          setU32(b, at, new DataView(b.buffer, b.byteOffset).getUint32(at, true) + rng.pick([-16, -8, -1, 1, 8, 16, 64]));
       }
       return b;
     case 2: // descriptor flags: type, unit, base, reserved bits

@@ -32,9 +32,43 @@ const SEEDS = [
 ];
 
 const TOKENS = [
-  "{", "}", "[", "]", ":", ",", '"', "'", "\\", '"\\u0000"', '"\\ud800"', '"\\u00e9"', "\\'", "1e999", "-0", "18446744073709551616",
-  "-9223372036854775809", "0.5", "true", "nul", "\u0000", "\u001b", "\n", "\r\n", "\u00ff", "\u00fe", "\u00c3\u00a9", " ",
-  '"target"', '"vcpu"', '"vm"', '"execute"', '"arguments"', '"id"', '"query-stats"', '"providers"', '"names"',
+  "{",
+  "}",
+  "[",
+  "]",
+  ":",
+  ",",
+  '"',
+  "'",
+  "\\",
+  '"\\u0000"',
+  '"\\ud800"',
+  '"\\u00e9"',
+  "\\'",
+  "1e999",
+  "-0",
+  "18446744073709551616",
+  "-9223372036854775809",
+  "0.5",
+  "true",
+  "nul",
+  "\u0000",
+  "\u001b",
+  "\n",
+  "\r\n",
+  "\u00ff",
+  "\u00fe",
+  "\u00c3\u00a9",
+  " ",
+  '"target"',
+  '"vcpu"',
+  '"vm"',
+  '"execute"',
+  '"arguments"',
+  '"id"',
+  '"query-stats"',
+  '"providers"',
+  '"names"',
 ];
 
 function mutateText(s: string, rng: Rng): string {
@@ -83,7 +117,9 @@ function parseAll(bytes: Uint8Array, chunks: readonly number[]): StreamItem[] {
 }
 
 function itemKey(i: StreamItem): string {
-  return i.ok ? `ok:${JSON.stringify(i.value, (_k, v) => (typeof v === "bigint" ? `${v}n` : v instanceof Map ? [...v] : v))}` : `err:${i.error}`;
+  return i.ok
+    ? `ok:${JSON.stringify(i.value, (_k, v) => (typeof v === "bigint" ? `${v}n` : v instanceof Map ? [...v] : v))}`
+    : `err:${i.error}`;
 }
 
 let view: Promise<{ source: StatsSource; view: StatsView }> | undefined;
@@ -98,7 +134,9 @@ export async function runQmpJson(bytes: Uint8Array, chunkSeed = bytes.length): P
   const chunks = [1 + (chunkSeed % 7), 1 + (chunkSeed % 13), 64, 3];
   const split = parseAll(bytes, chunks);
   ensure(whole.length === split.length, `chunked feed gave ${split.length} items, whole ${whole.length}`);
-  whole.forEach((w, i) => ensure(itemKey(w) === itemKey(split[i] as StreamItem), `item ${i} differs when fed in chunks`));
+  whole.forEach((w, i) => {
+    ensure(itemKey(w) === itemKey(split[i] as StreamItem), `item ${i} differs when fed in chunks`);
+  });
   const { view: v } = await sharedView();
   const session = { negotiated: true, oob: false };
   for (const item of whole.slice(0, 16)) {

@@ -10,8 +10,8 @@
  */
 import { LosslessNumber } from "lossless-json";
 import { MAX_VALUES } from "../../src/codec/layout.js";
-import { openSource } from "../../src/providers/registry.js";
 import { QmpStatsSource } from "../../src/providers/qmp/source.js";
+import { openSource } from "../../src/providers/registry.js";
 import { parseLossless, parseReplyLine, type QmpClient } from "../../src/qmp/client/client.js";
 import { LineSplitter } from "../../src/qmp/client/lines.js";
 import { QmpCommandError, QmpProtocolError } from "../../src/qmp/errors.js";
@@ -126,8 +126,9 @@ function paths(v: unknown, max: number): Path[] {
   const walk = (x: unknown, p: Path) => {
     if (out.length >= max) return;
     out.push(p);
-    if (Array.isArray(x)) x.forEach((y, i) => walk(y, [...p, i]));
-    else if (x !== null && typeof x === "object" && !(x instanceof LosslessNumber))
+    if (Array.isArray(x)) {
+      for (const [i, y] of x.entries()) walk(y, [...p, i]);
+    } else if (x !== null && typeof x === "object" && !(x instanceof LosslessNumber))
       for (const [k, y] of Object.entries(x)) walk(y, [...p, k]);
   };
   walk(v, []);
@@ -191,7 +192,11 @@ function mutateTree(v: unknown, rng: Rng): unknown {
     const o = node as Record<string, unknown>;
     const keys = Object.keys(o);
     if (keys.length > 0 && rng.chance(0.5)) delete o[rng.pick(keys)];
-    else o[rng.pick(["extra", "qom-path", "provider", "stats", "value", "name", "unit", "base", "exponent", "bucket-size"])] = replacement(rng, undefined);
+    else
+      o[rng.pick(["extra", "qom-path", "provider", "stats", "value", "name", "unit", "base", "exponent", "bucket-size"])] = replacement(
+        rng,
+        undefined,
+      );
     return v;
   }
   return setAt(v, p, replacement(rng, node));
@@ -216,7 +221,9 @@ export const qmpReply: FuzzTarget = {
     }
     if (rng.chance(0.15)) {
       const at = rng.below(mutated.length + 1);
-      mutated = rng.chance(0.5) ? mutated.slice(0, at) : mutated.slice(0, at) + rng.pick(["\n", "[", "}", '"', "\u0000", "]]]]"]) + mutated.slice(at);
+      mutated = rng.chance(0.5)
+        ? mutated.slice(0, at)
+        : mutated.slice(0, at) + rng.pick(["\n", "[", "}", '"', "\u0000", "]]]]"]) + mutated.slice(at);
     }
     lines[i] = mutated;
     return new Uint8Array(Buffer.from(lines.join("\r\n")));

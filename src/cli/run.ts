@@ -17,8 +17,10 @@ function overview(): string {
     "commands:",
     ...lines,
     "",
-    "sources: PATH | file:PATH (binary stats file or directory), fd:N, kvm:demo[?vcpus=N], sim:[?vcpus=N],",
-    "         shm:NAME (live files of statsfs producer sources), qmp:PATH | qmp:tcp:HOST:PORT (QEMU or statsfs serve)",
+    "sources: host:[?pid=N&guest=GLOB&route=fd,qmp,debugfs,trace] (every KVM VM on this host),",
+    "         PATH | file:PATH (binary stats file or directory), fd:N, kvm:demo[?vcpus=N], sim:[?vcpus=N],",
+    "         shm:NAME (live files of statsfs producer sources), qmp:PATH | qmp:tcp:HOST:PORT (QEMU or statsfs serve),",
+    "         debugfs:DIR (KVM debugfs layout), trace:PID (tracepoint counts); several sources are shown as one",
     "Run `statsfs <command> --help` for a command's options.",
     "",
   ].join("\n");

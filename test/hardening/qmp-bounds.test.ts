@@ -106,6 +106,16 @@ describe("QMP replies are bounded by what a schema can justify", () => {
       p.server.close();
     }
   });
+  it("`qmp` prints a peer's strings with DEL and C1 controls escaped", async () => {
+    const p = await peer(SCALAR, '[{"provider": "k\\u009b2J\\u007f\\u001b", "stats": []}]');
+    try {
+      const r = await cli("qmp", p.sock, "query-stats", '{"target": "vm"}', "--compact");
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, '{"return": [{"provider": "k\\u009b2J\\u007f\\u001b", "stats": []}]}\n');
+    } finally {
+      p.server.close();
+    }
+  });
   it("the scan bounds nesting, list length and numbers; the JSON-ARGS of `qmp` too", async () => {
     assert.throws(() => checkBounds("[".repeat(65)), JsonBoundsError);
     assert.doesNotThrow(() => checkBounds(`${"[".repeat(64)}${"]".repeat(64)}`));
@@ -180,6 +190,30 @@ describe("a poll against a stopped peer", () => {
         u.members?.map((m) => m.state),
         ["ok", "ok"],
       );
+    } finally {
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+    }
+  });
+  it("top over a single stopped peer keeps drawing frames and marks it stale", async () => {
+    const { child, sock } = await serve("sim:?vcpus=1");
+    try {
+      const top = spawn(process.execPath, [MAIN, "top", `qmp:${sock}`, "--interval", "100", "--count", "8"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let stopped = false;
+      top.stdout?.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (!stopped && out.includes("summary")) {
+          stopped = true;
+          child.kill("SIGSTOP");
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => top.on("close", resolve));
+      assert.equal(code, 0, out);
+      assert.equal((out.match(/kvm statistics - summary/g) ?? []).length, 8);
+      assert.match(out, new RegExp(`qmp:${sock}: stale — qmp:${sock}: no reply to query-stats within 100 ms`));
     } finally {
       child.kill("SIGCONT");
       child.kill("SIGKILL");

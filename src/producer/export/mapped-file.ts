@@ -19,7 +19,7 @@
  * one; readers that poll a path re-read the schema when its inode changes. The lock tells a
  * dead producer's file (replaceable) from a live one's (refused).
  */
-import { closeSync, fchmodSync, fstatSync, openSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, openSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { readSchema } from "../../codec/reader.js";
 import { encodedLayout, encodeStatsFile } from "../../codec/writer.js";

@@ -8,6 +8,7 @@
  * the filesystem view consume it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { TimeoutError } from "../../errors.js";
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { identityKey } from "../../model/identity.js";
 import type { StatsFile } from "../../model/stats-file.js";
@@ -93,7 +94,18 @@ export class Sampler {
   async sample(): Promise<Sample> {
     const s = this.source;
     if (s.pollSync && s.capabilities.pollSync) s.pollSync();
-    else await s.poll(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs });
+    else {
+      try {
+        await s.poll(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs });
+      } catch (e) {
+        // A source whose bounded wait ended (a stopped QEMU) is stale, not failed: the sample
+        // keeps its last values and says so, as a union does for a stalled member.
+        if (!(e instanceof TimeoutError)) throw e;
+        const sample = this.take();
+        const stale: MemberStatus = { uri: s.uri, state: "stale", reason: e.message };
+        return { ...sample, members: [...sample.members.filter((m) => m.uri !== s.uri), stale] };
+      }
+    }
     return this.take();
   }
 
