@@ -10,6 +10,7 @@ const GROUPS: Record<string, () => Promise<{ cases(): Promise<BenchCase[]> }>> =
   spine: () => import("./spine/index.js"),
   producer: () => import("./producer/index.js"),
   qmp: () => import("./qmp/index.js"),
+  toplog: () => import("./toplog/index.js"),
   openmetrics: () => import("./openmetrics/index.js"),
   fs: () => import("./fs/index.js"),
 };
