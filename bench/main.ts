@@ -11,6 +11,7 @@ const GROUPS: Record<string, () => Promise<{ cases(): Promise<BenchCase[]> }>> =
   producer: () => import("./producer/index.js"),
   qmp: () => import("./qmp/index.js"),
   host: () => import("./host/index.js"),
+  toplog: () => import("./toplog/index.js"),
   openmetrics: () => import("./openmetrics/index.js"),
   fs: () => import("./fs/index.js"),
 };

@@ -152,8 +152,8 @@ export function guestsOf(files: readonly StatsFile[]): GuestEntry[] {
   const out = new Map<string, string>();
   for (const f of files) {
     const { pid, guest } = f.identity.labels;
-    if (pid !== undefined && f.identity.provider === "kvm" && (!out.has(pid) || guest !== undefined))
-      out.set(pid, guest ?? out.get(pid) ?? "");
+    const vm = f.identity.provider === "kvm" || f.identity.labels.route !== undefined || guest !== undefined;
+    if (pid !== undefined && vm && (!out.has(pid) || guest !== undefined)) out.set(pid, guest ?? out.get(pid) ?? "");
   }
   return [...out].map(([pid, name]) => ({ pid, name })).sort((a, b) => Number(a.pid) - Number(b.pid));
 }
@@ -170,9 +170,14 @@ export function pidOfGuest(files: readonly StatsFile[], name: string): string {
   return (hits[0] as GuestEntry).pid;
 }
 
-/** `-f help`: every field name of the selected files, sorted, two spaces in front (kvm_stat's). */
+/**
+ * `-f help`: every field name of the selected files, sorted, two spaces in front; child
+ * events (`kvm_exit(HLT)`) listed once by their parent's name, as kvm_stat lists them.
+ */
 export function fieldsHelp(files: readonly StatsFile[]): string {
-  const names = [...new Set(files.flatMap((f) => f.schema.descriptors.map((d) => d.name)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = [...new Set(files.flatMap((f) => f.schema.descriptors.map((d) => d.name.split("(")[0] as string)))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   return `  ${names.map((n) => printable(n)).join("\n  ")}\n`;
 }
 

@@ -47,6 +47,18 @@ export interface ValueInit {
   readonly aggregations?: readonly Aggregation[];
   /** Whether readers may reset it by writing zero. Default false. */
   readonly writable?: boolean;
+  /**
+   * Histograms: also keep the sum of the recorded samples, as a cumulative value named
+   * `<name>_sum` (same unit and scale) placed right after the histogram, which `record()`
+   * adds to (worker-thread shards too); OpenMetrics then shows it as the histogram's `_sum`.
+   * Default false.
+   */
+  readonly sum?: boolean;
+  /**
+   * One line saying what the value is: the `# HELP` text of in-process expositions
+   * (`metrics()`, `metricsHandler()`); exported files do not carry it.
+   */
+  readonly help?: string;
 }
 
 /** A map from value name to its definition; key order is the data-block order. */
@@ -190,7 +202,32 @@ export function defineValues<const D extends ValueInits>(inits: D): ValueSet<D> 
   if (isValueSet(inits)) return inits as unknown as ValueSet<D>;
   const known = setsByInits.get(inits);
   if (known) return known as ValueSet<D>;
-  const values = Object.entries(inits).map(([name, init]) => Object.freeze(resolveValue(name, init)));
+  const values: ValueMeta[] = [];
+  for (const [name, init] of Object.entries(inits)) {
+    const v = Object.freeze(resolveValue(name, init));
+    values.push(v);
+    if (init.help !== undefined && (typeof init.help !== "string" || /[\r\n]/.test(init.help))) {
+      throw new DefinitionError(`value ${quote(name)}: help must be a one-line string, not ${describe(init.help)}`);
+    }
+    if (init.sum === undefined || init.sum === false) continue;
+    if (init.sum !== true) throw new DefinitionError(`value ${quote(name)}: sum must be a boolean, not ${describe(init.sum)}`);
+    if (!isHistogram(v.type)) throw new DefinitionError(`value ${quote(name)}: only histograms keep a sum`);
+    const companion = `${name}_sum`;
+    if (Object.hasOwn(inits, companion))
+      throw new DefinitionError(`value ${quote(name)}: sum: true defines ${quote(companion)}, which is also defined`);
+    const unit = (Object.entries(UNITS).find(([, n]) => n === v.unit)?.[0] ?? "none") as ValueUnit;
+    values.push(
+      Object.freeze(
+        resolveValue(companion, {
+          unit,
+          base: v.base === StatBase.Pow2 ? 2 : 10,
+          exponent: v.exponent,
+          aggregations: v.kinds.length > 0 ? ["sum"] : [],
+          writable: v.writable,
+        }),
+      ),
+    );
+  }
   const set = Object.freeze({ [SET]: true as const, inits, values: Object.freeze(values) });
   setsByInits.set(inits, set);
   return set;

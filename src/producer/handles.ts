@@ -248,12 +248,15 @@ export class Log2Histogram implements Histogram {
   declare readonly i: number;
   /** Bucket count. */
   declare readonly n: number;
+  /** @internal Index in `u` of the `<name>_sum` companion's low word, or −1 (no sum kept). */
+  declare s: number;
   /** @internal */
   constructor(u: Uint32Array, b: BigUint64Array, i: number, n: number) {
     this.u = u;
     this.b = b;
     this.i = i;
     this.n = n;
+    this.s = -1;
   }
   record(sample: number): void {
     let k = 0;
@@ -264,6 +267,7 @@ export class Log2Histogram implements Histogram {
     }
     const x = (this.i >>> 1) + k;
     this.b[x] = (this.b[x] as bigint) + 1n;
+    if (this.s >= 0) addSlow(this.u, this.s, sample);
   }
   get(): bigint[] {
     return buckets(this, this.n);
@@ -282,6 +286,8 @@ export class LinearHistogram implements Histogram {
   declare readonly n: number;
   /** Bucket width. */
   declare readonly w: number;
+  /** @internal Index in `u` of the `<name>_sum` companion's low word, or −1 (no sum kept). */
+  declare s: number;
   /** @internal */
   constructor(u: Uint32Array, b: BigUint64Array, i: number, n: number, w: number) {
     this.u = u;
@@ -289,12 +295,14 @@ export class LinearHistogram implements Histogram {
     this.i = i;
     this.n = n;
     this.w = w;
+    this.s = -1;
   }
   record(sample: number): void {
     const q = sample / this.w;
     const k = q >= 1 ? (q < this.n ? q | 0 : this.n - 1) : 0;
     const x = (this.i >>> 1) + k;
     this.b[x] = (this.b[x] as bigint) + 1n;
+    if (this.s >= 0) addSlow(this.u, this.s, sample);
   }
   get(): bigint[] {
     return buckets(this, this.n);

@@ -21,6 +21,7 @@ export { producerFileId as exportedId, producerMergedId as mergedId } from "../m
 export { type AggregateFile, AggregatePlan, type InstanceInput, type NodeInput } from "../providers/aggregate/plan.js";
 export { defaultDir } from "../providers/shm/format/paths.js";
 export { type PruneOptions, pruneExports } from "../providers/shm/prune.js";
+export { collectDefaultMetrics, type DefaultMetrics, type DefaultMetricsOptions } from "./default-metrics.js";
 export {
   type Aggregation,
   defineValues,
@@ -34,6 +35,7 @@ export {
 } from "./definition.js";
 export type { ExportOptions } from "./export/exporter.js";
 export { Counter, Gauge, type Histogram, LinearHistogram, Log2Histogram, Peak, type ValueHandle } from "./handles.js";
+export { helpOf, labelsOf } from "./labels.js";
 export { LiveSource, liveSource, writeStat } from "./live-source.js";
 export {
   type Attachment,

@@ -11,6 +11,7 @@ import { DefinitionError } from "../errors.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { checkName, defineValues, slotsOf, type ValueInit, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type Counter, type Gauge, type LinearHistogram, type Log2Histogram, makeHandle, type Peak, type ValueHandle } from "./handles.js";
+import { noteHelp, noteOwner } from "./labels.js";
 import { type ShardView, Store } from "./store.js";
 import { type SharedSource, shareSource } from "./threads.js";
 
@@ -158,7 +159,19 @@ export class Source implements Disposable {
     this.store.grow(last.word + last.size);
     this.#slots = this.#slots.length === 0 ? slots : [...this.#slots, ...slots];
     const out: Record<string, ValueHandle> = {};
-    for (const slot of slots) out[slot.name] = this.store.adopt(makeHandle(this.store.shards[0] as ShardView, slot));
+    for (const slot of slots) {
+      const h = this.store.adopt(makeHandle(this.store.shards[0] as ShardView, slot));
+      noteOwner(h, this, slot);
+      out[slot.name] = h;
+    }
+    for (const [name, init] of Object.entries(set.inits as ValueInits)) if (typeof init.help === "string") noteHelp(this, name, init.help);
+    // Histograms defined with `sum: true` add each sample to their `<name>_sum` companion.
+    for (const slot of slots) {
+      if ((set.inits as ValueInits)[slot.name]?.sum !== true) continue;
+      const companion = slots.find((x) => x.name === `${slot.name}_sum`);
+      const h = out[slot.name] as Log2Histogram | LinearHistogram;
+      if (companion) h.s = companion.word * 2;
+    }
     version++;
     for (const o of observersOf(this.root)) o.changed?.(this);
     return out as Handles<D>;

@@ -10,6 +10,7 @@
  */
 import { closeSync, openSync } from "node:fs";
 import { DefinitionError, StatsfsError } from "../errors.js";
+import { StatType } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { compatible, defineValues, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type FileMapping, mapFile, unmapFile } from "./export/libc.js";
@@ -84,6 +85,13 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
     this.#mapping = mapping;
     this.#words = shared.words;
     for (const slot of shared.values) this.#all.set(slot.name, makeHandle(view, slot));
+    // A histogram's `<name>_sum` companion (definition option `sum: true`) sits right after it.
+    for (const slot of shared.values) {
+      if (slot.type !== StatType.Log2Histogram && slot.type !== StatType.LinearHistogram) continue;
+      const c = shared.values.find((x) => x.name === `${slot.name}_sum`);
+      if (c && c.word === slot.word + slot.size && c.type === StatType.Cumulative)
+        (this.#all.get(slot.name) as { s: number }).s = c.word * 2;
+    }
     const out: Record<string, ValueHandle> = {};
     for (const v of wanted?.values ?? []) {
       const slot = shared.values.find((s) => s.name === v.name);

@@ -6,7 +6,7 @@
  *   file:PATH | PATH        binary stats file, or a directory of them
  *   fd:N                    an inherited stats fd
  *   kvm:demo[?vcpus=N]      a demo KVM VM started by this process
- *   sim:[?vcpus=N]          a built-in simulated VM (no KVM needed)
+ *   sim:[?vcpus=N&pid=P&guest=G]  a built-in simulated VM (no KVM needed)
  *   shm:NAME[?dir=D]        live files exported by statsfs producer sources (src/producer)
  *   qmp:PATH | qmp:tcp:H:P  a QEMU (>= 7.1) or `statsfs serve` over QMP
  *   host:[?pid=&guest=&route=]  every KVM VM on this host (providers/host)

@@ -197,6 +197,24 @@ describe("log: a producer appearing while logging", () => {
   });
 });
 
+describe("selection as everywhere", () => {
+  it("--vcpu, --target, --names and --provider choose files and statistics in log and top", async () => {
+    const v = await cli("log", "sim:?vcpus=4", "--vcpu", "1-2", "--jsonl", "--count", "1", "--interval", "10");
+    assert.equal(v.code, 0, v.err);
+    assert.deepEqual(
+      (JSON.parse(v.out) as { files: { id: string }[] }).files.map((f) => f.id),
+      ["kvm-0/vcpu-1", "kvm-0/vcpu-2"],
+    );
+    const n = await cli("log", "sim:", "--names", "halt_*,exits", "--target", "vcpu", "--count", "1", "--interval", "10");
+    assert.equal(n.out.split("\n")[0], "exits halt_exits halt_successful_poll halt_wait_hist halt_wait_ns ");
+    const t = await cli("top", "sim:", "--names", "/^io_/", "--count", "1");
+    assert.match(t.out, /^ io_exits +\d+/m);
+    assert.doesNotMatch(t.out, /^ exits /m);
+    assert.match((await cli("top", "sim:", "--provider", "kvmm")).err, /unknown provider "kvmm"; did you mean "kvm"/);
+    assert.match((await cli("log", "sim:", "--names", "exitz")).err, /unknown statistic "exitz"; did you mean "exits"/);
+  });
+});
+
 describe("kvm_stat's options", () => {
   it("-1: name, total, delta as %-42s%10d%10d, sorted", async () => {
     const r = await cli("top", "sim:", "-1", "-s", "0.1");

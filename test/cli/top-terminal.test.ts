@@ -224,6 +224,22 @@ describe("top on a terminal", { skip }, () => {
     }
   });
 
+  it("an error while shown (the only source breaks): one line, exit 2, terminal restored", async () => {
+    const { descriptors, dataSize } = layOut([{ name: "reqs" }]);
+    const p = join(dir, "alone.stats");
+    writeFileSync(p, encodeStatsFile({ id: "kvm-4343", descriptors, data: BigUint64Array.of(5n), nameSize: 48, dataSize }));
+    const t = new Tmux(100, 30, topCmd(`${p} --interval 100`));
+    try {
+      await t.waitFor((x) => x.includes("pid 4343"), "the frame");
+      truncateSync(p, 10);
+      const s = await t.waitFor((x) => /exit=\d+\n +-?echo/.test(x), "exit");
+      assert.match(s, /before\nstatsfs: [\s\S]*alone\.stats: premature EOF[\s\S]*\nexit=2\n echo$/m);
+      assert.doesNotMatch(s, /kvm statistics/);
+    } finally {
+      t.kill();
+    }
+  });
+
   it("a producer appearing and going away while shown", async () => {
     const shm = mkdtempSync(join(dir, "shm-"));
     const t = new Tmux(140, 40, topCmd(`'sim:?pid=7&guest=alpha' 'shm:?dir=${shm}' --interval 150`));

@@ -15,6 +15,7 @@ import { encodeStatsFile } from "../../src/codec/index.js";
 import { layOut } from "../../src/model/descriptor.js";
 import { StatType, StatUnit } from "../../src/model/flags.js";
 import { kvmVcpuId, kvmVmId } from "../../src/model/identity.js";
+import { QmpClient } from "../../src/qmp/client/client.js";
 import { prometheusSkipReason, startExporter, startPrometheus } from "./prometheus.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "statsfs-fleet-"));
@@ -136,5 +137,18 @@ describe("TLS and basic auth through a Prometheus scrape config", { skip: promet
     } finally {
       await prom.stop();
     }
+  });
+});
+
+describe("serve --http and --qmp in one process", () => {
+  it("one set of sources, both protocols, the same values", async () => {
+    const sock = join(tmp, "both.sock");
+    await using ex = await startExporter(["--qmp", `unix:${sock}`, host("both", 400, [41n, 42n])]);
+    const text = await (await fetch(ex.url)).text();
+    assert.match(text, /^kvm_vcpu_exits_total\{pid="400",vcpu="1"\} 42$/m);
+    await using q = await QmpClient.connect(`unix:${sock}`);
+    const r = (await q.execute("query-stats", { target: "vcpu" })) as { stats: { name: string; value: unknown }[] }[];
+    assert.equal(r.length, 2);
+    assert.equal(String(r[1]?.stats.find((x) => x.name === "exits")?.value), "42");
   });
 });

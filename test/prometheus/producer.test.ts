@@ -50,6 +50,13 @@ describe("prometheus scrapes a Node producer through statsfs", { skip: prometheu
         "/shop/route-2": "25",
       });
       assert.equal((await prom.query("sum(statsfs_route_hits_total)"))[0]?.value?.[1], "38");
+      // Label sets (counter.labels({…})): one series per set, summed over the processes.
+      const byRoute = await prom.query("sum by (route, method) (statsfs_shop_orders_total)");
+      assert.deepEqual(Object.fromEntries(byRoute.map((s) => [`${s.metric.method} ${s.metric.route}`, s.value?.[1]])), {
+        "GET /users/:id": "13",
+        'POST /odd "path"': "25",
+      });
+      assert.equal((await prom.query("sum(statsfs_shop_orders_total)"))[0]?.value?.[1], "38");
       assert.equal((await prom.query("sum(statsfs_shop_requests_total)"))[0]?.value?.[1], "38");
       assert.equal((await prom.query("sum(statsfs_shop_inflight)"))[0]?.value?.[1], "2");
       // Neither the per-process files nor the parent's aggregate of its routes are series.

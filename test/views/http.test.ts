@@ -27,7 +27,7 @@ const local = { host: "127.0.0.1", port: 0 };
 
 /** An asynchronous source whose polls wait for `release()`; counts them. */
 class GatedSource implements StatsSource {
-  readonly uri = "gated:";
+  uri = "gated:";
   readonly capabilities = NO_CAPABILITIES;
   readonly files: StatsFile[];
   polls = 0;
@@ -69,6 +69,19 @@ describe("http exporter", () => {
     while (src.polls === 1) await new Promise((r) => setTimeout(r, 5));
     src.release();
     assert.match(await next, /^kvm_vcpu_exits_total\{pid="9",vcpu="0"\} 2$/m);
+  });
+
+  it("a source whose poll fails is left out and shows as up 0; the others still answer", async () => {
+    const bad = new GatedSource();
+    bad.uri = "bad:";
+    bad.poll = () => Promise.reject(new Error("peer gone"));
+    await using good = await openSource("sim:");
+    await using ex = await HttpExporter.listen({ address: local, sources: [bad, good] });
+    const text = await (await fetch(ex.url)).text();
+    assert.match(text, /^statsfs_exporter_source_up\{source="bad:"\} 0$/m);
+    assert.match(text, /^statsfs_exporter_source_up\{source="sim:"\} 1$/m);
+    assert.doesNotMatch(text, /pid="9"/);
+    assert.match(text, /^kvm_vcpu_exits_total\{pid="0",vcpu="0"\} /m);
   });
 
   it("negotiates the format, gzips when asked, is read-only", async () => {
@@ -213,6 +226,60 @@ describe("web config", () => {
     assert.equal(ok.headers["x-frame-options"], "deny");
     assert.match(ok.body, /^kvm_vcpu_exits_total/m);
     assert.equal((await get("prom:s3cret")).status, 200);
+  });
+});
+
+describe("web config: client certificates", () => {
+  it("RequireAndVerifyClientCert: a client with a certificate the CA file names gets in, one without does not", async () => {
+    const mk = (name: string, cn: string) => {
+      const r = spawnSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          join(tmp, `${name}.key`),
+          "-out",
+          join(tmp, `${name}.crt`),
+          "-days",
+          "1",
+          "-subj",
+          `/CN=${cn}`,
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+        ],
+        { encoding: "utf8" },
+      );
+      assert.equal(r.status, 0, r.stderr);
+    };
+    mk("mtls-server", "server");
+    mk("mtls-client", "client");
+    const cfg = join(tmp, "mtls.yml");
+    writeFileSync(
+      cfg,
+      "tls_server_config:\n  cert_file: mtls-server.crt\n  key_file: mtls-server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: mtls-client.crt\n",
+    );
+    await using s = await openSource("sim:");
+    await using ex = await HttpExporter.listen({ address: local, sources: [s], webConfig: loadWebConfig(cfg) });
+    const { readFileSync } = await import("node:fs");
+    const ca = readFileSync(join(tmp, "mtls-server.crt"));
+    const get = (withCert: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        const opts = withCert
+          ? { ca, cert: readFileSync(join(tmp, "mtls-client.crt")), key: readFileSync(join(tmp, "mtls-client.key")) }
+          : { ca };
+        const req = httpsRequest(ex.url, opts, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    assert.equal(await get(true), 200);
+    await assert.rejects(get(false));
   });
 });
 

@@ -4,9 +4,9 @@
  * in flight or starts the next one; each generation renders each format (and its gzip) once,
  * and every client of that generation is sent the same Buffer. A source whose poll fails is
  * left out of that generation (its last values are not served as current) and shows as
- * `statsfs_exporter_source_up{source="…"} 0`; a source made of members (a union, the host's
- * VMs) shows one such line per member (1 for ok; 0 for stale, failed, gone), the union itself
- * dropping a failed member's files.
+ * `statsfs_exporter_source_up{source="…"} 0`; of a source made of members (a union, the host's
+ * VMs, `shm:`'s files) each member that is not ok (stale, failed, gone) adds a line with 0, the
+ * union itself dropping a failed member's files.
  */
 import { gzip } from "node:zlib";
 import type { StatsFile } from "../../model/stats-file.js";
@@ -46,9 +46,10 @@ class Generation {
         }
       }),
     );
-    this.states = sources.flatMap((s, i) =>
-      results[i] && s.members ? s.members.map((m) => ({ uri: m.uri, ok: m.state === "ok" })) : [{ uri: s.uri, ok: results[i] === true }],
-    );
+    this.states = sources.flatMap((s, i) => [
+      { uri: s.uri, ok: results[i] === true },
+      ...(results[i] && s.members ? s.members.filter((m) => m.state !== "ok").map((m) => ({ uri: m.uri, ok: false })) : []),
+    ]);
     this.files = sources.flatMap((s, i) => (results[i] ? s.files : []));
   }
 }

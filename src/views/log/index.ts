@@ -201,6 +201,42 @@ function quotedNames(schema: StatsSchema): string[] {
   return q;
 }
 
+/** Per schema, what JSONL reads of each statistic: its `"name":` text, index, size, kind. */
+interface PlanEntry {
+  readonly d: StatDescriptor;
+  readonly key: string;
+  readonly at: number;
+  readonly size: number;
+  readonly gauge: boolean;
+  readonly bool: boolean;
+}
+
+const plans = new WeakMap<StatsSchema, PlanEntry[]>();
+
+function planOf(schema: StatsSchema): PlanEntry[] {
+  let p = plans.get(schema);
+  if (!p) {
+    const names = quotedNames(schema);
+    p = schema.descriptors.map((d, i) => ({
+      d,
+      key: `${names[i]}:`,
+      at: d.offset >>> 3,
+      size: d.size,
+      gauge: isGauge(d),
+      bool: d.unit === StatUnit.Boolean,
+    }));
+    plans.set(schema, p);
+  }
+  return p;
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Decimal digits of a bigint (through a double only where that is exact: faster). */
+function digits(v: bigint): string {
+  return v <= SAFE && v >= -SAFE ? String(Number(v)) : v.toString();
+}
+
 /** JSON text of each file's id and labels, made once per file identity. */
 const heads = new WeakMap<object, string>();
 
@@ -232,22 +268,50 @@ export function jsonlRecord(sample: Sample, o: LogFilter = {}, skipZero = false)
   const filtered = o.fields !== undefined || (o.selector !== undefined && !o.selector.allNames);
   for (const f of sample.files) {
     if (!fileWanted(f, o)) continue;
-    const ds = f.file.schema.descriptors;
-    const names = quotedNames(f.file.schema);
+    const plan = planOf(f.file.schema);
+    const data = f.data;
+    const prev = f.prev;
+    // 32-bit halves: values below 2^53 are read as exact doubles, without a BigInt each.
+    const w = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+    const pw = prev ? new Uint32Array(prev.buffer, prev.byteOffset, prev.length * 2) : undefined;
     let total = "";
     let delta = "";
-    for (let i = 0; i < ds.length; i++) {
-      const d = ds[i] as StatDescriptor;
-      if (filtered && !statWanted(d.name, o)) continue;
-      const sep = total === "" ? "" : ",";
-      total += `${sep}${names[i]}:${statNow(d, f.data)}`;
-      if (f.prev) {
-        const dv = statDelta(d, f) ?? 0n;
+    for (const p of plan) {
+      if (filtered && !statWanted(p.d.name, o)) continue;
+      const sep = total === "" ? p.key : `,${p.key}`;
+      if (p.size === 1) {
+        const hi = w[2 * p.at + 1] as number;
+        const phi = pw ? (pw[2 * p.at + 1] as number) : 0;
+        if (hi < 0x200000 && phi < 0x200000) {
+          let now = hi * 4294967296 + (w[2 * p.at] as number);
+          let before = pw ? phi * 4294967296 + (pw[2 * p.at] as number) : 0;
+          if (p.bool) {
+            now = now !== 0 ? 1 : 0;
+            before = before !== 0 ? 1 : 0;
+          }
+          total += sep + String(now);
+          if (pw) {
+            const dv = p.gauge || now >= before ? now - before : now;
+            if (dv !== 0) anyDelta = true;
+            delta += sep + String(dv);
+          }
+          continue;
+        }
+      }
+      let now = p.size === 1 ? (data[p.at] ?? 0n) : totalValue(p.d, data);
+      let before = prev ? (p.size === 1 ? (prev[p.at] ?? 0n) : totalValue(p.d, prev)) : 0n;
+      if (p.bool) {
+        now = now !== 0n ? 1n : 0n;
+        before = before !== 0n ? 1n : 0n;
+      }
+      total += sep + digits(now);
+      if (prev) {
+        const dv = p.gauge || now >= before ? now - before : now;
         if (dv !== 0n) anyDelta = true;
-        delta += `${sep}${names[i]}:${dv}`;
+        delta += sep + digits(dv);
       }
     }
-    out += `${firstFile ? "" : ","}${fileHead(f)},"delta":${f.prev ? `{${delta}}` : "null"},"total":{${total}}}`;
+    out += `${firstFile ? "" : ","}${fileHead(f)},"delta":${prev ? `{${delta}}` : "null"},"total":{${total}}}`;
     firstFile = false;
   }
   out += "]";

@@ -20,6 +20,7 @@
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram, StatType, StatUnit, typeName } from "../../model/flags.js";
 import { bucketBounds } from "../../model/histogram.js";
+import { decodeLabelSet } from "../../model/label-set.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
 import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
@@ -39,6 +40,17 @@ export interface ScalarSeries {
   readonly fmt: ValueFormatter;
   /** The raw value is printed as is (no scaling): the renderer's integer fast path. */
   readonly plain: boolean;
+  /** @internal The renderer's u32 view of `file.data` (and the array it was made for). */
+  u32: Uint32Array | undefined;
+  u32of: BigUint64Array | undefined;
+  /** Words subtracted from the value (a parent's own part beside its label sets), or undefined. */
+  readonly minus: readonly Word[] | undefined;
+}
+
+/** One u64 word of a file. */
+export interface Word {
+  readonly file: StatsFile;
+  readonly word: number;
 }
 
 /** One histogram series. */
@@ -52,7 +64,14 @@ export interface HistogramSeries {
   /** `name_count{labels} ` */
   readonly count: string;
   /** `name_sum{labels} `, the paired total's word and formatter, when there is a sum. */
-  readonly sum?: { readonly prefix: string; readonly word: number; readonly fmt: ValueFormatter };
+  readonly sum?: {
+    readonly prefix: string;
+    readonly word: number;
+    readonly fmt: ValueFormatter;
+    readonly minus: readonly Word[] | undefined;
+  };
+  /** First words of the histograms subtracted bucket by bucket, or undefined. */
+  readonly minus: readonly Word[] | undefined;
 }
 
 export type Series = ScalarSeries | HistogramSeries;
@@ -90,8 +109,7 @@ function metricType(d: StatDescriptor): MetricType {
   return "unknown";
 }
 
-function defaultHelp(file: StatsFile, d: StatDescriptor): string {
-  const { provider, target } = file.identity;
+function defaultHelp(provider: string, target: string, d: StatDescriptor): string {
   const raw = unitLabel(d.unit, d.base, d.exponent);
   const u = baseUnitName(d.unit);
   const kind = isHistogram(d.type)
@@ -113,6 +131,32 @@ function pairedSum(file: StatsFile, h: StatDescriptor, descs: readonly StatDescr
   if (file.identity.provider !== "kvm" || !h.name.endsWith("_hist")) return undefined;
   const stem = stemOf(h.name.slice(0, -"_hist".length), h.unit);
   return descs.find((d) => d !== h && scalarTotal(d) && stemOf(d.name, d.unit) === stem);
+}
+
+/**
+ * A producer file's identity with its label-set segments (`counter.labels({…})` children,
+ * model/label-set) turned back into labels: the family is the labelled source's parent's, and
+ * `source` names that parent.
+ */
+function labelled(file: StatsFile): { provider: string; target: string; labels: Readonly<Record<string, string>> } {
+  const id = file.identity;
+  if (id.provider !== "statsfs" || id.path === undefined || !id.path.includes("{")) return id;
+  const segs = id.path.split("/");
+  const extra: Record<string, string> = {};
+  let n = segs.length;
+  while (n > 2) {
+    const set = decodeLabelSet(segs[n - 1] as string);
+    if (!set) break;
+    Object.assign(extra, set);
+    n--;
+  }
+  if (n === segs.length) return id;
+  const parent = segs.slice(0, n).join("/");
+  const target = (segs[n - 1] as string).replace(/-\d+$/, "") || "vm";
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(id.labels)) labels[k] = k === "source" ? parent : v;
+  for (const [k, v] of Object.entries(extra)) if (!(k in labels)) labels[k] = v;
+  return { provider: id.provider, target, labels };
 }
 
 /** `le` bounds of a histogram descriptor, in base units, the last being `+Inf`. */
@@ -137,10 +181,22 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
     return f;
   };
   const constLabels = Object.entries(options.constLabels ?? {}).map(([k, v]) => [labelName(k), v] as const);
-  for (const { file, omit } of selectExposed(files)) {
-    const { provider, target } = file.identity;
+  for (const { file, omit, own } of selectExposed(files)) {
+    /** The same statistic's first word in each label-set child (undefined: not subtractable). */
+    const minusOf = (d: StatDescriptor): Word[] | undefined => {
+      const kids = own.get(d.name);
+      if (!kids) return undefined;
+      const out: Word[] = [];
+      for (const k of kids) {
+        const c = k.schema.descriptors.find((x) => x.name === d.name);
+        if (!c || c.type !== d.type || c.size !== d.size || c.unit !== d.unit || c.exponent !== d.exponent) return undefined;
+        out.push({ file: k, word: c.offset >>> 3 });
+      }
+      return out;
+    };
+    const { provider, target, labels: identityLabels } = labelled(file);
     const pairs: (readonly [string, string])[] = [];
-    for (const [k, v] of Object.entries(file.identity.labels)) {
+    for (const [k, v] of Object.entries(identityLabels)) {
       if (k === "provider" || k === "target") continue;
       pairs.push([labelName(LABEL_RENAMES[k] ?? k), v]);
     }
@@ -175,7 +231,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
       const { name, type } = resolved;
       let fam = families.get(name);
       if (!fam) {
-        const help = options.help?.(file, d) ?? defaultHelp(file, d);
+        const help = options.help?.(file, d) ?? defaultHelp(provider, target, d);
         const unit = d.unit === StatUnit.Boolean ? "" : baseUnitName(d.unit);
         const sample = type === "counter" ? `${name}_total` : name;
         const textType = type === "unknown" ? "untyped" : type;
@@ -201,6 +257,9 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
         const inner = labels === "" ? "" : `${labels},`;
         const s = partners.get(d);
         const les = leBounds(d);
+        const minus = own.has(d.name) ? minusOf(d) : undefined;
+        if (own.has(d.name) && !minus) continue;
+        const sumMinus = s && own.has(s.name) ? minusOf(s) : undefined;
         fam.series.push({
           kind: "histogram",
           file,
@@ -208,11 +267,16 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           size: d.size,
           buckets: les.map((le) => `${name}_bucket{${inner}le="${le}"} `),
           count: `${name}_count${labels === "" ? "" : `{${labels}}`} `,
-          ...(s ? { sum: { prefix: `${name}_sum${labels === "" ? "" : `{${labels}}`} `, word: s.offset >>> 3, fmt: fmtOf(s) } } : {}),
+          ...(s && (!own.has(d.name) || !own.has(s.name) || sumMinus)
+            ? { sum: { prefix: `${name}_sum${labels === "" ? "" : `{${labels}}`} `, word: s.offset >>> 3, fmt: fmtOf(s), minus: sumMinus } }
+            : {}),
+          minus,
         });
         continue;
       }
       const sample = type === "counter" ? `${name}_total` : name;
+      const minus = own.has(d.name) ? minusOf(d) : undefined;
+      if (own.has(d.name) && !minus) continue;
       if (d.size === 1) {
         fam.series.push({
           kind: "scalar",
@@ -221,6 +285,9 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           prefix: `${sample}${labels === "" ? "" : `{${labels}}`} `,
           fmt: fmtOf(d),
           plain: d.exponent === 0,
+          u32: undefined,
+          u32of: undefined,
+          minus,
         });
       } else {
         const inner = labels === "" ? "" : `${labels},`;
@@ -232,6 +299,9 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
             prefix: `${sample}{${inner}index="${i}"} `,
             fmt: fmtOf(d),
             plain: d.exponent === 0,
+            u32: undefined,
+            u32of: undefined,
+            minus: minus?.map((m) => ({ file: m.file, word: m.word + i })),
           });
         }
       }

@@ -79,7 +79,7 @@ class Out {
     this.ensure(n + 24);
     const buf = this.buf;
     let p = this.pos;
-    if (n > 64) arena.copy(buf, p, start, end);
+    if (n > 16) arena.copy(buf, p, start, end);
     else for (let i = start; i < end; i++) buf[p++] = arena[i] as number;
     this.pos += n;
   }
@@ -94,7 +94,12 @@ class Out {
       this.buf[this.pos++] = 10;
       return;
     }
-    let n = Number(v);
+    this.num(Number(v));
+  }
+
+  /** A non-negative integer below 2^53 in decimal and a newline. */
+  num(x: number): void {
+    let n = x;
     const buf = this.buf;
     const start = this.pos;
     let p = start;
@@ -113,11 +118,24 @@ class Out {
   }
 }
 
+const u32Views = new WeakMap<BigUint64Array, Uint32Array>();
+
+/** The data block as u32 words (low word first), so that reading a value allocates no BigInt. */
+function u32Of(data: BigUint64Array): Uint32Array {
+  let u = u32Views.get(data);
+  if (!u) {
+    u = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+    u32Views.set(data, u);
+  }
+  return u;
+}
+
 /** Renders encoded families into one Buffer. */
 function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): Buffer {
   const om = format === "openmetrics";
   const out = new Out(sizeHint);
   const arena = e.arena;
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   for (let f = 0; f < e.families.length; f++) {
     const fam = e.families[f] as Family;
     const r = (om ? e.om[f] : e.text[f]) as Int32Array;
@@ -125,9 +143,38 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
     let k = 2;
     for (const s of fam.series) {
       const data = s.file.data;
+      if (s.kind === "scalar" && s.minus) {
+        // A parent's own part: its value minus its label sets' (shown once used).
+        let v = data[s.word] ?? 0n;
+        for (const m of s.minus) v -= m.file.data[m.word] ?? 0n;
+        v = BigInt.asUintN(64, v);
+        if (v !== 0n) {
+          out.copy(arena, r[k] as number, r[k + 1] as number);
+          if (s.plain) out.u64(v);
+          else {
+            out.ascii(s.fmt(v));
+            out.buf[out.pos++] = 10;
+          }
+        }
+        k += 2;
+        continue;
+      }
       if (s.kind === "scalar") {
         out.copy(arena, r[k] as number, r[k + 1] as number);
         k += 2;
+        if (s.plain && little) {
+          let u = s.u32;
+          if (s.u32of !== data || u === undefined) {
+            u = u32Of(data);
+            s.u32 = u;
+            s.u32of = data;
+          }
+          const hi = u[s.word * 2 + 1] ?? 0;
+          if (hi < 0x200000) {
+            out.num(hi * 4294967296 + (u[s.word * 2] ?? 0));
+            continue;
+          }
+        }
         const v = data[s.word] ?? 0n;
         if (s.plain) out.u64(v);
         else {
@@ -136,9 +183,25 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         }
         continue;
       }
+      let counts: bigint[] | undefined;
+      if (s.minus) {
+        counts = [];
+        let any = false;
+        for (let i = 0; i < s.size; i++) {
+          let c = data[s.word + i] ?? 0n;
+          for (const m of s.minus) c -= m.file.data[m.word + i] ?? 0n;
+          c = BigInt.asUintN(64, c);
+          if (c !== 0n) any = true;
+          counts.push(c);
+        }
+        if (!any) {
+          k += 2 * s.size + (s.sum ? 4 : 2);
+          continue;
+        }
+      }
       let cum = 0n;
       for (let i = 0; i < s.size; i++) {
-        cum += data[s.word + i] ?? 0n;
+        cum += counts ? (counts[i] as bigint) : (data[s.word + i] ?? 0n);
         out.copy(arena, r[k] as number, r[k + 1] as number);
         k += 2;
         out.u64(cum);
@@ -147,7 +210,12 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         out.copy(arena, r[k] as number, r[k + 1] as number);
         out.u64(cum);
         out.copy(arena, r[k + 2] as number, r[k + 3] as number);
-        out.ascii(s.sum.fmt(data[s.sum.word] ?? 0n));
+        let sum = data[s.sum.word] ?? 0n;
+        if (s.sum.minus) {
+          for (const m of s.sum.minus) sum -= m.file.data[m.word] ?? 0n;
+          sum = BigInt.asUintN(64, sum);
+        }
+        out.ascii(s.sum.fmt(sum));
         out.buf[out.pos++] = 10;
         k += 4;
       } else {

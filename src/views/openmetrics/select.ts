@@ -9,10 +9,15 @@
  * - A producer parent's aggregate of its subordinates (a value that a source below it also
  *   has, and its `.min`/`.max`/`.avg`/`.count_zero`/`.sum` companions) is left out: PromQL
  *   aggregates over the subordinates' `source` label instead. A parent's own values are kept.
+ *   Where every source below that has the value is a label set of the parent (`labels()`),
+ *   the parent's own part is shown instead: its sum minus the label sets' (exact, modulo 2^64;
+ *   bucket by bucket), the value as used without labels.
  * - KVM VM statistics are not aggregates of the vCPUs' (the kernel keeps them apart), so both
  *   are exposed, under their distinct `kvm_vm_*` and `kvm_vcpu_*` names.
  * - Two files with the same identity (the same VM named twice) are exposed once.
  */
+import { StatType, StatUnit } from "../../model/flags.js";
+import { decodeLabelSet } from "../../model/label-set.js";
 import type { StatsFile } from "../../model/stats-file.js";
 
 /** Aggregation suffixes a producer parent appends to a value's name. */
@@ -22,9 +27,12 @@ const AGG_SUFFIXES = [".min", ".max", ".avg", ".count_zero", ".sum"];
 export interface Exposed {
   readonly file: StatsFile;
   readonly omit: ReadonlySet<string>;
+  /** Statistics shown as this file's value minus these label-set children's. */
+  readonly own: ReadonlyMap<string, readonly StatsFile[]>;
 }
 
 const NONE: ReadonlySet<string> = new Set();
+const NO_OWN: ReadonlyMap<string, readonly StatsFile[]> = new Map();
 
 /** The files to expose, in order, each with the names to leave out. */
 export function selectExposed(files: readonly StatsFile[]): Exposed[] {
@@ -44,31 +52,49 @@ export function selectExposed(files: readonly StatsFile[]): Exposed[] {
     kept.push(f);
   }
   // Names held below each producer path (merged files only; per-process files are leaves).
-  const below = new Map<string, Set<string>>();
+  const below = new Map<string, Map<string, StatsFile[]>>();
   for (const f of kept) {
     const id = f.identity;
-    if (id.provider !== "statsfs" || id.path === undefined) continue;
+    if (id.provider !== "statsfs" || id.path === undefined || id.labels.instance !== undefined) continue;
     const segments = id.path.split("/");
     for (let n = segments.length - 1; n >= 2; n--) {
       const parent = segments.slice(0, n).join("/");
-      let s = below.get(parent);
-      if (!s) {
-        s = new Set();
-        below.set(parent, s);
+      let m = below.get(parent);
+      if (!m) {
+        m = new Map();
+        below.set(parent, m);
       }
-      for (const d of f.schema.descriptors) s.add(d.name);
+      for (const d of f.schema.descriptors) {
+        let l = m.get(d.name);
+        if (!l) {
+          l = [];
+          m.set(d.name, l);
+        }
+        l.push(f);
+      }
     }
   }
   return kept.map((file) => {
     const id = file.identity;
     const held = id.provider === "statsfs" && id.path !== undefined && id.labels.instance === undefined ? below.get(id.path) : undefined;
-    if (!held) return { file, omit: NONE };
+    if (!held) return { file, omit: NONE, own: NO_OWN };
     const omit = new Set<string>();
+    const own = new Map<string, readonly StatsFile[]>();
+    const names = new Set(file.schema.descriptors.map((d) => d.name));
     for (const d of file.schema.descriptors) {
       const suffix = AGG_SUFFIXES.find((s) => d.name.endsWith(s));
       const baseName = suffix ? d.name.slice(0, -suffix.length) : d.name;
-      if (held.has(baseName)) omit.add(d.name);
+      const holders = held.get(baseName);
+      if (!holders) continue;
+      const summed = d.type !== StatType.Peak && d.unit !== StatUnit.Boolean && !AGG_SUFFIXES.some((x) => names.has(d.name + x));
+      const labelSets = holders.every((h) => {
+        const p = h.identity.path as string;
+        const seg = p.slice((id.path as string).length + 1);
+        return p.startsWith(`${id.path}/`) && !seg.includes("/") && decodeLabelSet(seg) !== undefined;
+      });
+      if (!suffix && summed && labelSets) own.set(d.name, holders);
+      else omit.add(d.name);
     }
-    return { file, omit };
+    return { file, omit, own };
   });
 }

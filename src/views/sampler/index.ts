@@ -15,6 +15,18 @@ import type { StatsFile } from "../../model/stats-file.js";
 import { totalValue } from "../../model/value.js";
 import type { MemberStatus, StatsSource } from "../../providers/source.js";
 
+/** identityKey per identity object (files keep their identity object across polls). */
+const keys = new WeakMap<object, string>();
+
+function keyOf(identity: StatsFile["identity"]): string {
+  let k = keys.get(identity);
+  if (k === undefined) {
+    k = identityKey(identity);
+    keys.set(identity, k);
+  }
+  return k;
+}
+
 /** A file in one sample: its values now and at the previous sample. */
 export interface SampledFile {
   /** Stable across samples: {@link identityKey} of the file's identity. */
@@ -106,7 +118,7 @@ export class Sampler {
     const added: SampledFile[] = [];
     const next = new Map<string, SampledFile>();
     for (const file of this.source.files) {
-      const key = identityKey(file.identity);
+      const key = keyOf(file.identity);
       if (next.has(key)) continue; // a source listing one file twice: keep the first
       const before = this.#prev.get(key);
       // A schema change makes the previous values meaningless: treat the file as new.

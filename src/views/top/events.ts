@@ -151,13 +151,25 @@ export function eventGroup(key: string, files: readonly SampledFile[], seconds: 
   return { key, title: eventTitle(files), labels, files, rows, seconds };
 }
 
+/** groupKey per identity object (a file keeps its identity object across polls). */
+const groupKeys = new WeakMap<object, string>();
+
+function groupOf(f: SampledFile): string {
+  let k = groupKeys.get(f.file.identity);
+  if (k === undefined) {
+    k = groupKey(f);
+    groupKeys.set(f.file.identity, k);
+  }
+  return k;
+}
+
 /** Groups a sample's selected files (kvm_stat's -p and the shared selection), in source order. */
 export function eventGroups(sample: Sample, o: EventOptions = {}): EventGroup[] {
   const groups = new Map<string, SampledFile[]>();
   for (const f of sample.files) {
     if (o.selector && !o.selector.file(f.file)) continue;
     if (o.pid !== undefined && f.file.identity.labels.pid !== o.pid) continue;
-    const k = groupKey(f);
+    const k = groupOf(f);
     const g = groups.get(k);
     if (g) g.push(f);
     else groups.set(k, [f]);

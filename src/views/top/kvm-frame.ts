@@ -134,21 +134,56 @@ function eventLine(r: EventRow, groupTotal: bigint, seconds: number): string {
   return row(printable(r.name), totalText(r), pct, cur, extra ? `  ${extra}` : "");
 }
 
+function childLine(c: EventRow, parentTotal: bigint, seconds: number): string {
+  const pct = c.kind === "count" && parentTotal > 0n ? ((Number(c.total) * 100) / Number(parentTotal)).toFixed(1) : "";
+  return row(`  ${printable(c.name)}`, totalText(c), pct, c.kind === "count" ? curAvg(c.delta, seconds) : "");
+}
+
 function partLine(r: EventRow, p: EventPart, seconds: number): string {
   const pct = r.kind === "count" && r.total > 0n ? ((Number(p.total) * 100) / Number(r.total)).toFixed(1) : "";
   const cur = r.kind === "time" ? timeShare(r.stat, p.delta, seconds) : r.kind === "count" ? curAvg(p.delta, seconds) : "";
   return row(`  ${printable(p.label)}`, totalText({ stat: r.stat, kind: r.kind, total: p.total }), pct, cur);
 }
 
-function countTotals(rows: readonly EventRow[]): { total: bigint; delta: bigint } {
-  let total = 0n;
-  let delta = 0n;
-  for (const r of rows)
-    if (r.kind === "count") {
-      total += r.total;
-      delta += r.delta ?? 0n;
-    }
-  return { total, delta };
+/**
+ * The parent of a child event (kvm_stat's `kvm_exit(HLT)` under `kvm_exit`, as the trace
+ * route names exit reasons), when the parent is among `names`.
+ */
+export function parentOf(name: string, names: ReadonlySet<string>): string | undefined {
+  const open = name.indexOf("(");
+  if (open <= 0 || !name.endsWith(")")) return undefined;
+  const parent = name.slice(0, open);
+  return names.has(parent) ? parent : undefined;
+}
+
+/** Rows split into parents and, by parent name, their child events. */
+function family(rows: readonly EventRow[]): { parents: EventRow[]; children: Map<string, EventRow[]> } {
+  const names = new Set(rows.map((r) => r.name));
+  const parents: EventRow[] = [];
+  const children = new Map<string, EventRow[]>();
+  for (const r of rows) {
+    const p = parentOf(r.name, names);
+    if (p === undefined) parents.push(r);
+    else children.set(p, [...(children.get(p) ?? []), r]);
+  }
+  return { parents, children };
+}
+
+/** Count totals over parent events (kvm_stat: child events only when there are no parents). */
+function countTotals(all: readonly EventRow[]): { total: bigint; delta: bigint } {
+  const { parents, children } = family(all);
+  const sum = (rows: readonly EventRow[]) => {
+    let total = 0n;
+    let delta = 0n;
+    for (const r of rows)
+      if (r.kind === "count") {
+        total += r.total;
+        delta += r.delta ?? 0n;
+      }
+    return { total, delta };
+  };
+  const t = sum(parents);
+  return t.total === 0n && t.delta === 0n && children.size > 0 ? sum([...children.values()].flat()) : t;
 }
 
 function totalLine(rows: readonly EventRow[], seconds: number): string {
@@ -159,20 +194,38 @@ function totalLine(rows: readonly EventRow[], seconds: number): string {
 
 /** A group's lines: its rows (and drilldown parts), limited to `room` lines of rows. */
 function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: number, reason?: string): Line[] {
-  const rows = visibleRows(g.rows, state);
+  const { parents, children } = family(g.rows);
+  const rows = visibleRows(parents, state);
   const { total } = countTotals(g.rows);
+  // Only the lines that fit are formatted; the rest are counted for "(N more)".
   const body: string[] = [];
-  const by = sortKey(state);
+  let hidden = 0;
+  const push = (make: () => string) => {
+    if (body.length < room) body.push(make());
+    else hidden++;
+  };
+  const byPart = (a: EventPart, b: EventPart): number => {
+    if (!state.sortByTotal) {
+      const da = a.delta ?? 0n;
+      const db = b.delta ?? 0n;
+      if (da !== db) return da > db ? -1 : 1;
+    }
+    if (a.total !== b.total) return a.total > b.total ? -1 : 1;
+    return a.label < b.label ? -1 : a.label > b.label ? 1 : 0;
+  };
   for (const r of rows) {
-    body.push(eventLine(r, total, g.seconds));
-    if (state.drill && r.parts && r.parts.length > 1) {
-      for (const p of [...r.parts].sort((a, b) => by({ ...a, name: a.label }, { ...b, name: b.label }))) {
-        if (p.total !== 0n || (p.delta !== undefined && p.delta !== 0n)) body.push(partLine(r, p, g.seconds));
-      }
+    push(() => eventLine(r, total, g.seconds));
+    if (!state.drill) continue;
+    // x: a trace event's children (exit reasons), each as a share of its parent.
+    for (const c of visibleRows(children.get(r.name) ?? [], state)) push(() => childLine(c, r.total, g.seconds));
+    if (r.parts && r.parts.length > 1) {
+      const parts = r.parts.filter((p) => p.total !== 0n || (p.delta !== undefined && p.delta !== 0n));
+      if (body.length >= room) hidden += parts.length;
+      else for (const p of parts.sort(byPart)) push(() => partLine(r, p, g.seconds));
     }
   }
-  const shown = body.slice(0, room);
-  const more = body.length > shown.length ? `  (${body.length - shown.length} more)` : "";
+  const shown = body;
+  const more = hidden > 0 ? `  (${hidden} more)` : "";
   const when = goneAt === undefined ? "" : `  — gone at ${new Date(goneAt).toTimeString().slice(0, 8)}${reason ? `: ${reason}` : ""}`;
   const out: Line[] = [{ text: ` ${printable(g.title)}${when}${more}`, style: goneAt === undefined ? "bold" : "alert" }];
   if (rows.length === 0 && goneAt === undefined) out.push({ text: " No matching events reported yet" });
@@ -235,7 +288,7 @@ export function kvmFrame(f: FrameInput): Line[] {
   }
   const all = [...f.groups.map((group) => ({ group, goneAt: undefined, reason: undefined }) as const), ...f.gone];
   const needs = all.map(({ group }) => {
-    const rows = visibleRows(group.rows, state);
+    const rows = visibleRows(state.drill ? group.rows : family(group.rows).parents, state);
     const parts = state.drill ? rows.reduce((s, r) => s + (r.parts && r.parts.length > 1 ? r.parts.length : 0), 0) : 0;
     return Math.max(1, rows.length + parts);
   });
