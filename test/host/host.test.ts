@@ -18,6 +18,7 @@ import { describe as describeVm } from "../../src/providers/host/enumerate.js";
 import { enumerateVms, HostSource, hostHasVms, hostOptions } from "../../src/providers/host/index.js";
 import { fdLinks } from "../../src/providers/host/proc.js";
 import { openFdRoute } from "../../src/providers/host/routes/fd.js";
+import { monitorBusy } from "../../src/providers/host/routes/qmp.js";
 import { openSource, parseSourceUri } from "../../src/providers/registry.js";
 import { tracefsDir } from "../../src/providers/trace/tracefs.js";
 import { QmpClient } from "../../src/qmp/client/client.js";
@@ -366,6 +367,20 @@ describe("host: every KVM VM on this host", { skip }, () => {
     assert.ok(h.files[0]?.schema.descriptors.some((d) => d.name === "kvm_userspace_exit(IO)"));
   });
 
+  it("route qmp holds the monitor only while a poll runs, unless keep=1", async () => {
+    const path = sock("q2.sock");
+    {
+      await using h = await host(`host:?pid=${q2.pid}&route=qmp`);
+      await h.poll();
+      assert.equal(await freed(path), true, "free between polls");
+    }
+    const h = await host(`host:?pid=${q2.pid}&route=qmp&keep=1`);
+    await h.poll();
+    assert.equal(monitorBusy(path), true, "held with keep=1");
+    await h.close();
+    assert.equal(await freed(path), true, "released by close");
+  });
+
   it("filters: guest glob, pid list, route list", async () => {
     {
       await using h = await host(`host:?guest=beta*-${TAG}&route=qmp`);
@@ -400,7 +415,7 @@ describe("host: every KVM VM on this host", { skip }, () => {
     } finally {
       await raw.close();
     }
-    await sleep(100);
+    assert.equal(await freed(sock("q4.sock")), true);
     await h.poll();
     assert.deepEqual(h.summaries()[0]?.routes, ["qmp"]);
     assert.equal(h.files.filter((f) => f.identity.target === "vcpu").length, 1);
@@ -642,4 +657,10 @@ function perfAttached(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether the monitor at `path` is free within 5 s (QEMU closes a client's end at its next main-loop turn). */
+async function freed(path: string): Promise<boolean> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(10)) if (!monitorBusy(path)) return true;
+  return false;
 }
