@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -450,6 +450,7 @@ describe("host: every KVM VM on this host", { skip }, () => {
     await using h = await host(`host:?pid=${q.pid},${q2.pid}&route=qmp&greeting=300`);
     assert.equal(h.files.filter((f) => f.identity.labels.pid === String(q.pid)).length, 2);
     q.process.kill("SIGSTOP");
+    while (readFileSync(`/proc/${q.pid}/stat`, "utf8").split(") ")[1]?.[0] !== "T") await sleep(5);
     try {
       await h.poll();
       const m = h.members.find((x) => x.uri === `host:?pid=${q.pid}`);
@@ -463,7 +464,7 @@ describe("host: every KVM VM on this host", { skip }, () => {
     } finally {
       q.process.kill("SIGCONT");
     }
-    await sleep(50);
+    assert.equal(await freed(sock("frozen.sock")), true);
     await h.poll();
     assert.equal(h.members.find((x) => x.uri === `host:?pid=${q.pid}`)?.state, "ok");
     assert.equal(h.files.filter((f) => f.identity.labels.pid === String(q.pid)).length, 2);

@@ -137,6 +137,7 @@ export class QmpRoute implements VmRoute {
               `monitor ${this.o.path} busy: no greeting within ${this.o.greetingMs} ms (another client holds it?)`,
             );
           }
+          if (processState(this.o.pid) === "T") throw new RouteUnavailable(`${why}: pid ${this.o.pid} is stopped (SIGSTOP)`);
           throw new RouteUnavailable(why);
         }
         this.version = client.greeting.version;
@@ -147,7 +148,9 @@ export class QmpRoute implements VmRoute {
       if (src) await src.close();
       this.#held = undefined;
       if (e instanceof RouteUnavailable) throw e;
-      throw new RouteUnavailable(e instanceof Error ? e.message : String(e));
+      const why = e instanceof Error ? e.message : String(e);
+      if (processState(this.o.pid) === "T") throw new RouteUnavailable(`${why}: pid ${this.o.pid} is stopped (SIGSTOP)`);
+      throw new RouteUnavailable(why);
     }
     if (this.o.keep) this.#held = src;
     else await src.close();
