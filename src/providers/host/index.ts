@@ -9,7 +9,9 @@
  * says how VMs are found (auto: debugfs's `<pid>-<fd>` directories where mounted, else every
  * process's fds in /proc; proc: always /proc); `self=0` leaves out this process's own VMs.
  */
+
 import { UsageError } from "../../errors.js";
+import { globToRegExp } from "../../model/glob.js";
 import { printable } from "../../model/printable.js";
 import { checkQueryKeys } from "../query.js";
 import { hostHasVms } from "./enumerate.js";
@@ -18,29 +20,9 @@ import { HostSource, type HostSourceOptions } from "./source.js";
 
 export { enumerateVms, type HostVm } from "./enumerate.js";
 export { HostSource, type HostSourceOptions, type VmSummary } from "./source.js";
-export { hostHasVms };
+export { globToRegExp, hostHasVms };
 
 const KEYS = new Set(["pid", "guest", "route", "debugfs", "greeting", "timeout", "keep", "self", "scan"]);
-
-/** A shell-style glob (`*`, `?`, `[…]`) as an anchored regular expression. */
-export function globToRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        const body = glob.slice(i + 1, end).replace(/\\/g, "\\\\");
-        re += `[${body.startsWith("!") ? `^${body.slice(1)}` : body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\/]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`, "s");
-}
 
 function ms(where: string, q: URLSearchParams, key: string, dflt: number): number {
   const raw = q.get(key);

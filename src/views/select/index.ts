@@ -7,6 +7,7 @@
  * an empty result that looks like a quiet source.
  */
 import { UsageError } from "../../errors.js";
+import { globToRegExp, isGlob } from "../../model/glob.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 
@@ -27,28 +28,6 @@ interface Pattern {
   readonly test: (name: string) => boolean;
 }
 
-function globToRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        const body = glob
-          .slice(i + 1, end)
-          .replace(/^!/, "^")
-          .replace(/\\/g, "\\\\");
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
-
 /** Compiles `--names` patterns; a bad regex is a usage error. */
 export function compilePatterns(patterns: readonly string[]): Pattern[] {
   return patterns.map((text) => {
@@ -61,7 +40,7 @@ export function compilePatterns(patterns: readonly string[]): Pattern[] {
         throw new UsageError(`--names ${printable(text)}: not a regular expression (${printable((e as Error).message)})`);
       }
     }
-    if (/[*?[]/.test(text)) {
+    if (isGlob(text)) {
       const re = globToRegExp(text);
       return { text, exact: false, test: (n: string) => re.test(n) };
     }
