@@ -21,44 +21,49 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
 const EOF_LINE = Buffer.from("# EOF\n");
 const TWO53 = 2n ** 53n;
 
-/** Prefix bytes of a plan, kept in one arena (offsets per series). */
+/**
+ * Prefix bytes of a plan, kept in one arena; each piece is a view of it made once per plan (a
+ * scrape copies views with `set`, which allocates nothing, where `Buffer#copy` makes one per call).
+ */
 interface Encoded {
-  readonly arena: Buffer;
-  /** Per family: [textHeader, omHeader] ranges, then per series its ranges (see below). */
-  readonly text: Int32Array[];
-  readonly om: Int32Array[];
+  /** Per family: its header (text 0.0.4), then per series its pieces (see below). */
+  readonly text: Uint8Array[][];
+  /** The same with the OpenMetrics header. */
+  readonly om: Uint8Array[][];
   readonly families: readonly Family[];
 }
 
 function encode(families: readonly Family[]): Encoded {
-  const parts: Buffer[] = [];
-  let size = 0;
-  const put = (s: string): [number, number] => {
-    const b = Buffer.from(s, "utf8");
-    parts.push(b);
-    const start = size;
-    size += b.length;
-    return [start, size];
-  };
-  const text: Int32Array[] = [];
-  const om: Int32Array[] = [];
+  const strings: string[] = [];
+  const text: number[][] = [];
+  const om: number[][] = [];
+  const put = (s: string): number => strings.push(s) - 1;
   for (const fam of families) {
     const th = put(fam.textHeader);
     const oh = put(fam.omHeader);
     // Per series: scalar → [prefix]; histogram → [bucket prefixes…, count, sum?].
-    const ranges: number[] = [];
+    const pieces: number[] = [];
     for (const s of fam.series) {
-      if (s.kind === "scalar") ranges.push(...put(s.prefix));
+      if (s.kind === "scalar") pieces.push(put(s.prefix));
       else {
-        for (const b of s.buckets) ranges.push(...put(b));
-        ranges.push(...put(s.count));
-        if (s.sum) ranges.push(...put(s.sum.prefix));
+        for (const b of s.buckets) pieces.push(put(b));
+        pieces.push(put(s.count));
+        if (s.sum) pieces.push(put(s.sum.prefix));
       }
     }
-    text.push(Int32Array.of(...th, ...ranges));
-    om.push(Int32Array.of(...oh, ...ranges));
+    text.push([th, ...pieces]);
+    om.push([oh, ...pieces]);
   }
-  return { arena: Buffer.concat(parts, size), text, om, families };
+  const bytes = strings.map((s) => Buffer.from(s, "utf8"));
+  const arena = Buffer.concat(bytes);
+  const views: Uint8Array[] = [];
+  let at = 0;
+  for (const b of bytes) {
+    views.push(new Uint8Array(arena.buffer, arena.byteOffset + at, b.length));
+    at += b.length;
+  }
+  const viewsOf = (ids: number[]) => ids.map((i) => views[i] as Uint8Array);
+  return { text: text.map(viewsOf), om: om.map(viewsOf), families };
 }
 
 /** A growing output buffer. */
@@ -74,13 +79,10 @@ class Out {
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
-  copy(arena: Buffer, start: number, end: number): void {
-    const n = end - start;
+  copy(piece: Uint8Array): void {
+    const n = piece.length;
     this.ensure(n + 24);
-    const buf = this.buf;
-    let p = this.pos;
-    if (n > 16) arena.copy(buf, p, start, end);
-    else for (let i = start; i < end; i++) buf[p++] = arena[i] as number;
+    this.buf.set(piece, this.pos);
     this.pos += n;
   }
   ascii(s: string): void {
@@ -134,13 +136,12 @@ function u32Of(data: BigUint64Array): Uint32Array {
 function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): Buffer {
   const om = format === "openmetrics";
   const out = new Out(sizeHint);
-  const arena = e.arena;
   const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   for (let f = 0; f < e.families.length; f++) {
     const fam = e.families[f] as Family;
-    const r = (om ? e.om[f] : e.text[f]) as Int32Array;
-    out.copy(arena, r[0] as number, r[1] as number);
-    let k = 2;
+    const r = (om ? e.om[f] : e.text[f]) as Uint8Array[];
+    out.copy(r[0] as Uint8Array);
+    let k = 1;
     for (const s of fam.series) {
       const data = s.file.data;
       if (s.kind === "scalar" && s.minus) {
@@ -149,19 +150,19 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         for (const m of s.minus) v -= m.file.data[m.word] ?? 0n;
         v = BigInt.asUintN(64, v);
         if (v !== 0n) {
-          out.copy(arena, r[k] as number, r[k + 1] as number);
+          out.copy(r[k] as Uint8Array);
           if (s.plain) out.u64(v);
           else {
             out.ascii(s.fmt(v));
             out.buf[out.pos++] = 10;
           }
         }
-        k += 2;
+        k += 1;
         continue;
       }
       if (s.kind === "scalar") {
-        out.copy(arena, r[k] as number, r[k + 1] as number);
-        k += 2;
+        out.copy(r[k] as Uint8Array);
+        k += 1;
         if (s.plain && little) {
           let u = s.u32;
           if (s.u32of !== data || u === undefined) {
@@ -195,21 +196,21 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
           counts.push(c);
         }
         if (!any) {
-          k += 2 * s.size + (s.sum ? 4 : 2);
+          k += s.size + (s.sum ? 2 : 1);
           continue;
         }
       }
       let cum = 0n;
       for (let i = 0; i < s.size; i++) {
         cum += counts ? (counts[i] as bigint) : (data[s.word + i] ?? 0n);
-        out.copy(arena, r[k] as number, r[k + 1] as number);
-        k += 2;
+        out.copy(r[k] as Uint8Array);
+        k += 1;
         out.u64(cum);
       }
       if (s.sum) {
-        out.copy(arena, r[k] as number, r[k + 1] as number);
+        out.copy(r[k] as Uint8Array);
         out.u64(cum);
-        out.copy(arena, r[k + 2] as number, r[k + 3] as number);
+        out.copy(r[k + 1] as Uint8Array);
         let sum = data[s.sum.word] ?? 0n;
         if (s.sum.minus) {
           for (const m of s.sum.minus) sum -= m.file.data[m.word] ?? 0n;
@@ -217,17 +218,17 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         }
         out.ascii(s.sum.fmt(sum));
         out.buf[out.pos++] = 10;
-        k += 4;
+        k += 2;
       } else {
         if (!om) {
-          out.copy(arena, r[k] as number, r[k + 1] as number);
+          out.copy(r[k] as Uint8Array);
           out.u64(cum);
         }
-        k += 2;
+        k += 1;
       }
     }
   }
-  if (om) out.copy(EOF_LINE, 0, EOF_LINE.length);
+  if (om) out.copy(EOF_LINE);
   return out.buf.subarray(0, out.pos);
 }
 
