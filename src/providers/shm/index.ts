@@ -11,11 +11,14 @@
  *
  * Each poll rescans the tree: a new file joins, a removed one leaves, and a file renamed over
  * (a restarted producer, or one that added values) is re-opened and its schema re-read; a
- * reader never decodes a new data block with an old schema. Each poll also asks every open
- * file whether its producer still lives (its flock); files of producers that are gone, and
- * files that are not readable exports, are left out and reported in {@link ShmSource.members}.
+ * reader never decodes a new data block with an old schema. A directory is re-listed only when
+ * it changed (see {@link listDirCached}: every create, rename and unlink in it moves its
+ * mtime/ctime); an unchanged one costs one stat. Each poll also asks every open file whether
+ * its producer still lives (its flock), whether or not its directory changed; files of
+ * producers that are gone, and files that are not readable exports, are left out and reported
+ * in {@link ShmSource.members}.
  */
-import { type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
+import { type BigIntStats, type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
@@ -51,8 +54,14 @@ interface Listed {
   readonly link: boolean;
 }
 
+/** A directory's exported names and sub-directories. */
+interface Listing {
+  readonly files: readonly Listed[];
+  readonly dirs: readonly string[];
+}
+
 /** The exported names (with their entries' inodes) and sub-directories of `dir`; one lstat per name. */
-function listDir(dir: string): { files: Listed[]; dirs: string[] } {
+function listDir(dir: string): Listing {
   const files: Listed[] = [];
   const dirs: string[] = [];
   let entries: Dirent[];
@@ -77,6 +86,60 @@ function listDir(dir: string): { files: Listed[]; dirs: string[] } {
   }
   return { files, dirs };
 }
+
+/** A listing kept with the directory's inode and change times when it was taken. */
+interface CachedListing extends Listing {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+}
+
+/**
+ * How long after its last change a directory's listing may be kept while its times stay the
+ * same. The kernel stamps directory times from a coarse clock (one tick: at most 10 ms at
+ * HZ=100; tmpfs, ext4, xfs, btrfs keep the nanoseconds): a change in the same tick as the
+ * listing can leave the times as they were, so a listing taken that close to the directory's
+ * last change is not kept and the next poll lists the directory again. A file system whose
+ * times are whole seconds (both times without a fraction) waits longer than its granularity.
+ * The times and the clock are this host's: exports live on a local file system (/dev/shm).
+ */
+const SETTLED_NS = 100_000_000n;
+const SETTLED_COARSE_NS = 3_000_000_000n;
+const SECOND_NS = 1_000_000_000n;
+
+/**
+ * `dir`'s listing: the one from an earlier poll (`before`) when the directory's inode, mtime
+ * and ctime are unchanged (a create, rename or unlink of a name in it changes both times),
+ * else listed now. Listings worth keeping go into `after` (only directories still visited).
+ */
+function listDirCached(dir: string, before: ReadonlyMap<string, CachedListing>, after: Map<string, CachedListing>): Listing {
+  // The clock is read before the stat and the listing, so a listing kept was taken after it.
+  const now = BigInt(Date.now()) * 1_000_000n;
+  let st: BigIntStats | undefined;
+  try {
+    st = statSync(dir, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
+  if (!st?.isDirectory()) return { files: [], dirs: [] }; // removed while we looked
+  const c = before.get(dir);
+  if (c && c.ino === st.ino && c.dev === st.dev && c.mtimeNs === st.mtimeNs && c.ctimeNs === st.ctimeNs) {
+    after.set(dir, c);
+    return c;
+  }
+  const l = listDir(dir);
+  dirListings.count++;
+  const changed = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+  const coarse = st.mtimeNs % SECOND_NS === 0n && st.ctimeNs % SECOND_NS === 0n;
+  if (now - changed > (coarse ? SETTLED_COARSE_NS : SETTLED_NS)) {
+    after.set(dir, { ...l, dev: st.dev, ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+  }
+  return l;
+}
+
+/** @internal Directories listed (readdir) since the process started, for tests. */
+export const dirListings = { count: 0 };
 
 /** Groups a node's files into instances (a process and its thread shards). */
 function instancesOf(files: readonly InstanceFile[]): InstanceInput[] {
@@ -132,6 +195,7 @@ export class ShmSource extends PlanSource {
   readonly #mode: InstancesMode;
   #open = new Map<string, InstanceFile>();
   #skipped = new Map<string, Skipped>();
+  #listings = new Map<string, CachedListing>();
   #signature = "";
   #files: readonly StatsFile[] = [];
   #members: readonly MemberStatus[] = [];
@@ -220,8 +284,10 @@ export class ShmSource extends PlanSource {
     const seen = new Map<string, InstanceFile>();
     const skipped = new Map<string, Skipped>();
     const members: MemberStatus[] = [];
+    const before = this.#listings;
+    const listings = new Map<string, CachedListing>();
     const visit = (dir: string, path: string[]): ScanNode => {
-      const { files, dirs } = listDir(dir);
+      const { files, dirs } = listDirCached(dir, before, listings);
       const node: ScanNode = { path, files: [], children: [] };
       for (const l of files) {
         const f = this.#fileFor(l, path, members, skipped);
@@ -236,7 +302,7 @@ export class ShmSource extends PlanSource {
     let roots: ScanNode[];
     try {
       if (this.#path.length > 0) roots = [visit(top, [...this.#path])];
-      else roots = listDir(top).dirs.map((d) => visit(join(top, d), [d]));
+      else roots = listDirCached(top, before, listings).dirs.map((d) => visit(join(top, d), [d]));
     } catch (e) {
       for (const f of seen.values()) if (this.#open.get(f.path) !== f) f.close();
       throw e;
@@ -244,6 +310,7 @@ export class ShmSource extends PlanSource {
     for (const [p, f] of this.#open) if (seen.get(p) !== f) f.close();
     this.#open = seen;
     this.#skipped = skipped;
+    this.#listings = listings;
     return { roots, members };
   }
 
@@ -289,6 +356,7 @@ export class ShmSource extends PlanSource {
   protected override release(): void {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
+    this.#listings.clear();
   }
 }
 
