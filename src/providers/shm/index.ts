@@ -122,7 +122,10 @@ function listDirCached(dir: string, before: ReadonlyMap<string, CachedListing>, 
   } catch {
     st = undefined;
   }
-  if (!st?.isDirectory()) return { files: [], dirs: [] }; // removed while we looked
+  if (!st?.isDirectory()) {
+    dirListings.count++;
+    return { files: [], dirs: [] }; // removed while we looked
+  }
   const c = before.get(dir);
   if (c && c.ino === st.ino && c.dev === st.dev && c.mtimeNs === st.mtimeNs && c.ctimeNs === st.ctimeNs) {
     after.set(dir, c);
@@ -138,7 +141,7 @@ function listDirCached(dir: string, before: ReadonlyMap<string, CachedListing>, 
   return l;
 }
 
-/** @internal Directories listed (readdir) since the process started, for tests. */
+/** @internal Directories listed (or found missing) since the process started: for tests, and to tell a poll that changed nothing. */
 export const dirListings = { count: 0 };
 
 /** Groups a node's files into instances (a process and its thread shards). */
@@ -197,6 +200,7 @@ export class ShmSource extends PlanSource {
   #skipped = new Map<string, Skipped>();
   #listings = new Map<string, CachedListing>();
   #signature = "";
+  #order: readonly InstanceFile[] = [];
   #files: readonly StatsFile[] = [];
   #members: readonly MemberStatus[] = [];
 
@@ -280,7 +284,8 @@ export class ShmSource extends PlanSource {
     return f;
   }
 
-  #scan(): { roots: ScanNode[]; members: MemberStatus[] } {
+  #scan(): { roots: ScanNode[]; members: MemberStatus[]; listed: number } {
+    const listed0 = dirListings.count;
     const seen = new Map<string, InstanceFile>();
     const skipped = new Map<string, Skipped>();
     const members: MemberStatus[] = [];
@@ -311,12 +316,12 @@ export class ShmSource extends PlanSource {
     this.#open = seen;
     this.#skipped = skipped;
     this.#listings = listings;
-    return { roots, members };
+    return { roots, members, listed: dirListings.count - listed0 };
   }
 
   /** Rescans the tree, re-reads every data block and recomputes the merged files. */
   protected refresh(): void {
-    const { roots, members } = this.#scan();
+    const { roots, members, listed } = this.#scan();
     // A file that cannot be re-read (changed under us) leaves; the others stay.
     for (const [p, f] of [...this.#open]) {
       try {
@@ -333,7 +338,11 @@ export class ShmSource extends PlanSource {
       }
     }
     this.#members = members;
-    const sig = [...this.#open.values()].map((f) => `${f.path}:${f.entryIno}`).join("\n") + roots.map(dirsOf).join("\n");
+    // The tree is the same when no directory was listed again and the same files are open.
+    const order = [...this.#open.values()];
+    const same = listed === 0 && order.length === this.#order.length && order.every((f, i) => f === this.#order[i]);
+    this.#order = order;
+    const sig = same ? this.#signature : order.map((f) => `${f.path}:${f.entryIno}`).join("\n") + roots.map(dirsOf).join("\n");
     if (sig !== this.#signature) {
       this.#signature = sig;
       const toInput = (n: ScanNode): NodeInput => ({ path: n.path, instances: instancesOf(n.files), children: n.children.map(toInput) });
