@@ -8,12 +8,30 @@
  * VMs, `shm:`'s files) each member that is not ok (stale, failed, gone) adds a line with 0, the
  * union itself dropping a failed member's files.
  */
-import { gzip } from "node:zlib";
+import { constants, gzip, gzipSync } from "node:zlib";
 import type { StatsFile } from "../../model/stats-file.js";
 import { isSyncSource, type StatsSource } from "../../providers/source.js";
 import { escapeHelp, escapeLabelValue } from "../openmetrics/names.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
 import { Exposition, type ExpositionFormat } from "../openmetrics/render.js";
+
+/**
+ * gzip at its fastest level (nginx's default too): exposition text is repetitive enough that
+ * level 1 still shrinks it 6- to 14-fold, 2 to 3.5 times faster than the default level 6,
+ * whose output is only 7-20% smaller (measured on the benchmarks' expositions).
+ */
+const GZIP = { level: constants.Z_BEST_SPEED };
+
+/**
+ * Bodies up to this size are compressed on the event loop (a fraction of a millisecond), where
+ * a trip to the thread pool would cost more in wake-ups on a busy host; larger ones there.
+ */
+const GZIP_INLINE = 256 * 1024;
+
+function compress(b: Buffer): Promise<Buffer> {
+  if (b.length <= GZIP_INLINE) return Promise.resolve(gzipSync(b, GZIP));
+  return new Promise<Buffer>((resolve, reject) => gzip(b, GZIP, (e, z) => (e ? reject(e) : resolve(z))));
+}
 
 /** What one generation found about a source. */
 interface SourceState {
@@ -89,7 +107,7 @@ export class Scraper {
         plain = Promise.resolve(this.render(gen, format));
         gen.bodies.set(plainKey, plain);
       }
-      body = gzipped ? plain.then((b) => new Promise<Buffer>((resolve, reject) => gzip(b, (e, z) => (e ? reject(e) : resolve(z))))) : plain;
+      body = gzipped ? plain.then(compress) : plain;
       gen.bodies.set(key, body);
     }
     return body;
