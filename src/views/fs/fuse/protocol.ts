@@ -448,31 +448,41 @@ export function direntSize(nameBytes: number): number {
   return (DIRENT_HEADER_SIZE + nameBytes + 7) & ~7;
 }
 
+/** How many records of `names` fit in `max` bytes (whole records only), and their total size. */
+function fitRecords(names: readonly Uint8Array[], size: (nameBytes: number) => number, max: number): { n: number; total: number } {
+  let total = 0;
+  let n = 0;
+  for (const b of names) {
+    const s = size(b.byteLength);
+    if (total + s > max) break;
+    total += s;
+    n++;
+  }
+  return { n, total };
+}
+
+/** Writes one fuse_dirent (header and name) at `at`. */
+function writeDirent(out: Uint8Array, v: DataView, at: number, e: Dirent, name: Uint8Array): void {
+  v.setBigUint64(at, e.ino, true);
+  v.setBigUint64(at + 8, BigInt(e.off), true);
+  v.setUint32(at + 16, name.byteLength, true);
+  v.setUint32(at + 20, e.type, true);
+  out.set(name, at + DIRENT_HEADER_SIZE);
+}
+
 /**
  * fuse_dirent records for READDIR, as many of `entries` as fit in `max` bytes (the kernel's
  * buffer); a reply never holds a partial record.
  */
 export function encodeDirents(entries: readonly Dirent[], max: number): Uint8Array {
   const names = entries.map((e) => utf8e.encode(e.name));
-  let total = 0;
-  let n = 0;
-  for (const b of names) {
-    const s = direntSize(b.byteLength);
-    if (total + s > max) break;
-    total += s;
-    n++;
-  }
+  const { n, total } = fitRecords(names, direntSize, max);
   const out = new Uint8Array(total);
   const v = view(out);
   let at = 0;
   for (let i = 0; i < n; i++) {
-    const e = entries[i] as Dirent;
     const b = names[i] as Uint8Array;
-    v.setBigUint64(at, e.ino, true);
-    v.setBigUint64(at + 8, BigInt(e.off), true);
-    v.setUint32(at + 16, b.byteLength, true);
-    v.setUint32(at + 20, e.type, true);
-    out.set(b, at + DIRENT_HEADER_SIZE);
+    writeDirent(out, v, at, entries[i] as Dirent, b);
     at += direntSize(b.byteLength);
   }
   return out;
@@ -495,14 +505,7 @@ export function direntPlusSize(nameBytes: number): number {
  */
 export function encodeDirentsPlus(entries: readonly DirentPlus[], max: number): { bytes: Uint8Array; count: number } {
   const names = entries.map((e) => utf8e.encode(e.name));
-  let total = 0;
-  let n = 0;
-  for (const b of names) {
-    const s = direntPlusSize(b.byteLength);
-    if (total + s > max) break;
-    total += s;
-    n++;
-  }
+  const { n, total } = fitRecords(names, direntPlusSize, max);
   const out = new Uint8Array(total);
   const v = view(out);
   let at = 0;
@@ -510,12 +513,7 @@ export function encodeDirentsPlus(entries: readonly DirentPlus[], max: number): 
     const e = entries[i] as DirentPlus;
     const b = names[i] as Uint8Array;
     out.set(e.entry.subarray(0, ENTRY_OUT_SIZE), at);
-    const d = at + ENTRY_OUT_SIZE;
-    v.setBigUint64(d, e.ino, true);
-    v.setBigUint64(d + 8, BigInt(e.off), true);
-    v.setUint32(d + 16, b.byteLength, true);
-    v.setUint32(d + 20, e.type, true);
-    out.set(b, d + DIRENT_HEADER_SIZE);
+    writeDirent(out, v, at + ENTRY_OUT_SIZE, e, b);
     at += direntPlusSize(b.byteLength);
   }
   return { bytes: out, count: n };
