@@ -14,7 +14,7 @@ export * from "./model/index.js";
 export * as producer from "./producer/index.js";
 export { enumerateVms, HostSource, hostHasVms, type VmSummary } from "./providers/host/index.js";
 export { OPENERS, type Opener, openSource } from "./providers/registry.js";
-export { isSyncSource, type StatsSource, type SyncStatsSource } from "./providers/source.js";
+export { isSyncSource, resetStat, type SourceCapabilities, type StatsSource, type SyncStatsSource } from "./providers/source.js";
 export * as qmp from "./qmp/index.js";
 export { queryStats, queryStatsSchemas, type StatsFilter, toJson } from "./views/qapi/index.js";
 export { DEFAULT_MAX_MESSAGE, QmpServer, type QmpServerOptions } from "./views/qmp/server.js";

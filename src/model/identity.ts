@@ -147,11 +147,3 @@ export function identityKey(identity: StatsIdentity): string {
   for (const [k, v] of Object.entries(identity.labels)) if (k !== "provider" && k !== "target") parts.push(`${k}=${v}`);
   return parts.join("\0");
 }
-
-/** `k="v",…` for one line of text (labels other than provider and target). */
-export function formatLabels(labels: Labels, skip: readonly string[] = ["provider", "target"]): string {
-  return Object.entries(labels)
-    .filter(([k]) => !skip.includes(k))
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(",");
-}

@@ -5,6 +5,7 @@
  * never be silently ignored.
  */
 import { UsageError } from "../errors.js";
+import { editDistance } from "../model/edit-distance.js";
 
 /** Throws unless every key of `query` is in `allowed` and none appears twice. `what` names the source kind in the message. */
 export function checkQueryKeys(uri: string, query: URLSearchParams, allowed: readonly string[], what: string): void {
@@ -31,25 +32,11 @@ function closest(k: string, allowed: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = 3;
   for (const a of allowed) {
-    const d = distance(k, a);
+    const d = k.length > 64 || a.length > 64 ? Number.POSITIVE_INFINITY : editDistance(k, a);
     if (d < bestD) {
       best = a;
       bestD = d;
     }
   }
   return best;
-}
-
-/** Levenshtein distance (short strings only). */
-function distance(a: string, b: string): number {
-  if (a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] as number;
 }

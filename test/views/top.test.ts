@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { allocateRows } from "../../src/views/top/frame.js";
+import { allocateRows } from "../../src/views/top/rows.js";
 
 describe("top: rows per group", () => {
   it("gives what a small group leaves unused to the groups that need more", () => {

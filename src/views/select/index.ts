@@ -7,6 +7,7 @@
  * an empty result that looks like a quiet source.
  */
 import { UsageError } from "../../errors.js";
+import { editDistance } from "../../model/edit-distance.js";
 import { globToRegExp, isGlob } from "../../model/glob.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
@@ -48,25 +49,10 @@ export function compilePatterns(patterns: readonly string[]): Pattern[] {
   });
 }
 
-/** Edit distance (for suggestions). */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j] as number;
-      row[j] = Math.min(up + 1, (row[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length] as number;
-}
-
 /** The closest of `known` to `word` (at most three, nearest first). */
 export function closest(word: string, known: Iterable<string>): string[] {
   const scored = [...new Set(known)]
-    .map((k) => ({ k, d: distance(word, k) - (k.includes(word) || word.includes(k) ? 2 : 0) }))
+    .map((k) => ({ k, d: editDistance(word, k) - (k.includes(word) || word.includes(k) ? 2 : 0) }))
     .filter((x) => x.d <= Math.max(2, Math.floor(word.length / 2)))
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k));
   return scored.slice(0, 3).map((x) => x.k);

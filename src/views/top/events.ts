@@ -13,7 +13,7 @@ import type { Labels } from "../../model/identity.js";
 import { totalValue } from "../../model/value.js";
 import { delta, type Sample, type SampledFile, since } from "../sampler/index.js";
 import type { Selector } from "../select/index.js";
-import { groupKey, statNamed } from "./rates.js";
+import { groupKey, statNamed } from "./groups.js";
 
 /** How a row is shown: counts (%Total, CurAvg/s), times (human units, s/s), or current values. */
 export type EventKind = "count" | "time" | "gauge";

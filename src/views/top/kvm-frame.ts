@@ -15,7 +15,7 @@ import { bucketText } from "../text/values.js";
 import { padEnd, padStart } from "../text/width.js";
 import type { EventGroup, EventPart, EventRow } from "./events.js";
 import { quantileBucket } from "./events.js";
-import { allocateRows } from "./frame.js";
+import { allocateRows } from "./rows.js";
 
 /** A line of the frame and how it is emphasised (ignored without colour or a TTY). */
 export interface Line {
