@@ -138,12 +138,21 @@ export function vcpuOf(identity: StatsIdentity): number | undefined {
   return v === undefined ? undefined : Number(v);
 }
 
+/** Keys already computed, by identity object. */
+const keys = new WeakMap<StatsIdentity, string>();
+
 /**
  * A stable key for a stats file across polls: the same VM, vCPU or producer file keeps its key
  * whatever else comes and goes, so state kept per file (previous values, rates) survives.
  */
 export function identityKey(identity: StatsIdentity): string {
-  const parts = [identity.id];
-  for (const [k, v] of Object.entries(identity.labels)) if (k !== "provider" && k !== "target") parts.push(`${k}=${v}`);
-  return parts.join("\0");
+  // Identities are immutable and files keep theirs across polls: compute each key once.
+  let key = keys.get(identity);
+  if (key === undefined) {
+    const parts = [identity.id];
+    for (const [k, v] of Object.entries(identity.labels)) if (k !== "provider" && k !== "target") parts.push(`${k}=${v}`);
+    key = parts.join("\0");
+    keys.set(identity, key);
+  }
+  return key;
 }

@@ -162,8 +162,9 @@ export class UnionSource implements StatsSource {
 
   /** Files of members that answered (or are stale), told apart where they would collide. */
   #rebuild(): void {
-    const live = this.#members.filter((m) => m.state === "ok" || m.state === "stale");
-    const entries = live.flatMap((m) => m.source.files.map((f) => ({ m, f, index: this.#members.indexOf(m) })));
+    const entries = this.#members.flatMap((m, index) =>
+      m.state === "ok" || m.state === "stale" ? m.source.files.map((f) => ({ m, f, index })) : [],
+    );
     const count = (key: (f: StatsFile) => string | undefined) => {
       const n = new Map<string, number>();
       for (const { f } of entries) {

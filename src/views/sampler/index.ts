@@ -13,19 +13,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { identityKey } from "../../model/identity.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { totalValue } from "../../model/value.js";
-import type { MemberStatus, StatsSource } from "../../providers/source.js";
-
-/** identityKey per identity object (files keep their identity object across polls). */
-const keys = new WeakMap<object, string>();
-
-function keyOf(identity: StatsFile["identity"]): string {
-  let k = keys.get(identity);
-  if (k === undefined) {
-    k = identityKey(identity);
-    keys.set(identity, k);
-  }
-  return k;
-}
+import { isSyncSource, type MemberStatus, type StatsSource } from "../../providers/source.js";
 
 /** A file in one sample: its values now and at the previous sample. */
 export interface SampledFile {
@@ -93,7 +81,7 @@ export class Sampler {
   /** Polls the source and returns the sample. */
   async sample(): Promise<Sample> {
     const s = this.source;
-    if (s.pollSync && s.capabilities.pollSync) s.pollSync();
+    if (isSyncSource(s)) s.pollSync();
     else {
       try {
         await s.poll(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs });
@@ -118,7 +106,7 @@ export class Sampler {
     const added: SampledFile[] = [];
     const next = new Map<string, SampledFile>();
     for (const file of this.source.files) {
-      const key = keyOf(file.identity);
+      const key = identityKey(file.identity);
       if (next.has(key)) continue; // a source listing one file twice: keep the first
       const before = this.#prev.get(key);
       // A schema change makes the previous values meaningless: treat the file as new.
@@ -137,12 +125,6 @@ export class Sampler {
     return { seq: this.#seq++, time, wall, seconds, files, added, removed, members: this.source.members ?? [] };
   }
 
-  /** Forgets the previous sample: the next one has no deltas (a new baseline). */
-  reset(): void {
-    this.#prev = new Map();
-    this.#lastTime = undefined;
-  }
-
   /**
    * Makes the last sample's values the baseline that {@link since} counts from (kvm_stat's
    * `r`): totals restart at 0 for every file seen so far; files that appear later count from 0.
@@ -150,11 +132,6 @@ export class Sampler {
    */
   rebase(): void {
     this.#base = new Map([...this.#prev].map(([k, sf]) => [k, { schema: sf.file.schema, data: sf.data }]));
-  }
-
-  /** Drops the baseline: totals are the statistics' own values again. */
-  unbase(): void {
-    this.#base = new Map();
   }
 }
 
