@@ -4,8 +4,8 @@
  * with a file descriptor that the kernel can forbid anyone — root included — to shrink or
  * grow. Loaded lazily through koffi like src/sys/libc.ts; failures are {@link SystemError}s.
  */
-import { createRequire } from "node:module";
 import { SystemError } from "../errors.js";
+import { ffi } from "./ffi.js";
 import { errnoName, libc } from "./libc.js";
 
 /** memfd_create flags. */
@@ -29,9 +29,8 @@ let bound: Bound | undefined;
 
 function bind(): Bound {
   if (bound) return bound;
-  const c = libc(); // loads koffi (or throws STATSFS_FFI once)
-  const koffi = createRequire(import.meta.url)("koffi") as typeof import("koffi");
-  const lib = koffi.load("libc.so.6");
+  const c = libc();
+  const { lib } = ffi(); // koffi and libc.so.6, or STATSFS_FFI once
   const memfd = lib.func("int memfd_create(const char *name, unsigned int flags)");
   const fcntl = lib.func("int fcntl(int fd, int cmd, ...)");
   bound = {

@@ -4,11 +4,8 @@
  * them. Loaded lazily like sys/libc (a load failure is one SystemError `STATSFS_FFI`); every
  * call returns the libc result and the errno of a failure, never throws for a failed call.
  */
-import { createRequire } from "node:module";
-import { SystemError } from "../errors.js";
-import { errnoName } from "./libc.js";
-
-type Koffi = typeof import("koffi");
+import { ffi } from "./ffi.js";
+import { errnoName, libc } from "./libc.js";
 
 /** mount(2) flags. */
 export const MS_NOSUID = 2;
@@ -38,21 +35,14 @@ export interface MountCalls {
 
 let bound: MountCalls | undefined;
 
-/** The bindings, loading koffi and libc on first use. Throws SystemError `STATSFS_FFI`. */
+/** The bindings, loading koffi and libc on first use (sys/ffi). Throws SystemError `STATSFS_FFI`. */
 export function mountCalls(): MountCalls {
   if (bound) return bound;
-  let koffi: Koffi;
-  try {
-    koffi = createRequire(import.meta.url)("koffi") as Koffi;
-  } catch (err) {
-    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new SystemError("STATSFS_FFI", `cannot load the koffi FFI module: ${why}`, { cause: err });
-  }
-  const lib = koffi.load("libc.so.6");
+  const { koffi, lib } = ffi();
+  const c = libc();
   const mount = lib.func("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)");
   const umount2 = lib.func("int umount2(const char *target, int flags)");
   const poll = lib.func("int poll(void *fds, unsigned long nfds, int timeout)");
-  const strerror = lib.func("const char *strerror(int errnum)");
   const read = lib.func("long read(int fd, void *buf, unsigned long count)");
   const pfd = new Uint8Array(8);
   const pv = new DataView(pfd.buffer);
@@ -68,10 +58,7 @@ export function mountCalls(): MountCalls {
       return { ...r, revents: r.result > 0 ? pv.getInt16(6, true) : 0 };
     },
     read: (fd, buf) => result(Number(read(fd, buf, buf.byteLength))),
-    describe(errno) {
-      const text = (strerror(errno) as string | null) ?? "";
-      return `${text.charAt(0).toLowerCase()}${text.slice(1)} (${errnoName(errno)})`;
-    },
+    describe: (errno) => `${c.strerror(errno)} (${errnoName(errno)})`,
   };
   return bound;
 }
