@@ -5,6 +5,7 @@
  * (the first usable monitor), then `debugfs`; `trace` in addition where perf_event_open works.
  * Every route not used has its one-line reason; a VM with none usable is still listed.
  */
+import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import type { MemberStatus } from "../source.js";
 import type { HostVm } from "./enumerate.js";
@@ -232,8 +233,8 @@ export class VmReader {
   }
 }
 
-/** An error's message on one line. */
+/** An error's message on one printable line (member reasons are shown as they are). */
 export function oneLine(e: unknown): string {
   const text = e instanceof RouteUnavailable || e instanceof Error ? e.message : String(e);
-  return text.replace(/\s*\n\s*/g, " ");
+  return printable(text.replace(/\s*\n\s*/g, " "));
 }
