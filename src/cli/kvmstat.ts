@@ -126,24 +126,33 @@ export function routedSources(sources: readonly string[], route: "debugfs" | "tr
   });
 }
 
+/** The sources a command watches, and what the default fell back to (for the screen's headline). */
+export interface NamedSources {
+  readonly source: StatsSource;
+  /** Set when no source was named and the default is not the host's VMs: `demo VM …`, `simulated VM …`. */
+  readonly shows?: string | undefined;
+}
+
 /**
  * Opens what the command line names, or the default: every VM on this host (`host:`) where
  * one runs; else a demo KVM VM started here, so that a fresh machine still shows live values;
- * else (no KVM) the simulated VM. Each fallback is said on stderr in one line.
+ * else (no KVM) the simulated VM. Each fallback is said on stderr in one line, and returned as
+ * `shows` so that a full-screen view can say it on the screen too.
  */
-export async function openNamedSources(sources: readonly string[], io: Io): Promise<StatsSource> {
-  if (sources.length > 0) return openSources(sources);
+export async function openNamedSources(sources: readonly string[], io: Io): Promise<NamedSources> {
+  if (sources.length > 0) return { source: await openSources(sources) };
   try {
     const { KVM_DEVICE } = await import("../providers/kvm/kvm.js");
     const { hostHasVms } = await import("../providers/host/enumerate.js");
-    if (existsSync(KVM_DEVICE) && hostHasVms()) return await openSource("host:");
+    if (existsSync(KVM_DEVICE) && hostHasVms()) return { source: await openSource("host:") };
     const demo = await openSource("kvm:demo");
     io.stderr.write("statsfs: no KVM VM runs on this host; showing a demo VM started by statsfs (kvm:demo)\n");
-    return demo;
+    return { source: demo, shows: "demo VM started by statsfs (kvm:demo): no VM runs on this host" };
   } catch (e) {
     if (!(e instanceof KvmError)) throw e;
     io.stderr.write(`statsfs: ${e.message}; showing the built-in simulated VM (sim:) instead\n`);
-    return openSource("sim:");
+    const { KVM_DEVICE } = await import("../providers/kvm/kvm.js");
+    return { source: await openSource("sim:"), shows: `simulated VM (sim:): no usable ${printable(KVM_DEVICE)}` };
   }
 }
 

@@ -79,6 +79,20 @@ describe("top on a terminal", { skip }, () => {
     }
   });
 
+  it("without /dev/kvm the screen itself says it shows a simulated VM (not only after q)", async () => {
+    const t = new Tmux(80, 20, topCmd("--interval 150"), { STATSFS_KVM_DEVICE: "/nonexistent/kvm" });
+    try {
+      const s = await t.waitFor((x) => x.includes("vCPUs"), "a frame");
+      assert.doesNotMatch(s, /before/, "on the alternate screen");
+      assert.match(s.split("\n")[0] ?? "", /^kvm statistics - summary {3}\[simulated VM \(sim:\): no usable \/nonexistent\/kvm\]$/);
+      t.keys("q");
+      const after = await t.waitFor((x) => x.includes("exit="), "exit");
+      assert.match(after, /exit=0/);
+    } finally {
+      t.kill();
+    }
+  });
+
   it("every key: refresh, b, x, o, f, c, p, g, h, s, r and q (terminal restored)", async () => {
     const t = new Tmux(120, 50, topCmd("'sim:?pid=101&guest=alpha&vcpus=2' 'sim:?pid=202&guest=bêta-日本&vcpus=3' -s 25"));
     try {

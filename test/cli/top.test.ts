@@ -41,7 +41,7 @@ describe("the main job: statsfs top", () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(r.err.trimEnd().split("\n").length, 1);
     assert.match(r.err, /^statsfs: \/nonexistent\/kvm: .*showing the built-in simulated VM \(sim:\) instead\n$/);
-    assert.match(r.out, /^kvm statistics - summary$/m);
+    assert.match(r.out, /^kvm statistics - summary {3}\[simulated VM \(sim:\): no usable \/nonexistent\/kvm\]$/m);
     assert.match(r.out, /^ kvm {2}vcpu {2}pid 0 {2}2 vCPUs$/m);
   });
 

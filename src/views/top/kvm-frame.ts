@@ -1,7 +1,7 @@
 /**
  * @module views/top/kvm-frame
  * One frame of `top` in kvm_stat's layout: the headline ("kvm statistics - summary" or
- * "kvm statistics - pid N (name)"), the regex line, the column heading `Event Total %Total
+ * "kvm statistics - pid N (name)", followed by `[simulated VM …]` when the default fell back to one), the regex line, the column heading `Event Total %Total
  * CurAvg/s` at kvm_stat's widths (40, 10, 7, 8), then per group its title, its rows sorted by
  * (delta, total) — or by total — with rows at 0/0 hidden, and a Total row. Beyond kvm_stat:
  * times in human units (`1.25 s`, `0.95 s/s` of time per second), histograms with p50/p90/p99
@@ -39,6 +39,8 @@ export interface ViewState {
   guest: string;
   /** `--all`: also rows at 0/0. */
   all?: boolean | undefined;
+  /** What the default source fell back to (a simulated or demo VM), said in the headline. */
+  shows?: string | undefined;
 }
 
 /** A group that went away: its last frame and when. */
@@ -70,8 +72,9 @@ function row(name: string, total: string, pct: string, cur: string, extra = ""):
 
 /** The headline: kvm_stat's summary or pid form. */
 export function headline(state: ViewState): string {
-  if (state.pid === "") return "kvm statistics - summary";
-  return `kvm statistics - pid ${state.pid}${state.guest ? ` (${printable(state.guest)})` : ""}`;
+  const shows = state.shows === undefined ? "" : `   [${printable(state.shows)}]`;
+  if (state.pid === "") return `kvm statistics - summary${shows}`;
+  return `kvm statistics - pid ${state.pid}${state.guest ? ` (${printable(state.guest)})` : ""}${shows}`;
 }
 
 function sortKey(state: ViewState) {

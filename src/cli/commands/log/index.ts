@@ -61,7 +61,7 @@ export async function log(
   io: Io,
 ): Promise<number> {
   if (extra.jsonl && k.csv) throw new UsageError("log: give --jsonl or -c/--csv, not both");
-  const source = await openNamedSources(routedSources(sources, k.route), io);
+  const { source } = await openNamedSources(routedSources(sources, k.route), io);
   let sink: FileSink | undefined;
   const onHup = () => {
     hup = true;

@@ -149,7 +149,7 @@ export function batchText(sample: Sample, filter: Parameters<typeof fieldSums>[1
 /** Runs the live view. */
 export async function top(o: TopOptions, io: Io): Promise<number> {
   const k = o.kvmstat;
-  const source = await openNamedSources(routedSources(o.sources, k?.route), io);
+  const { source, shows } = await openNamedSources(routedSources(o.sources, k?.route), io);
   const tty = io.stdout.isTTY === true;
   const quit = new AbortController();
   const stop = AbortSignal.any([io.signal, quit.signal]);
@@ -183,6 +183,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
       pid: pid ?? "",
       guest: guestName,
       all: o.all === true,
+      shows,
     };
     const view = new TopView(state, selector);
     const sampler = new Sampler(source, { timeoutMs: o.intervalMs });
