@@ -58,6 +58,17 @@ export class UsageError extends StatsfsError {
   }
 }
 
+/**
+ * A command found nothing to show: the source has no statistics (a QEMU without KVM, a host
+ * without VMs) or the selection keeps none. The message says what was found and why it is
+ * empty. CLI exit code 3.
+ */
+export class NothingToShowError extends StatsfsError {
+  constructor(message: string) {
+    super("STATSFS_EMPTY", message);
+  }
+}
+
 /** A source could not be opened or read (missing file, bad URI, peer gone). */
 export class SourceError extends StatsfsError {}
 

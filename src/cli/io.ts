@@ -19,6 +19,8 @@ export const Exit = {
   Violations: 1,
   /** Bad command line, bad input or an unreachable source. */
   Usage: 2,
+  /** Nothing to show: the source has no statistics, or the selection keeps none (stderr says why). */
+  Empty: 3,
 } as const;
 
 /** An Io that collects output in strings (for tests and embedding). */

@@ -169,11 +169,20 @@ export function guestsOf(files: readonly StatsFile[]): GuestEntry[] {
 
 /** The pid of `-g NAME` (kvm_stat's messages when none or several match). */
 export function pidOfGuest(files: readonly StatsFile[], name: string): string {
-  const hits = guestsOf(files).filter((g) => g.name === name);
-  if (hits.length === 0) throw new UsageError(`Error: No guest by the name "${printable(name)}" found`);
+  const all = guestsOf(files);
+  const hits = all.filter((g) => g.name === name);
+  if (hits.length === 0) {
+    const named = all.filter((g) => g.name !== "");
+    const have = named.length
+      ? `guests: ${named.map((g) => `${printable(g.name)} (pid ${g.pid})`).join(", ")}`
+      : all.length
+        ? `no VM here has a guest name; pids: ${all.map((g) => g.pid).join(" ")}`
+        : "no VM found";
+    throw new UsageError(`-g ${printable(name)}: no guest by this name (${have})`);
+  }
   if (hits.length > 1) {
     throw new UsageError(
-      `Error: Multiple processes found (pids: ${hits.map((h) => h.pid).join(" ")}). Use "-p" to specify the desired pid`,
+      `-g ${printable(name)}: several VMs have this guest name (pids: ${hits.map((h) => h.pid).join(" ")}); give -p PID`,
     );
   }
   return (hits[0] as GuestEntry).pid;

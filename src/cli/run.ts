@@ -3,7 +3,7 @@
  * argv → command → exit code, testable without a process.
  */
 import { parseArgs } from "node:util";
-import { oneLine, StatsfsError, UsageError } from "../errors.js";
+import { NothingToShowError, oneLine, StatsfsError, UsageError } from "../errors.js";
 import type { Command } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { Exit, type Io } from "./io.js";
@@ -108,7 +108,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof StatsfsError) {
     io.stderr.write(`statsfs: ${oneLine(e.message)}\n`);
-    return Exit.Usage;
+    return e instanceof NothingToShowError ? Exit.Empty : Exit.Usage;
   }
   const msg = e instanceof Error ? e.message : String(e);
   io.stderr.write(`statsfs: internal error: ${oneLine(msg.split("\n")[0] ?? "")}\n`);

@@ -5,6 +5,8 @@
  * {@link Selection} (views/select checks and applies it).
  */
 import type { ParseArgsConfig } from "node:util";
+import { UsageError } from "../errors.js";
+import { printable } from "../model/printable.js";
 import type { Selection } from "../views/select/index.js";
 import { type Args, list, str } from "./command.js";
 
@@ -22,7 +24,26 @@ export const SELECTION_HELP = `  --names LIST     only these statistics: exact n
   --provider LIST  only these providers (kvm, statsfs, ...)
   --vcpu LIST      only these vCPUs, by index or range (0,2-3)`;
 
+/**
+ * A list option that, if given, names something: `--names ''` (or `,`) would select everything,
+ * the opposite of what was typed, so it is refused.
+ */
+export function nonEmptyList(a: Args, name: string, what: string): string[] | undefined {
+  const v = list(a, name);
+  if (v !== undefined && v.length === 0) {
+    throw new UsageError(`--${name} "${printable(str(a, name) ?? "")}": names no ${what}; leave --${name} out to select all`);
+  }
+  return v;
+}
+
 /** The selection given on a command line. */
 export function selectionOf(a: Args): Selection {
-  return { names: list(a, "names"), target: str(a, "target"), providers: list(a, "provider"), vcpus: list(a, "vcpu") };
+  const target = str(a, "target");
+  if (target === "") throw new UsageError('--target "": names no target; leave --target out to select all');
+  return {
+    names: nonEmptyList(a, "names", "statistic"),
+    target,
+    providers: nonEmptyList(a, "provider", "provider"),
+    vcpus: nonEmptyList(a, "vcpu", "vCPU"),
+  };
 }

@@ -18,13 +18,20 @@ export class LocalSource implements SyncStatsSource {
   readonly files: readonly LocalStatsFile[];
   readonly capabilities: SourceCapabilities;
   readonly #release: (() => Promise<void> | void) | undefined;
+  readonly #empty: string | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(uri: string, files: readonly LocalStatsFile[], release?: () => Promise<void> | void) {
+  /** `empty`: why `files` is empty, when it is (see {@link StatsSource.emptyReason}). */
+  constructor(uri: string, files: readonly LocalStatsFile[], release?: () => Promise<void> | void, empty?: string) {
     this.uri = uri;
     this.files = files;
     this.#release = release;
+    this.#empty = empty;
     this.capabilities = { pollSync: true, raw: files.every((f) => f.raw !== undefined), reset: false };
+  }
+
+  emptyReason(): string {
+    return this.#empty ?? `${this.uri}: the source has no stats files`;
   }
 
   pollSync(): void {

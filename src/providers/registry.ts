@@ -14,7 +14,7 @@
  *   trace:PID               KVM exit tracepoint counts of one VM process
  */
 import { existsSync } from "node:fs";
-import { UsageError } from "../errors.js";
+import { printable, UsageError } from "../errors.js";
 import { checkDuplicateKeys, checkQueryKeys } from "./query.js";
 import type { StatsSource } from "./source.js";
 import { UnionSource } from "./union.js";
@@ -43,9 +43,13 @@ export const OPENERS: Record<string, Opener> = {
  * a usage error ("unknown source scheme"), so `bogus:x` is not reported as a missing file.
  */
 export function parseSourceUri(uri: string): { scheme: string; rest: string; query: URLSearchParams } {
-  const m = /^([a-z][a-z0-9+.-]*):(.*)$/.exec(uri);
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$/.exec(uri);
   if (m && !Object.hasOwn(OPENERS, m[1] as string) && !existsSync(uri)) {
-    throw new UsageError(`${uri}: unknown source scheme "${m[1]}:" (known: ${Object.keys(OPENERS).join(", ")}; or a file path)`);
+    const lower = (m[1] as string).toLowerCase();
+    const hint = Object.hasOwn(OPENERS, lower) ? `; did you mean "${lower}:"? (schemes are lower case)` : "";
+    throw new UsageError(
+      `${printable(uri)}: unknown source scheme "${printable(m[1] as string)}:"${hint || ` (known: ${Object.keys(OPENERS).join(", ")}; or a file path)`}`,
+    );
   }
   if (!m || !Object.hasOwn(OPENERS, m[1] as string)) return { scheme: "file", rest: uri, query: new URLSearchParams() };
   const scheme = m[1] as string;

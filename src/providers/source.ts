@@ -56,6 +56,8 @@ export interface StatsSource extends AsyncDisposable {
   write?(file: StatsFile, name: string, value: bigint | number): void;
   /** Present with `write`: whether statistic `name` of `file` may be reset. */
   writable?(file: StatsFile, name: string): boolean;
+  /** Why the source has no stats files now (one printable line), where it can tell. */
+  emptyReason?(): string;
   /** Releases fds, sockets, VMs; idempotent. */
   close(): Promise<void>;
 }

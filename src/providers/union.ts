@@ -83,6 +83,11 @@ export class UnionSource implements StatsSource {
     );
   }
 
+  /** Why no member has files: each member's reason. */
+  emptyReason(): string {
+    return this.#members.map((m) => m.source.emptyReason?.() ?? `${m.source.uri}: no stats files`).join("; ");
+  }
+
   /** The member sources, in order. */
   get sources(): readonly StatsSource[] {
     return this.#members.map((m) => m.source);

@@ -247,8 +247,18 @@ describe("kvm_stat's options", () => {
     const g = await cli("top", a, b, "-g", "alpha", "--count", "1");
     assert.match(g.out, /^kvm statistics - pid 11 \(alpha\)$/m);
     assert.doesNotMatch(g.out, /beta/);
-    assert.match((await cli("top", a, b, "-g", "nope")).err, /No guest by the name "nope" found/);
-    assert.match((await cli("top", a, "sim:?pid=12&guest=alpha", "-g", "alpha")).err, /Multiple processes found \(pids: 11 12\)/);
+    assert.equal(
+      (await cli("top", a, b, "-g", "nope")).err,
+      "statsfs: -g nope: no guest by this name (guests: alpha (pid 11), beta (pid 22))\n",
+    );
+    assert.equal(
+      (await cli("top", "-1", "sim:", "-g", "nope")).err,
+      "statsfs: -g nope: no guest by this name (no VM here has a guest name; pids: 0)\n",
+    );
+    assert.equal(
+      (await cli("top", a, "sim:?pid=12&guest=alpha", "-g", "alpha")).err,
+      "statsfs: -g alpha: several VMs have this guest name (pids: 11 12); give -p PID\n",
+    );
     assert.match((await cli("top", a, "-p", "99")).err, /no VM with this pid/);
   });
 

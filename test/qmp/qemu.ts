@@ -37,6 +37,15 @@ export function qemuSkipReason(): string | undefined {
   return reason;
 }
 
+/** Why a TCG QEMU (no KVM needed) cannot run here, or undefined when it can. */
+export function qemuTcgSkipReason(): string | undefined {
+  if (qemuBinary()) return undefined;
+  const reason = "SKIPPED: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86), TCG QEMU tests cannot run";
+  if (process.env.STATSFS_REQUIRE_QEMU === "1") throw new Error(`STATSFS_REQUIRE_QEMU=1 but ${reason}`);
+  console.error(reason);
+  return reason;
+}
+
 /** A running QEMU. */
 export interface Qemu extends AsyncDisposable {
   readonly socket: string;
@@ -45,8 +54,11 @@ export interface Qemu extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** Starts QEMU with `smp` vCPUs, stopped (-S), and waits for its QMP socket. */
-export async function startQemu(smp: number): Promise<Qemu> {
+/**
+ * Starts QEMU with `smp` vCPUs, stopped (-S), and waits for its QMP socket. `accel` "tcg" needs
+ * no /dev/kvm (QEMU then reports no statistics: query-stats answers [] for provider kvm).
+ */
+export async function startQemu(smp: number, accel: "kvm" | "tcg" = "kvm"): Promise<Qemu> {
   const bin = qemuBinary();
   if (!bin) throw new Error("qemu-system-x86_64 not found");
   const dir = mkdtempSync(join(tmpdir(), "statsfs-qemu-"));
@@ -55,7 +67,7 @@ export async function startQemu(smp: number): Promise<Qemu> {
     bin,
     [
       "-accel",
-      "kvm",
+      accel,
       "-m",
       "64",
       "-smp",

@@ -193,5 +193,6 @@ export async function openDebugfsSource(uri: string, rest: string, query: URLSea
     for (const f of files) f.close();
     throw e;
   }
-  return new LocalSource(uri, files);
+  const empty = `${printable(uri)}: no VM directories (<pid>-<fd>) in ${printable(dir)}: no KVM VM runs, or it is not KVM's debugfs directory`;
+  return new LocalSource(uri, files, undefined, files.length === 0 ? empty : undefined);
 }

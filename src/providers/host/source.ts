@@ -6,7 +6,9 @@
  * only its own member (stale with last values, or failed); the source itself never fails
  * because of one VM. Members are `host:?pid=N`, with state ok/stale/failed/gone and a reason.
  */
+
 import { SourceError } from "../../errors.js";
+import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { type MemberStatus, NO_CAPABILITIES, type PollOptions, type StatsSource } from "../source.js";
 import { enumerateVms, type HostVm } from "./enumerate.js";
@@ -74,6 +76,20 @@ export class HostSource implements StatsSource {
 
   get files(): readonly StatsFile[] {
     return this.#files;
+  }
+
+  /** Why no VM's statistics are shown: none runs (or matches), or every one failed. */
+  emptyReason(): string {
+    const o = this.o;
+    const routes = [...o.routes].join(",");
+    const which = [o.pids ? `pid ${[...o.pids].join(",")}` : "", o.guest ? `guest ${printable(String(o.guest))}` : ""].filter(
+      (x) => x !== "",
+    );
+    if (this.#readers.size === 0) {
+      return `${printable(this.uri)}: no KVM VM runs on this host${which.length ? ` with ${which.join(" and ")}` : " (no process holds an anon_inode:kvm-vm fd)"}`;
+    }
+    const why = [...this.#readers.values()].map((r) => `${memberUri(r.vm)}: ${r.reason ?? r.state}`);
+    return `${printable(this.uri)}: ${this.#readers.size} VM(s) found, none readable by route ${routes}: ${why.join("; ")}`;
   }
 
   /** Member statuses: one per VM (gone ones last). */

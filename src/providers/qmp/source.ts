@@ -15,6 +15,7 @@ import { MAX_VALUES } from "../../codec/layout.js";
 import type { DescriptorInit } from "../../model/descriptor.js";
 import { isHistogram, StatType } from "../../model/flags.js";
 import { parseId, type StatsIdentity } from "../../model/identity.js";
+import { printable } from "../../model/printable.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import type { QmpClient } from "../../qmp/client/client.js";
 import { QmpProtocolError, QmpTimeoutError } from "../../qmp/errors.js";
@@ -106,6 +107,18 @@ export class QmpStatsSource implements StatsSource {
 
   get files(): readonly StatsFile[] {
     return this.#files;
+  }
+
+  /** Why the peer shows no statistics: QEMU without KVM answers [] to query-stats-schemas. */
+  emptyReason(): string {
+    const where = printable(this.uri.replace(/^qmp:/, ""));
+    if (this.client.isStatsfs) return `statsfs serve at ${where} serves no statistics (its sources have none)`;
+    const v = this.client.greeting.version;
+    const providers = [...new Set([...this.#schemas.keys()].map((k) => k.split("\0")[0] as string))];
+    const kvm = providers.includes("kvm")
+      ? "provider kvm has no VM or vCPU objects"
+      : "provider kvm absent: is it running with -accel kvm?";
+    return `QEMU ${v.major}.${v.minor}.${v.micro} at ${where} reports no statistics (${kvm})`;
   }
 
   /** One query-stats per target; values written in place (or the files rebuilt). Bounded by `timeoutMs`. */

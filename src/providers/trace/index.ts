@@ -18,9 +18,18 @@ export async function openTraceSource(uri: string, rest: string, q: URLSearchPar
   checkQueryKeys(where, q, [], "trace:");
   if (!/^\d{1,10}$/.test(rest) || Number(rest) === 0) throw new UsageError(`${where}: expected trace:PID`);
   const pid = Number(rest);
-  const { threads } = await import("../host/proc.js");
+  const { fdLinks, threads } = await import("../host/proc.js");
   const tids = threads(pid).map((t) => t.tid);
   if (tids.length === 0) throw new SourceError("STATSFS_SOURCE", `${where}: no process ${pid}`);
+  // Counting a process that runs no VM would print zeros that look like an idle VM.
+  const links = fdLinks(pid);
+  if (typeof links !== "string" && ![...links.values()].includes("anon_inode:kvm-vm")) {
+    const comm = threads(pid)[0]?.comm;
+    throw new SourceError(
+      "STATSFS_SOURCE",
+      `${where}: process ${pid}${comm ? ` (${printable(comm)})` : ""} runs no KVM VM (it holds no anon_inode:kvm-vm fd)`,
+    );
+  }
   let c: TraceCounters;
   try {
     c = TraceCounters.open(pid, tids, { pid: String(pid), route: "trace" });

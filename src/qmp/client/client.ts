@@ -311,6 +311,16 @@ function connectReason(addr: QmpAddress, e: unknown): string {
       return `no such directory ${printable(dir)}`;
     }
   }
+  if (addr.kind === "unix" && (e as NodeJS.ErrnoException).code === "ECONNREFUSED") {
+    // connect(2) says "refused" for a path that is no socket at all: say what it is instead.
+    try {
+      const st = statSync(addr.path);
+      const what = st.isDirectory() ? "a directory" : st.isFile() ? "a regular file" : undefined;
+      if (!st.isSocket()) return `not a socket${what ? ` (${what})` : ""}: give the socket of QEMU's -qmp unix:PATH,server=on`;
+    } catch {
+      // gone meanwhile: the refusal stands
+    }
+  }
   return socketReason(e);
 }
 

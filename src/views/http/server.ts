@@ -12,8 +12,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
+import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
 import type { StatsSource } from "../../providers/source.js";
+import { socketReason } from "../../qmp/errors.js";
 import { acceptsGzip, negotiateFormat } from "../openmetrics/negotiate.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
 import { CONTENT_TYPES } from "../openmetrics/render.js";
@@ -85,9 +87,14 @@ export class HttpExporter implements AsyncDisposable {
     server.on("clientError", (_e, socket) => socket.destroy());
     server.on("tlsClientError", (_e, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      // A port in use or a host not on this machine is the caller's to fix: one line, exit 2.
+      const failed = (e: NodeJS.ErrnoException) => {
+        const why = e.code === "EADDRINUSE" ? `port ${o.address.port} is in use (another program listens there)` : socketReason(e);
+        reject(new UsageError(`--http ${formatHttpAddress(o.address)}: cannot listen: ${why}`));
+      };
+      server.once("error", failed);
       server.listen(o.address.port, o.address.host, () => {
-        server.off("error", reject);
+        server.off("error", failed);
         resolve();
       });
     });

@@ -18,6 +18,7 @@ import { checkQueryKeys } from "../../../providers/query.js";
 import { parseSourceUri } from "../../../providers/registry.js";
 import { encodeFile } from "../../../views/binary/index.js";
 import { type Command, flag } from "../../command.js";
+import { requireFiles } from "../../empty.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
 
@@ -82,7 +83,11 @@ export async function checkSource(uri: string, kvm?: boolean): Promise<CheckResu
     checkQueryKeys(uri, query, [], "fd:");
     return [checkFd(parseFd(uri, rest), uri, isKvm)];
   }
-  return withSource(uri, async (s) => s.files.map((f) => checkFile(f, isKvm)));
+  return withSource(uri, async (s) => {
+    // Checking nothing is not conforming: say why there is nothing (exit 3).
+    requireFiles(s);
+    return s.files.map((f) => checkFile(f, isKvm));
+  });
 }
 
 /** Runs the checker and prints each violation; exit 1 if there are any. */
@@ -110,7 +115,8 @@ export const command: Command = {
   help: `usage: statsfs check SRC [--kvm | --no-kvm]
 
 Applies every rule of the kernel selftest kvm_binary_stats_test.c and of api.rst.
-Prints "FILE: [STAT: ]RULE: message" per violation. Exit 0 clean, 1 violations.
+Prints "FILE: [STAT: ]RULE: message" per violation. Exit 0 clean, 1 violations, 3 when the
+source has no stats files to check (a QEMU without KVM, no VM), said in one line.
 
   --kvm      also apply the KVM-only rule id-kvm (default for kvm: and fd: sources)
   --no-kvm   do not apply it

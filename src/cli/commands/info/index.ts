@@ -10,6 +10,7 @@ import { infoStats } from "../../../views/hmp/index.js";
 import { acceptedProviders, acceptedTargets, qomPathOf } from "../../../views/qapi/requests.js";
 import { checkedSelector } from "../../../views/select/index.js";
 import { type Command, str } from "../../command.js";
+import { requireFiles, requireSelected } from "../../empty.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
 
@@ -27,16 +28,32 @@ export interface InfoOptions {
 export async function info(o: InfoOptions, io: Io): Promise<number> {
   const target = o.target ?? "vm";
   if (o.vcpu !== undefined && target !== "vcpu") throw new UsageError("info: --vcpu applies to --target vcpu only");
+  if (o.names?.split(",").every((n) => n.trim() === "")) {
+    throw new UsageError(`info: --names "${printable(o.names)}": names no statistic; give * for all`);
+  }
   return withSource(o.source, async (s) => {
+    requireFiles(s);
     if (!acceptedTargets(s.files).has(target)) throw new UsageError(`invalid stats target ${printable(target)}`);
     if (o.provider !== undefined && !acceptedProviders(s.files).has(o.provider))
       throw new UsageError(`invalid stats provider ${printable(o.provider)}`);
-    if (o.names !== undefined && o.names !== "*") {
-      const names = o.names.split(",").filter((n) => n !== "");
-      checkedSelector({ names, target, providers: o.provider === undefined ? undefined : [o.provider] }, s.files);
+    const others = [...new Set(s.files.map((f) => f.identity.target))].filter((t) => t !== target);
+    requireSelected(
+      s,
+      (f) => f.identity.target === target && (o.provider === undefined || f.identity.provider === o.provider),
+      `target ${printable(target)}${o.provider === undefined ? "" : ` and provider ${printable(o.provider)}`}`,
+      o.target === undefined && others.length > 0 ? `; give --target ${printable(others[0] as string)}` : "",
+    );
+    let names = o.names;
+    if (names !== undefined && names !== "*") {
+      // Globs and /regex/ as in read: expanded here to the exact names HMP's text takes.
+      const patterns = names.split(",").filter((n) => n !== "");
+      const providers = o.provider === undefined ? undefined : [o.provider];
+      const sel = checkedSelector({ names: patterns, target, providers }, s.files);
+      const chosen = s.files.filter((f) => sel.file(f)).flatMap((f) => f.schema.descriptors.map((d) => d.name));
+      names = [...new Set(chosen.filter((n) => sel.name(n)))].join(",");
     }
     const vcpu = o.vcpu === undefined ? undefined : pickVcpu(s.files, o.vcpu);
-    io.stdout.write(infoStats(s.files, { target, names: o.names, provider: o.provider, vcpu }));
+    io.stdout.write(infoStats(s.files, { target, names, provider: o.provider, vcpu }));
     return Exit.Ok;
   });
 }
@@ -63,7 +80,7 @@ export const command: Command = {
   help: `usage: statsfs info SRC [--target T] [--names a,b|*] [--provider P] [--vcpu N|PATH|all]
 
   --target T     vm (default), vcpu, or a target the source defines
-  --names a,b    only these statistics (* for all)
+  --names a,b    only these statistics: exact names, globs (halt_*) or /regex/ (* for all)
   --provider P   only provider P (then no "provider:" lines, as in QEMU)
   --vcpu N       with --target vcpu: the vCPU shown — index N (default 0, like HMP's current
                  CPU), a qom-path, or "all" (each block then starts with "qom-path: ...")

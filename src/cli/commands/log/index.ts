@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { sysReason } from "../../../model/text.js";
 import { CSV, columnsOf, fieldSums, jsonlRecord, type LogFilter, type LogSink, LogWriter, PLAIN } from "../../../views/log/index.js";
 import { samples } from "../../../views/sampler/index.js";
 import { checkedSelector } from "../../../views/select/index.js";
@@ -37,8 +38,8 @@ class FileSink implements LogSink {
     this.path = path;
     try {
       this.#fd = openSync(path, "a");
-    } catch {
-      throw new UsageError(`Error: Could not open file: ${printable(path)}`);
+    } catch (e) {
+      throw new UsageError(`-L ${printable(path)}: cannot open for appending: ${sysReason(e)}`);
     }
   }
   write(text: string): void {

@@ -11,6 +11,7 @@ import { checkedSelector } from "../../../views/select/index.js";
 import { valuesTable } from "../../../views/text/values.js";
 import type { Command } from "../../command.js";
 import { flag } from "../../command.js";
+import { requireFiles } from "../../empty.js";
 import { Exit, type Io } from "../../io.js";
 import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
 import { withSource } from "../../with-source.js";
@@ -25,6 +26,7 @@ export interface ReadOptions {
 /** Reads one snapshot and prints it. */
 export async function read(o: ReadOptions, io: Io): Promise<number> {
   return withSource(o.sources, async (s) => {
+    requireFiles(s);
     const filter: StatsFilter = { selector: checkedSelector(o.selection ?? {}, s.files) };
     for (const m of s.members ?? []) if (m.state !== "ok") io.stderr.write(`statsfs: ${m.uri}: ${m.state}: ${m.reason ?? ""}\n`);
     io.stdout.write(o.json ? `${toJson(queryStats(s.files, filter), 2)}\n` : valuesTable(s.files, filter));

@@ -8,6 +8,7 @@ import { queryStatsSchemas, toJson } from "../../../views/qapi/index.js";
 import { checkedSelector } from "../../../views/select/index.js";
 import { schemaTable } from "../../../views/text/schema.js";
 import { type Command, flag, str } from "../../command.js";
+import { requireFiles } from "../../empty.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";
 
@@ -21,6 +22,7 @@ export interface SchemaOptions {
 /** Prints a source's schemas. */
 export async function schema(o: SchemaOptions, io: Io): Promise<number> {
   return withSource(o.source, async (s) => {
+    requireFiles(s);
     if (o.provider !== undefined) checkedSelector({ providers: [o.provider] }, s.files);
     io.stdout.write(o.json ? `${toJson(queryStatsSchemas(s.files, o.provider), 2)}\n` : schemaTable(s.files, o.provider));
     return Exit.Ok;

@@ -6,7 +6,7 @@
  * interval. kvm_stat's options apply (-1 batch, -l/-L log mode, -f, -g, -p, -s, -d/-t routes).
  * Without SRC it watches host: where that source exists, else the demo KVM VM, or sim:.
  */
-import { UsageError } from "../../../errors.js";
+import { NothingToShowError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import type { StatsSource } from "../../../providers/source.js";
@@ -19,6 +19,7 @@ import { fieldsRegex, TopKeys } from "../../../views/top/keys.js";
 import { type GoneGroup, kvmFrame, type Line, type ViewState } from "../../../views/top/kvm-frame.js";
 import { colorWanted, Screen } from "../../../views/top/terminal.js";
 import { type Command, flag, str } from "../../command.js";
+import { requireFiles } from "../../empty.js";
 import { Exit, type Io } from "../../io.js";
 import {
   checkPid,
@@ -77,7 +78,7 @@ export class TopView {
   }
 
   /** Takes a new sample: regroups, notes what went away, follows a restarted guest by name. */
-  update(sample: Sample, member: (f: StatsFile) => string | undefined = () => undefined): void {
+  update(sample: Sample, member: (f: StatsFile) => string | undefined = () => undefined, empty?: () => string | undefined): void {
     this.#latest = sample;
     const s = this.state;
     if (s.pid !== "" && !sample.files.some((f) => f.file.identity.labels.pid === s.pid)) {
@@ -108,6 +109,9 @@ export class TopView {
     this.#notes = sample.members
       .filter((m) => m.state !== "ok")
       .map((m) => `${printable(m.uri)}: ${m.state}${m.reason ? ` — ${m.reason}` : ""}`);
+    // An empty screen says why (no VM yet, a QEMU without KVM); it fills when statistics appear.
+    const why = sample.files.length === 0 ? empty?.() : undefined;
+    if (why !== undefined) this.#notes.push(`nothing to show: ${printable(why)}`);
   }
 
   /** Recomputes the groups of the latest sample (after a filter or drilldown change). */
@@ -172,7 +176,14 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
       let last: Sample | undefined;
       for await (const s of samples(source, { intervalMs: o.intervalMs, count: 2, signal: stop, timeoutMs: o.intervalMs }, sampler))
         last = s;
-      if (last) io.stdout.write(batchText(last, { selector, fields: fieldsRegex(k.fields), pid }));
+      const text = last ? batchText(last, { selector, fields: fieldsRegex(k.fields), pid }) : "";
+      if (text === "" && !stop.aborted) {
+        requireFiles(source);
+        throw new NothingToShowError(
+          `${printable(source.uri)}: no field left to show (-f ${printable(k.fields || "none")}, ${pid === undefined ? "all VMs" : `pid ${pid}`}, the selection options)`,
+        );
+      }
+      io.stdout.write(text);
       return Exit.Ok;
     }
     const state: ViewState = {
@@ -227,7 +238,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
       { intervalMs: o.intervalMs, pace, signal: stop, count: o.count, timeoutMs: o.intervalMs },
       sampler,
     )) {
-      view.update(sample, member);
+      view.update(sample, member, () => source.emptyReason?.() ?? `${source.uri}: no stats files`);
       if (screen) draw();
       else
         io.stdout.write(
@@ -285,8 +296,8 @@ With -l or -L, top runs \`statsfs log\` (kvm_stat's logging mode).`,
   positionals: [0, 64],
   run: (a, io) => {
     const k = kvmStatArgs(a, "top");
-    if (k.csv && !(k.log || k.logFile !== undefined)) throw new UsageError("Error: Option -c/--csv requires -l/--log");
-    if (k.skipZero && !(k.log || k.logFile !== undefined)) throw new UsageError("Error: Option -z/--skip-zero-records requires -l/-L");
+    if (k.csv && !(k.log || k.logFile !== undefined)) throw new UsageError("top: -c/--csv requires -l/--log or -L FILE");
+    if (k.skipZero && !(k.log || k.logFile !== undefined)) throw new UsageError("top: -z/--skip-zero-records requires -l/-L");
     const interval = positiveInt(str(a, "interval"), "--interval", undefined, 3_600_000);
     const intervalMs = interval ?? Math.round((k.delay ?? 1) * 1000);
     const count = positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER);
