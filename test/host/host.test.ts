@@ -16,7 +16,7 @@ import type { StatsFile } from "../../src/model/stats-file.js";
 import { statValue } from "../../src/model/value.js";
 import { describe as describeVm } from "../../src/providers/host/enumerate.js";
 import { enumerateVms, HostSource, hostHasVms, hostOptions } from "../../src/providers/host/index.js";
-import { fdLinks } from "../../src/providers/host/proc.js";
+import { fdLinks } from "../../src/providers/proc.js";
 import { openFdRoute } from "../../src/providers/host/routes/fd.js";
 import { monitorBusy } from "../../src/providers/host/routes/qmp.js";
 import { openSource, parseSourceUri } from "../../src/providers/registry.js";
