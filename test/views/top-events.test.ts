@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TopView } from "../../src/cli/commands/top/index.js";
 import { layOut } from "../../src/model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../../src/model/flags.js";
 import { makeIdentity } from "../../src/model/identity.js";
@@ -18,6 +17,7 @@ import { selector } from "../../src/sample/select.js";
 import { quantileBucket } from "../../src/views/top/events.js";
 import { kvmFrame, type ViewState } from "../../src/views/top/kvm-frame.js";
 import { Screen } from "../../src/views/top/terminal.js";
+import { TopView } from "../../src/views/top/view.js";
 
 const ns = { unit: StatUnit.Seconds, base: StatBase.Pow10, exponent: -9 };
 
