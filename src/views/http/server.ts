@@ -37,10 +37,12 @@ export class HttpExporter implements AsyncDisposable {
   readonly scheme: "http" | "https";
   readonly scraper: Scraper;
   readonly #server: Server;
+  readonly #auth: BasicAuth;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, address: HttpAddress, scheme: "http" | "https", scraper: Scraper) {
+  private constructor(server: Server, address: HttpAddress, scheme: "http" | "https", scraper: Scraper, auth: BasicAuth) {
     this.#server = server;
+    this.#auth = auth;
     this.address = address;
     this.scheme = scheme;
     this.scraper = scraper;
@@ -93,7 +95,7 @@ export class HttpExporter implements AsyncDisposable {
     });
     const a = server.address();
     const port = typeof a === "object" && a !== null ? a.port : o.address.port;
-    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper);
+    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper, auth);
   }
 
   /** Stops listening and drops every connection; idempotent. */
@@ -101,7 +103,7 @@ export class HttpExporter implements AsyncDisposable {
     this.#closed ??= new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
-    });
+    }).then(() => this.#auth.close());
     return this.#closed;
   }
 
