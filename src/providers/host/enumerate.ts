@@ -13,7 +13,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { MAX_UNIX_PATH } from "../../qmp/address.js";
-import { type MonitorSpec, parseQemuCommandLine, parseStatsfsServe, type QemuCommandLine } from "./cmdline.js";
 import {
   cmdline,
   currentSyscall,
@@ -26,7 +25,8 @@ import {
   threads,
   type UnixSocketEntry,
   unixSockets,
-} from "./proc.js";
+} from "../proc.js";
+import { type MonitorSpec, parseQemuCommandLine, parseStatsfsServe, type QemuCommandLine } from "./cmdline.js";
 
 /** Where debugfs keeps KVM's directories when mounted. */
 export const DEBUGFS_KVM = "/sys/kernel/debug/kvm";
