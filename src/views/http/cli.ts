@@ -4,6 +4,7 @@
  * announced on stderr with its URL.
  */
 import type { StatsSource } from "../../providers/source.js";
+import type { PlanOptions } from "../openmetrics/plan.js";
 import { DEFAULT_HTTP_PORT, type HttpAddress, parseHttpAddress } from "./address.js";
 import { HttpExporter } from "./server.js";
 import { loadWebConfig, type WebConfig } from "./web-config.js";
@@ -17,10 +18,10 @@ export type HttpStarter = (
 ) => Promise<HttpExporter[]>;
 
 /** Checks `--http` addresses and `--web-config` (usage errors now), returns what starts them. */
-export function prepareHttp(addresses: readonly string[], webConfigPath: string | undefined): HttpStarter {
+export function prepareHttp(addresses: readonly string[], webConfigPath: string | undefined, plan: PlanOptions = {}): HttpStarter {
   const parsed = addresses.map(parseHttpAddress);
   const webConfig = webConfigPath === undefined ? undefined : loadWebConfig(webConfigPath);
-  return (sources, io) => startHttp(parsed, webConfig, sources, io);
+  return (sources, io) => startHttp(parsed, webConfig, sources, io, plan);
 }
 
 async function startHttp(
@@ -28,11 +29,12 @@ async function startHttp(
   webConfig: WebConfig | undefined,
   sources: readonly StatsSource[],
   io: { readonly stderr: { write(text: string): unknown } },
+  plan: PlanOptions,
 ): Promise<HttpExporter[]> {
   const out: HttpExporter[] = [];
   try {
     for (const address of parsed) {
-      const e = await HttpExporter.listen({ address, sources, webConfig });
+      const e = await HttpExporter.listen({ address, sources, webConfig, plan });
       out.push(e);
       const files = sources.reduce((n, s) => n + s.files.length, 0);
       const auth = webConfig && webConfig.users.size > 0 ? ", basic auth" : "";

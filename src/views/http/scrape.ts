@@ -4,9 +4,11 @@
  * in flight or starts the next one; each generation renders each format (and its gzip) once,
  * and every client of that generation is sent the same Buffer. A source whose poll fails is
  * left out of that generation (its last values are not served as current) and shows as
- * `statsfs_exporter_source_up{source="…"} 0`; of a source made of members (a union, the host's
- * VMs, `shm:`'s files) each member that is not ok (stale, failed, gone) adds a line with 0, the
- * union itself dropping a failed member's files.
+ * `statsfs_exporter_source_up{source="…"} 0`, as does a source that answers but names nothing
+ * running (`shm:` with no live producer: {@link StatsSource.live}). `up` is per source, never
+ * per file: a union has one line per member source (a failed member's files are left out), the
+ * host's VMs one per VM that is not ok; the files of a service's processes have none (a dead
+ * worker's series simply go away).
  */
 import { constants, gzip, gzipSync } from "node:zlib";
 import type { StatsFile } from "../../model/stats-file.js";
@@ -64,12 +66,30 @@ class Generation {
         }
       }),
     );
-    this.states = sources.flatMap((s, i) => [
-      { uri: s.uri, ok: results[i] === true },
-      ...(results[i] && s.members ? s.members.filter((m) => m.state !== "ok").map((m) => ({ uri: m.uri, ok: false })) : []),
-    ]);
+    this.states = sources.flatMap((s, i) => sourceStates(s, results[i] === true));
     this.files = sources.flatMap((s, i) => (results[i] ? s.files : []));
   }
+}
+
+/** The members of a union, or undefined. */
+function unionMembers(s: StatsSource): readonly StatsSource[] | undefined {
+  return (s as { sources?: readonly StatsSource[] }).sources;
+}
+
+/** `up` lines of a source polled (ok) or not: one per source, union member or VM — never per file. */
+function sourceStates(s: StatsSource, ok: boolean): SourceState[] {
+  const members = unionMembers(s);
+  if (members) {
+    const status = new Map((s.members ?? []).map((m) => [m.uri, m.state]));
+    return members.flatMap((m) => {
+      const st = status.get(m.uri);
+      return sourceStates(m, ok && st === "ok");
+    });
+  }
+  const out: SourceState[] = [{ uri: s.uri, ok: ok && s.live !== false }];
+  // Members that are sources themselves (the host's VMs, `host:?pid=N`), not files (a path).
+  if (ok) for (const m of s.members ?? []) if (m.state !== "ok" && !m.uri.startsWith("/")) out.push({ uri: m.uri, ok: false });
+  return out;
 }
 
 /** Shared polls and rendered bodies for an exporter's sources. */
