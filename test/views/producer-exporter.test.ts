@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { bufferIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/run.js";
 import { createSource, Registry } from "../../src/producer/index.js";
-import { metrics } from "../../src/views/openmetrics/producer.js";
+import { metrics } from "../../src/views/http/producer.js";
 import { cli } from "../helpers.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/cluster-worker.js", import.meta.url));

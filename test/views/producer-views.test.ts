@@ -1,6 +1,6 @@
 /**
  * Every view of a producer cluster shows the numbers `read` shows, or documented aggregates of
- * them, never a double count (views/select/producer). Two worker processes with a subordinate
+ * them, never a double count (sample/producer). Two worker processes with a subordinate
  * and a label set each, frozen with SIGSTOP so every number is still.
  */
 import assert from "node:assert/strict";
@@ -12,8 +12,8 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { statValue } from "../../src/model/value.js";
 import { openSource } from "../../src/providers/registry.js";
+import { Sampler } from "../../src/sample/sampler.js";
 import { fieldSums } from "../../src/views/log/index.js";
-import { Sampler } from "../../src/views/sampler/index.js";
 import { eventGroups } from "../../src/views/top/events.js";
 import { kvmFrame, type ViewState } from "../../src/views/top/kvm-frame.js";
 import { cli } from "../helpers.js";

@@ -21,8 +21,8 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import { viewPlan } from "../../sample/producer.js";
 import { providersOf, type QemuStatsRequest, qomPathOf, selectQemu, valueShape } from "../qapi/requests.js";
-import { viewPlan } from "../select/producer.js";
 
 /** What `info stats` is asked. */
 export interface InfoStatsOptions {
@@ -79,7 +79,7 @@ function pickVcpus(files: readonly StatsFile[], which: number | string | undefin
 }
 
 /**
- * The text of `info stats` over `files` — the files views show (views/select/producer: a
+ * The text of `info stats` over `files` — the files views show (sample/producer: a
  * producer's merged files, not the per-process files already inside them).
  */
 export function infoStats(all: readonly StatsFile[], o: InfoStatsOptions): string {

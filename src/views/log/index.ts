@@ -21,9 +21,9 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { StatsSchema } from "../../model/stats-file.js";
 import { totalValue } from "../../model/value.js";
-import type { Sample, SampledFile } from "../sampler/index.js";
-import type { Selector } from "../select/index.js";
-import { viewPlan } from "../select/producer.js";
+import { viewPlan } from "../../sample/producer.js";
+import type { Sample, SampledFile } from "../../sample/sampler.js";
+import type { Selector } from "../../sample/select.js";
 
 /** Which files and statistics a log shows. */
 export interface LogFilter {
@@ -65,7 +65,7 @@ export function statDelta(d: StatDescriptor, f: SampledFile): bigint | undefined
 
 /**
  * Summed deltas and totals per statistic name over the selected files, each value counted once
- * (views/select/producer: a producer's merged files, not its per-process files; a subordinate's
+ * (sample/producer: a producer's merged files, not its per-process files; a subordinate's
  * value inside its parent's aggregate counts there; companions such as `v.max` are not summed).
  */
 export function fieldSums(sample: Sample, o: LogFilter = {}): Map<string, { delta: bigint; total: bigint }> {

@@ -22,7 +22,7 @@ import { isHistogram, StatType, StatUnit, typeName } from "../../model/flags.js"
 import { bucketBounds } from "../../model/histogram.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
-import { producerRole } from "../select/producer.js";
+import { producerRole } from "../../sample/producer.js";
 import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
 import { baseUnitName, escapeHelp, escapeLabelValue, familyName, labelName, rawFamilyName, stemOf } from "./names.js";
 import { selectExposed } from "./select.js";
@@ -136,7 +136,7 @@ function pairedSum(file: StatsFile, h: StatDescriptor, descs: readonly StatDescr
 }
 
 /**
- * The family owner and labels of a file. A producer file (views/select/producer) is exposed in
+ * The family owner and labels of a file. A producer file (sample/producer) is exposed in
  * its top-level source's families (`statsfs_<root>_<stat>`), with `source` naming the source
  * that holds the value and its label sets (`counter.labels({…})`) as labels: a family holds
  * the root's own series and every subordinate's, told apart by `source`, so `sum()` adds them.

@@ -1,7 +1,7 @@
 /**
  * @module views/openmetrics/select
  * Which statistics are exposed, so that no series appears twice under a name whose `sum()`
- * would count it twice. Producer files follow views/select/producer (the one place that says
+ * would count it twice. Producer files follow sample/producer (the one place that says
  * which files of a producer a view shows); the exporter's own rules, also in the README:
  *
  * - Producer sources (provider `statsfs`): a source's merged file (every process's values) is
@@ -22,7 +22,7 @@
 import { StatType, StatUnit } from "../../model/flags.js";
 import { identityKey } from "../../model/identity.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import { AGG_SUFFIXES, type Coverage, coverageOf, producerRole, viewPlan } from "../select/producer.js";
+import { AGG_SUFFIXES, type Coverage, coverageOf, producerRole, viewPlan } from "../../sample/producer.js";
 
 /** A file to expose, and the statistic names of it to leave out. */
 export interface Exposed {

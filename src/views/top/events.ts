@@ -11,9 +11,9 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { Labels } from "../../model/identity.js";
 import { totalValue } from "../../model/value.js";
-import { delta, type Sample, type SampledFile, since } from "../sampler/index.js";
-import type { Selector } from "../select/index.js";
-import { isCompanion, sourceText, viewPlan } from "../select/producer.js";
+import { isCompanion, sourceText, viewPlan } from "../../sample/producer.js";
+import { delta, type Sample, type SampledFile, since } from "../../sample/sampler.js";
+import type { Selector } from "../../sample/select.js";
 import { groupKey, statNamed } from "./groups.js";
 
 /** How a row is shown: counts (%Total, CurAvg/s), times (human units, s/s), or current values. */
@@ -40,7 +40,7 @@ export interface EventRow {
   readonly buckets?: readonly bigint[] | undefined;
   /** Per-file parts, when asked for (drilldown). */
   readonly parts?: readonly EventPart[] | undefined;
-  /** Counts in sums across groups (`b`, Totals of several groups): no file of the group holds it inside another's aggregate (views/select/producer). */
+  /** Counts in sums across groups (`b`, Totals of several groups): no file of the group holds it inside another's aggregate (sample/producer). */
   readonly tallied: boolean;
   /** Summed in the group's Total row: a count (no histogram sample count, time, gauge or aggregate companion). */
   readonly counted: boolean;
@@ -115,7 +115,7 @@ function fileDelta(d: StatDescriptor, f: SampledFile, kind: EventKind): bigint |
   return totalValue(d, f.data) - totalValue(d, f.prev);
 }
 
-/** How a group's files relate to the rest of the sample (views/select/producer). */
+/** How a group's files relate to the rest of the sample (sample/producer). */
 export interface GroupContext {
   /** The files whose parts stand for a file in drilldown (a producer's per-process files). */
   readonly partsOf?: ((f: SampledFile) => readonly SampledFile[]) | undefined;
@@ -197,7 +197,7 @@ function groupOf(f: SampledFile): string {
 /**
  * Groups a sample's selected files (kvm_stat's -p and the shared selection), in source order.
  * Only the files views show are grouped (a producer's per-process files are its merged file's
- * drilldown parts: views/select/producer).
+ * drilldown parts: sample/producer).
  */
 export function eventGroups(sample: Sample, o: EventOptions = {}): EventGroup[] {
   const plan = viewPlan(sample.files.map((f) => f.file));

@@ -1,5 +1,5 @@
 /**
- * @module views/select/producer
+ * @module sample/producer
  * Which files of a Node producer every view shows, and which of their numbers count in sums
  * across files — decided here once, for top (groups, Total, `b`, `-1`), log (plain, CSV,
  * JSONL), info, the exporter and mount.
@@ -25,9 +25,9 @@
  * 3. Within one file's rows (top's Total) only counts are summed: histogram sample counts and
  *    companions are left out.
  */
-import type { Labels, StatsIdentity } from "../../model/identity.js";
-import { decodeLabelSet } from "../../model/label-set.js";
-import type { StatsFile } from "../../model/stats-file.js";
+import type { Labels, StatsIdentity } from "../model/identity.js";
+import { decodeLabelSet } from "../model/label-set.js";
+import type { StatsFile } from "../model/stats-file.js";
 
 /** Suffixes a producer parent gives the aggregate companions of a value (value names hold no `.`). */
 export const AGG_SUFFIXES: readonly string[] = [".min", ".max", ".avg", ".count_zero", ".sum"];
