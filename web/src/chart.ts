@@ -5,6 +5,7 @@
  * first has data and a width; resized with its container.
  */
 import uPlot from "uplot";
+import { clock } from "../../src/views/web/format.js";
 import { h } from "./dom.js";
 
 export const COLORS = ["#5ab0ff", "#f5a524", "#3ecf8e", "#ef5b7c", "#b48cff", "#e6d85c", "#5ce1e6", "#ff8a5c"];
@@ -50,10 +51,16 @@ export class TimeChart {
       cursor: { drag: { x: false, y: false } },
       scales: {
         x: { time: true },
-        y: range ? { range: () => [range[0], range[1]] } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        // From 0 to a little above the highest value; a percentage never above 100.
+        y: { range: (_u, _min, max) => [0, range ? Math.min(range[1], max > 0 ? max * 1.15 : range[1]) : max > 0 ? max * 1.1 : 1] },
       },
       axes: [
-        { stroke: "#9aa7b8", grid: { stroke: "#232a35" }, ticks: { stroke: "#232a35" } },
+        {
+          stroke: "#9aa7b8",
+          grid: { stroke: "#232a35" },
+          ticks: { stroke: "#232a35" },
+          values: (_u, vals) => vals.map((v) => clock(v * 1000)),
+        },
         {
           stroke: "#9aa7b8",
           grid: { stroke: "#232a35" },
@@ -63,7 +70,7 @@ export class TimeChart {
         },
       ],
       series: [
-        { value: (_u, v) => (v === null ? "–" : new Date(v * 1000).toTimeString().slice(0, 8)) },
+        { value: (_u, v) => (v === null ? "–" : clock(v * 1000)) },
         ...this.#lines.map((l, i) => ({
           label: l.label,
           stroke: l.color ?? COLORS[i % COLORS.length] ?? "#5ab0ff",

@@ -1,7 +1,8 @@
 /**
  * @module views/http/cli
  * What `statsfs serve --http` starts: one exporter per address over the served sources, each
- * announced on stderr with its URL.
+ * announced on stderr with its URL and its dashboard's. Started from the command line, the
+ * dashboard samples from the start, so a page opened later has the last 15 minutes.
  */
 import type { StatsSource } from "../../providers/source.js";
 import { DEFAULT_HTTP_PORT, type HttpAddress, parseHttpAddress } from "./address.js";
@@ -32,12 +33,12 @@ async function startHttp(
   const out: HttpExporter[] = [];
   try {
     for (const address of parsed) {
-      const e = await HttpExporter.listen({ address, sources, webConfig });
+      const e = await HttpExporter.listen({ address, sources, webConfig, dashboard: { eager: true } });
       out.push(e);
       const files = sources.reduce((n, s) => n + s.files.length, 0);
       const auth = webConfig && webConfig.users.size > 0 ? ", basic auth" : "";
       io.stderr.write(
-        `statsfs: serving metrics on ${e.url} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}${auth}); Ctrl-C stops\n`,
+        `statsfs: serving metrics on ${e.url} and the dashboard on ${e.dashboardUrl} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}${auth}); Ctrl-C stops\n`,
       );
     }
   } catch (e) {

@@ -26,6 +26,8 @@ export interface ServeOptions {
   readonly http?: readonly string[];
   /** An exporter-toolkit web config for the HTTP side. */
   readonly webConfig?: string | undefined;
+  /** Called once every server listens, with the HTTP exporters (`statsfs web` prints their URL). */
+  readonly listening?: ((exporters: readonly HttpExporter[]) => void) | undefined;
 }
 
 /** Serves until `io.signal` aborts. */
@@ -50,6 +52,7 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
       io.stderr.write(
         `statsfs: serving QMP on ${where} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C stops\n`,
       );
+    o.listening?.(exporters);
     if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
     return Exit.Ok;
   } finally {
@@ -74,7 +77,7 @@ export const command: Command = {
   --http [HOST:]PORT   a Prometheus exporter on http://HOST:PORT/metrics (repeatable); HOST
                        defaults to 127.0.0.1, PORT to ${DEFAULT_HTTP_PORT} ("HOST:" or ":"), 0 = any
                        free port; text format 0.0.4 or OpenMetrics 1.0.0 by Accept, gzip when
-                       asked; read-only
+                       asked; and the live dashboard at http://HOST:PORT/ (statsfs web); read-only
   --web-config FILE    TLS and basic auth for --http, in the Prometheus exporter toolkit's
                        format (tls_server_config, basic_auth_users with bcrypt hashes)
   --qmp ADDR           where to listen (repeatable):
