@@ -232,6 +232,7 @@ export class EntityView {
     for (const p of this.#histPanels.values()) this.#drawHist(p, slots);
     this.#updateTable(ev);
     document.body.dataset.detailSeq = String(ev.seq);
+    document.body.dataset.slots = String(slots.length);
   }
 
   #series(id: string, f: (v: number, seconds: number) => number): (slot: number) => number {
