@@ -16,7 +16,8 @@ mkdirSync(out, { recursive: true });
 await build({
   entryPoints: { app: join(root, "web", "src", "main.ts") },
   bundle: true,
-  minify: true,
+  // --dev: readable names (for profiling); the package ships the minified page.
+  minify: !process.argv.includes("--dev"),
   format: "esm",
   target: "es2022",
   platform: "browser",

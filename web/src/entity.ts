@@ -411,11 +411,20 @@ export class EntityView {
     this.#slotsCache = slots;
     if (!this.#vmap) return;
     const pct = this.#vstat === "halt_wait_ns";
+    // Per cell only array reads: 256 vCPUs × 900 samples is 230,400 cells a frame.
+    const r = this.#ring;
+    const w = r.rows.length;
+    const a = r.perFile.get(this.#vstat);
+    const scale = pct ? 1e-9 * 100 : 1;
+    const per = slots.map((s) => {
+      const sec = r.seconds[s] ?? 0;
+      return sec > 0 ? scale / sec : Number.NaN;
+    });
     this.#vmap.update(
       {
         cols: slots.length,
-        rows: this.#ring.rows.length,
-        value: (col, row) => this.#vcpuValue(slots[col] ?? 0, row),
+        rows: w,
+        value: (col, row) => (a?.[(slots[col] ?? 0) * w + row] ?? Number.NaN) * (per[col] ?? Number.NaN),
         time: (col) => this.#ring.walls[slots[col] ?? 0] ?? 0,
       },
       (max) => (pct ? percentText(max) : rateText(max)),
