@@ -7,17 +7,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TopView } from "../../src/cli/commands/top/index.js";
 import { layOut } from "../../src/model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../../src/model/flags.js";
 import { makeIdentity } from "../../src/model/identity.js";
 import type { StatsFile } from "../../src/model/stats-file.js";
 import type { StatsSource } from "../../src/providers/source.js";
-import { Sampler } from "../../src/views/sampler/index.js";
-import { selector } from "../../src/views/select/index.js";
+import { Sampler } from "../../src/sample/sampler.js";
+import { selector } from "../../src/sample/select.js";
 import { quantileBucket } from "../../src/views/top/events.js";
 import { kvmFrame, type ViewState } from "../../src/views/top/kvm-frame.js";
 import { Screen } from "../../src/views/top/terminal.js";
+import { TopView } from "../../src/views/top/view.js";
 
 const ns = { unit: StatUnit.Seconds, base: StatBase.Pow10, exponent: -9 };
 

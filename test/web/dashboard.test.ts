@@ -19,8 +19,8 @@ import type { Browser, Page } from "playwright-core";
 import { createSource, liveSource, Registry } from "../../src/producer/index.js";
 import { openSource } from "../../src/providers/registry.js";
 import type { PollOptions, StatsSource } from "../../src/providers/source.js";
+import { delta, type Sample } from "../../src/sample/sampler.js";
 import { HttpExporter, loadWebConfig } from "../../src/views/http/index.js";
-import { delta, type Sample } from "../../src/views/sampler/index.js";
 import { percentText, rateText } from "../../src/views/web/format.js";
 import { chromiumSkip, launch } from "./browser.js";
 

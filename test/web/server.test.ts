@@ -9,8 +9,8 @@ import { describe, it } from "node:test";
 import { bufferIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/run.js";
 import { openSource } from "../../src/providers/registry.js";
+import { delta, type Sample } from "../../src/sample/sampler.js";
 import { HttpExporter } from "../../src/views/http/index.js";
-import { delta, type Sample } from "../../src/views/sampler/index.js";
 import type { FleetEvent, HistoryHeader } from "../../src/views/web/protocol.js";
 
 /** The first `fleet` event of an event stream. */

@@ -12,8 +12,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { cmdline, currentSyscall, exePath, fdLinks, listPids, readProc, startTime, threads, unixSocketPath } from "../proc.js";
 import { type MonitorSpec, parseQemuCommandLine, parseStatsfsServe, type QemuCommandLine } from "./cmdline.js";
-import { cmdline, currentSyscall, exePath, fdLinks, listPids, readProc, startTime, threads, unixSocketPath } from "./proc.js";
 
 /** Where debugfs keeps KVM's directories when mounted. */
 export const DEBUGFS_KVM = "/sys/kernel/debug/kvm";

@@ -12,11 +12,10 @@
  * not ok and have no entity (a QEMU that never answered) are listed as notes.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { StatsFile } from "../../model/stats-file.js";
 import type { MemberStatus, StatsSource } from "../../providers/source.js";
 import { UnionSource } from "../../providers/union.js";
+import type { Sample } from "../../sample/sampler.js";
 import { acceptsGzip } from "../openmetrics/negotiate.js";
-import type { Sample } from "../sampler/index.js";
 import { type Asset, loadAssets, SECURITY_HEADERS } from "./assets.js";
 import { type LiveEntity, liveEntities } from "./entities.js";
 import { Feed } from "./feed.js";
@@ -81,6 +80,7 @@ export class Dashboard {
 
   constructor(sources: readonly StatsSource[], o: DashboardOptions = {}) {
     this.#sources = sources;
+    // Never closed here: closing a union marks its members' shared polls gone for every view.
     this.#union = new UnionSource(sources);
     this.feed = new Feed(this.#union, { intervalMs: o.intervalMs });
     this.#slots = new Slots(Math.max(2, Math.ceil((HISTORY_SECONDS * 1000) / this.feed.intervalMs)));
@@ -102,12 +102,6 @@ export class Dashboard {
     return { union: this.#union.members, nested };
   }
 
-  #memberOfFile(): (f: StatsFile) => string | undefined {
-    const by = new Map<StatsFile, string>();
-    for (const m of this.#union.sources) for (const f of m.files) by.set(f, m.uri);
-    return (f) => by.get((f as { inner?: StatsFile }).inner ?? f);
-  }
-
   #onSample(s: Sample): void {
     const slot = this.#slots.push(s.seq, s.wall, s.seconds);
     void slot;
@@ -120,13 +114,12 @@ export class Dashboard {
       const pid = /[?&]pid=(\d+)$/.exec(m.uri)?.[1];
       if (pid !== undefined) nestedByPid.set(pid, m);
     }
-    const memberOf = this.#memberOfFile();
     const attributed = new Set<string>();
     const changed: EntityMeta[] = [];
     const dropped: string[] = [];
     for (const [key, e] of live) {
       const first = e.files[0]?.file;
-      const member = first ? memberOf(first) : undefined;
+      const member = first ? this.#union.memberOf(first) : undefined;
       let state: EntityState = "ok";
       let reason: string | undefined;
       const um = member === undefined ? undefined : unionState.get(member);

@@ -10,7 +10,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram } from "../../model/flags.js";
 import type { StatsIdentity } from "../../model/identity.js";
 import { decodeLabelSet } from "../../model/label-set.js";
-import type { SampledFile } from "../sampler/index.js";
+import type { SampledFile } from "../../sample/sampler.js";
 import { type EventGroup, eventGroup, eventKind } from "../top/events.js";
 import { statNamed } from "../top/groups.js";
 import { wide } from "./format.js";

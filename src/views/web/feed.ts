@@ -1,13 +1,13 @@
 /**
  * @module views/web/feed
- * The dashboard's one reader of its sources: a small adapter over the sampler (views/sampler)
+ * The dashboard's one reader of its sources: a small adapter over the sampler (sample/sampler)
  * that takes one sample per interval — however many pages are open — and hands it to every
  * subscriber. Kept this small on purpose: when polling gets its shared home, this adapter
  * subscribes to it instead of sampling by itself, and nothing else in views/web changes.
  */
 import { printable } from "../../model/printable.js";
 import type { StatsSource } from "../../providers/source.js";
-import { Pace, type Sample, Sampler } from "../sampler/index.js";
+import { Pace, type Sample, Sampler } from "../../sample/sampler.js";
 
 /** Options of a {@link Feed}. */
 export interface FeedOptions {

@@ -4,7 +4,7 @@
  * 9798, `--http` to choose), with the dashboard's URL printed on stdout for a browser (or a
  * script) to open. Sources default to every VM on the host, as for `serve --http`.
  */
-import { DEFAULT_HTTP_PORT } from "../../../views/http/cli.js";
+import { DEFAULT_HTTP_PORT } from "../../../views/http/address.js";
 import type { Command } from "../../command.js";
 import { serve } from "../serve/index.js";
 

@@ -1,9 +1,9 @@
 /**
- * @module providers/host/proc
- * The few /proc reads host enumeration needs, each returning undefined (never throwing) when
- * the process is gone or the entry may not be read: fd links, threads and their names, the
- * start time (to tell a reused pid), the executable, the argv, and the path of a Unix socket
- * an fd holds (via /proc/net/unix).
+ * @module providers/proc
+ * The few /proc reads host enumeration (host/) and trace: need, each returning undefined (never
+ * throwing) when the process is gone or the entry may not be read: fd links, threads and their
+ * names, the start time (to tell a reused pid), the executable, the argv, and the path of a Unix
+ * socket an fd holds (via /proc/net/unix).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
