@@ -38,6 +38,7 @@ export class TimeChart {
     const data = [x, ...ys] as uPlot.AlignedData;
     if (this.#u) {
       this.#u.setData(data);
+      this.#showLast(x.length);
       return;
     }
     const width = this.#box.clientWidth;
@@ -81,11 +82,18 @@ export class TimeChart {
       ],
     };
     this.#u = new uPlot(opts, data, this.#box);
+    this.#showLast(x.length);
     this.#ro = new ResizeObserver(() => {
       const w = this.#box.clientWidth;
       if (this.#u && w > 0 && w !== this.#u.width) this.#u.setSize({ width: w, height: 170 });
     });
     this.#ro.observe(this.#box);
+  }
+
+  /** Without the cursor on the chart, the legend shows the latest values. */
+  #showLast(n: number): void {
+    const u = this.#u;
+    if (u && n > 0 && (u.cursor.left ?? -1) < 0) u.setLegend({ idx: n - 1 });
   }
 
   destroy(): void {
