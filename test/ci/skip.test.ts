@@ -39,7 +39,10 @@ describe("the skip policy", () => {
     const say = (line: string) => said.push(line);
     assert.equal(skipUnless("X", undefined, {}, say), undefined);
     assert.equal(skipUnless("X", "no x here", {}, say), "SKIPPED: no x here");
-    assert.throws(() => skipUnless("X", "no x here", { STATSFS_REQUIRE_X: "1" }, say), /^Error: STATSFS_REQUIRE_X=1 but SKIPPED: no x here$/);
+    assert.throws(
+      () => skipUnless("X", "no x here", { STATSFS_REQUIRE_X: "1" }, say),
+      /^Error: STATSFS_REQUIRE_X=1 but SKIPPED: no x here$/,
+    );
     assert.equal(skipUnless("X", "no x here", { STATSFS_REQUIRE_Y: "1" }, say), "SKIPPED: no x here");
     assert.deepEqual(said, ["SKIPPED: no x here\n"], "said once, in one line");
   });
