@@ -434,7 +434,7 @@ export class StatsFs implements FuseHandler {
       return Errno.EACCES;
     }
     // The next read shows the reset value, whatever the polling interval.
-    for (const r of this.#refs(node)) r.owner.lastPoll = 0;
+    for (const r of this.#refs(node)) r.owner.polled.expire();
     h.text = undefined;
     return encodeWriteOut(w.size);
   }

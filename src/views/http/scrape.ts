@@ -7,10 +7,16 @@
  * `statsfs_exporter_source_up{source="…"} 0`; of a source made of members (a union, the host's
  * VMs, `shm:`'s files) each member that is not ok (stale, failed, gone) adds a line with 0, the
  * union itself dropping a failed member's files.
+ *
+ * Sources are polled through the process's one {@link Polled} of each (providers/poll), under
+ * {@link VIEW_DEADLINE_MS} like the QMP server's: a scrape and a QMP query arriving together
+ * share one poll, and a source still polling at the deadline is left out of that generation
+ * (stale). Each generation keeps every state with its reason ({@link Scraper.states}).
  */
 import { constants, gzip, gzipSync } from "node:zlib";
 import type { StatsFile } from "../../model/stats-file.js";
-import { isSyncSource, type StatsSource } from "../../providers/source.js";
+import { pollAll, polled, VIEW_DEADLINE_MS } from "../../providers/poll.js";
+import type { MemberStatus, StatsSource } from "../../providers/source.js";
 import { escapeHelp, escapeLabelValue } from "../openmetrics/names.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
 import { Exposition, type ExpositionFormat } from "../openmetrics/render.js";
@@ -33,17 +39,12 @@ function compress(b: Buffer): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => gzip(b, GZIP, (e, z) => (e ? reject(e) : resolve(z))));
 }
 
-/** What one generation found about a source. */
-interface SourceState {
-  readonly uri: string;
-  readonly ok: boolean;
-}
-
 class Generation {
   settled = false;
   readonly done: Promise<void>;
   files: StatsFile[] = [];
-  states: SourceState[] = [];
+  /** Each source's state, then its members that are not ok, with their reasons. */
+  states: MemberStatus[] = [];
   readonly bodies = new Map<string, Promise<Buffer>>();
 
   constructor(sources: readonly StatsSource[], timeoutMs: number) {
@@ -53,22 +54,14 @@ class Generation {
   }
 
   async #poll(sources: readonly StatsSource[], timeoutMs: number): Promise<void> {
-    const results = await Promise.all(
-      sources.map(async (s) => {
-        try {
-          if (isSyncSource(s)) s.pollSync();
-          else await s.poll({ timeoutMs });
-          return true;
-        } catch {
-          return false;
-        }
-      }),
-    );
+    const members = sources.map(polled);
+    await pollAll(members, timeoutMs);
+    const ok = members.map((m) => m.state === "ok");
     this.states = sources.flatMap((s, i) => [
-      { uri: s.uri, ok: results[i] === true },
-      ...(results[i] && s.members ? s.members.filter((m) => m.state !== "ok").map((m) => ({ uri: m.uri, ok: false })) : []),
+      (members[i] as (typeof members)[number]).status(s.uri),
+      ...(ok[i] && s.members ? s.members.filter((m) => m.state !== "ok") : []),
     ]);
-    this.files = sources.flatMap((s, i) => (results[i] ? s.files : []));
+    this.files = sources.flatMap((s, i) => (ok[i] ? s.files : []));
   }
 }
 
@@ -82,11 +75,16 @@ export class Scraper {
 
   readonly #timeoutMs: number;
 
-  /** `timeoutMs`: how long a poll waits for slow members (Prometheus's default scrape timeout is 10 s). */
-  constructor(sources: readonly StatsSource[], options: PlanOptions = {}, timeoutMs = 8000) {
+  /** `timeoutMs`: how long a poll waits for slow sources (default the QMP server's too). */
+  constructor(sources: readonly StatsSource[], options: PlanOptions = {}, timeoutMs = VIEW_DEADLINE_MS) {
     this.#sources = sources;
     this.#timeoutMs = timeoutMs;
     this.#exposition = new Exposition(options);
+  }
+
+  /** The states of the last generation's sources (and their members not ok), with reasons. */
+  get states(): readonly MemberStatus[] {
+    return this.#gen?.states ?? [];
   }
 
   /** The body for `format`, gzipped or not, from the generation in flight or a new one. */
@@ -121,7 +119,7 @@ export class Scraper {
     const name = "statsfs_exporter_source_up";
     const help = "1 when the source's last poll succeeded, 0 when it failed (its statistics are then left out)";
     text += om ? `# TYPE ${name} gauge\n# HELP ${name} ${escapeHelp(help, true)}\n` : `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
-    for (const s of gen.states) text += `${name}{source="${escapeLabelValue(s.uri)}"} ${s.ok ? 1 : 0}\n`;
+    for (const s of gen.states) text += `${name}{source="${escapeLabelValue(s.uri)}"} ${s.state === "ok" ? 1 : 0}\n`;
     return Buffer.concat([body, Buffer.from(om ? `${text}# EOF\n` : text)]);
   }
 }

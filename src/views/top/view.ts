@@ -15,13 +15,9 @@ import { guestsOf } from "./guests.js";
 import { fieldsRegex } from "./keys.js";
 import { type GoneGroup, kvmFrame, type Line, type ViewState } from "./kvm-frame.js";
 
-/** Which member of a union each file comes from (for the reason a gone group shows). */
+/** Which member of a source made of several each file comes from (for the reason a gone group shows). */
 export function memberOf(source: StatsSource): (f: StatsFile) => string | undefined {
-  const members = (source as { sources?: readonly StatsSource[] }).sources;
-  if (!members) return () => undefined;
-  const by = new Map<StatsFile, string>();
-  for (const m of members) for (const f of m.files) by.set(f, m.uri);
-  return (f) => by.get((f as { inner?: StatsFile }).inner ?? f);
+  return (f) => source.memberOf?.(f);
 }
 
 /** What `top` keeps between frames: groups shown, gone ones, the pid followed. */

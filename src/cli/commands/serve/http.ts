@@ -32,7 +32,7 @@ async function startHttp(
   const out: HttpExporter[] = [];
   try {
     for (const address of parsed) {
-      const e = await HttpExporter.listen({ address, sources, webConfig });
+      const e = await HttpExporter.listen({ address, sources, webConfig, log: (line) => io.stderr.write(`${line}\n`) });
       out.push(e);
       const files = sources.reduce((n, s) => n + s.files.length, 0);
       const auth = webConfig && webConfig.users.size > 0 ? ", basic auth" : "";
