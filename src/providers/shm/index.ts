@@ -294,6 +294,11 @@ export class ShmSource extends PlanSource {
     return this.#files;
   }
 
+  /** Whether a live producer's file was read at the last poll (the service runs). */
+  get live(): boolean {
+    return this.#open.size > 0;
+  }
+
   /** Every exported file seen at the last poll: `ok` (a live producer's), `gone` (its producer ended), `failed` (skipped). */
   get members(): readonly MemberStatus[] {
     return this.#members;

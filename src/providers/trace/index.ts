@@ -18,7 +18,7 @@ export async function openTraceSource(uri: string, rest: string, q: URLSearchPar
   checkQueryKeys(where, q, [], "trace:");
   if (!/^\d{1,10}$/.test(rest) || Number(rest) === 0) throw new UsageError(`${where}: expected trace:PID`);
   const pid = Number(rest);
-  const { threads } = await import("../host/proc.js");
+  const { threads } = await import("../proc.js");
   const tids = threads(pid).map((t) => t.tid);
   if (tids.length === 0) throw new SourceError("STATSFS_SOURCE", `${where}: no process ${pid}`);
   let c: TraceCounters;

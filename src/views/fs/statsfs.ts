@@ -20,9 +20,6 @@
  *   (mkdir, rm, mv, ln) are EPERM, creating files EACCES.
  */
 import { encodeStatsFile } from "../../codec/writer.js";
-import type { StatsFile } from "../../model/stats-file.js";
-import { toJson } from "../qapi/json.js";
-import { queryStatsSchemas } from "../qapi/query-stats.js";
 import {
   type Attr,
   type Dirent,
@@ -54,8 +51,11 @@ import {
   S_IFDIR,
   S_IFLNK,
   S_IFREG,
-} from "./fuse/protocol.js";
-import type { FuseHandler, HandlerResult } from "./fuse/session.js";
+} from "../../fuse/protocol.js";
+import type { FuseHandler, HandlerResult } from "../../fuse/session.js";
+import type { StatsFile } from "../../model/stats-file.js";
+import { toJson } from "../qapi/json.js";
+import { queryStatsSchemas } from "../qapi/query-stats.js";
 import type { FileRef, SourceSet } from "./sources.js";
 import { isResetText, valueText } from "./text.js";
 import { type DirNode, type FileNode, Tree, type TreeNode } from "./tree.js";
@@ -454,7 +454,7 @@ export class StatsFs implements FuseHandler {
     }
     h.reset = true;
     // The next read shows the reset value, whatever the polling interval.
-    for (const r of this.#refs(node)) r.owner.lastPoll = 0;
+    for (const r of this.#refs(node)) r.owner.polled.expire();
     h.text = undefined;
     return encodeWriteOut(w.size);
   }

@@ -1,5 +1,5 @@
 /**
- * @module views/openmetrics/producer
+ * @module views/http/producer
  * prom-client's scrape side for a Node service's statsfs sources (`statsfs/prometheus`):
  *
  * - {@link metrics}: the exposition text of a registry's sources (in-process, no files);
@@ -14,9 +14,9 @@ import type { StatsFile } from "../../model/stats-file.js";
 import { defaultRegistry, helpOf, type LiveSource, liveSource, type Registry, type Source } from "../../producer/index.js";
 import { openSource } from "../../providers/registry.js";
 import type { StatsSource } from "../../providers/source.js";
-import { Scraper } from "../http/scrape.js";
-import { acceptsGzip, negotiateFormat } from "./negotiate.js";
-import { CONTENT_TYPES, Exposition, type ExpositionFormat } from "./render.js";
+import { acceptsGzip, negotiateFormat } from "../openmetrics/negotiate.js";
+import { CONTENT_TYPES, Exposition, type ExpositionFormat } from "../openmetrics/render.js";
+import { Scraper } from "./scrape.js";
 
 const live = new WeakMap<Registry, { source: LiveSource; exposition: Exposition }>();
 
