@@ -1,3 +1,9 @@
+/**
+ * @module test/cli/top
+ * The main job, `statsfs top`, as a child process: batch frames, the simulated VM without KVM, and
+ * SIGINT on a running demo VM.
+ * @serial: "exits promptly" on SIGINT is a bound other tests' load would distort.
+ */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";

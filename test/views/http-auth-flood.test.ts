@@ -4,6 +4,7 @@
  * bounded number, on 127.0.0.1). A correct scrape must still answer within a wide bound (1 s;
  * the bcrypt on the event loop made it take seconds), a fresh wrong password is refused at once,
  * and a hash whose cost cannot finish is refused at start instead of hanging there.
+ * @serial: times a correct scrape during a flood (a wide bound, which other tests' load would distort).
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
