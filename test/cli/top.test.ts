@@ -1,8 +1,6 @@
 /**
- * @module test/cli/top
- * The main job, `statsfs top`, as a child process: batch frames, the simulated VM without KVM, and
- * SIGINT on a running demo VM.
- * @serial: "exits promptly" on SIGINT is a bound other tests' load would distort.
+ * The main job, `statsfs top`: its batch output, SIGINT on a running demo VM, and the terminal.
+ * @serial: "exits promptly" is timed; in the concurrent pass on two loaded cores it took 13 s.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
