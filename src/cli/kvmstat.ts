@@ -5,16 +5,16 @@
  * `host:?route=trace`), -f/--fields REGEX (`-f help` lists the fields), -g/--guest NAME,
  * -p/--pid PID, -i/--debugfs-include-past, -l/--log, -L/--log-to-file FILE,
  * -s/--set-delay SECONDS (0.1–25.5; default 1 s here, 3 s in kvm_stat), -z/--skip-zero-records.
- * Also the default source (host: where that source exists, else the demo VM or sim:).
+ * Also the default source (host: where that source exists, else the demo VM or sim:). What the
+ * options select among the files (guests, pids, fields) is views/top/guests.
  */
 import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
-import type { StatsFile } from "../model/stats-file.js";
 import { openSource, openSources } from "../providers/registry.js";
 import type { StatsSource } from "../providers/source.js";
-import { delayError, fieldsRegex, type GuestEntry } from "../views/top/keys.js";
+import { delayError, fieldsRegex } from "../views/top/keys.js";
 import { type Args, flag, str } from "./command.js";
 import type { Io } from "./io.js";
 
@@ -153,56 +153,5 @@ export async function openNamedSources(sources: readonly string[], io: Io): Prom
     io.stderr.write(`statsfs: ${e.message}; showing the built-in simulated VM (sim:) instead\n`);
     const { KVM_DEVICE } = await import("../providers/kvm/kvm.js");
     return { source: await openSource("sim:"), shows: `simulated VM (sim:): no usable ${printable(KVM_DEVICE)}` };
-  }
-}
-
-/** The running VMs (pid and guest name) among `files`, by pid. */
-export function guestsOf(files: readonly StatsFile[]): GuestEntry[] {
-  const out = new Map<string, string>();
-  for (const f of files) {
-    const { pid, guest } = f.identity.labels;
-    const vm = f.identity.provider === "kvm" || f.identity.labels.route !== undefined || guest !== undefined;
-    if (pid !== undefined && vm && (!out.has(pid) || guest !== undefined)) out.set(pid, guest ?? out.get(pid) ?? "");
-  }
-  return [...out].map(([pid, name]) => ({ pid, name })).sort((a, b) => Number(a.pid) - Number(b.pid));
-}
-
-/** The pid of `-g NAME` (kvm_stat's messages when none or several match). */
-export function pidOfGuest(files: readonly StatsFile[], name: string): string {
-  const all = guestsOf(files);
-  const hits = all.filter((g) => g.name === name);
-  if (hits.length === 0) {
-    const named = all.filter((g) => g.name !== "");
-    const have = named.length
-      ? `guests: ${named.map((g) => `${printable(g.name)} (pid ${g.pid})`).join(", ")}`
-      : all.length
-        ? `no VM here has a guest name; pids: ${all.map((g) => g.pid).join(" ")}`
-        : "no VM found";
-    throw new UsageError(`-g ${printable(name)}: no guest by this name (${have})`);
-  }
-  if (hits.length > 1) {
-    throw new UsageError(
-      `-g ${printable(name)}: several VMs have this guest name (pids: ${hits.map((h) => h.pid).join(" ")}); give -p PID`,
-    );
-  }
-  return (hits[0] as GuestEntry).pid;
-}
-
-/**
- * `-f help`: every field name of the selected files, sorted, two spaces in front; child
- * events (`kvm_exit(HLT)`) listed once by their parent's name, as kvm_stat lists them.
- */
-export function fieldsHelp(files: readonly StatsFile[]): string {
-  const names = [...new Set(files.flatMap((f) => f.schema.descriptors.map((d) => d.name.split("(")[0] as string)))].sort((a, b) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  );
-  return `  ${names.map((n) => printable(n)).join("\n  ")}\n`;
-}
-
-/** Checks -p against the source's files (kvm_stat: "Specified pid does not exist."). */
-export function checkPid(files: readonly StatsFile[], pid: string): void {
-  if (!files.some((f) => f.identity.labels.pid === pid)) {
-    const have = guestsOf(files).map((g) => g.pid);
-    throw new UsageError(`-p ${pid}: no VM with this pid${have.length ? ` (pids: ${have.join(" ")})` : ""}`);
   }
 }

@@ -9,6 +9,7 @@ import { DefinitionError } from "../errors.js";
 import { isHistogram, packFlags, StatBase, StatType, StatUnit } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { AggKind, type Aggregation, aggSuffix, byteLength, type ValueMeta, type ValueSlot } from "../providers/aggregate/values.js";
+import type { Counter, Gauge, LinearHistogram, Log2Histogram, Peak } from "./handles.js";
 
 export {
   AggKind,
@@ -270,3 +271,17 @@ export function slotsOf(set: ValueSet, base: number): readonly ValueSlot[] {
 export function isValueSet(x: unknown): x is ValueSet {
   return typeof x === "object" && x !== null && (x as { [SET]?: unknown })[SET] === true;
 }
+
+/** The handle type a definition gets. */
+export type HandleOf<I extends ValueInit> = I["type"] extends "instant"
+  ? Gauge
+  : I["type"] extends "peak"
+    ? Peak
+    : I["type"] extends "log2-histogram"
+      ? Log2Histogram
+      : I["type"] extends "linear-histogram"
+        ? LinearHistogram
+        : Counter;
+
+/** Typed handles for a set of definitions, by value name. */
+export type Handles<D extends ValueInits> = { readonly [K in keyof D]: HandleOf<D[K]> };

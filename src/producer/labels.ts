@@ -17,40 +17,8 @@ import { describe, isRecord } from "../model/text.js";
 import { aggName, type ValueSlot } from "../providers/aggregate/values.js";
 import type { ValueInit, ValueType, ValueUnit } from "./definition.js";
 import { Counter, Gauge, LinearHistogram, Log2Histogram, Peak, type ValueHandle } from "./handles.js";
-import { createSource, type Source } from "./source.js";
-
-/** Which source and value a handle belongs to (set by Source.addValues). */
-const owners = new WeakMap<object, { readonly source: Source; readonly slot: ValueSlot }>();
-
-/** Help texts by source and value name (ValueInit.help), for in-process expositions. */
-const helps = new WeakMap<Source, Map<string, string>>();
-
-/** @internal Records a value's help text. */
-export function noteHelp(source: Source, name: string, help: string): void {
-  let m = helps.get(source);
-  if (!m) {
-    m = new Map();
-    helps.set(source, m);
-  }
-  m.set(name, help);
-}
-
-/**
- * The help text of value `name` in `source`, or of the same value in the nearest parent (a
- * label-set child inherits its parent's).
- */
-export function helpOf(source: Source, name: string): string | undefined {
-  for (let s: Source | undefined = source; s; s = s.parent) {
-    const h = helps.get(s)?.get(name);
-    if (h !== undefined) return h;
-  }
-  return undefined;
-}
-
-/** @internal Records the owner of a handle made by `addValues`. */
-export function noteOwner(handle: ValueHandle, source: Source, slot: ValueSlot): void {
-  owners.set(handle, { source, slot });
-}
+import { ownerOf } from "./notes.js";
+import { createSource } from "./source.js";
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED = new Set(["provider", "target", "source", "le", "instance", "job", "quantile", "index"]);
@@ -72,7 +40,7 @@ function initOf(slot: ValueSlot, withSum: boolean): ValueInit {
 
 /** The handle of `handle`'s value for one label set. */
 export function labelsOf<H extends ValueHandle>(handle: H, labels: Readonly<Record<string, string>>): H {
-  const owner = owners.get(handle);
+  const owner = ownerOf(handle);
   if (!owner) throw new DefinitionError("labels() needs a handle returned by addValues");
   if (!isRecord(labels)) throw new DefinitionError(`labels() needs an object of label name → string, not ${describe(labels)}`);
   for (const [k, v] of Object.entries(labels)) {

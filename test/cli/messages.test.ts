@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createSource, Registry } from "../../src/producer/index.js";
 import { cli } from "../helpers.js";
-import { type Qemu, qemuTcgSkipReason, startQemu } from "../qmp/qemu.js";
+import { type Qemu, qemuSkipReason, startQemu } from "../qmp/qemu.js";
 
 const dir = mkdtempSync(join(tmpdir(), "statsfs-msg-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,7 +115,7 @@ describe("messages a new user meets", () => {
   });
 });
 
-describe("a QEMU without KVM (-accel tcg) reports no statistics: said in one line, exit 3", { skip: qemuTcgSkipReason() }, () => {
+describe("a QEMU without KVM (-accel tcg) reports no statistics: said in one line, exit 3", { skip: qemuSkipReason() }, () => {
   let q: Qemu;
   before(async () => {
     q = await startQemu(1, "tcg");

@@ -11,7 +11,7 @@ import { after, describe, it } from "node:test";
 import { DefinitionError } from "../../src/errors.js";
 import { decodeLabelSet, encodeLabelSet } from "../../src/model/label-set.js";
 import { collectDefaultMetrics, createSource, Registry } from "../../src/producer/index.js";
-import { clusterMetrics, metrics, metricsHandler } from "../../src/views/openmetrics/prometheus.js";
+import { clusterMetrics, metrics, metricsHandler } from "../../src/views/http/prometheus.js";
 import { prometheusSkipReason, promtoolCheck } from "../prometheus/prometheus.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "statsfs-prodprom-"));

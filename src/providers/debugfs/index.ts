@@ -194,5 +194,5 @@ export async function openDebugfsSource(uri: string, rest: string, query: URLSea
     throw e;
   }
   const empty = `${printable(uri)}: no VM directories (<pid>-<fd>) in ${printable(dir)}: no KVM VM runs, or it is not KVM's debugfs directory`;
-  return new LocalSource(uri, files, undefined, files.length === 0 ? empty : undefined);
+  return new LocalSource(uri, files, undefined, undefined, files.length === 0 ? empty : undefined);
 }

@@ -18,7 +18,7 @@ export async function openTraceSource(uri: string, rest: string, q: URLSearchPar
   checkQueryKeys(where, q, [], "trace:");
   if (!/^\d{1,10}$/.test(rest) || Number(rest) === 0) throw new UsageError(`${where}: expected trace:PID`);
   const pid = Number(rest);
-  const { fdLinks, threads } = await import("../host/proc.js");
+  const { fdLinks, threads } = await import("../proc.js");
   const tids = threads(pid).map((t) => t.tid);
   if (tids.length === 0) throw new SourceError("STATSFS_SOURCE", `${where}: no process ${pid}`);
   // Counting a process that runs no VM would print zeros that look like an idle VM.

@@ -10,23 +10,14 @@ import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import { sysReason } from "../../../model/text.js";
+import { samples } from "../../../sample/sampler.js";
+import { checkedSelector } from "../../../sample/select.js";
 import { CSV, columnsOf, fieldSums, jsonlRecord, type LogFilter, type LogSink, LogWriter, PLAIN } from "../../../views/log/index.js";
-import { samples } from "../../../views/sampler/index.js";
-import { checkedSelector } from "../../../views/select/index.js";
+import { checkPid, fieldsHelp, pidOfGuest } from "../../../views/top/guests.js";
 import { fieldsRegex } from "../../../views/top/keys.js";
 import { type Args, type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
-import {
-  checkPid,
-  fieldsHelp,
-  KVMSTAT_HELP,
-  KVMSTAT_OPTIONS,
-  type KvmStatArgs,
-  kvmStatArgs,
-  openNamedSources,
-  pidOfGuest,
-  routedSources,
-} from "../../kvmstat.js";
+import { KVMSTAT_HELP, KVMSTAT_OPTIONS, type KvmStatArgs, kvmStatArgs, openNamedSources, routedSources } from "../../kvmstat.js";
 import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
 
 /** A file opened for appending, as a log sink. */
