@@ -7,8 +7,9 @@
  * that layout works (tests use a crafted one). Each file's kind comes from this kernel's own
  * binary stats descriptors by name (see kernel-schema.ts); histogram files are left out, since
  * debugfs shows only their first bucket, and so are files whose name the kernel does not know
- * as a statistic (`pid`, `tsc-offset`, `mmu_rmaps_stat`). Without /dev/kvm, any file holding one
- * decimal integer is read as a cumulative counter.
+ * as a statistic (`pid`, `tsc-offset`, `mmu_rmaps_stat`). Without /dev/kvm the kinds come from the
+ * kernel's schema recorded in kvm-stats.ts, so a gauge such as `pages_4k` stays a gauge (its falls
+ * are signed changes, not counter resets) wherever statsfs runs.
  *
  * Under lockdown=integrity every writable debugfs file refuses to open (EPERM), which is all of
  * KVM's counters: such files are reported, the route then being unusable (see FACTS.md).
@@ -57,7 +58,7 @@ export class DebugfsVmFile implements LocalStatsFile {
     identity: StatsIdentity,
     names: string[],
     fds: number[],
-    kinds: ReadonlyMap<string, StatDescriptor> | undefined,
+    kinds: ReadonlyMap<string, StatDescriptor>,
     refused: { name: string; code: string }[],
   ) {
     this.dir = dir;
@@ -66,7 +67,7 @@ export class DebugfsVmFile implements LocalStatsFile {
     this.refused = refused;
     const { descriptors, dataSize } = layOut(
       names.map((name) => {
-        const k = kinds?.get(name);
+        const k = kinds.get(name);
         return k ? { name, type: k.type, unit: k.unit, base: k.base, exponent: k.exponent } : { name, type: StatType.Cumulative };
       }),
     );
@@ -90,9 +91,8 @@ export class DebugfsVmFile implements LocalStatsFile {
     const refused: { name: string; code: string }[] = [];
     for (const name of entries) {
       if (NON_STATS.has(name) || !/^[a-z0-9_]{1,47}$/.test(name)) continue;
-      const k = kinds?.get(name);
-      if (kinds && (!k || isHistogram(k.type))) continue;
-      if (!kinds && name.endsWith("_hist")) continue;
+      const k = kinds.get(name);
+      if (!k || isHistogram(k.type)) continue;
       const path = join(dir, name);
       try {
         if (!statSync(path).isFile()) continue;
@@ -104,10 +104,6 @@ export class DebugfsVmFile implements LocalStatsFile {
         fd = openSync(path, "r");
       } catch (e) {
         refused.push({ name, code: (e as NodeJS.ErrnoException).code ?? "error" });
-        continue;
-      }
-      if (!kinds && readValue(fd, Buffer.alloc(32)) === undefined) {
-        closeSync(fd);
         continue;
       }
       names.push(name);

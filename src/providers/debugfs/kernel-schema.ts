@@ -2,19 +2,20 @@
  * @module providers/debugfs/kernel-schema
  * The kind (type, unit, base, exponent) of each KVM statistic by name, as this kernel's own
  * binary stats say: a throwaway VM and vCPU are created once, their stats fds' descriptors
- * read, and everything closed again. debugfs text files carry no such metadata. Undefined when
- * /dev/kvm cannot be used.
+ * read, and everything closed again. debugfs text files carry no such metadata. Where /dev/kvm
+ * cannot be used, the kernel's schema as recorded in kvm-stats.ts (Linux 6.18, x86-64).
  */
 import { closeSync } from "node:fs";
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { FdStatsFile } from "../file/fd-file.js";
+import { tableDescriptors } from "./kvm-stats.js";
 
 let cached: Promise<Map<string, StatDescriptor> | undefined> | undefined;
 
-/** Descriptors by name from this kernel (VM stats, then vCPU stats), or undefined. */
-export function kernelDescriptors(): Promise<ReadonlyMap<string, StatDescriptor> | undefined> {
+/** Descriptors by name from this kernel (VM stats, then vCPU stats), else from the recorded table. */
+export function kernelDescriptors(): Promise<ReadonlyMap<string, StatDescriptor>> {
   cached ??= probe();
-  return cached;
+  return cached.then((m) => m ?? tableDescriptors());
 }
 
 async function probe(): Promise<Map<string, StatDescriptor> | undefined> {
