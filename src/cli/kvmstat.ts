@@ -76,7 +76,8 @@ export function kvmStatArgs(a: Args, cmd: string): KvmStatArgs {
   if (fields !== "" && fields !== "help") {
     try {
       fieldsRegex(fields);
-    } catch {
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(`${cmd}: ${e.message}`);
       throw new UsageError(`${cmd}: "${printable(fields)}" is not a valid regular expression`);
     }
   }

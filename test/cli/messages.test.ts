@@ -139,3 +139,30 @@ describe("a QEMU without KVM (-accel tcg) reports no statistics: said in one lin
     assert.match(r.out, /^ nothing to show: QEMU .* reports no statistics \(provider kvm absent/m);
   });
 });
+
+describe("-f takes kvm_stat's Python regexes", () => {
+  const fieldsOf = (out: string) => (out.split("\n")[0] ?? "").trim().split(" ");
+  it("(?i), (?P<n>…), (?P=n), \\Z and (?#…) as Python means them", async () => {
+    for (const [re, want] of [
+      ["(?i)HALT_EXITS", ["halt_exits"]],
+      ["(?P<k>halt)_(exits|wait_ns)\\Z", ["halt_exits", "halt_wait_ns"]],
+      ["(?#the io ones)io_", ["io_exits"]],
+      ["(?P<x>e)(?P=x)?xits\\Z", ["exits"]],
+    ] as const) {
+      const r = await cli("log", "sim:", "-f", re, "--count", "1", "--interval", "10");
+      assert.equal(r.code, 0, `${re}: ${r.err}`);
+      assert.deepEqual(fieldsOf(r.out), want, re);
+    }
+  });
+
+  it("what JavaScript cannot do is refused in one line naming the construct", async () => {
+    for (const [re, what] of [
+      ["(?x)halt _exits", /\(\?x\) \(Python's verbose flag\) is not supported/],
+      ["(?i:halt)", /\(\?i:…\) \(flags scoped to a group\) is not supported/],
+      ["(?>halt)", /\(\?>…\) \(an atomic group\) is not supported/],
+      ["halt_.*+", /\*\+ \(a possessive quantifier\) is not supported/],
+    ] as const) {
+      oneLineError(await cli("top", "sim:", "-f", re), 2, what);
+    }
+  });
+});

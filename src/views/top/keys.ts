@@ -6,9 +6,11 @@
  * (f, g, p, s) collect a line: Enter accepts, Escape cancels, Backspace edits; a bad entry
  * keeps the prompt open with kvm_stat's message.
  */
+
 import { printable } from "../../model/printable.js";
 import { padEnd } from "../text/width.js";
 import { helpFrame, type Line, promptFrame, type ViewState } from "./kvm-frame.js";
+import { fromPython } from "./pyregex.js";
 
 /** Delay limits, as kvm_stat's. */
 export const MIN_DELAY = 0.1;
@@ -22,9 +24,14 @@ export function delayError(text: string, delay: number): string | undefined {
   return undefined;
 }
 
-/** kvm_stat's -f matches at the start of a name (Python's re.match). */
+/**
+ * kvm_stat's -f matches at the start of a name (Python's re.match); the common Python-only forms
+ * are translated ({@link fromPython}), the others refused in one line naming them.
+ */
 export function fieldsRegex(text: string): RegExp | undefined {
-  return text === "" ? undefined : new RegExp(`^(?:${text})`);
+  if (text === "") return undefined;
+  const { source, flags } = fromPython(text);
+  return new RegExp(`^(?:${source})`, flags);
 }
 
 /** A running guest as the g/p list shows it. */
