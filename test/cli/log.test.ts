@@ -50,7 +50,8 @@ describe("log: kvm_stat's plain format", () => {
     const names = (lines[0] as string).split(" ");
     assert.equal(names.pop(), "", "the banner ends with a space");
     assert.deepEqual(names, [...names].sort());
-    assert.ok(names.includes("exits") && names.includes("halt_wait_ns"));
+    assert.ok(names.includes("exits") && names.includes("halt_wait_hist"));
+    assert.ok(!names.includes("halt_wait_ns"), "kvm_stat's field set leaves out the time totals");
     assert.equal(lines.length, 1 + 20 + 1 + 5);
     assert.equal(lines[21], lines[0], "banner repeated after 20 lines");
     for (const [i, l] of lines.entries()) {
@@ -231,7 +232,7 @@ describe("kvm_stat's options", () => {
     const help = await cli("top", "sim:", "-f", "help");
     assert.match(help.out, /^ {2}blocking\n {2}exits\n/);
     const r = await cli("log", "sim:", "-f", "halt", "--count", "1", "--interval", "10");
-    assert.equal(r.out.split("\n")[0], "halt_exits halt_successful_poll halt_wait_hist halt_wait_ns ");
+    assert.equal(r.out.split("\n")[0], "halt_exits halt_successful_poll halt_wait_hist ");
     const bad = await cli("top", "sim:", "-f", "(");
     assert.equal(bad.code, 2);
     assert.match(bad.err, /"\(" is not a valid regular expression/);
@@ -283,5 +284,21 @@ describe("kvm_stat's options", () => {
     assert.match(r.err, /-t\/--tracepoints chooses a route of host: sources only/);
     assert.match((await cli("top", "-d", "-t")).err, /give one/);
     assert.equal((await cli("log", "sim:", "-i", "--count", "1", "--interval", "10")).code, 0, "-i is accepted");
+  });
+});
+
+describe("kvm_stat's field set", () => {
+  it("log and top -1 leave out halt_wait_ns, halt_poll_success_ns, halt_poll_fail_ns (their *_hist stay); -a/--all shows them", async () => {
+    const exempt = ["halt_poll_fail_ns", "halt_poll_success_ns", "halt_wait_ns"];
+    const banner = (out: string) => (out.split("\n")[0] ?? "").trim().split(" ");
+    const plain = await cli("log", "sim:?poll=1", "--count", "1", "--interval", "10");
+    assert.equal(plain.code, 0, plain.err);
+    for (const n of exempt) assert.ok(!banner(plain.out).includes(n), n);
+    for (const n of ["halt_poll_fail_hist", "halt_poll_success_hist", "halt_wait_hist"]) assert.ok(banner(plain.out).includes(n), n);
+    const all = await cli("log", "sim:?poll=1", "-a", "--count", "1", "--interval", "10");
+    for (const n of exempt) assert.ok(banner(all.out).includes(n), n);
+    const batch = await cli("top", "sim:?poll=1", "-1", "-s", "0.1");
+    assert.doesNotMatch(batch.out, /^halt_wait_ns /m);
+    assert.match((await cli("top", "sim:?poll=1", "-1", "-s", "0.1", "--all")).out, /^halt_wait_ns /m);
   });
 });

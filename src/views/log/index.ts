@@ -32,7 +32,15 @@ export interface LogFilter {
   readonly fields?: RegExp | undefined;
   /** kvm_stat's -p / -g: only files with this `pid` label. */
   readonly pid?: string | undefined;
+  /** Statistics left out (kvm_stat's field set: {@link KVMSTAT_EXEMPT}). */
+  readonly exempt?: ReadonlySet<string> | undefined;
 }
+
+/**
+ * The time totals kvm_stat leaves out of its fields (its debugfs provider's exempt list: they
+ * "mess up" event counts); their histograms (`*_hist`) stay.
+ */
+export const KVMSTAT_EXEMPT: ReadonlySet<string> = new Set(["halt_poll_fail_ns", "halt_poll_success_ns", "halt_wait_ns"]);
 
 function fileWanted(f: SampledFile, o: LogFilter): boolean {
   if (o.selector && !o.selector.file(f.file)) return false;
@@ -40,6 +48,7 @@ function fileWanted(f: SampledFile, o: LogFilter): boolean {
 }
 
 function statWanted(name: string, o: LogFilter): boolean {
+  if (o.exempt?.has(name)) return false;
   if (o.selector && !o.selector.name(name)) return false;
   return !o.fields || o.fields.test(name);
 }

@@ -12,7 +12,17 @@ import { printable } from "../../../model/printable.js";
 import { sysReason } from "../../../model/text.js";
 import { samples } from "../../../sample/sampler.js";
 import { checkedSelector } from "../../../sample/select.js";
-import { CSV, columnsOf, fieldSums, jsonlRecord, type LogFilter, type LogSink, LogWriter, PLAIN } from "../../../views/log/index.js";
+import {
+  CSV,
+  columnsOf,
+  fieldSums,
+  jsonlRecord,
+  KVMSTAT_EXEMPT,
+  type LogFilter,
+  type LogSink,
+  LogWriter,
+  PLAIN,
+} from "../../../views/log/index.js";
 import { checkPid, fieldsHelp, pidOfGuest } from "../../../views/top/guests.js";
 import { fieldsRegex } from "../../../views/top/keys.js";
 import { type Args, type Command, flag, str } from "../../command.js";
@@ -49,7 +59,14 @@ class FileSink implements LogSink {
 export async function log(
   sources: readonly string[],
   k: KvmStatArgs,
-  extra: { jsonl: boolean; count: number | undefined; intervalMs: number | undefined; selection: ReturnType<typeof selectionOf> },
+  extra: {
+    jsonl: boolean;
+    count: number | undefined;
+    intervalMs: number | undefined;
+    selection: ReturnType<typeof selectionOf>;
+    /** Every statistic, also the time totals kvm_stat leaves out. */
+    all?: boolean | undefined;
+  },
   io: Io,
 ): Promise<number> {
   if (extra.jsonl && k.csv) throw new UsageError("log: give --jsonl or -c/--csv, not both");
@@ -67,7 +84,10 @@ export async function log(
     }
     const pid = k.guest !== undefined ? pidOfGuest(source.files, k.guest) : k.pid;
     if (pid !== undefined) checkPid(source.files, pid);
-    const filter: LogFilter = { selector, fields: fieldsRegex(k.fields), pid };
+    // kvm_stat's formats show kvm_stat's field set (its exempt time totals left out) unless --all or
+    // --names says otherwise; --jsonl, statsfs's own format, shows everything.
+    const exempt = extra.jsonl || extra.all || extra.selection.names !== undefined ? undefined : KVMSTAT_EXEMPT;
+    const filter: LogFilter = { selector, fields: fieldsRegex(k.fields), pid, exempt };
     const stdout: LogSink = { isFile: false, write: (t) => io.stdout.write(t), size: () => 0 };
     if (k.logFile !== undefined) {
       sink = new FileSink(k.logFile);
@@ -125,6 +145,9 @@ export const command: Command = {
                  (u64 values as JSON numbers with every digit; parse them losslessly)
   --count N      stop after N samples (default: until Ctrl-C)
   --interval MS  time between samples in milliseconds (overrides -s)
+  -a, --all      every statistic: also halt_wait_ns, halt_poll_success_ns and halt_poll_fail_ns,
+                 which kvm_stat's field set leaves out (their *_hist histograms are shown);
+                 --names also shows what it names
 ${KVMSTAT_HELP}
 ${SELECTION_HELP}
 
@@ -136,6 +159,7 @@ record where they appear) and lists files that went away under "gone".`,
   options: {
     ...KVMSTAT_OPTIONS,
     jsonl: { type: "boolean" },
+    all: { type: "boolean", short: "a" },
     count: { type: "string", short: "n" },
     interval: { type: "string" },
     ...SELECTION_OPTIONS,
@@ -148,7 +172,13 @@ record where they appear) and lists files that went away under "gone".`,
     return log(
       a.positionals,
       k,
-      { jsonl: flag(a, "jsonl"), count: positiveInt(str(a, "count"), "--count"), intervalMs, selection: selectionOf(a) },
+      {
+        jsonl: flag(a, "jsonl"),
+        count: positiveInt(str(a, "count"), "--count"),
+        intervalMs,
+        selection: selectionOf(a),
+        all: flag(a, "all"),
+      },
       io,
     );
   },

@@ -10,6 +10,7 @@ import { NothingToShowError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import { Pace, type Sample, Sampler, samples } from "../../../sample/sampler.js";
 import { checkedSelector, type Selection } from "../../../sample/select.js";
+import { KVMSTAT_EXEMPT } from "../../../views/log/index.js";
 import { checkPid, fieldsHelp, guestsOf, pidOfGuest } from "../../../views/top/guests.js";
 import { fieldsRegex, TopKeys } from "../../../views/top/keys.js";
 import type { ViewState } from "../../../views/top/kvm-frame.js";
@@ -60,7 +61,8 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
       let last: Sample | undefined;
       for await (const s of samples(source, { intervalMs: o.intervalMs, count: 2, signal: stop, timeoutMs: o.intervalMs }, sampler))
         last = s;
-      const text = last ? batchText(last, { selector, fields: fieldsRegex(k.fields), pid }) : "";
+      const exempt = o.all || o.selection?.names !== undefined ? undefined : KVMSTAT_EXEMPT;
+      const text = last ? batchText(last, { selector, fields: fieldsRegex(k.fields), pid, exempt }) : "";
       if (text === "" && !stop.aborted) {
         requireFiles(source);
         throw new NothingToShowError(
@@ -162,7 +164,9 @@ export const command: Command = {
                  where available, else kvm:demo (a small real KVM VM), or sim: without /dev/kvm
   --interval MS  refresh period in milliseconds (default 1000; -s sets it in seconds)
   --count N      stop after N frames (default: until Ctrl-C or q)
-  --all          also show statistics at 0/0
+  -a, --all      also show statistics at 0/0; with -1, -l or -L also halt_wait_ns,
+                 halt_poll_success_ns and halt_poll_fail_ns, which kvm_stat's field set
+                 leaves out (--names also shows what it names)
 ${KVMSTAT_HELP}
 ${SELECTION_HELP}
 
@@ -186,7 +190,7 @@ With -l or -L, top runs \`statsfs log\` (kvm_stat's logging mode).`,
     const intervalMs = interval ?? Math.round((k.delay ?? 1) * 1000);
     const count = positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER);
     if (k.log || k.logFile !== undefined) {
-      return log(a.positionals, k, { jsonl: false, count, intervalMs, selection: selectionOf(a) }, io);
+      return log(a.positionals, k, { jsonl: false, count, intervalMs, selection: selectionOf(a), all: flag(a, "all") }, io);
     }
     return top({ sources: a.positionals, selection: selectionOf(a), intervalMs, count, all: flag(a, "all"), kvmstat: k }, io);
   },
