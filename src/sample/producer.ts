@@ -127,6 +127,32 @@ export function sourceText(path: string): string {
   return out || path;
 }
 
+/**
+ * A file's id as humans read it, in segments: a producer file's label-set segments decoded
+ * (`statsfs`, `app`, `{method="GET",route="/users/:id"}`; `statsfs-w1` for one process's),
+ * any other file's id split at `/`. Names made of them encode each segment (model/file-name).
+ */
+export function idSegments(identity: StatsIdentity): string[] {
+  const r = producerRole(identity);
+  if (!r) return identity.id.split("/");
+  const l = identity.labels;
+  const head = r.kind === "process" ? `statsfs-${l.instance}${l.shard !== undefined ? `~${l.shard}` : ""}` : "statsfs";
+  const out = [head];
+  for (const s of r.path.split("/").slice(1)) {
+    const set = decodeLabelSet(s);
+    out.push(set ? `{${labelSetText(set)}}` : s);
+  }
+  return out;
+}
+
+/** A file's id as humans read it: `statsfs/app{method="GET",route="/users/:id"}` (views show this, files keep their ids). */
+export function idText(identity: StatsIdentity): string {
+  const r = producerRole(identity);
+  if (!r) return identity.id;
+  const [head, ...rest] = idSegments(identity);
+  return `${head}${rest.map((s) => (s.startsWith("{") ? s : `/${s}`)).join("")}`;
+}
+
 /** How every view treats a list of files (see the module doc). */
 export interface ViewPlan {
   /** Files shown on their own, in order. */

@@ -5,11 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { bufferIo } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/run.js";
 import { statValue } from "../../src/model/value.js";
 import { openSource } from "../../src/providers/registry.js";
 import { Sampler } from "../../src/sample/sampler.js";
@@ -169,11 +171,50 @@ describe("views of a producer cluster agree with read (still workers)", () => {
     assert.match(r.out, new RegExp(`requests\\s+${read.get("statsfs/app")?.get("requests")}\\s`));
   });
 
+  it("label sets read as humans write them in read, top, snapshot names and QMP ids", async () => {
+    const human = '{method="GET",route="/users/:id"}';
+    const r = await cli("read", SRC);
+    assert.ok(r.out.includes(`statsfs/app${human} (statsfs app /app${human})`), r.out);
+    assert.doesNotMatch(r.out, /%2F/);
+    // A histogram's long value overflows its own row: the scalar rows' units stay near.
+    for (const l of r.out.split("\n").filter((x) => x.startsWith("  requests"))) assert.ok(l.trimEnd().length < 50, l);
+    const t = await cli("top", "--count", "1", "-s", "0.1", SRC);
+    assert.ok(t.out.includes(`source /app${human}`), t.out);
+    assert.doesNotMatch(t.out, /%2F/);
+    const out = join(tmp, "snap");
+    assert.equal((await cli("snapshot", SRC, "--out", out)).code, 0);
+    assert.ok(readdirSync(out).includes('statsfs.app.{method="GET",route="%2Fusers%2F:id"}.stats'), readdirSync(out).join(" "));
+    const sock = join(tmp, "qmp.sock");
+    const ac = new AbortController();
+    const io = bufferIo(ac.signal);
+    const served = runCli(["serve", "--qmp", `unix:${sock}`, SRC], io);
+    for (let i = 0; i < 200 && !io.err().includes("serving QMP"); i++) await new Promise((res) => setTimeout(res, 25));
+    try {
+      const q = await cli("read", "--json", `qmp:${sock}`);
+      assert.equal(q.code, 0, q.err);
+      const ids = (JSON.parse(q.out) as { id: string }[]).map((f) => f.id);
+      assert.ok(ids.includes("statsfs/app/{method=GET,route=%2Fusers%2F:id}"), ids.join(" "));
+      assert.ok(!ids.some((id) => /-\d+$/.test(id) && id.includes("{")), ids.join(" "));
+      const qr = await cli("read", `qmp:${sock}`);
+      assert.ok(qr.out.includes(`statsfs/app${human}`), qr.out);
+    } finally {
+      ac.abort();
+      await served;
+    }
+  });
+
   it("info shows each source once (the merged file)", async () => {
     const r = await cli("info", "--target", "app", SRC);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out.match(/requests/g)?.length, 1, r.out);
-    assert.match(r.out, new RegExp(`requests \\(cumulative\\): ${read.get("statsfs/app")?.get("requests")}\\n`));
+    assert.equal(r.out.match(/^qom-path: \/app\n/gm)?.length, 1, r.out);
+    assert.match(r.out, /^qom-path: \/app\{method="GET",route="\/users\/:id"\}\n/m);
+    assert.match(
+      r.out,
+      new RegExp(
+        `^qom-path: /app\\nprovider: statsfs\\n    requests \\(cumulative\\): ${read.get("statsfs/app")?.get("requests")}\\n`,
+        "m",
+      ),
+    );
   });
 });
 
