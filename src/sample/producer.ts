@@ -16,7 +16,8 @@
  * The rules:
  * 1. Views show merged files (label sets included); a per-process file is shown only when the
  *    merged file of its source is absent, and is otherwise a *part* of it (top's `x`, mount's
- *    `@<instance>`, the exporter's optional per-worker series).
+ *    `@<instance>`, the exporter's optional per-worker series). top shows a label set as a
+ *    part of the labelled value's row too (its owner's value holds it), not as a group.
  * 2. A statistic counts in sums across files (top's `-1`, log's columns, `b`) once: in the
  *    highest merged file that holds it. A subordinate's value inside an ancestor's aggregate
  *    (the ancestor's file says so: {@link Coverage}) is not counted again; companions
@@ -159,6 +160,10 @@ export interface ViewPlan {
   readonly shown: readonly StatsFile[];
   /** The per-process files behind a shown merged file (its parts), in order. */
   partsOf(file: StatsFile): readonly StatsFile[];
+  /** The label sets of a shown merged file (`counter.labels({…})` children), in order. */
+  labelSetsOf(file: StatsFile): readonly StatsFile[];
+  /** The merged file whose label set `file` is, if it is one and that file is shown. */
+  labelledBy(file: StatsFile): StatsFile | undefined;
   /** Whether statistic `name` of shown file `file` counts in sums across files. */
   tallied(file: StatsFile, name: string): boolean;
 }
@@ -210,10 +215,24 @@ export function viewPlan(files: readonly StatsFile[]): ViewPlan {
     }
     if (a.length > 0) above.set(f, a);
   }
+  const sets = new Map<StatsFile, StatsFile[]>();
+  const setOwner = new Map<StatsFile, StatsFile>();
+  for (const f of shown) {
+    const r = producerRole(f.identity);
+    if (r?.kind !== "merged" || r.owner === r.path) continue;
+    const o = merged.get(keyOf(r, r.owner));
+    if (!o) continue;
+    setOwner.set(f, o);
+    const l = sets.get(o);
+    if (l) l.push(f);
+    else sets.set(o, [f]);
+  }
   const tallyCache = new Map<StatsFile, Map<string, boolean>>();
   const plan: ViewPlan = {
     shown,
     partsOf: (f) => parts.get(f) ?? NO_PARTS,
+    labelSetsOf: (f) => sets.get(f) ?? NO_PARTS,
+    labelledBy: (f) => setOwner.get(f),
     tallied: (f, name) => {
       const r = producerRole(f.identity);
       if (!r) return true;
