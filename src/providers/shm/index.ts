@@ -367,6 +367,31 @@ export class ShmSource extends PlanSource {
     this.plan.evaluate();
   }
 
+  /** A process's own file (per-process, `statsfs-<instance>/…`) shown by this source, if `file` is one. */
+  #instanceFile(file: StatsFile): InstanceFile | undefined {
+    return file instanceof InstanceFile && this.#open.get(file.path) === file ? file : undefined;
+  }
+
+  /** Writing 0 resets a value of a merged file (every process's) or of one process's own file. */
+  override write(file: StatsFile, name: string, value: bigint | number): void {
+    const f = this.#instanceFile(file);
+    if (!f) {
+      super.write(file, name, value);
+      return;
+    }
+    const v = f.values.find((x) => x.name === name);
+    if (!v) throw new UsageError(`no statistic ${quote(name)} in ${f.identity.id}`);
+    if (value !== 0 && value !== 0n) throw new UsageError(`${f.identity.id} ${name}: only 0 can be written (a reset)`);
+    if (!v.writable) throw new UsageError(`${f.identity.id} ${name}: value is not writable`);
+    f.zero(v.word, v.size);
+  }
+
+  override writable(file: StatsFile, name: string): boolean {
+    const f = this.#instanceFile(file);
+    if (!f) return super.writable(file, name);
+    return f.values.find((x) => x.name === name)?.writable === true;
+  }
+
   protected override release(): void {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
