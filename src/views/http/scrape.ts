@@ -4,9 +4,11 @@
  * in flight or starts the next one; each generation renders each format (and its gzip) once,
  * and every client of that generation is sent the same Buffer. A source whose poll fails is
  * left out of that generation (its last values are not served as current) and shows as
- * `statsfs_exporter_source_up{source="…"} 0`; of a source made of members (a union, the host's
- * VMs, `shm:`'s files) each member that is not ok (stale, failed, gone) adds a line with 0, the
- * union itself dropping a failed member's files.
+ * `statsfs_exporter_source_up{source="…"} 0`. A source made of members (a union, the host's VMs,
+ * `shm:`'s or a directory's files) adds one `statsfs_exporter_source_members{source,state}` count
+ * per state and names at most {@link MEMBER_EXAMPLES} members that are not ok
+ * (`statsfs_exporter_source_member_up{source,member} 0`): a directory of 20,000 bad files costs a
+ * few lines per scrape, not one per file.
  */
 import { constants, gzip, gzipSync } from "node:zlib";
 import type { StatsFile } from "../../model/stats-file.js";
@@ -33,10 +35,29 @@ function compress(b: Buffer): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => gzip(b, GZIP, (e, z) => (e ? reject(e) : resolve(z))));
 }
 
+/** Not-ok members shown by name per source at most (the rest are only counted). */
+export const MEMBER_EXAMPLES = 3;
+const MEMBER_STATES = ["ok", "stale", "failed", "gone"] as const;
+
 /** What one generation found about a source. */
 interface SourceState {
   readonly uri: string;
   readonly ok: boolean;
+  /** Members by state, for a source made of members (its poll succeeded). */
+  readonly counts?: Readonly<Record<(typeof MEMBER_STATES)[number], number>>;
+  /** The first {@link MEMBER_EXAMPLES} members that are not ok. */
+  readonly examples?: readonly string[];
+}
+
+function stateOf(s: StatsSource, ok: boolean): SourceState {
+  if (!ok || !s.members) return { uri: s.uri, ok };
+  const counts = { ok: 0, stale: 0, failed: 0, gone: 0 };
+  const examples: string[] = [];
+  for (const m of s.members) {
+    counts[m.state]++;
+    if (m.state !== "ok" && examples.length < MEMBER_EXAMPLES) examples.push(m.uri);
+  }
+  return { uri: s.uri, ok, counts, examples };
 }
 
 class Generation {
@@ -64,10 +85,7 @@ class Generation {
         }
       }),
     );
-    this.states = sources.flatMap((s, i) => [
-      { uri: s.uri, ok: results[i] === true },
-      ...(results[i] && s.members ? s.members.filter((m) => m.state !== "ok").map((m) => ({ uri: m.uri, ok: false })) : []),
-    ]);
+    this.states = sources.map((s, i) => stateOf(s, results[i] === true));
     this.files = sources.flatMap((s, i) => (results[i] ? s.files : []));
   }
 }
@@ -117,11 +135,34 @@ export class Scraper {
     const om = format === "openmetrics";
     let body = this.#exposition.renderBuffer(gen.files, format);
     if (om) body = body.subarray(0, body.length - "# EOF\n".length);
-    let text = "";
-    const name = "statsfs_exporter_source_up";
-    const help = "1 when the source's last poll succeeded, 0 when it failed (its statistics are then left out)";
-    text += om ? `# TYPE ${name} gauge\n# HELP ${name} ${escapeHelp(help, true)}\n` : `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
-    for (const s of gen.states) text += `${name}{source="${escapeLabelValue(s.uri)}"} ${s.ok ? 1 : 0}\n`;
+    const header = (name: string, help: string) =>
+      om
+        ? `# TYPE ${name} gauge\n# HELP ${name} ${escapeHelp(help, true)}\n`
+        : `# HELP ${name} ${escapeHelp(help, false)}\n# TYPE ${name} gauge\n`;
+    const src = (s: SourceState) => `source="${escapeLabelValue(s.uri)}"`;
+    let text = header(
+      "statsfs_exporter_source_up",
+      "1 when the source's last poll succeeded, 0 when it failed (its statistics are then left out)",
+    );
+    for (const s of gen.states) text += `statsfs_exporter_source_up{${src(s)}} ${s.ok ? 1 : 0}\n`;
+    const made = gen.states.filter((s) => s.counts);
+    if (made.length > 0) {
+      text += header(
+        "statsfs_exporter_source_members",
+        "Members of a source made of members (a union, host VMs, a directory's files) by state",
+      );
+      for (const s of made)
+        for (const st of MEMBER_STATES) text += `statsfs_exporter_source_members{${src(s)},state="${st}"} ${s.counts?.[st] ?? 0}\n`;
+      const shown = made.filter((s) => (s.examples?.length ?? 0) > 0);
+      if (shown.length > 0) {
+        text += header(
+          "statsfs_exporter_source_member_up",
+          `0 for a member that is not ok (the first ${MEMBER_EXAMPLES} of each source; the rest are counted)`,
+        );
+        for (const s of shown)
+          for (const m of s.examples ?? []) text += `statsfs_exporter_source_member_up{${src(s)},member="${escapeLabelValue(m)}"} 0\n`;
+      }
+    }
     return Buffer.concat([body, Buffer.from(om ? `${text}# EOF\n` : text)]);
   }
 }
