@@ -14,29 +14,36 @@ export function openStatsPath(path: string): FdStatsFile {
   return new FdStatsFile(openReadOnly(path), path, true);
 }
 
-/** Opens a file, or every regular file in a directory, as one source. */
-export function openFileSource(uri: string, path: string): LocalSource {
+/**
+ * The stats files `file:PATH` names: PATH itself, or every regular file of the directory PATH
+ * in name order (dot files left out). A directory without any is an input error.
+ */
+export function statsPaths(path: string): string[] {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
   } catch (e) {
     throw located(e, path);
   }
-  if (!isDir) return new LocalSource(uri, [openStatsPath(path)]);
-  const names = readdirSync(path)
+  if (!isDir) return [path];
+  const paths = readdirSync(path)
     .filter((n) => !n.startsWith("."))
-    .sort();
+    .sort()
+    .map((n) => join(path, n))
+    .filter(isFile);
+  if (paths.length === 0) throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no stats files`);
+  return paths;
+}
+
+/** Opens a file, or every regular file in a directory, as one source. */
+export function openFileSource(uri: string, path: string): LocalSource {
   const files: FdStatsFile[] = [];
   try {
-    for (const n of names) {
-      const p = join(path, n);
-      if (isFile(p)) files.push(openStatsPath(p));
-    }
+    for (const p of statsPaths(path)) files.push(openStatsPath(p));
   } catch (e) {
     for (const f of files) f.close();
     throw e;
   }
-  if (files.length === 0) throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no stats files`);
   return new LocalSource(uri, files);
 }
 

@@ -14,6 +14,7 @@ import type { StatsFile } from "../../model/stats-file.js";
 import { defaultRegistry, helpOf, type LiveSource, liveSource, type Registry, type Source } from "../../producer/index.js";
 import { openSource } from "../../providers/registry.js";
 import type { StatsSource } from "../../providers/source.js";
+import { formatSpec, sourceSpec } from "../../providers/spec.js";
 import { acceptsGzip, negotiateFormat } from "../openmetrics/negotiate.js";
 import { CONTENT_TYPES, Exposition, type ExpositionFormat } from "../openmetrics/render.js";
 import { Scraper } from "./scrape.js";
@@ -92,7 +93,7 @@ const shm = new Map<string, Promise<{ source: StatsSource; exposition: Expositio
  * the files by this process alone. `dir` defaults to $STATSFS_DIR or /dev/shm/statsfs.
  */
 export async function clusterMetrics(name: string, options: { dir?: string; format?: ExpositionFormat } = {}): Promise<string> {
-  const uri = `shm:${name}${options.dir !== undefined ? `?dir=${options.dir}` : ""}`;
+  const uri = formatSpec(sourceSpec("shm", name, { dir: options.dir }));
   let p = shm.get(uri);
   if (!p) {
     p = openSource(uri).then((source) => ({ source, exposition: new Exposition() }));
