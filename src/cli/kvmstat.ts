@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
+import { readInt } from "../model/read-int.js";
 import { openSource, openSources, parseSourceUri } from "../providers/registry.js";
 import type { StatsSource } from "../providers/source.js";
 import { formatSpec, sourceSpec, withQuery } from "../providers/spec.js";
@@ -82,7 +83,8 @@ export function kvmStatArgs(a: Args, cmd: string): KvmStatArgs {
     }
   }
   const pid = str(a, "pid");
-  if (pid !== undefined && !/^\d{1,9}$/.test(pid)) throw new UsageError(`${cmd}: -p/--pid must be a process id, got "${printable(pid)}"`);
+  if (pid !== undefined && readInt(pid, 0, 999_999_999) === undefined)
+    throw new UsageError(`${cmd}: -p/--pid must be a process id, got "${printable(pid)}"`);
   const guest = str(a, "guest");
   if (pid !== undefined && guest !== undefined) throw new UsageError(`${cmd}: give -p/--pid or -g/--guest, not both`);
   const delayText = str(a, "set-delay");

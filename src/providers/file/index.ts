@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
+import { readInt } from "../../model/read-int.js";
 import { LocalSource } from "../local-source.js";
 import { FdStatsFile, located, openReadOnly } from "./fd-file.js";
 
@@ -58,8 +59,9 @@ export function isFile(p: string): boolean {
 
 /** The fd number of `fd:N`, or a usage error naming the source. */
 export function parseFd(uri: string, arg: string): number {
-  if (!/^\d{1,9}$/.test(arg)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
-  return Number(arg);
+  const fd = readInt(arg, 0, 999_999_999);
+  if (fd === undefined) throw new UsageError(`${uri}: fd must be a non-negative integer`);
+  return fd;
 }
 
 /** `fd:N`: a stats fd inherited from the parent process (not closed by us). */

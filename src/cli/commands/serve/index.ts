@@ -6,6 +6,7 @@
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { OPENERS, openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
@@ -61,8 +62,8 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
 
 function positiveInt(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= 1024 && n <= 1 << 30)) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
+  const n = readInt(text, 1024, 1 << 30);
+  if (n === undefined) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
   return n;
 }
 
