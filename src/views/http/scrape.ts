@@ -4,9 +4,11 @@
  * in flight or starts the next one; each generation renders each format (and its gzip) once,
  * and every client of that generation is sent the same Buffer. A source whose poll fails is
  * left out of that generation (its last values are not served as current) and shows as
- * `statsfs_exporter_source_up{source="…"} 0`; of a source made of members (a union, the host's
- * VMs, `shm:`'s files) each member that is not ok (stale, failed, gone) adds a line with 0, the
- * union itself dropping a failed member's files.
+ * `statsfs_exporter_source_up{source="…"} 0`, as does a source that answers but names nothing
+ * running (`shm:` with no live producer: {@link StatsSource.live}). `up` is per source, never
+ * per file: a union has one line per member source (a failed member's files are left out), the
+ * host's VMs one per VM that is not ok; the files of a service's processes have none (a dead
+ * worker's series simply go away).
  *
  * Sources are polled through the process's one {@link Polled} of each (providers/poll), under
  * {@link VIEW_DEADLINE_MS} like the QMP server's: a scrape and a QMP query arriving together
@@ -56,13 +58,37 @@ class Generation {
   async #poll(sources: readonly StatsSource[], timeoutMs: number): Promise<void> {
     const members = sources.map(polled);
     await pollAll(members, timeoutMs);
-    const ok = members.map((m) => m.state === "ok");
-    this.states = sources.flatMap((s, i) => [
-      (members[i] as (typeof members)[number]).status(s.uri),
-      ...(ok[i] && s.members ? s.members.filter((m) => m.state !== "ok") : []),
-    ]);
-    this.files = sources.flatMap((s, i) => (ok[i] ? s.files : []));
+    this.states = sources.flatMap((s, i) => sourceStates(s, (members[i] as (typeof members)[number]).status(s.uri)));
+    this.files = sources.flatMap((s, i) => (members[i]?.state === "ok" ? s.files : []));
   }
+}
+
+/** The members of a union, or undefined. */
+function unionMembers(s: StatsSource): readonly StatsSource[] | undefined {
+  return (s as { sources?: readonly StatsSource[] }).sources;
+}
+
+/**
+ * `up` lines of a source with its poll's status: one per source, union member or VM — never per
+ * file. A source that answers but names nothing running (`live === false`) is down.
+ */
+function sourceStates(s: StatsSource, st: MemberStatus): MemberStatus[] {
+  const union = unionMembers(s);
+  if (union) {
+    const status = new Map((s.members ?? []).map((m) => [m.uri, m]));
+    return union.flatMap((m) =>
+      sourceStates(
+        m,
+        st.state === "ok" ? (status.get(m.uri) ?? { uri: m.uri, state: "failed", reason: "no status" }) : { ...st, uri: m.uri },
+      ),
+    );
+  }
+  const own: MemberStatus =
+    st.state === "ok" && s.live === false ? { uri: s.uri, state: "failed", reason: "nothing running" } : { ...st, uri: s.uri };
+  const out = [own];
+  // Members that are sources themselves (the host's VMs, `host:?pid=N`), not files (a path).
+  if (st.state === "ok") for (const m of s.members ?? []) if (m.state !== "ok" && !m.uri.startsWith("/")) out.push(m);
+  return out;
 }
 
 /** Shared polls and rendered bodies for an exporter's sources. */

@@ -7,10 +7,11 @@
 import { closeSync } from "node:fs";
 import { checkBinary, checkBytes, FILE_RULES, type Violation } from "../../../check/check.js";
 import { DESCRIPTOR_RULES } from "../../../check/rules.js";
+import { SourceError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { located, openReadOnly } from "../../../providers/file/fd-file.js";
-import { parseFd, statsPaths } from "../../../providers/file/index.js";
+import { isFile, parseFd, statsPaths } from "../../../providers/file/index.js";
 import { fdPread } from "../../../providers/file/pread-fd.js";
 import { checkQueryKeys } from "../../../providers/query.js";
 import { parseSourceUri } from "../../../providers/registry.js";
@@ -56,7 +57,13 @@ function checkFile(f: StatsFile, kvm: boolean): CheckResult {
 export async function checkSource(uri: string, kvm?: boolean): Promise<CheckResult[]> {
   const { scheme, rest, query } = parseSourceUri(uri);
   const isKvm = kvm ?? (scheme === "kvm" || scheme === "fd");
-  if (scheme === "file") return statsPaths(rest).map((p) => checkPath(p, isKvm));
+  if (scheme === "file") {
+    const { dir, paths } = statsPaths(rest);
+    const files = dir ? paths.filter(isFile) : paths;
+    // As `read` says: a directory without stats files is an input error, not a conforming source.
+    if (files.length === 0) throw new SourceError("STATSFS_SOURCE", `${rest}: directory holds no stats files`);
+    return files.map((p) => checkPath(p, isKvm));
+  }
   if (scheme === "fd") {
     checkQueryKeys(uri, query, [], "fd:");
     return [checkFd(parseFd(uri, rest), uri, isKvm)];
