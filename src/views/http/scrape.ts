@@ -4,13 +4,21 @@
  * in flight or starts the next one; each generation renders each format (and its gzip) once,
  * and every client of that generation is sent the same Buffer. A source whose poll fails is
  * left out of that generation (its last values are not served as current) and shows as
- * `statsfs_exporter_source_up{source="…"} 0`; of a source made of members (a union, the host's
- * VMs, `shm:`'s files) each member that is not ok (stale, failed, gone) adds a line with 0, the
- * union itself dropping a failed member's files.
+ * `statsfs_exporter_source_up{source="…"} 0`, as does a source that answers but names nothing
+ * running (`shm:` with no live producer: {@link StatsSource.live}). `up` is per source, never
+ * per file: a union has one line per member source (a failed member's files are left out), the
+ * host's VMs one per VM that is not ok; the files of a service's processes have none (a dead
+ * worker's series simply go away).
+ *
+ * Sources are polled through the process's one {@link Polled} of each (providers/poll), under
+ * {@link VIEW_DEADLINE_MS} like the QMP server's: a scrape and a QMP query arriving together
+ * share one poll, and a source still polling at the deadline is left out of that generation
+ * (stale). Each generation keeps every state with its reason ({@link Scraper.states}).
  */
 import { constants, gzip, gzipSync } from "node:zlib";
 import type { StatsFile } from "../../model/stats-file.js";
-import { isSyncSource, type StatsSource } from "../../providers/source.js";
+import { pollAll, polled, VIEW_DEADLINE_MS } from "../../providers/poll.js";
+import type { MemberStatus, StatsSource } from "../../providers/source.js";
 import { escapeHelp, escapeLabelValue } from "../openmetrics/names.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
 import { Exposition, type ExpositionFormat } from "../openmetrics/render.js";
@@ -33,17 +41,12 @@ function compress(b: Buffer): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => gzip(b, GZIP, (e, z) => (e ? reject(e) : resolve(z))));
 }
 
-/** What one generation found about a source. */
-interface SourceState {
-  readonly uri: string;
-  readonly ok: boolean;
-}
-
 class Generation {
   settled = false;
   readonly done: Promise<void>;
   files: StatsFile[] = [];
-  states: SourceState[] = [];
+  /** Each source's state, then its members that are not ok, with their reasons. */
+  states: MemberStatus[] = [];
   readonly bodies = new Map<string, Promise<Buffer>>();
 
   constructor(sources: readonly StatsSource[], timeoutMs: number) {
@@ -53,23 +56,39 @@ class Generation {
   }
 
   async #poll(sources: readonly StatsSource[], timeoutMs: number): Promise<void> {
-    const results = await Promise.all(
-      sources.map(async (s) => {
-        try {
-          if (isSyncSource(s)) s.pollSync();
-          else await s.poll({ timeoutMs });
-          return true;
-        } catch {
-          return false;
-        }
-      }),
-    );
-    this.states = sources.flatMap((s, i) => [
-      { uri: s.uri, ok: results[i] === true },
-      ...(results[i] && s.members ? s.members.filter((m) => m.state !== "ok").map((m) => ({ uri: m.uri, ok: false })) : []),
-    ]);
-    this.files = sources.flatMap((s, i) => (results[i] ? s.files : []));
+    const members = sources.map(polled);
+    await pollAll(members, timeoutMs);
+    this.states = sources.flatMap((s, i) => sourceStates(s, (members[i] as (typeof members)[number]).status(s.uri)));
+    this.files = sources.flatMap((s, i) => (members[i]?.state === "ok" ? s.files : []));
   }
+}
+
+/** The members of a union, or undefined. */
+function unionMembers(s: StatsSource): readonly StatsSource[] | undefined {
+  return (s as { sources?: readonly StatsSource[] }).sources;
+}
+
+/**
+ * `up` lines of a source with its poll's status: one per source, union member or VM — never per
+ * file. A source that answers but names nothing running (`live === false`) is down.
+ */
+function sourceStates(s: StatsSource, st: MemberStatus): MemberStatus[] {
+  const union = unionMembers(s);
+  if (union) {
+    const status = new Map((s.members ?? []).map((m) => [m.uri, m]));
+    return union.flatMap((m) =>
+      sourceStates(
+        m,
+        st.state === "ok" ? (status.get(m.uri) ?? { uri: m.uri, state: "failed", reason: "no status" }) : { ...st, uri: m.uri },
+      ),
+    );
+  }
+  const own: MemberStatus =
+    st.state === "ok" && s.live === false ? { uri: s.uri, state: "failed", reason: "nothing running" } : { ...st, uri: s.uri };
+  const out = [own];
+  // Members that are sources themselves (the host's VMs, `host:?pid=N`), not files (a path).
+  if (st.state === "ok") for (const m of s.members ?? []) if (m.state !== "ok" && !m.uri.startsWith("/")) out.push(m);
+  return out;
 }
 
 /** Shared polls and rendered bodies for an exporter's sources. */
@@ -82,11 +101,16 @@ export class Scraper {
 
   readonly #timeoutMs: number;
 
-  /** `timeoutMs`: how long a poll waits for slow members (Prometheus's default scrape timeout is 10 s). */
-  constructor(sources: readonly StatsSource[], options: PlanOptions = {}, timeoutMs = 8000) {
+  /** `timeoutMs`: how long a poll waits for slow sources (default the QMP server's too). */
+  constructor(sources: readonly StatsSource[], options: PlanOptions = {}, timeoutMs = VIEW_DEADLINE_MS) {
     this.#sources = sources;
     this.#timeoutMs = timeoutMs;
     this.#exposition = new Exposition(options);
+  }
+
+  /** The states of the last generation's sources (and their members not ok), with reasons. */
+  get states(): readonly MemberStatus[] {
+    return this.#gen?.states ?? [];
   }
 
   /** The body for `format`, gzipped or not, from the generation in flight or a new one. */
@@ -121,7 +145,7 @@ export class Scraper {
     const name = "statsfs_exporter_source_up";
     const help = "1 when the source's last poll succeeded, 0 when it failed (its statistics are then left out)";
     text += om ? `# TYPE ${name} gauge\n# HELP ${name} ${escapeHelp(help, true)}\n` : `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
-    for (const s of gen.states) text += `${name}{source="${escapeLabelValue(s.uri)}"} ${s.ok ? 1 : 0}\n`;
+    for (const s of gen.states) text += `${name}{source="${escapeLabelValue(s.uri)}"} ${s.state === "ok" ? 1 : 0}\n`;
     return Buffer.concat([body, Buffer.from(om ? `${text}# EOF\n` : text)]);
   }
 }

@@ -8,7 +8,9 @@
  *
  * Scrapes in flight together share one poll and one rendered Buffer (views/http/scrape).
  * A slow client only holds a reference to that Buffer; the socket is dropped after 30 s
- * without progress. A client that disconnects costs nothing: its response is simply dropped.
+ * without progress, and a TLS client that has not finished its handshake by then likewise.
+ * At most 512 connections are open at once: more are closed at accept, with one warning line
+ * (at most every 10 s). A client that disconnects costs nothing: its response is simply dropped.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -29,11 +31,20 @@ export interface HttpExporterOptions {
   readonly sources: readonly StatsSource[];
   readonly webConfig?: WebConfig | undefined;
   readonly plan?: PlanOptions;
-  /** Socket inactivity limit in ms (default 30000). */
+  /** Socket inactivity limit in ms, and the TLS handshake's limit (default 30000). */
   readonly idleTimeoutMs?: number;
+  /** Most connections open at once (default {@link DEFAULT_MAX_CONNECTIONS}); more are dropped. */
+  readonly maxConnections?: number;
+  /** Where operational lines go (the dropped-connection warning); default nowhere. */
+  readonly log?: ((line: string) => void) | undefined;
   /** The dashboard at `/` (default: on, sampling from its first page); false: none. */
   readonly dashboard?: DashboardOptions | false | undefined;
 }
+
+/** Connections served at once by default: far below the usual fd limit, far above Prometheus's needs. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+/** At most one dropped-connection line per this many ms. */
+const DROP_LOG_MS = 10_000;
 
 /** A listening exporter. */
 export class HttpExporter implements AsyncDisposable {
@@ -43,10 +54,19 @@ export class HttpExporter implements AsyncDisposable {
   /** The dashboard at `/`, unless turned off. */
   readonly dashboard: Dashboard | undefined;
   readonly #server: Server;
+  readonly #auth: BasicAuth;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, address: HttpAddress, scheme: "http" | "https", scraper: Scraper, dashboard: Dashboard | undefined) {
+  private constructor(
+    server: Server,
+    address: HttpAddress,
+    scheme: "http" | "https",
+    scraper: Scraper,
+    auth: BasicAuth,
+    dashboard: Dashboard | undefined,
+  ) {
     this.#server = server;
+    this.#auth = auth;
     this.address = address;
     this.scheme = scheme;
     this.scraper = scraper;
@@ -78,11 +98,14 @@ export class HttpExporter implements AsyncDisposable {
         } else res.destroy();
       });
     };
-    const common = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
+    const idle = o.idleTimeoutMs ?? 30_000;
+    const common = { requestTimeout: 30_000, headersTimeout: Math.min(10_000, idle), keepAliveTimeout: Math.min(5_000, idle) };
     const server: Server = tls
       ? createHttpsServer(
           {
             ...common,
+            // A client that never finishes the handshake is dropped like an idle one (Node's default is 120 s).
+            handshakeTimeout: idle,
             cert: tls.cert,
             key: tls.key,
             ...(tls.ca ? { ca: tls.ca } : {}),
@@ -94,22 +117,36 @@ export class HttpExporter implements AsyncDisposable {
           handler,
         )
       : createHttpServer(common, handler);
-    server.setTimeout(o.idleTimeoutMs ?? 30_000, (socket) => socket.destroy());
+    server.setTimeout(idle, (socket) => socket.destroy());
+    server.maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let dropped = 0;
+    let loggedAt = -Infinity;
+    server.on("drop", () => {
+      dropped++;
+      const now = performance.now();
+      if (now - loggedAt < DROP_LOG_MS) return;
+      loggedAt = now;
+      o.log?.(
+        `statsfs: http: ${server.maxConnections} connections open (the limit): dropping new ones (${dropped} dropped so far); idle ones close after ${idle / 1000} s`,
+      );
+    });
     server.on("clientError", (_e, socket) => socket.destroy());
     server.on("tlsClientError", (_e, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (e) => {
+      const failed = (e: Error) => {
         void dashboard?.close();
+        void auth.close();
         reject(e);
-      });
+      };
+      server.once("error", failed);
       server.listen(o.address.port, o.address.host, () => {
-        server.off("error", reject);
+        server.off("error", failed);
         resolve();
       });
     });
     const a = server.address();
     const port = typeof a === "object" && a !== null ? a.port : o.address.port;
-    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper, dashboard);
+    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper, auth, dashboard);
   }
 
   /** Stops listening and drops every connection; idempotent. */
@@ -120,6 +157,7 @@ export class HttpExporter implements AsyncDisposable {
         this.#server.close(() => resolve());
         this.#server.closeAllConnections();
       });
+      await this.#auth.close();
     })();
     return this.#closed;
   }
