@@ -133,6 +133,7 @@ export class VmReader {
         try {
           const route = await QmpRoute.open({
             path: m.path as string,
+            connect: m.connect,
             pid: vm.pid,
             labels: this.labels,
             targets,

@@ -6,6 +6,7 @@
  */
 import { SourceError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { PendingSource } from "../../../providers/pending.js";
 import { OPENERS, openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
@@ -30,6 +31,8 @@ export interface ServeOptions {
   readonly webConfig?: string | undefined;
   /** Export a Node service's per-process series instead of their sums. */
   readonly perWorker?: boolean | undefined;
+  /** Called once every server listens, with the HTTP exporters (`statsfs web` prints their URL). */
+  readonly listening?: ((exporters: readonly HttpExporter[]) => void) | undefined;
 }
 
 /** Serves until `io.signal` aborts. */
@@ -57,16 +60,19 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
         sources.push(new PendingSource(uri, openSource));
       }
     }
-    for (const a of addresses) servers.push(await QmpServer.listen(a, { sources, maxMessageBytes: o.maxMessageBytes }));
-    // Several sources are exported as one union, as read and top show them: members stay apart
-    // (a `member` label where their files would be confused), each with its own up line.
-    exporters.push(...(await startHttp(sources.length > 1 ? [new UnionSource(sources)] : sources, io)));
+    // Several sources are served as one union, as read and top show them: members stay apart
+    // (a `member` label where their files would be confused), each with its own up line. The
+    // QMP server and the exporter share it, and so its polls (providers/poll).
+    const served = sources.length > 1 ? [new UnionSource(sources)] : sources;
+    for (const a of addresses) servers.push(await QmpServer.listen(a, { sources: served, maxMessageBytes: o.maxMessageBytes }));
+    exporters.push(...(await startHttp(served, io)));
     const files = sources.reduce((n, s) => n + s.files.length, 0);
     const where = servers.map((s) => formatQmpAddress(s.address)).join(", ");
     if (servers.length > 0)
       io.stderr.write(
         `statsfs: serving QMP on ${where} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C stops\n`,
       );
+    o.listening?.(exporters);
     if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
     return Exit.Ok;
   } finally {
@@ -78,8 +84,8 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
 
 function positiveInt(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= 1024 && n <= 1 << 30)) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
+  const n = readInt(text, 1024, 1 << 30);
+  if (n === undefined) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
   return n;
 }
 
@@ -91,7 +97,7 @@ export const command: Command = {
   --http [HOST:]PORT   a Prometheus exporter on http://HOST:PORT/metrics (repeatable); HOST
                        defaults to 127.0.0.1, PORT to ${DEFAULT_HTTP_PORT} ("HOST:" or ":"), 0 = any
                        free port; text format 0.0.4 or OpenMetrics 1.0.0 by Accept, gzip when
-                       asked; read-only
+                       asked; and the live dashboard at http://HOST:PORT/ (statsfs web); read-only
   --per-worker         a Node service's series per process (label producer_instance) instead
                        of summed over its processes (read shm:NAME?instances=all to have
                        them for a service of one process too)
