@@ -1,6 +1,6 @@
 /**
  * @module providers/shm
- * `shm:NAME[?dir=D&instances=auto|all|none]`: a source tree exported by statsfs producers
+ * `shm:NAME[?dir=D&instances=auto|all|none&grace=S]`: a source tree exported by statsfs producers
  * (src/producer), read from its live files: one directory per source, one file per process
  * (and thread shard) in it. `shm:` alone reads every exported tree; `NAME` may be a path
  * (`app/http`) to read a subtree. The directory defaults to $STATSFS_DIR or /dev/shm/statsfs.
@@ -231,7 +231,12 @@ interface Skipped {
   readonly ino: number;
   readonly state: "gone" | "failed";
   readonly reason: string;
+  /** When this entry was first found in this state (ms since the epoch). */
+  readonly since: number;
 }
+
+/** How long a dead producer's file is reported as a `gone` member before it is ignored (until pruned): 5 minutes. */
+export const DEFAULT_GONE_GRACE_MS = 300_000;
 
 /**
  * The `shm:` source. Only live producers' files are read: a file whose producer is gone (its
@@ -246,6 +251,7 @@ export class ShmSource extends PlanSource {
   readonly dir: string;
   readonly #path: readonly string[];
   readonly #mode: InstancesMode;
+  readonly #grace: number;
   #open = new Map<string, InstanceFile>();
   #skipped = new Map<string, Skipped>();
   #listings = new Map<string, CachedListing>();
@@ -255,12 +261,13 @@ export class ShmSource extends PlanSource {
   #files: readonly StatsFile[] = [];
   #members: readonly MemberStatus[] = [];
 
-  constructor(uri: string, dir: string, path: readonly string[], mode: InstancesMode) {
+  constructor(uri: string, dir: string, path: readonly string[], mode: InstancesMode, graceMs = DEFAULT_GONE_GRACE_MS) {
     super();
     this.uri = uri;
     this.dir = dir;
     this.#path = path;
     this.#mode = mode;
+    this.#grace = graceMs;
     // The export directory (never a symbolic link) and the named tree in it, walked by fds.
     let fd: number | undefined;
     let looped = false;
@@ -306,8 +313,13 @@ export class ShmSource extends PlanSource {
   }
 
   #skip(l: Listed, state: Skipped["state"], reason: string, members: MemberStatus[], skipped: Map<string, Skipped>): void {
-    skipped.set(l.path, { ino: l.ino, state, reason });
-    members.push({ uri: l.path, state, reason });
+    const prev = this.#skipped.get(l.path);
+    const now = Date.now();
+    const since = prev && prev.ino === l.ino && prev.state === state ? prev.since : now;
+    skipped.set(l.path, { ino: l.ino, state, reason, since });
+    // A dead producer's file is reported for a grace period, then ignored: it costs nothing and
+    // says nothing more until `prune` removes it (a restart with the same instance replaces it).
+    if (state !== "gone" || now - since <= this.#grace) members.push({ uri: l.path, state, reason });
   }
 
   /** The open, live file for `l` (a name in the directory `h`), or undefined (recorded as skipped) when it cannot be read. */
@@ -520,11 +532,13 @@ function dirsOf(n: ScanNode): string {
 
 /** Opens `shm:NAME?dir=D&instances=auto|all|none`. */
 export async function openShmSource(uri: string, rest: string, q: URLSearchParams): Promise<ShmSource> {
-  checkQueryKeys(uri, q, ["dir", "instances"], "shm:");
+  checkQueryKeys(uri, q, ["dir", "instances", "grace"], "shm:");
   const dir = q.get("dir") || defaultDir();
   const mode = (q.get("instances") ?? "auto") as InstancesMode;
   if (mode !== "auto" && mode !== "all" && mode !== "none") throw new UsageError(`${uri}: instances must be auto, all or none`);
   const path = rest.split("/").filter((s) => s !== "");
   if (path.some((s) => s === "." || s === "..")) throw new UsageError(`${uri}: "." and ".." are not source names`);
-  return new ShmSource(uri, dir, path, mode);
+  const grace = q.get("grace");
+  if (grace !== null && !/^\d{1,7}$/.test(grace)) throw new UsageError(`${uri}: grace must be a number of seconds (0 to 9999999)`);
+  return new ShmSource(uri, dir, path, mode, grace === null ? DEFAULT_GONE_GRACE_MS : Number(grace) * 1000);
 }
