@@ -18,14 +18,14 @@
  * producers that are gone, and files that are not readable exports, are left out and reported
  * in {@link ShmSource.members}.
  */
-import { type BigIntStats, type Dirent, lstatSync } from "node:fs";
+import { type Dirent, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { quote } from "../../model/text.js";
-import { closeQuietly, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
+import { closeQuietly, type EntryStat, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
 import { PlanSource } from "../aggregate/plan-source.js";
 import { located } from "../file/fd-file.js";
@@ -112,8 +112,8 @@ function holdDir(
   path: string,
   before: ReadonlyMap<string, DirHandle>,
   after: Map<string, DirHandle>,
-): { h: DirHandle; st: BigIntStats } | undefined {
-  let st: BigIntStats;
+): { h: DirHandle; st: EntryStat } | undefined {
+  let st: EntryStat;
   try {
     st = parent ? lstatAt(parent.fd, name) : lstatSync(path, { bigint: true });
   } catch {
@@ -164,7 +164,7 @@ const SECOND_NS = 1_000_000_000n;
  * else listed now. Listings worth keeping go into `after` (only directories still visited).
  */
 function listDirCached(
-  held: { h: DirHandle; st: BigIntStats } | undefined,
+  held: { h: DirHandle; st: EntryStat } | undefined,
   dir: string,
   now: bigint,
   before: ReadonlyMap<string, CachedListing>,
