@@ -10,20 +10,28 @@
  *
  * Errors are Node-like (`code`, `syscall`, `path`), so callers handle them as Node's own.
  */
-import { type BigIntStats, closeSync, type Dirent, fstatSync, lstatSync, readdirSync, readlinkSync } from "node:fs";
+import {
+  type BigIntStats,
+  closeSync,
+  type Dirent,
+  constants as fsConstants,
+  fstatSync,
+  lstatSync,
+  readdirSync,
+  readlinkSync,
+} from "node:fs";
 import { constants } from "node:os";
 import { ffi } from "./ffi.js";
 import { errnoName, libc } from "./libc.js";
 
 const osErrno = constants.errno;
 
-/** open(2) flags (x86-64 and arm64 values). */
-export const O_RDONLY = 0;
-export const O_WRONLY = 0o1;
-export const O_NOCTTY = 0o400;
-export const O_NONBLOCK = 0o4000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
+/** open(2) flags: Node's where it has them, else the asm-generic values (x86-64, arm64). */
+export const O_RDONLY = fsConstants.O_RDONLY;
+export const O_NOCTTY = fsConstants.O_NOCTTY;
+export const O_NONBLOCK = fsConstants.O_NONBLOCK;
+export const O_DIRECTORY = fsConstants.O_DIRECTORY;
+export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 /** unlinkat(2): remove a directory (as rmdir). */
