@@ -1,7 +1,8 @@
 /**
  * @module cli/commands/serve/http
  * What `statsfs serve --http` starts: one exporter per address over the served sources, each
- * announced on stderr with its URL.
+ * announced on stderr with its URL and its dashboard's. Started from the command line, the
+ * dashboard samples from the start, so a page opened later has the last 15 minutes.
  */
 import type { StatsSource } from "../../../providers/source.js";
 import { DEFAULT_HTTP_PORT, type HttpAddress, parseHttpAddress } from "../../../views/http/address.js";
@@ -39,15 +40,14 @@ async function startHttp(
         sources,
         webConfig,
         plan,
-        log: (line) =>
-          io.stderr.write(`${line}
-`),
+        dashboard: { eager: true },
+        log: (line) => io.stderr.write(`${line}\n`),
       });
       out.push(e);
       const files = sources.reduce((n, s) => n + s.files.length, 0);
       const auth = webConfig && webConfig.users.size > 0 ? ", basic auth" : "";
       io.stderr.write(
-        `statsfs: serving metrics on ${e.url} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}${auth}); Ctrl-C stops\n`,
+        `statsfs: serving metrics on ${e.url} and the dashboard on ${e.dashboardUrl} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}${auth}); Ctrl-C stops\n`,
       );
     }
   } catch (e) {

@@ -30,6 +30,8 @@ export interface ServeOptions {
   readonly webConfig?: string | undefined;
   /** Export a Node service's per-process series instead of their sums. */
   readonly perWorker?: boolean | undefined;
+  /** Called once every server listens, with the HTTP exporters (`statsfs web` prints their URL). */
+  readonly listening?: ((exporters: readonly HttpExporter[]) => void) | undefined;
 }
 
 /** Serves until `io.signal` aborts. */
@@ -67,6 +69,7 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
       io.stderr.write(
         `statsfs: serving QMP on ${where} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C stops\n`,
       );
+    o.listening?.(exporters);
     if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
     return Exit.Ok;
   } finally {
@@ -91,7 +94,7 @@ export const command: Command = {
   --http [HOST:]PORT   a Prometheus exporter on http://HOST:PORT/metrics (repeatable); HOST
                        defaults to 127.0.0.1, PORT to ${DEFAULT_HTTP_PORT} ("HOST:" or ":"), 0 = any
                        free port; text format 0.0.4 or OpenMetrics 1.0.0 by Accept, gzip when
-                       asked; read-only
+                       asked; and the live dashboard at http://HOST:PORT/ (statsfs web); read-only
   --per-worker         a Node service's series per process (label producer_instance) instead
                        of summed over its processes (read shm:NAME?instances=all to have
                        them for a service of one process too)
