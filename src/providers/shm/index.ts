@@ -29,6 +29,7 @@ import { closeQuietly, type EntryStat, fstatBig, lstatAt, openDirAt, openDirPath
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
 import { PlanSource } from "../aggregate/plan-source.js";
 import { located } from "../file/fd-file.js";
+import { checkQueryKeys } from "../query.js";
 import type { MemberStatus } from "../source.js";
 import { openEntry } from "./format/entry.js";
 import { defaultDir, parseShardFileName } from "./format/paths.js";
@@ -494,10 +495,10 @@ function dirsOf(n: ScanNode): string {
 
 /** Opens `shm:NAME?dir=D&instances=auto|all|none`. */
 export async function openShmSource(uri: string, rest: string, q: URLSearchParams): Promise<ShmSource> {
+  checkQueryKeys(uri, q, ["dir", "instances"], "shm:");
   const dir = q.get("dir") || defaultDir();
   const mode = (q.get("instances") ?? "auto") as InstancesMode;
   if (mode !== "auto" && mode !== "all" && mode !== "none") throw new UsageError(`${uri}: instances must be auto, all or none`);
-  for (const k of q.keys()) if (k !== "dir" && k !== "instances") throw new UsageError(`${uri}: unknown option "${k}"`);
   const path = rest.split("/").filter((s) => s !== "");
   if (path.some((s) => s === "." || s === "..")) throw new UsageError(`${uri}: "." and ".." are not source names`);
   return new ShmSource(uri, dir, path, mode);
