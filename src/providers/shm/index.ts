@@ -17,6 +17,11 @@
  * its producer still lives (its flock), whether or not its directory changed; files of
  * producers that are gone, and files that are not readable exports, are left out and reported
  * in {@link ShmSource.members}.
+ *
+ * Root reads directories other users write, so nothing is looked up by a path twice: each
+ * directory is held by an fd opened O_DIRECTORY | O_NOFOLLOW relative to its parent's (a link in
+ * place of a directory is never followed; src/sys/dirfd.ts), and each file is opened relative to
+ * that fd and checked on what was opened (format/entry.ts).
  */
 import { type Dirent, lstatSync } from "node:fs";
 import { join } from "node:path";
