@@ -2,12 +2,15 @@
  * @module cli/commands/serve
  * `statsfs serve --qmp ADDR [SRC…]`: serves sources over QMP (query-stats, query-stats-schemas)
  * and/or `--http [HOST:]PORT` as a Prometheus exporter (views/http), until SIGINT/SIGTERM, then
- * closes every client and removes its socket.
+ * closes every client and removes its socket. Of several sources, one that cannot open is served
+ * as a failed member (providers/unopened: one stderr line, up 0 in the exporter) and the others
+ * are served; a single source that cannot open refuses at start.
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import { OPENERS, openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
+import { UnopenedSource } from "../../../providers/unopened.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
 import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../views/qmp/server.js";
 import type { Command } from "../../command.js";
@@ -41,7 +44,21 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
   const servers: QmpServer[] = [];
   const exporters: HttpExporter[] = [];
   try {
-    for (const uri of uris) sources.push(await openSource(uri));
+    // Of several sources, one that cannot open (a hostile file, a peer gone) is served as a
+    // failed member; a usage error, a single source, or none that opens still refuses at start.
+    let firstError: unknown;
+    for (const uri of uris) {
+      try {
+        sources.push(await openSource(uri));
+      } catch (e) {
+        if (uris.length === 1 || e instanceof UsageError) throw e;
+        firstError ??= e;
+        const u = new UnopenedSource(uri, e);
+        sources.push(u);
+        io.stderr.write(`statsfs: ${printable(uri)}: ${u.reason}; serving the other sources\n`);
+      }
+    }
+    if (sources.every((x) => x instanceof UnopenedSource)) throw firstError;
     for (const a of addresses) servers.push(await QmpServer.listen(a, { sources, maxMessageBytes: o.maxMessageBytes }));
     exporters.push(...(await startHttp(sources, io)));
     const files = sources.reduce((n, s) => n + s.files.length, 0);
