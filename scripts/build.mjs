@@ -3,14 +3,15 @@
  * `npm run build`: compiles the project into dist/ in place, never deleting dist/ first, so a
  * `statsfs` running from the same checkout keeps its modules (tests, benchmarks and the fuzzer
  * all build first). tsc runs incrementally (dist/.tsbuildinfo) and rewrites only what changed;
- * then outputs whose source is gone (a deleted or renamed .ts file) are removed, and if any
+ * then outputs whose source is gone (a deleted or renamed .ts file) are removed with the
+ * folders they leave empty, and if any
  * source lacks its output (someone deleted a file in dist/, which an incremental tsc does not
  * notice) tsc runs once more from scratch, still without removing anything first.
  *
  *   node scripts/build.mjs [PROJECT_DIR]     # default: the current directory
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,6 +61,17 @@ export function orphans(layout) {
   });
 }
 
+/** Removes the directories under `dir` left empty (a moved or deleted source folder); true if `dir` is empty. */
+export function removeEmptyDirs(dir, top = true) {
+  let empty = true;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && removeEmptyDirs(join(dir, e.name), false)) continue;
+    empty = false;
+  }
+  if (empty && !top) rmdirSync(dir);
+  return empty;
+}
+
 /** Sources (relative to rootDir) whose .js output is missing. */
 export function missingOutputs(layout) {
   const sources = layout.include.flatMap((dir) => walk(dir, new Set(["node_modules"])).map((f) => relative(layout.rootDir, join(dir, f))));
@@ -90,6 +102,7 @@ export function build(project = process.cwd()) {
   let status = tsc(project);
   if (status !== 0) return status;
   for (const f of orphans(layout)) rmSync(join(layout.outDir, f), { force: true });
+  removeEmptyDirs(layout.outDir);
   if (missingOutputs(layout).length > 0) {
     rmSync(join(layout.outDir, ".tsbuildinfo"), { force: true });
     status = tsc(project);

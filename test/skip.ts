@@ -19,13 +19,18 @@ const said = new Set<string>();
  * can). Returns the skip reason (`SKIPPED: …`), or undefined to run; throws when
  * STATSFS_REQUIRE_<name>=1 demands the requirement.
  */
-export function skipUnless(name: string, missing: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function skipUnless(
+  name: string,
+  missing: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  say: (line: string) => void = (line) => process.stderr.write(line),
+): string | undefined {
   if (missing === undefined) return undefined;
   const reason = `SKIPPED: ${missing}`;
   if (env[`STATSFS_REQUIRE_${name}`] === "1") throw new Error(`STATSFS_REQUIRE_${name}=1 but ${reason}`);
   if (!said.has(reason)) {
     said.add(reason);
-    process.stderr.write(`${reason}\n`);
+    say(`${reason}\n`);
   }
   return reason;
 }

@@ -144,6 +144,11 @@ export class Polled {
     }
   }
 
+  /** Makes the next poll due now, whatever `maxAgeMs` it is asked with (after a reset). */
+  expire(): void {
+    this.#doneAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Marks a member whose poll is still in flight at a deadline stale. */
   stall(deadlineMs: number): void {
     if (this.#inflight && this.#state !== "gone") {

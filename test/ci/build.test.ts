@@ -56,6 +56,7 @@ describe("the in-place build", () => {
       for (const f of ["sub/b.js", "sub/b.d.ts", "sub/b.js.map", "sub/b.d.ts.map"])
         assert.ok(!existsSync(out(f)), `${f} of a deleted source is gone`);
       assert.ok(existsSync(out("c.js")));
+      assert.ok(!existsSync(out("sub")), "and the folder it left empty");
 
       // An output deleted by hand (which incremental tsc does not notice) is written again.
       rmSync(out("a.js"));

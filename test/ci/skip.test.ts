@@ -35,10 +35,16 @@ function ciEnvWithoutKvm(): NodeJS.ProcessEnv {
 
 describe("the skip policy", () => {
   it("runs what is there, skips loudly what is missing, fails where CI requires it", () => {
-    assert.equal(skipUnless("X", undefined, {}), undefined);
-    assert.equal(skipUnless("X", "no x here", {}), "SKIPPED: no x here");
-    assert.throws(() => skipUnless("X", "no x here", { STATSFS_REQUIRE_X: "1" }), /^Error: STATSFS_REQUIRE_X=1 but SKIPPED: no x here$/);
-    assert.equal(skipUnless("X", "no x here", { STATSFS_REQUIRE_Y: "1" }), "SKIPPED: no x here");
+    const said: string[] = [];
+    const say = (line: string) => said.push(line);
+    assert.equal(skipUnless("X", undefined, {}, say), undefined);
+    assert.equal(skipUnless("X", "no x here", {}, say), "SKIPPED: no x here");
+    assert.throws(
+      () => skipUnless("X", "no x here", { STATSFS_REQUIRE_X: "1" }, say),
+      /^Error: STATSFS_REQUIRE_X=1 but SKIPPED: no x here$/,
+    );
+    assert.equal(skipUnless("X", "no x here", { STATSFS_REQUIRE_Y: "1" }, say), "SKIPPED: no x here");
+    assert.deepEqual(said, ["SKIPPED: no x here\n"], "said once, in one line");
   });
 
   it("QEMU gets -accel kvm where the KVM device exists, -accel tcg where it does not", () => {

@@ -8,8 +8,8 @@
  * Writes: `vm.stats`, `vcpu-0.stats`, `vcpu-1.stats` (the bytes of a demo VM's binary stats
  * fds, read by pread after its two vCPUs ran a moment and stopped); `qemu-*.json` (QEMU's raw
  * reply lines to query-version, query-stats-schemas and query-stats for both targets, from a
- * QEMU with -accel kvm and 2 vCPUs that ran a moment and stopped); `manifest.json` (kernel,
- * QEMU and date).
+ * QEMU with -accel kvm and 2 vCPUs that ran until a vCPU halted and stopped); `manifest.json`
+ * (kernel, QEMU and date). Biome leaves the directory alone: QEMU's bytes stay as sent.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readSync, writeFileSync } from "node:fs";
@@ -37,12 +37,17 @@ function readAll(fd: number): Buffer {
   return Buffer.concat(chunks);
 }
 
-/** One command on a negotiated connection; its reply line, as QEMU sent it. */
+/** One command on a negotiated connection; its reply line, as QEMU sent it (events skipped). */
 async function reply(raw: RawQmp, command: string): Promise<string> {
-  const lines = raw.withoutEvents(await raw.send(`${command}\n`, 1, 10_000));
-  const line = lines.find((l) => l.includes('"return"') || l.includes('"error"'));
-  if (!line) throw new Error(`no reply to ${command}`);
-  return line;
+  const start = raw.lines.length;
+  raw.socket.write(`${command}\n`);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const line = raw.lines.slice(start).find((l) => !l.includes('"event"') && (l.includes('"return"') || l.includes('"error"')));
+    if (line) return line;
+    if (Date.now() > deadline || raw.closed) throw new Error(`no reply to ${command}`);
+    await sleep(5);
+  }
 }
 
 async function main(): Promise<void> {
@@ -73,9 +78,14 @@ async function main(): Promise<void> {
     try {
       const { raw } = await RawQmp.open(qemu.socket);
       try {
-        await reply(raw, '{"execute":"cont"}');
-        await sleep(1000);
-        await reply(raw, '{"execute":"stop"}');
+        // Run until a vCPU has halted (a histogram sample, so bucket order is really recorded), at most ~10 s.
+        const hist = '{"execute":"query-stats","arguments":{"target":"vcpu","providers":[{"provider":"kvm","names":["halt_wait_hist"]}]}}';
+        for (let tries = 0; tries < 20; tries++) {
+          await reply(raw, '{"execute":"cont"}');
+          await sleep(500);
+          await reply(raw, '{"execute":"stop"}');
+          if (/"value": \[[^\]]*[1-9]/.test(await reply(raw, hist))) break;
+        }
         const version = await reply(raw, '{"execute":"query-version"}');
         qemuVersion = version;
         write("qemu-query-version.json", `${version}\n`);

@@ -55,6 +55,8 @@ interface Holder {
   readonly shardMax: boolean;
   readonly writable: boolean;
   readonly word: number;
+  /** The holder's source path (`/a/b`). */
+  readonly path: string;
 }
 
 /** Kind 0: the node's own value as is. */
@@ -92,6 +94,10 @@ export class AggregateFile implements StatsFile {
   readonly runs: readonly CopyRun[];
   /** @internal Everything else, computed per statistic. */
   readonly computed: readonly OutStat[];
+  /** Per statistic name: the paths (`/a/b`) of the sources below whose values are inside it. */
+  readonly #below = new Map<string, ReadonlySet<string>>();
+  /** Statistic names that hold a value of this source's own (not only of sources below). */
+  readonly #own = new Set<string>();
 
   constructor(path: readonly string[], stats: readonly OutStat[], dataSize: number) {
     const id = producerMergedId(path);
@@ -119,6 +125,28 @@ export class AggregateFile implements StatsFile {
     }
     this.runs = runs;
     this.computed = computed;
+    const own = this.identity.path;
+    for (const st of stats) {
+      const paths = new Set<string>();
+      for (const h of st.holders) {
+        if (h.path !== own) paths.add(h.path);
+        else this.#own.add(st.d.name);
+      }
+      if (paths.size > 0) this.#below.set(st.d.name, paths);
+    }
+  }
+
+  /**
+   * Whether statistic `name` holds the values of the source at `path` (a source below this
+   * one, `/a/b`): readers that sum across files count that source's value once, here.
+   */
+  covers(name: string, path: string): boolean {
+    return this.#below.get(name)?.has(path) === true;
+  }
+
+  /** Whether statistic `name` holds a value this source has itself (not only its subordinates'). */
+  holdsOwn(name: string): boolean {
+    return this.#own.has(name);
   }
 
   /** @internal Recomputes the data. */
@@ -158,8 +186,9 @@ interface Entry {
   below: Holder[];
 }
 
-function holderOf(inst: InstanceInput, v: ValueSlot): Holder {
+function holderOf(inst: InstanceInput, v: ValueSlot, path: string): Holder {
   return {
+    path,
     inst,
     shards: inst.shards,
     j: v.word * 2,
@@ -180,7 +209,7 @@ function descendants(n: NodeInput, out: NodeInput[] = []): NodeInput[] {
 /** Builds the merged view of one node. */
 function buildFile(node: NodeInput): AggregateFile {
   const entries = new Map<string, Entry>();
-  const see = (inst: InstanceInput, v: ValueSlot, own: boolean) => {
+  const see = (inst: InstanceInput, v: ValueSlot, own: boolean, path: string) => {
     let e = entries.get(v.name);
     if (!e) {
       e = { meta: v, kinds: undefined, own: [], below: [] };
@@ -188,11 +217,12 @@ function buildFile(node: NodeInput): AggregateFile {
     }
     if (!compatible(e.meta, v)) return;
     if (e.kinds === undefined && v.kinds.length > 0) e.kinds = v.kinds;
-    (own ? e.own : e.below).push(holderOf(inst, v));
+    (own ? e.own : e.below).push(holderOf(inst, v, path));
   };
-  for (const inst of node.instances) for (const v of inst.values) see(inst, v, true);
+  const at = (n: NodeInput) => `/${n.path.join("/")}`;
+  for (const inst of node.instances) for (const v of inst.values) see(inst, v, true, at(node));
   for (const d of descendants(node)) {
-    for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false);
+    for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false, at(d));
   }
   const stats: OutStat[] = [];
   const names = new Set<string>();

@@ -1,12 +1,17 @@
 /**
  * @module providers/file
  * `file:PATH` (or a plain path) and `fd:N`: binary stats files. A directory reads as all the
- * stats files in it, in name order.
+ * stats files in it, in name order; one that cannot be read (junk, corrupt, unreadable) is left
+ * out and reported as a `failed` member with its reason, as `shm:` does, while the others are
+ * read. A directory with no readable stats file, or a single file that cannot be read, is an
+ * error.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
+import { printable } from "../../model/printable.js";
 import { LocalSource } from "../local-source.js";
+import type { MemberStatus } from "../source.js";
 import { FdStatsFile, located, openReadOnly } from "./fd-file.js";
 
 /** Opens one binary stats file by path. */
@@ -27,17 +32,31 @@ export function openFileSource(uri: string, path: string): LocalSource {
     .filter((n) => !n.startsWith("."))
     .sort();
   const files: FdStatsFile[] = [];
-  try {
-    for (const n of names) {
-      const p = join(path, n);
-      if (isFile(p)) files.push(openStatsPath(p));
+  const members: MemberStatus[] = [];
+  for (const n of names) {
+    const p = join(path, n);
+    try {
+      if (!isFile(p)) continue;
+      files.push(openStatsPath(p));
+      members.push({ uri: p, state: "ok" });
+    } catch (e) {
+      members.push({ uri: p, state: "failed", reason: reasonOf(e, p) });
     }
-  } catch (e) {
-    for (const f of files) f.close();
-    throw e;
   }
-  if (files.length === 0) throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no stats files`);
-  return new LocalSource(uri, files);
+  if (files.length === 0) {
+    const failed = members.filter((m) => m.state === "failed");
+    const first = failed[0];
+    if (!first) throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no stats files`);
+    const more = failed.length > 1 ? `; and ${failed.length - 1} more` : "";
+    throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no readable stats file (${first.uri}: ${first.reason}${more})`);
+  }
+  return new LocalSource(uri, files, undefined, members);
+}
+
+/** One printable line for why the file `p` cannot be read (the path named by the caller). */
+function reasonOf(e: unknown, p: string): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return printable(text.startsWith(`${p}: `) ? text.slice(p.length + 2) : text);
 }
 
 /** Whether `p` is a regular file (following links); errors name `p`. */

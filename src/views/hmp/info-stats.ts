@@ -21,6 +21,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import { viewPlan } from "../../sample/producer.js";
 import { providersOf, type QemuStatsRequest, qomPathOf, selectQemu, valueShape } from "../qapi/requests.js";
 
 /** What `info stats` is asked. */
@@ -77,8 +78,12 @@ function pickVcpus(files: readonly StatsFile[], which: number | string | undefin
   return f ? [f] : [];
 }
 
-/** The text of `info stats` over `files`. */
-export function infoStats(files: readonly StatsFile[], o: InfoStatsOptions): string {
+/**
+ * The text of `info stats` over `files` — the files views show (sample/producer: a
+ * producer's merged files, not the per-process files already inside them).
+ */
+export function infoStats(all: readonly StatsFile[], o: InfoStatsOptions): string {
+  const files = viewPlan(all).shown;
   let vcpus: string[] | undefined;
   if (o.target === "vcpu") {
     vcpus = pickVcpus(files, o.vcpu).map((f) => qomPathOf(f) ?? "");

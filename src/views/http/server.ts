@@ -1,9 +1,10 @@
 /**
  * @module views/http/server
  * The HTTP exporter: `GET /metrics` (and HEAD) answers the exposition of its sources in the
- * format the client's `Accept` prefers, gzipped when asked; `/` is a short page naming it.
- * Read-only: every other method is 405 and nothing on this side can write or reset a value.
- * TLS and basic auth come from a web config (views/http/web-config).
+ * format the client's `Accept` prefers, gzipped when asked; `/` is the live dashboard
+ * (views/web: its page, `/api/events`, `/api/history`). Read-only: every other method is 405
+ * and nothing on this side can write or reset a value. TLS and basic auth come from a web
+ * config (views/http/web-config) and cover the dashboard and its data as they cover /metrics.
  *
  * Scrapes in flight together share one poll and one rendered Buffer (views/http/scrape).
  * A slow client only holds a reference to that Buffer; the socket is dropped after 30 s
@@ -19,6 +20,7 @@ import type { StatsSource } from "../../providers/source.js";
 import { acceptsGzip, negotiateFormat } from "../openmetrics/negotiate.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
 import { CONTENT_TYPES } from "../openmetrics/render.js";
+import { Dashboard, type DashboardOptions } from "../web/dashboard.js";
 import { formatHttpAddress, type HttpAddress } from "./address.js";
 import { Scraper } from "./scrape.js";
 import { BasicAuth, type WebConfig } from "./web-config.js";
@@ -35,6 +37,8 @@ export interface HttpExporterOptions {
   readonly maxConnections?: number;
   /** Where operational lines go (the dropped-connection warning); default nowhere. */
   readonly log?: ((line: string) => void) | undefined;
+  /** The dashboard at `/` (default: on, sampling from its first page); false: none. */
+  readonly dashboard?: DashboardOptions | false | undefined;
 }
 
 /** Connections served at once by default: far below the usual fd limit, far above Prometheus's needs. */
@@ -47,16 +51,31 @@ export class HttpExporter implements AsyncDisposable {
   readonly address: HttpAddress;
   readonly scheme: "http" | "https";
   readonly scraper: Scraper;
+  /** The dashboard at `/`, unless turned off. */
+  readonly dashboard: Dashboard | undefined;
   readonly #server: Server;
   readonly #auth: BasicAuth;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, address: HttpAddress, scheme: "http" | "https", scraper: Scraper, auth: BasicAuth) {
+  private constructor(
+    server: Server,
+    address: HttpAddress,
+    scheme: "http" | "https",
+    scraper: Scraper,
+    auth: BasicAuth,
+    dashboard: Dashboard | undefined,
+  ) {
     this.#server = server;
     this.#auth = auth;
     this.address = address;
     this.scheme = scheme;
     this.scraper = scraper;
+    this.dashboard = dashboard;
+  }
+
+  /** The dashboard's URL. */
+  get dashboardUrl(): string {
+    return `${this.scheme}://${formatHttpAddress(this.address)}/`;
   }
 
   /** The metrics URL. */
@@ -70,8 +89,9 @@ export class HttpExporter implements AsyncDisposable {
     const auth = new BasicAuth(o.webConfig?.users ?? new Map());
     const headers = o.webConfig?.headers ?? {};
     const tls = o.webConfig?.tls;
+    const dashboard = o.dashboard === false ? undefined : new Dashboard(o.sources, o.dashboard ?? {});
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      handle(req, res, scraper, auth, headers, tls?.requireCert === true).catch((e: unknown) => {
+      handle(req, res, scraper, dashboard, auth, headers, tls?.requireCert === true).catch((e: unknown) => {
         if (!res.headersSent && !res.destroyed) {
           res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
           res.end(`statsfs: scrape failed: ${printable(e instanceof Error ? e.message : String(e))}\n`);
@@ -113,23 +133,32 @@ export class HttpExporter implements AsyncDisposable {
     server.on("clientError", (_e, socket) => socket.destroy());
     server.on("tlsClientError", (_e, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      const failed = (e: Error) => {
+        void dashboard?.close();
+        void auth.close();
+        reject(e);
+      };
+      server.once("error", failed);
       server.listen(o.address.port, o.address.host, () => {
-        server.off("error", reject);
+        server.off("error", failed);
         resolve();
       });
     });
     const a = server.address();
     const port = typeof a === "object" && a !== null ? a.port : o.address.port;
-    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper, auth);
+    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper, auth, dashboard);
   }
 
   /** Stops listening and drops every connection; idempotent. */
   close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    }).then(() => this.#auth.close());
+    this.#closed ??= (async () => {
+      await this.dashboard?.close();
+      await new Promise<void>((resolve) => {
+        this.#server.close(() => resolve());
+        this.#server.closeAllConnections();
+      });
+      await this.#auth.close();
+    })();
     return this.#closed;
   }
 
@@ -140,10 +169,16 @@ export class HttpExporter implements AsyncDisposable {
 
 const PAGE = `<!doctype html><html><head><title>statsfs</title></head><body><h1>statsfs exporter</h1><p><a href="/metrics">/metrics</a></p></body></html>\n`;
 
+/** Paths of the dashboard (its other files are asked of it). */
+function isDashboardPath(path: string): boolean {
+  return path === "/" || path === "/app.js" || path === "/app.css" || path === "/api/events" || path === "/api/history";
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   scraper: Scraper,
+  dashboard: Dashboard | undefined,
   auth: BasicAuth,
   headers: Readonly<Record<string, string>>,
   requireCert: boolean,
@@ -161,9 +196,12 @@ async function handle(
     res.writeHead(401, { "Content-Type": "text/plain; charset=utf-8", "WWW-Authenticate": 'Basic realm="statsfs"' }).end("Unauthorized\n");
     return;
   }
-  const path = (req.url ?? "/").split("?")[0];
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
   const method = req.method ?? "GET";
-  if (path !== "/metrics" && path !== "/") {
+  const web = dashboard !== undefined && isDashboardPath(path);
+  if (path !== "/metrics" && path !== "/" && !web) {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("not found: try /metrics\n");
     return;
   }
@@ -171,6 +209,7 @@ async function handle(
     res.writeHead(405, { "Content-Type": "text/plain; charset=utf-8", Allow: "GET, HEAD" }).end("read-only: GET or HEAD\n");
     return;
   }
+  if (web && dashboard.handle(req, res, path, new URLSearchParams(q < 0 ? "" : url.slice(q + 1)))) return;
   if (path === "/") {
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(method === "HEAD" ? undefined : PAGE);
     return;

@@ -73,6 +73,19 @@ export function familyName(provider: string, target: string, stat: string, unit:
   return `${sanitizeName(provider)}_${sanitizeName(target)}_${words.join("_")}`.replace(/__+/g, "_");
 }
 
+/**
+ * A family name that keeps every word of the statistic's name (`…_wait_us_seconds`,
+ * `…_req_total`): the distinct name of a statistic whose {@link familyName} another took.
+ */
+export function rawFamilyName(provider: string, target: string, stat: string, unit: number): string {
+  const u = baseUnitName(unit);
+  const words = sanitizeName(stat)
+    .split("_")
+    .filter((w) => w !== "");
+  if (u !== "" && words.at(-1) !== u) words.push(u);
+  return `${sanitizeName(provider)}_${sanitizeName(target)}_${words.join("_") || "value"}`.replace(/__+/g, "_");
+}
+
 /** The statistic name without its unit words (for pairing a histogram with its total). */
 export function stemOf(stat: string, unit: number): string {
   const u = baseUnitName(unit);

@@ -128,7 +128,7 @@ export function percentiles(d: StatDescriptor, buckets: readonly bigint[]): stri
 }
 
 function eventLine(r: EventRow, groupTotal: bigint, seconds: number): string {
-  const pct = r.kind === "count" && groupTotal > 0n ? ((Number(r.total) * 100) / Number(groupTotal)).toFixed(1) : "";
+  const pct = r.counted && groupTotal > 0n ? ((Number(r.total) * 100) / Number(groupTotal)).toFixed(1) : "";
   const cur = r.kind === "time" ? timeShare(r.stat, r.delta, seconds) : r.kind === "count" ? curAvg(r.delta, seconds) : "";
   const extra = r.buckets ? percentiles(r.stat, r.buckets) : "";
   return row(printable(r.name), totalText(r), pct, cur, extra ? `  ${extra}` : "");
@@ -169,14 +169,18 @@ function family(rows: readonly EventRow[]): { parents: EventRow[]; children: Map
   return { parents, children };
 }
 
-/** Count totals over parent events (kvm_stat: child events only when there are no parents). */
-function countTotals(all: readonly EventRow[]): { total: bigint; delta: bigint } {
+/**
+ * Count totals over parent events (kvm_stat: child events only when there are no parents):
+ * counts only — a histogram's sample count repeats a counter (halt_wait_hist, halt_exits) and
+ * an aggregate companion repeats its value. `tallied`: only rows that count across groups.
+ */
+function countTotals(all: readonly EventRow[], tallied = false): { total: bigint; delta: bigint } {
   const { parents, children } = family(all);
   const sum = (rows: readonly EventRow[]) => {
     let total = 0n;
     let delta = 0n;
     for (const r of rows)
-      if (r.kind === "count") {
+      if (r.counted && (!tallied || r.tallied)) {
         total += r.total;
         delta += r.delta ?? 0n;
       }
@@ -238,11 +242,14 @@ function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: numb
 function guestLines(groups: readonly EventGroup[], state: ViewState): Line[] {
   const owners = new Map<string, { name: string; total: bigint; delta: bigint | undefined; seconds: number }>();
   for (const g of groups) {
-    const { guest, pid, member, source } = g.labels;
-    const name = guest ?? (pid !== undefined ? `pid ${pid}${member !== undefined ? ` member ${member}` : ""}` : (source ?? g.title));
+    const { guest, pid, member } = g.labels;
+    // A producer's owner is its top-level source: its subordinates and label sets are inside it.
+    const source = g.labels.source === undefined ? undefined : `/${g.labels.source.split("/")[1] ?? ""}`;
+    const who = source !== undefined && member !== undefined ? `${source} member ${member}` : source;
+    const name = guest ?? (pid !== undefined ? `pid ${pid}${member !== undefined ? ` member ${member}` : ""}` : (who ?? g.title));
     const key = `${guest ?? ""}\0${pid ?? ""}\0${member ?? ""}\0${source ?? ""}`;
-    const t = countTotals(g.rows);
-    const anyDelta = g.rows.some((r) => r.kind === "count" && r.delta !== undefined);
+    const t = countTotals(g.rows, true);
+    const anyDelta = g.rows.some((r) => r.counted && r.tallied && r.delta !== undefined);
     const o = owners.get(key) ?? { name, total: 0n, delta: undefined, seconds: g.seconds };
     o.total += t.total;
     if (anyDelta) o.delta = (o.delta ?? 0n) + t.delta;
