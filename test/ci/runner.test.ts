@@ -85,6 +85,7 @@ describe("the test runner", () => {
   it("is what `npm test` runs (after an in-place build)", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
     assert.equal(pkg.scripts.test, "npm run -s build && node scripts/test.mjs");
-    assert.equal(pkg.scripts.build, "node scripts/build.mjs");
+    // The in-place compile first; the dashboard's bundle (scripts/build-web.mjs) after it.
+    assert.match(pkg.scripts.build ?? "", /^node scripts\/build\.mjs( && node scripts\/build-web\.mjs)?$/);
   });
 });

@@ -14,6 +14,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { pruneExports } from "../../src/providers/shm/prune.js";
 import { GOLDEN } from "../codec/golden.test.js";
+import { cli } from "../helpers.js";
 import { attackSkip, NOBODY, startAttacker } from "./attacker.js";
 
 const skip = attackSkip();
@@ -66,7 +67,7 @@ describe("prune never leaves its export directory", { skip }, () => {
     assert.ok(existsSync(join(app, "sub", "keep")) || existsSync(join(app, "sublnk", "keep")));
   });
 
-  it("the export directory itself may not be a symbolic link", () => {
+  it("the export directory itself may not be a symbolic link", async () => {
     const target = join(base, "elsewhere");
     mkdirSync(join(target, "app"), { recursive: true });
     writeFileSync(join(target, "app", "1.stats"), GOLDEN);
@@ -74,6 +75,8 @@ describe("prune never leaves its export directory", { skip }, () => {
     symlinkSync(target, link);
     assert.throws(() => pruneExports({ dir: link }), /is a symbolic link \(prune never follows one\)$/);
     assert.throws(() => pruneExports({ dir: link, name: "app" }), /is a symbolic link/);
+    const r = await cli("prune", `shm:app?dir=${link}`);
+    assert.deepEqual([r.code, r.err], [2, `statsfs: prune: ${link}: is a symbolic link (prune never follows one)\n`]);
     assert.deepEqual(readdirSync(join(target, "app")), ["1.stats"]);
   });
 });

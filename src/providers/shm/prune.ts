@@ -130,17 +130,18 @@ export function pruneExports(options: PruneOptions = {}): string[] {
   }
   const removed: string[] = [];
   let fd: number | undefined;
+  let at = dir;
   try {
     fd = openDirPath(dir.replace(/(.)\/+$/, "$1"));
     for (const part of parts) {
+      at = join(at, part);
       const next = openDirAt(fd, part);
       closeQuietly(fd);
       fd = next;
     }
   } catch (e) {
     closeQuietly(fd);
-    const what = parts.length ? `${dir}/${parts.join("/")}` : dir;
-    throw new SourceError("STATSFS_SOURCE", `prune: ${what}: ${pruneReason(e)}`, { cause: e });
+    throw new SourceError("STATSFS_SOURCE", `prune: ${at}: ${pruneReason(e)}`, { cause: e });
   }
   try {
     walk(fd, parts.length ? join(dir, ...parts) : dir, removed, parts.length);

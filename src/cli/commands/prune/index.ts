@@ -2,7 +2,8 @@
  * @module cli/commands/prune
  * `statsfs prune shm:NAME[?dir=D]`: removes what producers that are gone left in
  * an export directory (links to a memfd whose process ended, files nobody holds), then the
- * directories left empty. Live producers' files and anything foreign are never touched.
+ * directories left empty. Live producers' files and anything foreign are never touched, and
+ * nothing outside the export directory (see providers/shm/prune.ts).
  */
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
@@ -36,7 +37,9 @@ export async function prune(o: PruneCliOptions, io: Io): Promise<number> {
   const { dir, name } = parseShmTarget(o.source);
   const top = name === undefined ? dir : join(dir, name);
   try {
-    if (!lstatSync(top).isDirectory()) throw new Error("not a directory");
+    // A link is left to pruneExports, which refuses it by name (it never follows one).
+    const st = lstatSync(top);
+    if (!st.isDirectory() && !st.isSymbolicLink()) throw new Error("not a directory");
   } catch {
     throw new UsageError(`${printable(o.source)}: nothing exported as ${printable(name ?? dir)} in ${printable(dir)}`);
   }

@@ -82,7 +82,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
         input: stdin?.isTTY ? stdin : undefined,
       });
       const sc = screen;
-      draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height));
+      draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height, sc.width));
       onKey = (b: Buffer) => {
         const fx = keys.handle(b.toString("utf8"));
         if (fx.has("quit")) {
