@@ -12,7 +12,7 @@ import { SourceError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import { readInt } from "../../../model/read-int.js";
 import { PendingSource } from "../../../providers/pending.js";
-import { OPENERS, openSource } from "../../../providers/registry.js";
+import { openSource, sourceSchemes } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
 import { UnionSource } from "../../../providers/union.js";
 import { UnopenedSource } from "../../../providers/unopened.js";
@@ -49,7 +49,7 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
   if (o.perWorker && http.length === 0) throw new UsageError("serve: --per-worker needs --http");
   const startHttp = prepareHttp(http, o.webConfig, { perWorker: o.perWorker === true });
   // The exporter's default source is every VM on the host, where that provider exists.
-  const uris = o.sources.length === 0 && http.length > 0 && "host" in OPENERS ? ["host:"] : o.sources;
+  const uris = o.sources.length === 0 && http.length > 0 && sourceSchemes().includes("host") ? ["host:"] : o.sources;
   const sources: StatsSource[] = [];
   const servers: QmpServer[] = [];
   const exporters: HttpExporter[] = [];
