@@ -17,15 +17,20 @@
  * its producer still lives (its flock), whether or not its directory changed; files of
  * producers that are gone, and files that are not readable exports, are left out and reported
  * in {@link ShmSource.members}.
+ *
+ * Root reads directories other users write, so nothing is looked up by a path twice: each
+ * directory is held by an fd opened O_DIRECTORY | O_NOFOLLOW relative to its parent's (a link in
+ * place of a directory is never followed; src/sys/dirfd.ts), and each file is opened relative to
+ * that fd and checked on what was opened (format/entry.ts).
  */
-import { type BigIntStats, type Dirent, lstatSync } from "node:fs";
+import { type Dirent, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { quote } from "../../model/text.js";
-import { closeQuietly, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
+import { closeQuietly, type EntryStat, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
 import { PlanSource } from "../aggregate/plan-source.js";
 import { located } from "../file/fd-file.js";
@@ -113,8 +118,8 @@ function holdDir(
   path: string,
   before: ReadonlyMap<string, DirHandle>,
   after: Map<string, DirHandle>,
-): { h: DirHandle; st: BigIntStats } | undefined {
-  let st: BigIntStats;
+): { h: DirHandle; st: EntryStat } | undefined {
+  let st: EntryStat;
   try {
     st = parent ? lstatAt(parent.fd, name) : lstatSync(path, { bigint: true });
   } catch {
@@ -165,7 +170,7 @@ const SECOND_NS = 1_000_000_000n;
  * else listed now. Listings worth keeping go into `after` (only directories still visited).
  */
 function listDirCached(
-  held: { h: DirHandle; st: BigIntStats } | undefined,
+  held: { h: DirHandle; st: EntryStat } | undefined,
   dir: string,
   now: bigint,
   before: ReadonlyMap<string, CachedListing>,
