@@ -17,18 +17,24 @@
  * its producer still lives (its flock), whether or not its directory changed; files of
  * producers that are gone, and files that are not readable exports, are left out and reported
  * in {@link ShmSource.members}.
+ *
+ * Root reads directories other users write, so nothing is looked up by a path twice: each
+ * directory is held by an fd opened O_DIRECTORY | O_NOFOLLOW relative to its parent's (a link in
+ * place of a directory is never followed; src/sys/dirfd.ts), and each file is opened relative to
+ * that fd and checked on what was opened (format/entry.ts).
  */
-import { type BigIntStats, type Dirent, lstatSync } from "node:fs";
+import { type Dirent, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { quote } from "../../model/text.js";
-import { closeQuietly, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
+import { closeQuietly, type EntryStat, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
 import { PlanSource } from "../aggregate/plan-source.js";
 import { located } from "../file/fd-file.js";
+import { checkQueryKeys } from "../query.js";
 import type { MemberStatus } from "../source.js";
 import { openEntry } from "./format/entry.js";
 import { defaultDir, parseShardFileName } from "./format/paths.js";
@@ -112,8 +118,8 @@ function holdDir(
   path: string,
   before: ReadonlyMap<string, DirHandle>,
   after: Map<string, DirHandle>,
-): { h: DirHandle; st: BigIntStats } | undefined {
-  let st: BigIntStats;
+): { h: DirHandle; st: EntryStat } | undefined {
+  let st: EntryStat;
   try {
     st = parent ? lstatAt(parent.fd, name) : lstatSync(path, { bigint: true });
   } catch {
@@ -164,7 +170,7 @@ const SECOND_NS = 1_000_000_000n;
  * else listed now. Listings worth keeping go into `after` (only directories still visited).
  */
 function listDirCached(
-  held: { h: DirHandle; st: BigIntStats } | undefined,
+  held: { h: DirHandle; st: EntryStat } | undefined,
   dir: string,
   now: bigint,
   before: ReadonlyMap<string, CachedListing>,
@@ -467,6 +473,31 @@ export class ShmSource extends PlanSource {
     this.plan.evaluate();
   }
 
+  /** A process's own file (per-process, `statsfs-<instance>/…`) shown by this source, if `file` is one. */
+  #instanceFile(file: StatsFile): InstanceFile | undefined {
+    return file instanceof InstanceFile && this.#open.get(file.path) === file ? file : undefined;
+  }
+
+  /** Writing 0 resets a value of a merged file (every process's) or of one process's own file. */
+  override write(file: StatsFile, name: string, value: bigint | number): void {
+    const f = this.#instanceFile(file);
+    if (!f) {
+      super.write(file, name, value);
+      return;
+    }
+    const v = f.values.find((x) => x.name === name);
+    if (!v) throw new UsageError(`no statistic ${quote(name)} in ${f.identity.id}`);
+    if (value !== 0 && value !== 0n) throw new UsageError(`${f.identity.id} ${name}: only 0 can be written (a reset)`);
+    if (!v.writable) throw new UsageError(`${f.identity.id} ${name}: value is not writable`);
+    f.zero(v.word, v.size);
+  }
+
+  override writable(file: StatsFile, name: string): boolean {
+    const f = this.#instanceFile(file);
+    if (!f) return super.writable(file, name);
+    return f.values.find((x) => x.name === name)?.writable === true;
+  }
+
   protected override release(): void {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
@@ -494,10 +525,10 @@ function dirsOf(n: ScanNode): string {
 
 /** Opens `shm:NAME?dir=D&instances=auto|all|none`. */
 export async function openShmSource(uri: string, rest: string, q: URLSearchParams): Promise<ShmSource> {
+  checkQueryKeys(uri, q, ["dir", "instances"], "shm:");
   const dir = q.get("dir") || defaultDir();
   const mode = (q.get("instances") ?? "auto") as InstancesMode;
   if (mode !== "auto" && mode !== "all" && mode !== "none") throw new UsageError(`${uri}: instances must be auto, all or none`);
-  for (const k of q.keys()) if (k !== "dir" && k !== "instances") throw new UsageError(`${uri}: unknown option "${k}"`);
   const path = rest.split("/").filter((s) => s !== "");
   if (path.some((s) => s === "." || s === "..")) throw new UsageError(`${uri}: "." and ".." are not source names`);
   return new ShmSource(uri, dir, path, mode);

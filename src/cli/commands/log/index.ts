@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { samples } from "../../../sample/sampler.js";
 import { checkedSelector } from "../../../sample/select.js";
 import { CSV, columnsOf, fieldSums, jsonlRecord, type LogFilter, type LogSink, LogWriter, PLAIN } from "../../../views/log/index.js";
@@ -109,9 +110,9 @@ export async function log(
 
 function positiveInt(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(text) || Number(text) < 1)
-    throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
-  return Number(text);
+  const n = readInt(text, 1, 999_999_999_999_999);
+  if (n === undefined) throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
+  return n;
 }
 
 export const command: Command = {

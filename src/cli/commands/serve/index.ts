@@ -10,6 +10,7 @@
  */
 import { SourceError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { PendingSource } from "../../../providers/pending.js";
 import { OPENERS, openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
@@ -75,10 +76,12 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
       }
     }
     if (sources.every((x) => x instanceof UnopenedSource)) throw firstError;
-    for (const a of addresses) servers.push(await QmpServer.listen(a, { sources, maxMessageBytes: o.maxMessageBytes }));
-    // Several sources are exported as one union, as read and top show them: members stay apart
-    // (a `member` label where their files would be confused), each with its own up line.
-    exporters.push(...(await startHttp(sources.length > 1 ? [new UnionSource(sources)] : sources, io)));
+    // Several sources are served as one union, as read and top show them: members stay apart
+    // (a `member` label where their files would be confused), each with its own up line. The
+    // QMP server and the exporter share it, and so its polls (providers/poll).
+    const served = sources.length > 1 ? [new UnionSource(sources)] : sources;
+    for (const a of addresses) servers.push(await QmpServer.listen(a, { sources: served, maxMessageBytes: o.maxMessageBytes }));
+    exporters.push(...(await startHttp(served, io)));
     const files = sources.reduce((n, s) => n + s.files.length, 0);
     const where = servers.map((s) => formatQmpAddress(s.address)).join(", ");
     if (servers.length > 0)
@@ -97,8 +100,8 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
 
 function positiveInt(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= 1024 && n <= 1 << 30)) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
+  const n = readInt(text, 1024, 1 << 30);
+  if (n === undefined) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
   return n;
 }
 

@@ -7,6 +7,7 @@
  * Without SRC it watches host: where that source exists, else the demo KVM VM, or sim:.
  */
 import { UsageError } from "../../../errors.js";
+import { readInt } from "../../../model/read-int.js";
 import { Pace, type Sample, Sampler, samples } from "../../../sample/sampler.js";
 import { checkedSelector, type Selection } from "../../../sample/select.js";
 import { checkPid, fieldsHelp, guestsOf, pidOfGuest } from "../../../views/top/guests.js";
@@ -81,7 +82,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
         input: stdin.isTTY ? stdin : undefined,
       });
       const sc = screen;
-      draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height));
+      draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height, sc.width));
       onKey = (b: Buffer) => {
         const fx = keys.handle(b.toString("utf8"));
         if (fx.has("quit")) {
@@ -137,10 +138,9 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
 
 function positiveInt(text: string | undefined, name: string, dflt: number | undefined, max: number): number | undefined {
   if (text === undefined) return dflt;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
-    throw new UsageError(`top: ${name} must be an integer from 1 to ${max}, got "${text}"`);
-  }
-  return Number(text);
+  const n = readInt(text, 1, max);
+  if (n === undefined) throw new UsageError(`top: ${name} must be an integer from 1 to ${max}, got "${text}"`);
+  return n;
 }
 
 export const command: Command = {
