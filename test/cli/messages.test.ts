@@ -62,7 +62,7 @@ describe("messages a new user meets", () => {
   });
 
   it("misspellings are answered with the closest: shm:?dri=, SIM:", async () => {
-    oneLineError(await cli("read", "shm:x?dri=/tmp"), 2, /unknown option "dri" \(did you mean "dir"\?\); shm: takes dir, instances$/);
+    oneLineError(await cli("read", "shm:x?dri=/tmp"), 2, /unknown option "dri" \(did you mean "dir"\?\); shm: takes dir, instances, grace$/);
     oneLineError(await cli("read", "SIM:"), 2, /unknown source scheme "SIM:"; did you mean "sim:"\?/);
   });
 
@@ -145,7 +145,7 @@ describe("-f takes kvm_stat's Python regexes", () => {
   it("(?i), (?P<n>…), (?P=n), \\Z and (?#…) as Python means them", async () => {
     for (const [re, want] of [
       ["(?i)HALT_EXITS", ["halt_exits"]],
-      ["(?P<k>halt)_(exits|wait_ns)\\Z", ["halt_exits", "halt_wait_ns"]],
+      ["(?P<k>halt)_(exits|wait_hist)\\Z", ["halt_exits", "halt_wait_hist"]],
       ["(?#the io ones)io_", ["io_exits"]],
       ["(?P<x>e)(?P=x)?xits\\Z", ["exits"]],
     ] as const) {

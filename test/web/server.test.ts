@@ -113,6 +113,23 @@ describe("the dashboard's server", () => {
     assert.equal((await head.arrayBuffer()).byteLength, 0);
   });
 
+  it("holds a bounded number of pages: more are told to come back later", async () => {
+    await using ex = await HttpExporter.listen({
+      address: { host: "127.0.0.1", port: 0 },
+      sources: [await openSource("sim:")],
+      dashboard: { maxPages: 2 },
+    });
+    const open = [await fetch(`${ex.dashboardUrl}api/events`), await fetch(`${ex.dashboardUrl}api/events`)];
+    assert.deepEqual(
+      open.map((r) => r.status),
+      [200, 200],
+    );
+    const third = await fetch(`${ex.dashboardUrl}api/events`);
+    assert.equal(third.status, 503);
+    assert.equal(third.headers.get("retry-after"), "10");
+    for (const r of open) await r.body?.cancel();
+  });
+
   it("an exporter without a dashboard answers / with the short page and /api with 404", async () => {
     await using ex = await HttpExporter.listen({
       address: { host: "127.0.0.1", port: 0 },

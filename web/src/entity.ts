@@ -424,10 +424,14 @@ export class EntityView {
       {
         cols: slots.length,
         rows: w,
+        cap: r.cap,
+        slot: (col) => slots[col] ?? 0,
+        stamp: (col) => r.seqs[slots[col] ?? 0] ?? -1,
         value: (col, row) => (a?.[(slots[col] ?? 0) * w + row] ?? Number.NaN) * (per[col] ?? Number.NaN),
         time: (col) => this.#ring.walls[slots[col] ?? 0] ?? 0,
       },
       (max) => (pct ? percentText(max) : rateText(max)),
+      this.#vstat,
     );
   }
 
@@ -460,6 +464,9 @@ export class EntityView {
       {
         cols: slots.length,
         rows: s.size,
+        cap: this.#ring.cap,
+        slot: (col) => slots[col] ?? 0,
+        stamp: (col) => this.#ring.seqs[slots[col] ?? 0] ?? -1,
         value: (col, row) => b?.data[(slots[col] ?? 0) * s.size + row] ?? Number.NaN,
         time: (col) => this.#ring.walls[slots[col] ?? 0] ?? 0,
         bands: QUANTILES.map((q) => ({

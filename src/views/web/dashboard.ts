@@ -40,6 +40,8 @@ export interface DashboardOptions {
   readonly assets?: URL | undefined;
   /** Bytes queued for one page before it is dropped (it reconnects); default 8 MiB. */
   readonly maxQueued?: number | undefined;
+  /** Pages connected at once; more are answered 503 (default 256). */
+  readonly maxPages?: number | undefined;
 }
 
 interface Known {
@@ -72,6 +74,7 @@ export class Dashboard {
   readonly #known = new Map<string, Known>();
   readonly #pages = new Set<Page>();
   readonly #maxQueued: number;
+  readonly #maxPages: number;
   readonly #assets: Map<string, Asset> | string;
   #notes: MemberNote[] = [];
   #last: { seq: number; wall: number; seconds: number } | undefined;
@@ -85,6 +88,7 @@ export class Dashboard {
     this.feed = new Feed(this.#union, { intervalMs: o.intervalMs });
     this.#slots = new Slots(Math.max(2, Math.ceil((HISTORY_SECONDS * 1000) / this.feed.intervalMs)));
     this.#maxQueued = o.maxQueued ?? 8 << 20;
+    this.#maxPages = o.maxPages ?? 256;
     this.#assets = loadAssets(o.assets);
     this.feed.subscribe((s) => this.#onSample(s));
     if (o.eager) this.feed.start();
@@ -245,6 +249,12 @@ export class Dashboard {
     const head = req.method === "HEAD";
     if (path === "/api/events") {
       this.feed.start();
+      if (this.#pages.size >= this.#maxPages) {
+        res
+          .writeHead(503, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8", "Retry-After": "10" })
+          .end(`statsfs: ${this.#maxPages} pages are open already\n`);
+        return true;
+      }
       res.writeHead(200, { ...SECURITY_HEADERS, ...SSE_HEADERS });
       if (head) {
         res.end();

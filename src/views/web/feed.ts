@@ -2,8 +2,10 @@
  * @module views/web/feed
  * The dashboard's one reader of its sources: a small adapter over the sampler (sample/sampler)
  * that takes one sample per interval — however many pages are open — and hands it to every
- * subscriber. Kept this small on purpose: when polling gets its shared home, this adapter
- * subscribes to it instead of sampling by itself, and nothing else in views/web changes.
+ * subscriber. It samples a union of the served sources, whose members poll through the one
+ * shared poll per source of this process (providers/poll): a poll another view of the same
+ * source has in flight is joined, not repeated. Kept this small on purpose, so that sampling
+ * from a process-wide sampler instead changes nothing else in views/web.
  */
 import { printable } from "../../model/printable.js";
 import type { StatsSource } from "../../providers/source.js";
