@@ -12,8 +12,10 @@ import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
-import { openSource, openSources } from "../providers/registry.js";
+import { readInt } from "../model/read-int.js";
+import { openSource, openSources, parseSourceUri } from "../providers/registry.js";
 import type { StatsSource } from "../providers/source.js";
+import { formatSpec, sourceSpec, withQuery } from "../providers/spec.js";
 import { delayError, fieldsRegex } from "../views/top/keys.js";
 import { type Args, flag, str } from "./command.js";
 import type { Io } from "./io.js";
@@ -81,7 +83,8 @@ export function kvmStatArgs(a: Args, cmd: string): KvmStatArgs {
     }
   }
   const pid = str(a, "pid");
-  if (pid !== undefined && !/^\d{1,9}$/.test(pid)) throw new UsageError(`${cmd}: -p/--pid must be a process id, got "${printable(pid)}"`);
+  if (pid !== undefined && readInt(pid, 0, 999_999_999) === undefined)
+    throw new UsageError(`${cmd}: -p/--pid must be a process id, got "${printable(pid)}"`);
   const guest = str(a, "guest");
   if (pid !== undefined && guest !== undefined) throw new UsageError(`${cmd}: give -p/--pid or -g/--guest, not both`);
   const delayText = str(a, "set-delay");
@@ -112,17 +115,15 @@ export function kvmStatArgs(a: Args, cmd: string): KvmStatArgs {
  */
 export function routedSources(sources: readonly string[], route: "debugfs" | "trace" | undefined): string[] {
   if (route === undefined) return [...sources];
-  if (sources.length === 0) return [`host:?route=${route}`];
+  if (sources.length === 0) return [formatSpec(sourceSpec("host", "", { route }))];
   return sources.map((s) => {
-    if (!s.startsWith("host:")) {
+    const spec = s.startsWith("host:") ? parseSourceUri(s) : undefined;
+    if (spec?.scheme !== "host") {
       throw new UsageError(
         `${printable(s)}: -${route === "debugfs" ? "d/--debugfs" : "t/--tracepoints"} chooses a route of host: sources only`,
       );
     }
-    const q = s.indexOf("?");
-    const query = new URLSearchParams(q < 0 ? "" : s.slice(q + 1));
-    query.set("route", route);
-    return `${q < 0 ? s : s.slice(0, q)}?${query}`;
+    return formatSpec(withQuery(spec, { route }));
   });
 }
 

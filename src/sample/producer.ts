@@ -16,7 +16,8 @@
  * The rules:
  * 1. Views show merged files (label sets included); a per-process file is shown only when the
  *    merged file of its source is absent, and is otherwise a *part* of it (top's `x`, mount's
- *    `@<instance>`, the exporter's optional per-worker series).
+ *    `@<instance>`, the exporter's optional per-worker series). top shows a label set as a
+ *    part of the labelled value's row too (its owner's value holds it), not as a group.
  * 2. A statistic counts in sums across files (top's `-1`, log's columns, `b`) once: in the
  *    highest merged file that holds it. A subordinate's value inside an ancestor's aggregate
  *    (the ancestor's file says so: {@link Coverage}) is not counted again; companions
@@ -127,12 +128,42 @@ export function sourceText(path: string): string {
   return out || path;
 }
 
+/**
+ * A file's id as humans read it, in segments: a producer file's label-set segments decoded
+ * (`statsfs`, `app`, `{method="GET",route="/users/:id"}`; `statsfs-w1` for one process's),
+ * any other file's id split at `/`. Names made of them encode each segment (model/file-name).
+ */
+export function idSegments(identity: StatsIdentity): string[] {
+  const r = producerRole(identity);
+  if (!r) return identity.id.split("/");
+  const l = identity.labels;
+  const head = r.kind === "process" ? `statsfs-${l.instance}${l.shard !== undefined ? `~${l.shard}` : ""}` : "statsfs";
+  const out = [head];
+  for (const s of r.path.split("/").slice(1)) {
+    const set = decodeLabelSet(s);
+    out.push(set ? `{${labelSetText(set)}}` : s);
+  }
+  return out;
+}
+
+/** A file's id as humans read it: `statsfs/app{method="GET",route="/users/:id"}` (views show this, files keep their ids). */
+export function idText(identity: StatsIdentity): string {
+  const r = producerRole(identity);
+  if (!r) return identity.id;
+  const [head, ...rest] = idSegments(identity);
+  return `${head}${rest.map((s) => (s.startsWith("{") ? s : `/${s}`)).join("")}`;
+}
+
 /** How every view treats a list of files (see the module doc). */
 export interface ViewPlan {
   /** Files shown on their own, in order. */
   readonly shown: readonly StatsFile[];
   /** The per-process files behind a shown merged file (its parts), in order. */
   partsOf(file: StatsFile): readonly StatsFile[];
+  /** The label sets of a shown merged file (`counter.labels({…})` children), in order. */
+  labelSetsOf(file: StatsFile): readonly StatsFile[];
+  /** The merged file whose label set `file` is, if it is one and that file is shown. */
+  labelledBy(file: StatsFile): StatsFile | undefined;
   /** Whether statistic `name` of shown file `file` counts in sums across files. */
   tallied(file: StatsFile, name: string): boolean;
 }
@@ -184,10 +215,24 @@ export function viewPlan(files: readonly StatsFile[]): ViewPlan {
     }
     if (a.length > 0) above.set(f, a);
   }
+  const sets = new Map<StatsFile, StatsFile[]>();
+  const setOwner = new Map<StatsFile, StatsFile>();
+  for (const f of shown) {
+    const r = producerRole(f.identity);
+    if (r?.kind !== "merged" || r.owner === r.path) continue;
+    const o = merged.get(keyOf(r, r.owner));
+    if (!o) continue;
+    setOwner.set(f, o);
+    const l = sets.get(o);
+    if (l) l.push(f);
+    else sets.set(o, [f]);
+  }
   const tallyCache = new Map<StatsFile, Map<string, boolean>>();
   const plan: ViewPlan = {
     shown,
     partsOf: (f) => parts.get(f) ?? NO_PARTS,
+    labelSetsOf: (f) => sets.get(f) ?? NO_PARTS,
+    labelledBy: (f) => setOwner.get(f),
     tallied: (f, name) => {
       const r = producerRole(f.identity);
       if (!r) return true;

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { layOut } from "../../src/model/descriptor.js";
+import { decodeFileName } from "../../src/model/file-name.js";
 import { StatType, StatUnit } from "../../src/model/flags.js";
 import { makeIdentity, parseId, type StatsIdentity } from "../../src/model/identity.js";
 import type { StatsFile } from "../../src/model/stats-file.js";
@@ -107,9 +108,12 @@ describe("statsfs tree", () => {
     const t = tree([file(parseId("kvm-1"), [1n]), file(parseId("kvm-1"), [2n])]);
     assert.equal(text(t, "/kvm/1/exits"), "1\n");
     assert.equal(text(t, "/kvm/1~2/exits"), "2\n");
-    assert.equal(safeName("a/b"), "a_b");
-    assert.equal(safeName(".."), "_.");
-    assert.equal(safeName(""), "_");
+    // Reversible (model/file-name): only what a name cannot hold is escaped.
+    assert.equal(safeName("a/b"), "a%2Fb");
+    assert.equal(safeName(".."), "%2E.");
+    assert.equal(safeName(""), "%00");
+    assert.equal(safeName('{route="/users/:id"}'), '{route="%2Fusers%2F:id"}');
+    for (const s of ["a/b", "..", "", "50%", "x\ny", '{route="/users/:id"}']) assert.equal(decodeFileName(safeName(s)), s);
   });
 
   it("makes nothing writable for read-only sources", () => {

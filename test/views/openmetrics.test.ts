@@ -96,7 +96,8 @@ describe("openmetrics: names, types and labels", () => {
     const id = makeIdentity("statsfs-p1/app", "statsfs", "app", { instance: "p1", source: "/app", route: '/a"b\\c\nd' }, "/app");
     const g = file("x", [{ name: "hits" }], [1n], id);
     const t = renderExposition([g], "text");
-    assert.match(t, /^statsfs_app_hits_total\{producer_instance="p1",source="\/app",route="\/a\\"b\\\\c\\nd"\} 1$/m);
+    // A newline is shown as the text \x0a (the one escaping function), whose backslash the format escapes.
+    assert.match(t, /^statsfs_app_hits_total\{producer_instance="p1",source="\/app",route="\/a\\"b\\\\c\\\\x0ad"\} 1$/m);
   });
 
   it("clean under promtool check metrics", { skip: prometheusSkipReason() }, () => {

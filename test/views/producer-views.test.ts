@@ -5,14 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { bufferIo } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/run.js";
 import { statValue } from "../../src/model/value.js";
 import { openSource } from "../../src/providers/registry.js";
+import { UnionSource } from "../../src/providers/union.js";
 import { Sampler } from "../../src/sample/sampler.js";
+import { SourceSet } from "../../src/views/fs/sources.js";
+import { type FileNode, Tree } from "../../src/views/fs/tree.js";
 import { fieldSums } from "../../src/views/log/index.js";
 import { eventGroups } from "../../src/views/top/events.js";
 import { kvmFrame, type ViewState } from "../../src/views/top/kvm-frame.js";
@@ -133,7 +138,8 @@ describe("views of a producer cluster agree with read (still workers)", () => {
     const titles = groups.map((g) => g.title);
     assert.equal(new Set(titles).size, titles.length, `no group twice: ${titles.join(" | ")}`);
     assert.ok(!titles.some((t) => t.includes("files")), titles.join(" | "));
-    assert.equal(groups.length, 3, titles.join(" | "));
+    // The root and its subordinate; the label set is a part of the root's requests row (x).
+    assert.equal(groups.length, 2, titles.join(" | "));
     const text = kvmFrame({ groups, gone: [], notes: [], state: state() })
       .map((l) => l.text)
       .join("\n");
@@ -159,21 +165,89 @@ describe("views of a producer cluster agree with read (still workers)", () => {
       .join("\n");
     assert.match(x, new RegExp(`instance w1\\s+${read.get("statsfs-w1/app")?.get("requests")}\\b`), x);
     assert.match(x, new RegExp(`instance w2\\s+${read.get("statsfs-w2/app")?.get("requests")}\\b`), x);
+    assert.ok(
+      x
+        .split("\n")
+        .some(
+          (l) =>
+            l.includes('{method="GET",route="/users/:id"}') &&
+            l.includes(` ${read.get("statsfs/app/{method=GET,route=%2Fusers%2F:id}")?.get("requests")} `),
+        ),
+      x,
+    );
   });
 
   it("top's plain frames show the root once with read's numbers", async () => {
     const r = await cli("top", "--count", "1", "-s", "0.1", SRC);
     assert.equal(r.code, 0, r.err);
     const heads = r.out.split("\n").filter((l) => l.startsWith(" statsfs"));
-    assert.equal(heads.length, 3, r.out);
+    assert.equal(heads.length, 2, r.out);
     assert.match(r.out, new RegExp(`requests\\s+${read.get("statsfs/app")?.get("requests")}\\s`));
+  });
+
+  it("label sets read as humans write them in read, top, snapshot names and QMP ids", async () => {
+    const human = '{method="GET",route="/users/:id"}';
+    const r = await cli("read", SRC);
+    assert.ok(r.out.includes(`statsfs/app${human} (statsfs app /app${human})`), r.out);
+    assert.doesNotMatch(r.out, /%2F/);
+    // A histogram's long value overflows its own row: the scalar rows' units stay near.
+    for (const l of r.out.split("\n").filter((x) => x.startsWith("  requests"))) assert.ok(l.trimEnd().length < 50, l);
+    await using src = await openSource(SRC);
+    const groups = eventGroups(await new Sampler(src).sample(), { parts: true });
+    const x = kvmFrame({ groups, gone: [], notes: [], state: state({ drill: true }) })
+      .map((l) => l.text)
+      .join("\n");
+    assert.ok(x.includes(`  ${human}`), x);
+    assert.doesNotMatch(x, /%2F/);
+    const out = join(tmp, "snap");
+    assert.equal((await cli("snapshot", SRC, "--out", out)).code, 0);
+    assert.ok(readdirSync(out).includes('statsfs.app.{method="GET",route="%2Fusers%2F:id"}.stats'), readdirSync(out).join(" "));
+    const sock = join(tmp, "qmp.sock");
+    const ac = new AbortController();
+    const io = bufferIo(ac.signal);
+    const served = runCli(["serve", "--qmp", `unix:${sock}`, SRC], io);
+    for (let i = 0; i < 200 && !io.err().includes("serving QMP"); i++) await new Promise((res) => setTimeout(res, 25));
+    try {
+      const q = await cli("read", "--json", `qmp:${sock}`);
+      assert.equal(q.code, 0, q.err);
+      const ids = (JSON.parse(q.out) as { id: string }[]).map((f) => f.id);
+      assert.ok(ids.includes("statsfs/app/{method=GET,route=%2Fusers%2F:id}"), ids.join(" "));
+      assert.ok(!ids.some((id) => /-\d+$/.test(id) && id.includes("{")), ids.join(" "));
+      const qr = await cli("read", `qmp:${sock}`);
+      assert.ok(qr.out.includes(`statsfs/app${human}`), qr.out);
+    } finally {
+      ac.abort();
+      await served;
+    }
+  });
+
+  it("mount: per-worker files of writable values are writable, and writing 0 resets that worker's", async () => {
+    await using src = await openSource(SRC);
+    const t = new Tree(new SourceSet([src], 0, 0).refs());
+    const mine = t.byPath.get("/statsfs/app/@w1/requests") as FileNode | undefined;
+    assert.ok(mine?.kind === "file" && mine.reset, "per-worker requests is writable");
+    assert.ok((t.byPath.get("/statsfs/app/@w1/lat") as FileNode | undefined)?.reset === undefined, "lat is not writable");
+    assert.ok(t.byPath.has('/statsfs/app/{method="GET",route="%2Fusers%2F:id"}/requests'), [...t.byPath.keys()].join(" "));
+    mine.reset?.();
+    (src as { pollSync(): void }).pollSync();
+    const after = await readValues();
+    assert.equal(after.get("statsfs-w1/app")?.get("requests"), 0n);
+    assert.equal(after.get("statsfs-w2/app")?.get("requests"), read.get("statsfs-w2/app")?.get("requests"));
+    read = after;
   });
 
   it("info shows each source once (the merged file)", async () => {
     const r = await cli("info", "--target", "app", SRC);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out.match(/requests/g)?.length, 1, r.out);
-    assert.match(r.out, new RegExp(`requests \\(cumulative\\): ${read.get("statsfs/app")?.get("requests")}\\n`));
+    assert.equal(r.out.match(/^qom-path: \/app\n/gm)?.length, 1, r.out);
+    assert.match(r.out, /^qom-path: \/app\{method="GET",route="\/users\/:id"\}\n/m);
+    assert.match(
+      r.out,
+      new RegExp(
+        `^qom-path: /app\\nprovider: statsfs\\n    requests \\(cumulative\\): ${read.get("statsfs/app")?.get("requests")}\\n`,
+        "m",
+      ),
+    );
   });
 });
 
@@ -195,5 +269,25 @@ describe("top's Total row", () => {
       .map((l) => l.text)
       .join("\n");
     assert.match(text, new RegExp(`Total\\s+${counts}\\b`), text);
+  });
+});
+
+describe("mount over a union", () => {
+  it("keeps each member's files together (two snapshots of VMs with the same ids)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statsfs-mu-"));
+    try {
+      for (const n of ["a", "b"]) assert.equal((await cli("snapshot", "sim:?vcpus=2&pid=7", "--out", join(dir, n))).code, 0);
+      await using a = await openSource(join(dir, "a"));
+      await using b = await openSource(join(dir, "b"));
+      const t = new Tree(new SourceSet([new UnionSource([a, b])], 0, 0).refs());
+      const paths = [...t.byPath.keys()];
+      for (const m of ["member-0", "member-1"]) {
+        assert.ok(t.byPath.has(`/kvm/${m}/7/exits`) || t.byPath.has(`/kvm/${m}/7/.stats`), paths.join(" "));
+        for (const v of ["vcpu-0", "vcpu-1"]) assert.ok(t.byPath.has(`/kvm/${m}/7/${v}/exits`), paths.join(" "));
+      }
+      assert.ok(!paths.some((p) => p.includes("~2")), paths.join(" "));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

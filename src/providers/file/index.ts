@@ -10,6 +10,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
+import { readInt } from "../../model/read-int.js";
 import { LocalSource } from "../local-source.js";
 import type { MemberStatus } from "../source.js";
 import { FdStatsFile, located, openReadOnly } from "./fd-file.js";
@@ -19,22 +20,32 @@ export function openStatsPath(path: string): FdStatsFile {
   return new FdStatsFile(openReadOnly(path), path, true);
 }
 
-/** Opens a file, or every regular file in a directory, as one source. */
-export function openFileSource(uri: string, path: string): LocalSource {
+/**
+ * What `file:PATH` names: PATH itself, or (`dir` true) the entries of the directory PATH in
+ * name order, dot files left out (the caller keeps the regular files among them).
+ */
+export function statsPaths(path: string): { readonly dir: boolean; readonly paths: string[] } {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
   } catch (e) {
     throw located(e, path);
   }
-  if (!isDir) return new LocalSource(uri, [openStatsPath(path)]);
-  const names = readdirSync(path)
+  if (!isDir) return { dir: false, paths: [path] };
+  const paths = readdirSync(path)
     .filter((n) => !n.startsWith("."))
-    .sort();
+    .sort()
+    .map((n) => join(path, n));
+  return { dir: true, paths };
+}
+
+/** Opens a file, or every regular file in a directory, as one source. */
+export function openFileSource(uri: string, path: string): LocalSource {
+  const { dir, paths } = statsPaths(path);
+  if (!dir) return new LocalSource(uri, [openStatsPath(path)]);
   const files: FdStatsFile[] = [];
   const members: MemberStatus[] = [];
-  for (const n of names) {
-    const p = join(path, n);
+  for (const p of paths) {
     try {
       if (!isFile(p)) continue;
       files.push(openStatsPath(p));
@@ -70,8 +81,9 @@ export function isFile(p: string): boolean {
 
 /** The fd number of `fd:N`, or a usage error naming the source. */
 export function parseFd(uri: string, arg: string): number {
-  if (!/^\d{1,9}$/.test(arg)) throw new UsageError(`${uri}: fd must be a non-negative integer`);
-  return Number(arg);
+  const fd = readInt(arg, 0, 999_999_999);
+  if (fd === undefined) throw new UsageError(`${uri}: fd must be a non-negative integer`);
+  return fd;
 }
 
 /** `fd:N`: a stats fd inherited from the parent process (not closed by us). */

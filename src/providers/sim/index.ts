@@ -13,6 +13,7 @@ import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/de
 import { StatBase, StatType, StatUnit } from "../../model/flags.js";
 import { log2BucketIndex } from "../../model/histogram.js";
 import { kvmVcpuId, kvmVmId, parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
+import { readInt } from "../../model/read-int.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { LocalSource, type LocalStatsFile } from "../local-source.js";
 import { checkQueryKeys } from "../query.js";
@@ -110,11 +111,10 @@ export async function openSimSource(uri: string, rest: string, q: URLSearchParam
   if (rest !== "" && rest !== "vm") throw new UsageError(`${uri}: unknown simulated source "${rest}"`);
   checkQueryKeys(uri, q, ["vcpus", "pid", "guest", "poll", "hot"], "sim:");
   const raw = q.get("vcpus") ?? "2";
-  const vcpus = /^\d+$/.test(raw) ? Number(raw) : 0;
-  if (vcpus < 1 || vcpus > 1024) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);
-  const rawPid = q.get("pid") ?? "0";
-  if (!/^\d{1,9}$/.test(rawPid)) throw new UsageError(`${uri}: pid must be a non-negative integer`);
-  const pid = Number(rawPid);
+  const vcpus = readInt(raw, 1, 1024);
+  if (vcpus === undefined) throw new UsageError(`${uri}: vcpus must be an integer from 1 to 1024`);
+  const pid = readInt(q.get("pid") ?? "0", 0, 999_999_999);
+  if (pid === undefined) throw new UsageError(`${uri}: pid must be a non-negative integer`);
   const guest = q.get("guest") ?? undefined;
   const poll = q.get("poll") ?? "0";
   if (poll !== "0" && poll !== "1") throw new UsageError(`${uri}: poll must be 0 or 1`);

@@ -21,7 +21,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import { viewPlan } from "../../sample/producer.js";
+import { producerRole, sourceText, viewPlan } from "../../sample/producer.js";
 import { providersOf, type QemuStatsRequest, qomPathOf, selectQemu, valueShape } from "../qapi/requests.js";
 
 /** What `info stats` is asked. */
@@ -98,7 +98,7 @@ export function infoStats(all: readonly StatsFile[], o: InfoStatsOptions): strin
   const several = results.length > 1 && o.target !== "vm";
   let out = "";
   for (const { file, qomPath, stats } of results) {
-    if (several && qomPath !== undefined) out += `qom-path: ${qomPath}\n`;
+    if (several && qomPath !== undefined) out += `qom-path: ${producerRole(file.identity) ? sourceText(qomPath) : qomPath}\n`;
     if (o.provider === undefined) out += `provider: ${printable(file.identity.provider)}\n`;
     for (const d of stats) out += `    ${printable(d.name)} ${schemaText(d)}${valueText(d, file.data)}`;
   }

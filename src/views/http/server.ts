@@ -15,13 +15,11 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
-import { printable } from "../../model/printable.js";
 import type { StatsSource } from "../../providers/source.js";
-import { acceptsGzip, negotiateFormat } from "../openmetrics/negotiate.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
-import { CONTENT_TYPES } from "../openmetrics/render.js";
 import { Dashboard, type DashboardOptions } from "../web/dashboard.js";
 import { formatHttpAddress, type HttpAddress } from "./address.js";
+import { scrapeFailed, serveMetrics } from "./metrics.js";
 import { Scraper } from "./scrape.js";
 import { BasicAuth, type WebConfig } from "./web-config.js";
 
@@ -91,12 +89,7 @@ export class HttpExporter implements AsyncDisposable {
     const tls = o.webConfig?.tls;
     const dashboard = o.dashboard === false ? undefined : new Dashboard(o.sources, o.dashboard ?? {});
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      handle(req, res, scraper, dashboard, auth, headers, tls?.requireCert === true).catch((e: unknown) => {
-        if (!res.headersSent && !res.destroyed) {
-          res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
-          res.end(`statsfs: scrape failed: ${printable(e instanceof Error ? e.message : String(e))}\n`);
-        } else res.destroy();
-      });
+      handle(req, res, scraper, dashboard, auth, headers, tls?.requireCert === true).catch((e: unknown) => scrapeFailed(res, e));
     };
     const idle = o.idleTimeoutMs ?? 30_000;
     const common = { requestTimeout: 30_000, headersTimeout: Math.min(10_000, idle), keepAliveTimeout: Math.min(5_000, idle) };
@@ -214,16 +207,5 @@ async function handle(
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(method === "HEAD" ? undefined : PAGE);
     return;
   }
-  const format = negotiateFormat(req.headers.accept);
-  const gz = acceptsGzip(req.headers["accept-encoding"]);
-  const body = await scraper.body(format, gz);
-  if (res.destroyed) return;
-  res.writeHead(200, {
-    "Content-Type": CONTENT_TYPES[format],
-    "Content-Length": body.length,
-    Vary: "Accept, Accept-Encoding",
-    "Cache-Control": "no-store",
-    ...(gz ? { "Content-Encoding": "gzip" } : {}),
-  });
-  res.end(method === "HEAD" ? undefined : body);
+  await serveMetrics(req, res, scraper);
 }

@@ -11,7 +11,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { Labels } from "../../model/identity.js";
 import { totalValue } from "../../model/value.js";
-import { isCompanion, sourceText, viewPlan } from "../../sample/producer.js";
+import { isCompanion, labelSetText, producerRole, sourceText, viewPlan } from "../../sample/producer.js";
 import { delta, type Sample, type SampledFile, since } from "../../sample/sampler.js";
 import type { Selector } from "../../sample/select.js";
 import { groupKey, statNamed } from "./groups.js";
@@ -81,6 +81,8 @@ export function partLabel(f: SampledFile): string {
   const { vcpu, instance, shard } = f.file.identity.labels;
   if (vcpu !== undefined) return `vcpu ${vcpu}`;
   if (instance !== undefined) return shard === undefined ? `instance ${instance}` : `instance ${instance}~${shard}`;
+  const role = producerRole(f.file.identity);
+  if (role && Object.keys(role.labelSet).length > 0) return `{${labelSetText(role.labelSet)}}`;
   const source = f.file.identity.labels.source;
   if (source !== undefined) return sourceText(source);
   const id = f.file.identity.id;
@@ -204,12 +206,14 @@ export function eventGroups(sample: Sample, o: EventOptions = {}): EventGroup[] 
   const shown = new Set(plan.shown);
   const sampled = new Map(sample.files.map((f) => [f.file, f]));
   const ctx: GroupContext = {
-    partsOf: (f) => plan.partsOf(f.file).flatMap((p) => sampled.get(p) ?? []),
+    // Drilldown of a producer source: its processes' and its label sets' values.
+    partsOf: (f) => [...plan.partsOf(f.file), ...plan.labelSetsOf(f.file)].flatMap((p) => sampled.get(p) ?? []),
     tallied: (f, name) => plan.tallied(f.file, name),
   };
   const groups = new Map<string, SampledFile[]>();
   for (const f of sample.files) {
-    if (!shown.has(f.file)) continue;
+    // A label set is a part of its owner's rows (x), not a group of its own.
+    if (!shown.has(f.file) || plan.labelledBy(f.file)) continue;
     if (o.selector && !o.selector.file(f.file)) continue;
     if (o.pid !== undefined && f.file.identity.labels.pid !== o.pid) continue;
     const k = groupOf(f);

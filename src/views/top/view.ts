@@ -93,9 +93,9 @@ export class TopView {
   }
 
   /** The frame's lines. */
-  lines(height: number | undefined): Line[] {
+  lines(height: number | undefined, width?: number): Line[] {
     const gone = [...this.#gone.values()].filter((g) => this.state.pid === "" || g.group.labels.pid === this.state.pid);
-    return kvmFrame({ groups: this.#groups, gone, notes: this.#notes, state: this.state, dead: this.#dead, height });
+    return kvmFrame({ groups: this.#groups, gone, notes: this.#notes, state: this.state, dead: this.#dead, height, width });
   }
 }
 

@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { samples } from "../../../sample/sampler.js";
 import { checkedSelector } from "../../../sample/select.js";
 import { CSV, columnsOf, fieldSums, jsonlRecord, type LogFilter, type LogSink, LogWriter, PLAIN } from "../../../views/log/index.js";
@@ -58,6 +59,7 @@ export async function log(
     hup = true;
   };
   let hup = false;
+  let offHup: (() => void) | undefined;
   try {
     const selector = checkedSelector(extra.selection, source.files);
     if (k.fields === "help") {
@@ -70,7 +72,7 @@ export async function log(
     const stdout: LogSink = { isFile: false, write: (t) => io.stdout.write(t), size: () => 0 };
     if (k.logFile !== undefined) {
       sink = new FileSink(k.logFile);
-      process.on("SIGHUP", onHup);
+      offHup = io.onHangup?.(onHup);
     }
     const out: LogSink = sink ?? stdout;
     const writer = extra.jsonl ? undefined : new LogWriter(k.csv ? CSV : PLAIN, out, k.skipZero);
@@ -101,7 +103,7 @@ export async function log(
     }
     return Exit.Ok;
   } finally {
-    process.off("SIGHUP", onHup);
+    offHup?.();
     sink?.close();
     await source.close();
   }
@@ -109,9 +111,9 @@ export async function log(
 
 function positiveInt(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(text) || Number(text) < 1)
-    throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
-  return Number(text);
+  const n = readInt(text, 1, 999_999_999_999_999);
+  if (n === undefined) throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
+  return n;
 }
 
 export const command: Command = {

@@ -7,6 +7,7 @@
  * Without SRC it watches host: where that source exists, else the demo KVM VM, or sim:.
  */
 import { UsageError } from "../../../errors.js";
+import { readInt } from "../../../model/read-int.js";
 import { Pace, type Sample, Sampler, samples } from "../../../sample/sampler.js";
 import { checkedSelector, type Selection } from "../../../sample/select.js";
 import { checkPid, fieldsHelp, guestsOf, pidOfGuest } from "../../../views/top/guests.js";
@@ -39,7 +40,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   const tty = io.stdout.isTTY === true;
   const quit = new AbortController();
   const stop = AbortSignal.any([io.signal, quit.signal]);
-  const stdin = process.stdin;
+  const stdin = io.stdin;
   let screen: Screen | undefined;
   let onKey: ((b: Buffer) => void) | undefined;
   const onResize = () => draw();
@@ -77,11 +78,11 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
     const member = memberOf(source);
     if (tty) {
       screen = new Screen(io.stdout as { write(t: string): unknown; columns?: number; rows?: number }, {
-        color: colorWanted(),
-        input: stdin.isTTY ? stdin : undefined,
+        color: colorWanted(io.env ?? {}),
+        input: stdin?.isTTY ? stdin : undefined,
       });
       const sc = screen;
-      draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height));
+      draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height, sc.width));
       onKey = (b: Buffer) => {
         const fx = keys.handle(b.toString("utf8"));
         if (fx.has("quit")) {
@@ -105,7 +106,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
       };
       screen.enter();
       (io.stdout as { on?(e: string, f: () => void): unknown }).on?.("resize", onResize);
-      if (stdin.isTTY) stdin.on("data", onKey);
+      if (stdin?.isTTY) stdin.on("data", onKey);
     }
     for await (const sample of samples(
       source,
@@ -127,7 +128,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   } finally {
     screen?.restore();
     (io.stdout as { off?(e: string, f: () => void): unknown }).off?.("resize", onResize);
-    if (onKey) {
+    if (onKey && stdin) {
       stdin.off("data", onKey);
       stdin.pause();
     }
@@ -137,10 +138,9 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
 
 function positiveInt(text: string | undefined, name: string, dflt: number | undefined, max: number): number | undefined {
   if (text === undefined) return dflt;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
-    throw new UsageError(`top: ${name} must be an integer from 1 to ${max}, got "${text}"`);
-  }
-  return Number(text);
+  const n = readInt(text, 1, max);
+  if (n === undefined) throw new UsageError(`top: ${name} must be an integer from 1 to ${max}, got "${text}"`);
+  return n;
 }
 
 export const command: Command = {
