@@ -3,9 +3,10 @@
  * Label sets, as prom-client users know them: `counter.labels({ route: "/users/:id" })` returns
  * the handle of the same value in a subordinate source named by the label set (model/label-set),
  * created on first use with the same definition. Keep the returned handle: `labels()` looks the
- * child up (it is not for the hot path). Any label value is allowed; the encoded set must fit a
- * source name (47 bytes), and an exported tree with labels usually needs a larger `nameSize`
- * (the exported id holds the whole path).
+ * child up (it is not for the hot path). Any label value is allowed, of any length (numbers and
+ * booleans become strings, as in prom-client); a label-set source's name is the encoded set,
+ * which no user source can take (user source names never start with `{`), and its exported
+ * file gets a name_size that fits its id.
  *
  * Readers see one subordinate per label set; parents aggregate them like any subordinate, and
  * the OpenMetrics view shows them as the parent's family with these labels.
@@ -16,11 +17,16 @@ import { encodeLabelSet } from "../model/label-set.js";
 import { describe, isRecord } from "../model/text.js";
 import { aggName, type ValueSlot } from "../providers/aggregate/values.js";
 import type { ValueInit, ValueType, ValueUnit } from "./definition.js";
-import { Counter, Gauge, LinearHistogram, Log2Histogram, Peak, type ValueHandle } from "./handles.js";
-import { createSource, type Source } from "./source.js";
+import { Counter, Gauge, LinearHistogram, Log2Histogram, Peak, setHandleNamer, type ValueHandle } from "./handles.js";
+import { createLabelSetSource, type Source } from "./source.js";
 
 /** Which source and value a handle belongs to (set by Source.addValues). */
 const owners = new WeakMap<object, { readonly source: Source; readonly slot: ValueSlot }>();
+
+setHandleNamer((h) => {
+  const o = owners.get(h);
+  return o ? `${o.source.path.join("/")} ${o.slot.name}` : undefined;
+});
 
 /** Help texts by source and value name (ValueInit.help), for in-process expositions. */
 const helps = new WeakMap<Source, Map<string, string>>();
@@ -70,20 +76,33 @@ function initOf(slot: ValueSlot, withSum: boolean): ValueInit {
   };
 }
 
-/** The handle of `handle`'s value for one label set. */
-export function labelsOf<H extends ValueHandle>(handle: H, labels: Readonly<Record<string, string>>): H {
-  const owner = owners.get(handle);
-  if (!owner) throw new DefinitionError("labels() needs a handle returned by addValues");
-  if (!isRecord(labels)) throw new DefinitionError(`labels() needs an object of label name → string, not ${describe(labels)}`);
+/** A label value as prom-client takes it: any value but a symbol, as its string (`200` → "200"). */
+export type LabelValue = string | number | boolean | bigint;
+
+/** Label values as strings, the way prom-client prints them (`${value}`); names checked. */
+function labelStrings(labels: Readonly<Record<string, unknown>>): Record<string, string> {
+  if (!isRecord(labels)) throw new DefinitionError(`labels() needs an object of label name → value, not ${describe(labels)}`);
+  const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) {
     if (!LABEL_NAME.test(k) || k.startsWith("__"))
       throw new DefinitionError(`label name ${describe(k)} must match [a-zA-Z_][a-zA-Z0-9_]* (not __…)`);
     if (RESERVED.has(k)) throw new DefinitionError(`label name ${describe(k)} is reserved (${[...RESERVED].join(", ")})`);
-    if (typeof v !== "string") throw new DefinitionError(`label ${k} must be a string, not ${describe(v)}`);
+    if (typeof v === "symbol") throw new DefinitionError(`label ${k} must be a string or a number, not a symbol`);
+    out[k] = typeof v === "string" ? v : `${v as string}`;
   }
-  const name = encodeLabelSet(labels);
+  return out;
+}
+
+/**
+ * The handle of `handle`'s value for one label set. Values may be strings, numbers, booleans or
+ * bigints (turned into strings as prom-client does: `code: 200` is `code="200"`) of any length.
+ */
+export function labelsOf<H extends ValueHandle>(handle: H, labels: Readonly<Record<string, LabelValue>>): H {
+  const owner = owners.get(handle);
+  if (!owner) throw new DefinitionError("labels() needs a handle returned by addValues");
+  const name = encodeLabelSet(labelStrings(labels));
   const { source, slot } = owner;
-  const child = source.subordinate(name) ?? source.addSubordinate(createSource(name));
+  const child = source.subordinate(name) ?? source.addSubordinate(createLabelSetSource(name));
   const existing = child.value(slot.name);
   if (existing) return existing as H;
   const withSum = (handle as { s?: number }).s !== undefined && ((handle as { s?: number }).s as number) >= 0;
@@ -94,19 +113,19 @@ export function labelsOf<H extends ValueHandle>(handle: H, labels: Readonly<Reco
 declare module "./handles.js" {
   interface Counter {
     /** This value for a label set (a subordinate source per set); keep the returned handle. */
-    labels(labels: Readonly<Record<string, string>>): Counter;
+    labels(labels: Readonly<Record<string, LabelValue>>): Counter;
   }
   interface Gauge {
-    labels(labels: Readonly<Record<string, string>>): Gauge;
+    labels(labels: Readonly<Record<string, LabelValue>>): Gauge;
   }
   interface Peak {
-    labels(labels: Readonly<Record<string, string>>): Peak;
+    labels(labels: Readonly<Record<string, LabelValue>>): Peak;
   }
   interface Log2Histogram {
-    labels(labels: Readonly<Record<string, string>>): Log2Histogram;
+    labels(labels: Readonly<Record<string, LabelValue>>): Log2Histogram;
   }
   interface LinearHistogram {
-    labels(labels: Readonly<Record<string, string>>): LinearHistogram;
+    labels(labels: Readonly<Record<string, LabelValue>>): LinearHistogram;
   }
 }
 

@@ -88,9 +88,21 @@ export class Source implements Disposable {
   #closed = false;
   #onClose: (() => void)[] | undefined = undefined;
 
+  /** Whether this source is a label set of its parent's values (made by `labels()`). */
+  readonly labelSet: boolean;
+
   /** @internal Use {@link createSource}. */
-  constructor(name: string, options: SourceOptions = {}) {
-    checkName(name, "source");
+  constructor(name: string, options: SourceOptions = {}, labelSet = false) {
+    if (labelSet) checkName(name, "label set", Number.MAX_SAFE_INTEGER);
+    else {
+      checkName(name, "source");
+      if (name.startsWith("{")) {
+        throw new DefinitionError(
+          `source name ${quote(name)} starts with "{", which names label sets (made by labels()); choose another name`,
+        );
+      }
+    }
+    this.labelSet = labelSet;
     if (!isRecord(options)) throw new DefinitionError(`source ${quote(name)}: options must be an object, not ${describe(options)}`);
     const shards = options.shards ?? 1;
     if (typeof shards !== "number" || !Number.isInteger(shards) || shards < 1 || shards > 1024) {
@@ -281,10 +293,16 @@ export class Source implements Disposable {
 }
 
 /**
- * Creates a source named `name` (printable ASCII, no `.`, `/` or `~`, at most 47 bytes):
+ * Creates a source named `name` (printable ASCII, no `.`, `/` or `~`, not starting with `{` —
+ * reserved for label sets, so a source never merges with one — at most 47 bytes):
  * statsfs_source_create. Add values with {@link Source.addValues}; hang it under a parent with
  * {@link Source.addSubordinate} or make it top-level with `register`.
  */
 export function createSource(name: string, options?: SourceOptions): Source {
   return new Source(name, options);
+}
+
+/** @internal The source of one label set (`{k=v,…}`, model/label-set), made by `labels()`. */
+export function createLabelSetSource(segment: string): Source {
+  return new Source(segment, {}, true);
 }

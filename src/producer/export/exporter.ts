@@ -7,6 +7,7 @@
  */
 import { rmdirSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_NAME_SIZE } from "../../codec/layout.js";
 import { DefinitionError, SourceError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { describe, isRecord, quote, sysReason } from "../../model/text.js";
@@ -28,7 +29,10 @@ export interface ExportOptions {
    * predecessor's files instead of adding new ones.
    */
   readonly instance?: string;
-  /** name_size of the files (default 48, the kernel's); a multiple of 8 allows longer ids. */
+  /**
+   * Smallest name_size of the files (default 48, the kernel's; a multiple of 8). A file whose id
+   * (or a value name) needs more gets the next multiple of 8 that fits it, up to 4096.
+   */
   readonly nameSize?: number;
 }
 
@@ -93,13 +97,18 @@ export class Exporter implements TreeObserver {
     return this.#dirs.get(s);
   }
 
+  /** The name_size a file with id `id` gets: the configured one, or the multiple of 8 that fits. */
+  nameSizeFor(id: string): number {
+    return Math.max(this.nameSize, Math.ceil((byteLength(id) + 1) / 8) * 8);
+  }
+
   #validate(top: Source, prefix: readonly string[]): void {
     const walk = (s: Source, path: readonly string[]) => {
       const p = [...path, s.name];
       const id = producerFileId(this.instance, Math.max(0, s.store.shardCount - 1), p);
-      if (byteLength(id) >= this.nameSize) {
+      if (this.nameSizeFor(id) > MAX_NAME_SIZE) {
         throw new DefinitionError(
-          `source ${quote(p.join("/"))}: exported id ${quote(id)} is ${byteLength(id)} bytes; name_size ${this.nameSize} allows ${this.nameSize - 1} (use shorter names or export with a larger nameSize)`,
+          `source ${quote(p.join("/"))}: exported id ${quote(id)} is ${byteLength(id)} bytes; a stats file's name_size allows ${MAX_NAME_SIZE - 1}`,
         );
       }
       if (s.store.shared && !s.store.files) {
@@ -140,7 +149,7 @@ export class Exporter implements TreeObserver {
             id: producerFileId(this.instance, k, s.path),
             values: s.values,
             words: store.words,
-            nameSize: this.nameSize,
+            nameSize: this.nameSizeFor(producerFileId(this.instance, k, s.path)),
             data: store.shards[k]?.b,
             replacing,
           }),

@@ -16,6 +16,11 @@
  *   others as `v.min`, `v.max`, `v.avg`, `v.count_zero`, `v.sum`. Sums wrap modulo 2^64
  *   (so gauges moved up in one place and down in another sum right); avg is the integer mean;
  *   count_zero counts holders whose value is 0. Histograms sum bucket by bucket.
+ * - A child named as a label set (`{k=v,…}`, model/label-set: made by `labels()`; no other
+ *   source name starts with `{`) is a part of N's own values: each of its values is summed into
+ *   N's (whatever its aggregations, which say what N's parents see), and a value with label sets
+ *   shows their sum first (max for peaks and booleans). So N's value is never below one of its
+ *   parts nor above their sum, and its own part is that sum minus the label sets'.
  * - Writing 0 to a statistic resets every holder behind it (all shards), if all are writable;
  *   any other write is refused.
  */
@@ -23,6 +28,7 @@ import { DefinitionError, UsageError } from "../../errors.js";
 import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../../model/flags.js";
 import { parseId, producerMergedId, type StatsIdentity } from "../../model/identity.js";
+import { isLabelSetSegment } from "../../model/label-set.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { describe, isRecord, oneLine } from "../../model/text.js";
 import { AggKind, aggSuffix, byteLength, compatible, defaultKind, type ValueSlot } from "./values.js";
@@ -191,8 +197,22 @@ function buildFile(node: NodeInput): AggregateFile {
     (own ? e.own : e.below).push(holderOf(inst, v));
   };
   for (const inst of node.instances) for (const v of inst.values) see(inst, v, true);
-  for (const d of descendants(node)) {
-    for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false);
+  // A label set of this node (`labels()`) is a part of the node's own value: always summed in
+  // here, whatever the value's aggregations (which say what the node's parents see).
+  const parts = new Set<string>();
+  for (const c of node.children) {
+    if (!isLabelSetSegment(c.path[c.path.length - 1])) continue;
+    for (const inst of c.instances) {
+      for (const v of inst.values) {
+        see(inst, v, false);
+        parts.add(v.name);
+      }
+    }
+  }
+  for (const c of node.children) {
+    for (const d of isLabelSetSegment(c.path[c.path.length - 1]) ? descendants(c) : [c, ...descendants(c)]) {
+      for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false);
+    }
   }
   const stats: OutStat[] = [];
   const names = new Set<string>();
@@ -217,7 +237,12 @@ function buildFile(node: NodeInput): AggregateFile {
       emit(e.meta, RAW, name, e.own);
       continue;
     }
-    const kinds = e.kinds ?? [defaultKind(e.meta)];
+    let kinds = e.kinds ?? [defaultKind(e.meta)];
+    // A value with label sets shows first the sum of its parts (its own and its label sets'),
+    // unless its parts are maxima (peaks, booleans): never a min or mean posing as the total.
+    if (parts.has(name) && defaultKind(e.meta) === AggKind.sum && kinds[0] !== AggKind.sum) {
+      kinds = [AggKind.sum, ...kinds.filter((k) => k !== AggKind.sum)];
+    }
     const holders = [...e.own, ...e.below];
     kinds.forEach((k, i) => {
       emit(e.meta, k, i === 0 ? name : name + aggSuffix(k), holders);

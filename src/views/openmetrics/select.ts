@@ -11,7 +11,9 @@
  *   aggregates over the subordinates' `source` label instead. A parent's own values are kept.
  *   Where every source below that has the value is a label set of the parent (`labels()`),
  *   the parent's own part is shown instead: its sum minus the label sets' (exact, modulo 2^64;
- *   bucket by bucket), the value as used without labels.
+ *   bucket by bucket), the value as used without labels. The parent's value is always that sum
+ *   there (the aggregation engine sums label sets in, whatever the value's declared
+ *   aggregations), so the difference is never below zero nor above the parts' sum.
  * - KVM VM statistics are not aggregates of the vCPUs' (the kernel keeps them apart), so both
  *   are exposed, under their distinct `kvm_vm_*` and `kvm_vcpu_*` names.
  * - Two files with the same identity (the same VM named twice) are exposed once.
@@ -80,13 +82,15 @@ export function selectExposed(files: readonly StatsFile[]): Exposed[] {
     if (!held) return { file, omit: NONE, own: NO_OWN };
     const omit = new Set<string>();
     const own = new Map<string, readonly StatsFile[]>();
-    const names = new Set(file.schema.descriptors.map((d) => d.name));
     for (const d of file.schema.descriptors) {
       const suffix = AGG_SUFFIXES.find((s) => d.name.endsWith(s));
       const baseName = suffix ? d.name.slice(0, -suffix.length) : d.name;
       const holders = held.get(baseName);
       if (!holders) continue;
-      const summed = d.type !== StatType.Peak && d.unit !== StatUnit.Boolean && !AGG_SUFFIXES.some((x) => names.has(d.name + x));
+      // Where every holder below is a label set, the parent's value is their sum with its own
+      // part (providers/aggregate/plan: summed whatever the declared aggregations, peaks and
+      // booleans excepted), so its own part is that sum minus theirs, never below zero.
+      const summed = d.type !== StatType.Peak && d.unit !== StatUnit.Boolean;
       const labelSets = holders.every((h) => {
         const p = h.identity.path as string;
         const seg = p.slice((id.path as string).length + 1);
