@@ -2,10 +2,10 @@
  * @module cli/selection
  * The selection options every command that shows values accepts — `--names` (exact, glob,
  * `/regex/`), `--target`, `--provider`, `--vcpu` — parsed once here into a
- * {@link Selection} (views/select checks and applies it).
+ * {@link Selection} (sample/select checks and applies it).
  */
 import type { ParseArgsConfig } from "node:util";
-import type { Selection } from "../views/select/index.js";
+import type { Selection } from "../sample/select.js";
 import { type Args, list, str } from "./command.js";
 
 /** parseArgs options of the selection. */

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { decodeRequest, Errno, Op } from "../../src/fuse/protocol.js";
 import { layOut } from "../../src/model/descriptor.js";
 import { parseId } from "../../src/model/identity.js";
 import type { StatsFile } from "../../src/model/stats-file.js";
 import type { SyncStatsSource } from "../../src/providers/source.js";
-import { decodeRequest, Errno, Op } from "../../src/views/fs/fuse/protocol.js";
 import { SourceSet } from "../../src/views/fs/sources.js";
 import { StatsFs } from "../../src/views/fs/statsfs.js";
 

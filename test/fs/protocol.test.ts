@@ -27,7 +27,7 @@ import {
   Fattr,
   Op,
   ProtocolError,
-} from "../../src/views/fs/fuse/protocol.js";
+} from "../../src/fuse/protocol.js";
 import { hex } from "../helpers.js";
 
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");

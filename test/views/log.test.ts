@@ -10,8 +10,8 @@ import { layOut } from "../../src/model/descriptor.js";
 import { StatType } from "../../src/model/flags.js";
 import { parseId } from "../../src/model/identity.js";
 import type { StatsFile } from "../../src/model/stats-file.js";
+import type { Sample, SampledFile } from "../../src/sample/sampler.js";
 import { CSV, fieldSums, jsonlRecord, type LogSink, LogWriter, logTimestamp, PLAIN } from "../../src/views/log/index.js";
-import type { Sample, SampledFile } from "../../src/views/sampler/index.js";
 
 function file(id: string, stats: [string, number?][]): StatsFile {
   const { descriptors, dataSize } = layOut(stats.map(([name, type]) => ({ name, type: type ?? StatType.Cumulative })));

@@ -9,9 +9,9 @@
  * mounting), `ended` (why).
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { FuseSession } from "../../fuse/session.js";
 import { openSource } from "../../providers/registry.js";
 import type { StatsSource } from "../../providers/source.js";
-import { FuseSession } from "./fuse/session.js";
 import { SourceSet } from "./sources.js";
 import { StatsFs } from "./statsfs.js";
 

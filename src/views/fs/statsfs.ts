@@ -17,9 +17,6 @@
  *   (mkdir, rm, mv, ln, chmod, chown) are EPERM, creating files EACCES.
  */
 import { encodeStatsFile } from "../../codec/writer.js";
-import type { StatsFile } from "../../model/stats-file.js";
-import { toJson } from "../qapi/json.js";
-import { queryStatsSchemas } from "../qapi/query-stats.js";
 import {
   type Attr,
   type Dirent,
@@ -51,8 +48,11 @@ import {
   S_IFDIR,
   S_IFLNK,
   S_IFREG,
-} from "./fuse/protocol.js";
-import type { FuseHandler, HandlerResult } from "./fuse/session.js";
+} from "../../fuse/protocol.js";
+import type { FuseHandler, HandlerResult } from "../../fuse/session.js";
+import type { StatsFile } from "../../model/stats-file.js";
+import { toJson } from "../qapi/json.js";
+import { queryStatsSchemas } from "../qapi/query-stats.js";
 import type { FileRef, SourceSet } from "./sources.js";
 import { parseWritten, valueText } from "./text.js";
 import { type DirNode, type FileNode, Tree, type TreeNode } from "./tree.js";

@@ -21,8 +21,8 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { StatsSchema } from "../../model/stats-file.js";
 import { totalValue } from "../../model/value.js";
-import type { Sample, SampledFile } from "../sampler/index.js";
-import type { Selector } from "../select/index.js";
+import type { Sample, SampledFile } from "../../sample/sampler.js";
+import type { Selector } from "../../sample/select.js";
 
 /** Which files and statistics a log shows. */
 export interface LogFilter {

@@ -5,7 +5,7 @@
  */
 import type { StatDescriptor } from "../../model/descriptor.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import type { Selector } from "../select/index.js";
+import type { Selector } from "../../sample/select.js";
 
 /** One entry of StatsFilter.providers. */
 export interface StatsRequest {

@@ -11,8 +11,8 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { Labels } from "../../model/identity.js";
 import { totalValue } from "../../model/value.js";
-import { delta, type Sample, type SampledFile, since } from "../sampler/index.js";
-import type { Selector } from "../select/index.js";
+import { delta, type Sample, type SampledFile, since } from "../../sample/sampler.js";
+import type { Selector } from "../../sample/select.js";
 import { groupKey, statNamed } from "./groups.js";
 
 /** How a row is shown: counts (%Total, CurAvg/s), times (human units, s/s), or current values. */

@@ -7,7 +7,7 @@
  */
 
 import type { StatDescriptor } from "../../model/descriptor.js";
-import type { SampledFile } from "../sampler/index.js";
+import type { SampledFile } from "../../sample/sampler.js";
 
 /** Labels that tell files of one group apart (not part of the group's key). */
 const PER_FILE = new Set(["vcpu", "instance", "shard", "qom_path"]);

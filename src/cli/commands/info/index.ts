@@ -6,9 +6,9 @@
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
+import { checkedSelector } from "../../../sample/select.js";
 import { infoStats } from "../../../views/hmp/index.js";
 import { acceptedProviders, acceptedTargets, qomPathOf } from "../../../views/qapi/requests.js";
-import { checkedSelector } from "../../../views/select/index.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { withSource } from "../../with-source.js";

@@ -9,9 +9,9 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { samples } from "../../../sample/sampler.js";
+import { checkedSelector } from "../../../sample/select.js";
 import { CSV, columnsOf, fieldSums, jsonlRecord, type LogFilter, type LogSink, LogWriter, PLAIN } from "../../../views/log/index.js";
-import { samples } from "../../../views/sampler/index.js";
-import { checkedSelector } from "../../../views/select/index.js";
 import { fieldsRegex } from "../../../views/top/keys.js";
 import { type Args, type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";

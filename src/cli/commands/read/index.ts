@@ -5,9 +5,9 @@
  * "labels" per result.
  */
 
+import type { Selection } from "../../../sample/select.js";
+import { checkedSelector } from "../../../sample/select.js";
 import { queryStats, type StatsFilter, toJson } from "../../../views/qapi/index.js";
-import type { Selection } from "../../../views/select/index.js";
-import { checkedSelector } from "../../../views/select/index.js";
 import { valuesTable } from "../../../views/text/values.js";
 import type { Command } from "../../command.js";
 import { flag } from "../../command.js";

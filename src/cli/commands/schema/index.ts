@@ -4,8 +4,8 @@
  * exactly QEMU's query-stats-schemas result.
  */
 
+import { checkedSelector } from "../../../sample/select.js";
 import { queryStatsSchemas, toJson } from "../../../views/qapi/index.js";
-import { checkedSelector } from "../../../views/select/index.js";
 import { schemaTable } from "../../../views/text/schema.js";
 import { type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";

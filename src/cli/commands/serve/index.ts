@@ -9,10 +9,10 @@ import { printable } from "../../../model/printable.js";
 import { OPENERS, openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
-import { DEFAULT_HTTP_PORT, type HttpExporter, prepareHttp } from "../../../views/http/cli.js";
 import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../views/qmp/server.js";
 import type { Command } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
+import { DEFAULT_HTTP_PORT, type HttpExporter, prepareHttp } from "./http.js";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {

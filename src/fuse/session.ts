@@ -1,5 +1,5 @@
 /**
- * @module views/fs/fuse/session
+ * @module fuse/session
  * A mounted FUSE filesystem: opens /dev/fuse (nonblocking), mounts it with mount(2) (root
  * only), answers INIT, and hands every other request to a {@link FuseHandler}; replies go back
  * with one write(2) each. Handlers may answer asynchronously and in any order, so many readers
@@ -16,9 +16,9 @@
  * endpoint is not connected") is detected and detached before mounting again.
  */
 import { closeSync, constants, openSync, readdirSync, statSync, writeSync } from "node:fs";
-import { SourceError, SystemError, UsageError } from "../../../errors.js";
-import { printable } from "../../../model/printable.js";
-import { MNT_DETACH, MS_NODEV, MS_NOSUID, mountCalls, POLLIN } from "../../../sys/mount.js";
+import { SourceError, SystemError, UsageError } from "../errors.js";
+import { printable } from "../model/printable.js";
+import { MNT_DETACH, MS_NODEV, MS_NOSUID, mountCalls, POLLIN } from "../sys/mount.js";
 import {
   decodeInit,
   decodeRequest,

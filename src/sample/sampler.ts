@@ -1,5 +1,5 @@
 /**
- * @module views/sampler
+ * @module sample/sampler
  * The one home of "poll every N ms, keep the previous values, compute deltas and rates": a
  * {@link Sampler} takes samples of a source, and {@link samples} iterates them on an interval
  * until an AbortSignal fires. Every sample says which files were added, which went away (with
@@ -8,12 +8,12 @@
  * the filesystem view consume it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { TimeoutError } from "../../errors.js";
-import type { StatDescriptor } from "../../model/descriptor.js";
-import { identityKey } from "../../model/identity.js";
-import type { StatsFile } from "../../model/stats-file.js";
-import { totalValue } from "../../model/value.js";
-import { isSyncSource, type MemberStatus, type StatsSource } from "../../providers/source.js";
+import { TimeoutError } from "../errors.js";
+import type { StatDescriptor } from "../model/descriptor.js";
+import { identityKey } from "../model/identity.js";
+import type { StatsFile } from "../model/stats-file.js";
+import { totalValue } from "../model/value.js";
+import { isSyncSource, type MemberStatus, type StatsSource } from "../providers/source.js";
 
 /** A file in one sample: its values now and at the previous sample. */
 export interface SampledFile {

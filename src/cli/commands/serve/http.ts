@@ -1,12 +1,12 @@
 /**
- * @module views/http/cli
+ * @module cli/commands/serve/http
  * What `statsfs serve --http` starts: one exporter per address over the served sources, each
  * announced on stderr with its URL.
  */
-import type { StatsSource } from "../../providers/source.js";
-import { DEFAULT_HTTP_PORT, type HttpAddress, parseHttpAddress } from "./address.js";
-import { HttpExporter } from "./server.js";
-import { loadWebConfig, type WebConfig } from "./web-config.js";
+import type { StatsSource } from "../../../providers/source.js";
+import { DEFAULT_HTTP_PORT, type HttpAddress, parseHttpAddress } from "../../../views/http/address.js";
+import { HttpExporter } from "../../../views/http/server.js";
+import { loadWebConfig, type WebConfig } from "../../../views/http/web-config.js";
 
 export { DEFAULT_HTTP_PORT, HttpExporter };
 

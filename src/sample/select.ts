@@ -1,16 +1,16 @@
 /**
- * @module views/select
+ * @module sample/select
  * The one selection every command that shows values shares (`read`, `info`, `top`, `log`,
  * `schema`): statistics by `--names` (exact names, globs such as `halt_*`, or `/regex/`),
  * files by `--target`, `--provider` and `--vcpu`. A selection that names something the source
  * does not have is a mistake, said in one line with the closest names that do exist — never
  * an empty result that looks like a quiet source.
  */
-import { UsageError } from "../../errors.js";
-import { editDistance } from "../../model/edit-distance.js";
-import { globToRegExp, isGlob } from "../../model/glob.js";
-import { printable } from "../../model/printable.js";
-import type { StatsFile } from "../../model/stats-file.js";
+import { UsageError } from "../errors.js";
+import { editDistance } from "../model/edit-distance.js";
+import { globToRegExp, isGlob } from "../model/glob.js";
+import { printable } from "../model/printable.js";
+import type { StatsFile } from "../model/stats-file.js";
 
 /** What the user asked to see. */
 export interface Selection {

@@ -9,7 +9,7 @@ import { parseId } from "../../src/model/identity.js";
 import type { StatsFile } from "../../src/model/stats-file.js";
 import { NO_CAPABILITIES, type StatsSource } from "../../src/providers/source.js";
 import { UnionSource } from "../../src/providers/union.js";
-import { delta, Sampler, samples } from "../../src/views/sampler/index.js";
+import { delta, Sampler, samples } from "../../src/sample/sampler.js";
 
 function file(id: string, value: bigint): StatsFile {
   const { descriptors, dataSize } = layOut([{ name: "n" }]);

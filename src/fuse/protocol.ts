@@ -1,5 +1,5 @@
 /**
- * @module views/fs/fuse/protocol
+ * @module fuse/protocol
  * The FUSE kernel protocol (include/uapi/linux/fuse.h, 7.x), pure: requests as the kernel
  * writes them to /dev/fuse decoded from bytes, replies encoded to the bytes the kernel expects.
  * No I/O, no Node imports: golden byte tests run without a kernel.
