@@ -12,6 +12,7 @@ import { after, describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { DefinitionError, ValueError } from "../../src/errors.js";
+import { encodeLabelSet } from "../../src/model/label-set.js";
 import { statValue } from "../../src/model/value.js";
 import { collectDefaultMetrics, createSource, liveSource, Registry } from "../../src/producer/index.js";
 import { openSource } from "../../src/providers/registry.js";
@@ -190,6 +191,39 @@ describe("labels() takes what prom-client takes", () => {
     const d = orders.schema.descriptors.find((x) => x.name === "requests");
     assert.ok(d);
     assert.equal(statValue(d, orders.data), 2n);
+  });
+});
+
+describe("labels() with values of 1 KiB", () => {
+  it("exports (a digest directory name) and shm: reads it back with its labels", async () => {
+    const dir = join(tmp, "long");
+    const reg = new Registry();
+    const app = createSource("app");
+    const v = app.addValues({ jobs: {} });
+    using _r = reg.register(app, { export: { dir, instance: "t1" } });
+    const long = `/q/${"x".repeat(1024)}`;
+    const wide = "é".repeat(600);
+    v.jobs.labels({ path: long }).inc(7);
+    v.jobs.labels({ path: wide }).inc(8);
+    v.jobs.labels({ path: "short" }).inc(9);
+    await using shm = await openSource(`shm:app?dir=${dir}`);
+    await shm.poll();
+    const byPath = (p: string) => shm.files.find((f) => f.identity.path === `/app/${encodeLabelSet({ path: p })}`);
+    for (const [p, n] of [
+      [long, 7n],
+      [wide, 8n],
+      ["short", 9n],
+    ] as const) {
+      const f = byPath(p);
+      assert.ok(f, `label set of ${p.length} characters read back`);
+      const d = f.schema.descriptors.find((x) => x.name === "jobs");
+      assert.ok(d);
+      assert.equal(statValue(d, f.data), n);
+    }
+    const parent = shm.files.find((f) => f.identity.path === "/app");
+    const d = parent?.schema.descriptors.find((x) => x.name === "jobs");
+    assert.ok(parent && d);
+    assert.equal(statValue(d, parent.data), 24n);
   });
 });
 

@@ -29,7 +29,7 @@ import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/
 import { PlanSource } from "../aggregate/plan-source.js";
 import type { MemberStatus } from "../source.js";
 import { classifyEntry } from "./format/entry.js";
-import { defaultDir, parseShardFileName } from "./format/paths.js";
+import { defaultDir, dirName, isDigestDirName, parseShardFileName } from "./format/paths.js";
 import { InstanceFile } from "./instance-file.js";
 import { heldByProducer } from "./lock.js";
 
@@ -37,7 +37,7 @@ import { heldByProducer } from "./lock.js";
 export type InstancesMode = "auto" | "all" | "none";
 
 interface ScanNode {
-  readonly path: string[];
+  path: string[];
   readonly files: InstanceFile[];
   readonly children: ScanNode[];
 }
@@ -269,7 +269,7 @@ export class ShmSource extends PlanSource {
       }
       const shard = parseShardFileName(l.name) as { instance: string; shard: number };
       const expected = producerFileId(shard.instance, shard.shard, node);
-      if (f.identity.id !== expected) {
+      if (f.identity.id !== expected && !digestMatch(f.identity.id, shard, node)) {
         f.close();
         this.#skip(l, "failed", `not this directory's export (id ${quote(f.identity.id)}, expected ${quote(expected)})`, members, skipped);
         return undefined;
@@ -295,12 +295,14 @@ export class ShmSource extends PlanSource {
       const { files, dirs } = listDirCached(dir, before, listings);
       const node: ScanNode = { path, files: [], children: [] };
       for (const l of files) {
-        const f = this.#fileFor(l, path, members, skipped);
+        const f = this.#fileFor(l, node.path, members, skipped);
         if (!f) continue;
         seen.set(l.path, f);
         node.files.push(f);
+        // A digest directory (a long label set): its path is the one its files' ids carry.
+        if (node.path.some(isDigestDirName)) node.path = idPath(f.identity.id);
       }
-      for (const d of dirs) node.children.push(visit(join(dir, d), [...path, d]));
+      for (const d of dirs) node.children.push(visit(join(dir, d), [...node.path, d]));
       return node;
     };
     const top = join(this.dir, ...this.#path);
@@ -367,6 +369,22 @@ export class ShmSource extends PlanSource {
     this.#open.clear();
     this.#listings.clear();
   }
+}
+
+/** The source path of a producer file id (`statsfs-<instance>[~k]/<path>`). */
+function idPath(id: string): string[] {
+  return id.slice(id.indexOf("/") + 1).split("/");
+}
+
+/**
+ * Whether `id` is the id of shard `shard` of a file in directory `node` whose digest segments
+ * (`{#…}`, format/paths dirName) stand for its longer segments.
+ */
+function digestMatch(id: string, shard: { instance: string; shard: number }, node: readonly string[]): boolean {
+  if (!node.some(isDigestDirName)) return false;
+  const path = idPath(id);
+  if (id !== producerFileId(shard.instance, shard.shard, path) || path.length !== node.length) return false;
+  return path.every((seg, i) => dirName(seg) === node[i]);
 }
 
 function dropFile(n: ScanNode, f: InstanceFile): void {
