@@ -27,7 +27,7 @@
  */
 
 import { ValueError } from "../errors.js";
-import { StatType } from "../model/flags.js";
+import { StatEncoding, StatType } from "../model/flags.js";
 import { describe } from "../model/text.js";
 
 const TWO32 = 4294967296;
@@ -45,7 +45,14 @@ export interface Slots {
   b: BigUint64Array;
   /** @internal Index in `u` of the value's low word (twice its u64 word index). */
   readonly i: number;
+  /** @internal The same memory as doubles, for f64 values (undefined for the others). */
+  f?: Float64Array;
 }
+
+// The extension-encoding handles live in float-handles.ts (which imports this module's helpers).
+import { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge } from "./float-handles.js";
+
+export { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge };
 
 /** Names a handle's value for error messages (set by producer/labels, which knows the owners). */
 let namer: (h: object) => string | undefined = () => undefined;
@@ -55,8 +62,8 @@ export function setHandleNamer(f: (h: object) => string | undefined): void {
   namer = f;
 }
 
-/** Refuses `n` for `call` on handle `h`: one line naming the value, the call and the number. */
-function refuse(h: object, call: string, n: unknown, rule: string): never {
+/** @internal Refuses `n` for `call` on handle `h`: one line naming the value, the call and the number. */
+export function refuse(h: object, call: string, n: unknown, rule: string): never {
   const name = namer(h) ?? (h as { name?: string }).name;
   throw new ValueError(`${name ? `value ${JSON.stringify(name)}` : "value"}: ${call}(${describe(n)}): ${rule}`);
 }
@@ -395,14 +402,39 @@ export class LinearHistogram implements Histogram {
 }
 
 /** Any value handle. */
-export type ValueHandle = Counter | Gauge | Peak | Log2Histogram | LinearHistogram;
+export type ValueHandle =
+  | Counter
+  | Gauge
+  | Peak
+  | Log2Histogram
+  | LinearHistogram
+  | F64Counter
+  | F64Gauge
+  | F64Peak
+  | S64Gauge
+  | BoundsHistogram;
 
 /** A handle of the right kind for a value at u64 word `word` of a data block. */
 export function makeHandle(
-  view: { u: Uint32Array; b: BigUint64Array },
-  slot: { name?: string; type: number; word: number; size: number; bucketSize: number },
+  view: { u: Uint32Array; b: BigUint64Array; f: Float64Array },
+  slot: {
+    name?: string;
+    type: number;
+    word: number;
+    size: number;
+    bucketSize: number;
+    encoding?: number;
+    bounds?: readonly number[] | undefined;
+  },
 ): ValueHandle {
   const i = slot.word * 2;
+  if (slot.type === StatType.BoundsHistogram) return new BoundsHistogram(view.u, view.b, view.f, i, slot.bounds ?? []);
+  if (slot.encoding === StatEncoding.F64) {
+    if (slot.type === StatType.Instant) return new F64Gauge(view.u, view.b, view.f, i);
+    if (slot.type === StatType.Peak) return new F64Peak(view.u, view.b, view.f, i);
+    return new F64Counter(view.u, view.b, view.f, i);
+  }
+  if (slot.encoding === StatEncoding.S64) return new S64Gauge(view.u, view.b, i);
   switch (slot.type) {
     case StatType.Instant:
       return new Gauge(view.u, view.b, i, slot.name ?? "");

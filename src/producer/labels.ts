@@ -12,12 +12,25 @@
  * the OpenMetrics view shows them as the parent's family with these labels.
  */
 import { DefinitionError } from "../errors.js";
-import { typeName, unitName } from "../model/flags.js";
+import { encodingName, isHistogram, StatType, typeName, unitName } from "../model/flags.js";
 import { encodeLabelSet } from "../model/label-set.js";
 import { describe, isRecord } from "../model/text.js";
 import { aggName, type ValueSlot } from "../providers/aggregate/values.js";
-import type { ValueInit, ValueType, ValueUnit } from "./definition.js";
-import { Counter, Gauge, LinearHistogram, Log2Histogram, Peak, setHandleNamer, type ValueHandle } from "./handles.js";
+import type { ValueEncoding, ValueInit, ValueType, ValueUnit } from "./definition.js";
+import {
+  BoundsHistogram,
+  Counter,
+  F64Counter,
+  F64Gauge,
+  F64Peak,
+  Gauge,
+  LinearHistogram,
+  Log2Histogram,
+  Peak,
+  S64Gauge,
+  setHandleNamer,
+  type ValueHandle,
+} from "./handles.js";
 import { createLabelSetSource, type Source } from "./source.js";
 
 /** Which source and value a handle belongs to (set by Source.addValues). */
@@ -62,15 +75,16 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED = new Set(["provider", "target", "source", "le", "instance", "job", "quantile", "index"]);
 
 function initOf(slot: ValueSlot, withSum: boolean): ValueInit {
-  const hist = slot.type === 3 || slot.type === 4;
+  const hist = isHistogram(slot.type);
   return {
     ...(hist && withSum ? { sum: true } : {}),
     type: typeName(slot.type) as ValueType,
     unit: unitName(slot.unit) as ValueUnit,
     base: slot.base === 1 ? 2 : 10,
     exponent: slot.exponent,
-    ...(hist ? { buckets: slot.size } : {}),
-    ...(slot.type === 3 ? { bucketSize: slot.bucketSize } : {}),
+    encoding: encodingName(slot.encoding) as ValueEncoding,
+    ...(hist ? { buckets: slot.type === StatType.BoundsHistogram ? (slot.bounds ?? []) : slot.size } : {}),
+    ...(slot.type === StatType.LinearHistogram ? { bucketSize: slot.bucketSize } : {}),
     aggregations: slot.kinds.map(aggName),
     writable: slot.writable,
   };
@@ -128,8 +142,25 @@ declare module "./handles.js" {
     labels(labels: Readonly<Record<string, LabelValue>>): LinearHistogram;
   }
 }
+declare module "./float-handles.js" {
+  interface F64Counter {
+    labels(labels: Readonly<Record<string, LabelValue>>): F64Counter;
+  }
+  interface F64Gauge {
+    labels(labels: Readonly<Record<string, LabelValue>>): F64Gauge;
+  }
+  interface F64Peak {
+    labels(labels: Readonly<Record<string, LabelValue>>): F64Peak;
+  }
+  interface S64Gauge {
+    labels(labels: Readonly<Record<string, LabelValue>>): S64Gauge;
+  }
+  interface BoundsHistogram {
+    labels(labels: Readonly<Record<string, LabelValue>>): BoundsHistogram;
+  }
+}
 
-for (const C of [Counter, Gauge, Peak, Log2Histogram, LinearHistogram]) {
+for (const C of [Counter, Gauge, Peak, Log2Histogram, LinearHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge, BoundsHistogram]) {
   Object.defineProperty(C.prototype, "labels", {
     value(this: ValueHandle, labels: Readonly<Record<string, string>>) {
       return labelsOf(this, labels);
