@@ -14,6 +14,7 @@ const GROUPS: Record<string, () => Promise<{ cases(): Promise<BenchCase[]> }>> =
   toplog: () => import("./toplog/index.js"),
   openmetrics: () => import("./openmetrics/index.js"),
   fs: () => import("./fs/index.js"),
+  web: () => import("./web/index.js"),
 };
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, only: { type: "string" } } });

@@ -2,24 +2,13 @@
  * @module errors
  * One error base class with stable string codes, so callers (and the CLI's one top-level catch)
  * can tell kinds of failure apart without matching on message text. Messages quote data (stat
- * names, ids, paths, a peer's text): the base class escapes every control character in them, in
- * this one place, so that each message is exactly one printable line whatever it quotes.
+ * names, ids, paths, a peer's text): the base class escapes every control character in them
+ * with model/text's {@link printable}, so that each message is exactly one printable line
+ * whatever it quotes.
  */
+import { printable } from "./model/text.js";
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/**
- * `s` with every control character (C0, DEL, C1, and the Unicode line and paragraph
- * separators) shown as `\xNN` / `\uNNNN`: text from a file or a peer must not reach a terminal
- * as escapes or fake lines. Idempotent.
- */
-export function printable(s: string): string {
-  return s.replace(CONTROL, (c) => {
-    const n = c.charCodeAt(0);
-    return n > 0xff ? `\\u${n.toString(16)}` : `\\x${n.toString(16).padStart(2, "0")}`;
-  });
-}
+export { printable };
 
 /** Longest message an error keeps; the rest is cut (one line stays readable). */
 export const MAX_MESSAGE = 4096;

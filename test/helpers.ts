@@ -1,8 +1,7 @@
 /**
  * @module test/helpers
- * Shared test plumbing: hex fixtures, the CLI run in-process, and the KVM skip policy.
+ * Shared test plumbing: hex fixtures, the CLI run in-process, and the KVM skip policy (from test/skip).
  */
-import { existsSync } from "node:fs";
 import { bufferIo } from "../src/cli/io.js";
 import { runCli } from "../src/cli/run.js";
 
@@ -20,14 +19,5 @@ export async function cli(...argv: string[]): Promise<{ code: number; out: strin
   return { code, out: io.out(), err: io.err() };
 }
 
-/**
- * Why KVM tests cannot run here, or undefined when they can. With STATSFS_REQUIRE_KVM=1 (set
- * by .ci/run where /dev/kvm exists) a missing /dev/kvm is a failure, not a skip.
- */
-export function kvmSkipReason(): string | undefined {
-  if (existsSync("/dev/kvm")) return undefined;
-  const reason = "SKIPPED: /dev/kvm is missing on this machine, real-KVM tests cannot run";
-  if (process.env.STATSFS_REQUIRE_KVM === "1") throw new Error(`STATSFS_REQUIRE_KVM=1 but ${reason}`);
-  console.error(reason);
-  return reason;
-}
+/** Why real-KVM tests cannot run here (see test/skip). */
+export { kvmSkipReason } from "./skip.js";

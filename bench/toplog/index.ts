@@ -7,7 +7,7 @@
  * log --jsonl ≤ 2 ms per sample for 256 vCPUs. Where /dev/kvm exists, the same for a real
  * 256-vCPU KVM VM (kvm:demo, 47 statistics per vCPU read from its stats fds).
  */
-import { TopView } from "../../src/cli/commands/top/index.js";
+
 import { kvmUnavailableReason } from "../../src/providers/kvm/kvm.js";
 import { openSource, openSources } from "../../src/providers/registry.js";
 import type { SyncStatsSource } from "../../src/providers/source.js";
@@ -16,6 +16,7 @@ import { selector } from "../../src/sample/select.js";
 import { columnsOf, fieldSums, jsonlRecord, PLAIN } from "../../src/views/log/index.js";
 import type { ViewState } from "../../src/views/top/kvm-frame.js";
 import { Screen } from "../../src/views/top/terminal.js";
+import { TopView } from "../../src/views/top/view.js";
 import type { BenchCase } from "../case.js";
 import { compare, round3 } from "../harness.js";
 

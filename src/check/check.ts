@@ -10,6 +10,7 @@ import { bytesPread, type Pread } from "../codec/pread.js";
 import { cText, parseDescriptor, parseHeader, reaches } from "../codec/reader.js";
 import type { StatDescriptor } from "../model/descriptor.js";
 import { StatType } from "../model/flags.js";
+import { quote } from "../model/text.js";
 import { DESCRIPTOR_RULES } from "./rules.js";
 
 /**
@@ -60,7 +61,7 @@ function overlaps(stats: readonly { d: StatDescriptor; label: string }[]): { lab
       out.push({
         label,
         other: reach.label,
-        message: `values [${d.offset}, ${end}) overlap those of ${JSON.stringify(reach.label)} [${reach.start}, ${reach.end})`,
+        message: `values [${d.offset}, ${end}) overlap those of ${quote(reach.label)} [${reach.start}, ${reach.end})`,
       });
     }
     if (!reach || end > reach.end) reach = { end, label, start: d.offset };
@@ -139,8 +140,8 @@ export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
   else {
     const id = cText(idBytes);
     if (!id.terminated) v("id-nul", `id is not NUL-terminated within ${l.nameSize} bytes`);
-    if (o.kvm && !id.text.startsWith("kvm")) v("id-kvm", `id ${JSON.stringify(id.text)} does not start with "kvm"`);
-    if (!/^[\x20-\x7e]*$/.test(id.text)) v("id-printable", `id ${JSON.stringify(id.text)} has characters outside printable ASCII`);
+    if (o.kvm && !id.text.startsWith("kvm")) v("id-kvm", `id ${quote(id.text)} does not start with "kvm"`);
+    if (!/^[\x20-\x7e]*$/.test(id.text)) v("id-printable", `id ${quote(id.text)} has characters outside printable ASCII`);
   }
 
   if (l.numDesc > MAX_DESCRIPTORS) {

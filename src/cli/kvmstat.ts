@@ -5,16 +5,18 @@
  * `host:?route=trace`), -f/--fields REGEX (`-f help` lists the fields), -g/--guest NAME,
  * -p/--pid PID, -i/--debugfs-include-past, -l/--log, -L/--log-to-file FILE,
  * -s/--set-delay SECONDS (0.1–25.5; default 1 s here, 3 s in kvm_stat), -z/--skip-zero-records.
- * Also the default source (host: where that source exists, else the demo VM or sim:).
+ * Also the default source (host: where that source exists, else the demo VM or sim:). What the
+ * options select among the files (guests, pids, fields) is views/top/guests.
  */
 import { existsSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { KvmError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
-import type { StatsFile } from "../model/stats-file.js";
-import { openSource, openSources } from "../providers/registry.js";
+import { readInt } from "../model/read-int.js";
+import { openSource, openSources, parseSourceUri } from "../providers/registry.js";
 import type { StatsSource } from "../providers/source.js";
-import { delayError, fieldsRegex, type GuestEntry } from "../views/top/keys.js";
+import { formatSpec, sourceSpec, withQuery } from "../providers/spec.js";
+import { delayError, fieldsRegex } from "../views/top/keys.js";
 import { type Args, flag, str } from "./command.js";
 import type { Io } from "./io.js";
 
@@ -81,7 +83,8 @@ export function kvmStatArgs(a: Args, cmd: string): KvmStatArgs {
     }
   }
   const pid = str(a, "pid");
-  if (pid !== undefined && !/^\d{1,9}$/.test(pid)) throw new UsageError(`${cmd}: -p/--pid must be a process id, got "${printable(pid)}"`);
+  if (pid !== undefined && readInt(pid, 0, 999_999_999) === undefined)
+    throw new UsageError(`${cmd}: -p/--pid must be a process id, got "${printable(pid)}"`);
   const guest = str(a, "guest");
   if (pid !== undefined && guest !== undefined) throw new UsageError(`${cmd}: give -p/--pid or -g/--guest, not both`);
   const delayText = str(a, "set-delay");
@@ -112,17 +115,15 @@ export function kvmStatArgs(a: Args, cmd: string): KvmStatArgs {
  */
 export function routedSources(sources: readonly string[], route: "debugfs" | "trace" | undefined): string[] {
   if (route === undefined) return [...sources];
-  if (sources.length === 0) return [`host:?route=${route}`];
+  if (sources.length === 0) return [formatSpec(sourceSpec("host", "", { route }))];
   return sources.map((s) => {
-    if (!s.startsWith("host:")) {
+    const spec = s.startsWith("host:") ? parseSourceUri(s) : undefined;
+    if (spec?.scheme !== "host") {
       throw new UsageError(
         `${printable(s)}: -${route === "debugfs" ? "d/--debugfs" : "t/--tracepoints"} chooses a route of host: sources only`,
       );
     }
-    const q = s.indexOf("?");
-    const query = new URLSearchParams(q < 0 ? "" : s.slice(q + 1));
-    query.set("route", route);
-    return `${q < 0 ? s : s.slice(0, q)}?${query}`;
+    return formatSpec(withQuery(spec, { route }));
   });
 }
 
@@ -144,47 +145,5 @@ export async function openNamedSources(sources: readonly string[], io: Io): Prom
     if (!(e instanceof KvmError)) throw e;
     io.stderr.write(`statsfs: ${e.message}; showing the built-in simulated VM (sim:) instead\n`);
     return openSource("sim:");
-  }
-}
-
-/** The running VMs (pid and guest name) among `files`, by pid. */
-export function guestsOf(files: readonly StatsFile[]): GuestEntry[] {
-  const out = new Map<string, string>();
-  for (const f of files) {
-    const { pid, guest } = f.identity.labels;
-    const vm = f.identity.provider === "kvm" || f.identity.labels.route !== undefined || guest !== undefined;
-    if (pid !== undefined && vm && (!out.has(pid) || guest !== undefined)) out.set(pid, guest ?? out.get(pid) ?? "");
-  }
-  return [...out].map(([pid, name]) => ({ pid, name })).sort((a, b) => Number(a.pid) - Number(b.pid));
-}
-
-/** The pid of `-g NAME` (kvm_stat's messages when none or several match). */
-export function pidOfGuest(files: readonly StatsFile[], name: string): string {
-  const hits = guestsOf(files).filter((g) => g.name === name);
-  if (hits.length === 0) throw new UsageError(`Error: No guest by the name "${printable(name)}" found`);
-  if (hits.length > 1) {
-    throw new UsageError(
-      `Error: Multiple processes found (pids: ${hits.map((h) => h.pid).join(" ")}). Use "-p" to specify the desired pid`,
-    );
-  }
-  return (hits[0] as GuestEntry).pid;
-}
-
-/**
- * `-f help`: every field name of the selected files, sorted, two spaces in front; child
- * events (`kvm_exit(HLT)`) listed once by their parent's name, as kvm_stat lists them.
- */
-export function fieldsHelp(files: readonly StatsFile[]): string {
-  const names = [...new Set(files.flatMap((f) => f.schema.descriptors.map((d) => d.name.split("(")[0] as string)))].sort((a, b) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  );
-  return `  ${names.map((n) => printable(n)).join("\n  ")}\n`;
-}
-
-/** Checks -p against the source's files (kvm_stat: "Specified pid does not exist."). */
-export function checkPid(files: readonly StatsFile[], pid: string): void {
-  if (!files.some((f) => f.identity.labels.pid === pid)) {
-    const have = guestsOf(files).map((g) => g.pid);
-    throw new UsageError(`-p ${pid}: no VM with this pid${have.length ? ` (pids: ${have.join(" ")})` : ""}`);
   }
 }

@@ -17,6 +17,8 @@
  * source (a producer source path such as `/http/route-1`), route, vmm, member. Values are strings.
  */
 
+import { decodeLabelSet } from "./label-set.js";
+
 /** Ordered label names and string values (insertion order is the display order). */
 export type Labels = Readonly<Record<string, string>>;
 
@@ -104,9 +106,16 @@ const KVM_VCPU = /^kvm-(\d+)\/vcpu-(\d+)$/;
 const PRODUCER_FILE = /^statsfs-([^/~]+)(?:~(\d+))?(\/.+)$/;
 const PRODUCER_MERGED = /^statsfs(\/.+)$/;
 
-/** The target a path's last segment names: `route-1` → route (vm for an empty segment). */
+/**
+ * The target a path's last segment names: `route-1` → route (vm for an empty segment). A
+ * label-set segment (`{k=v}`, model/label-set) names no target: the labelled source's does.
+ */
 function targetOf(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1).replace(/-\d+$/, "") || "vm";
+  let end = path.length;
+  for (let i = path.lastIndexOf("/"); i > 0 && decodeLabelSet(path.slice(i + 1, end)) !== undefined; i = path.lastIndexOf("/", i - 1))
+    end = i;
+  const p = path.slice(0, end);
+  return p.slice(p.lastIndexOf("/") + 1).replace(/-\d+$/, "") || "vm";
 }
 
 /** Identity (with labels) from an id string, by the grammar above. */

@@ -1,7 +1,7 @@
 /**
  * @module model/printable
  * Text from a stats file (ids, names) is data: control characters in it must not reach a
- * terminal as escapes or fake lines. Shown as `\xNN` instead. The one implementation lives in
- * errors.ts (a leaf every folder may import), which applies it to every error message.
+ * terminal as escapes or fake lines. Shown as `\xNN` instead, by the one escaping function,
+ * model/text's {@link printable} (re-exported here for the modules that import it by this name).
  */
-export { printable } from "../errors.js";
+export { printable } from "./text.js";

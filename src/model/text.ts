@@ -1,27 +1,37 @@
 /**
  * @module model/text
- * Caller-supplied text in error messages. Messages are one line (see {@link StatsfsError}), but
- * names, paths and values come from callers and may hold line breaks or other control
- * characters: they are quoted or escaped here, and values of the wrong type are described
- * without being converted (an `Object.create(null)` or a symbol would throw a TypeError in a
- * template literal).
+ * Text from outside in messages and output. Messages are one line (see {@link StatsfsError}),
+ * but names, paths, values and a peer's text come from others and may hold line breaks or other
+ * control characters: {@link printable} is the one function that escapes them (errors, the CLI,
+ * the QMP client, the exporter and the filesystem all use it), {@link quote} quotes with it, and
+ * values of the wrong type are described without being converted (an `Object.create(null)` or a
+ * symbol would throw a TypeError in a template literal).
  */
 
 /** Anything but printable text: C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
-const CONTROL = /[^\x20-\x7e\u00a0-\u2027\u202a-\uffff]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
-function escapeChar(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+/**
+ * The one escaping function for text from outside (a file, a peer, a path, a command line):
+ * every control character (C0, DEL, C1, the Unicode line and paragraph separators) is shown as
+ * `\xNN` (`\u2028` above 0xff), so nothing reaches a terminal as an escape sequence or a fake
+ * line. Everything printed, logged or exported that came from outside goes through it; output
+ * formats with their own escaping (JSON, the exposition formats) apply theirs on top. Idempotent.
+ */
+export function printable(s: string): string {
+  return s.replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n > 0xff ? `\\u${n.toString(16).padStart(4, "0")}` : `\\x${n.toString(16).padStart(2, "0")}`;
+  });
 }
 
-/** Escapes every control or line-breaking character of `s` (`\n` becomes `\u000a`). */
-export function oneLine(s: string): string {
-  return s.replace(CONTROL, escapeChar);
-}
+/** {@link printable}: `s` on one printable line (`\n` becomes `\x0a`). */
+export const oneLine = printable;
 
-/** `s` as a double-quoted JSON string, with every control or line-breaking character escaped. */
+/** `s` double-quoted: `"` and `\` backslash-escaped, control characters by {@link printable}. */
 export function quote(s: string): string {
-  return oneLine(JSON.stringify(s));
+  return `"${printable(s.replace(/[\\"]/g, "\\$&"))}"`;
 }
 
 /** Longest string {@link describe} shows in full. */

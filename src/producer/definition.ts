@@ -9,6 +9,18 @@ import { DefinitionError } from "../errors.js";
 import { isHistogram, packFlags, StatBase, StatEncoding, StatType, StatUnit } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { AggKind, type Aggregation, aggSuffix, byteLength, type ValueMeta, type ValueSlot } from "../providers/aggregate/values.js";
+import type {
+  BoundsHistogram,
+  Counter,
+  F64Counter,
+  F64Gauge,
+  F64Peak,
+  Gauge,
+  LinearHistogram,
+  Log2Histogram,
+  Peak,
+  S64Gauge,
+} from "./handles.js";
 
 export {
   AggKind,
@@ -311,3 +323,27 @@ export function slotsOf(set: ValueSet, base: number): readonly ValueSlot[] {
 export function isValueSet(x: unknown): x is ValueSet {
   return typeof x === "object" && x !== null && (x as { [SET]?: unknown })[SET] === true;
 }
+
+/** The handle type a definition gets. */
+export type HandleOf<I extends ValueInit> = I["type"] extends "bounds-histogram"
+  ? BoundsHistogram
+  : I["encoding"] extends "f64"
+    ? I["type"] extends "instant"
+      ? F64Gauge
+      : I["type"] extends "peak"
+        ? F64Peak
+        : F64Counter
+    : I["encoding"] extends "s64"
+      ? S64Gauge
+      : I["type"] extends "instant"
+        ? Gauge
+        : I["type"] extends "peak"
+          ? Peak
+          : I["type"] extends "log2-histogram"
+            ? Log2Histogram
+            : I["type"] extends "linear-histogram"
+              ? LinearHistogram
+              : Counter;
+
+/** Typed handles for a set of definitions, by value name. */
+export type Handles<D extends ValueInits> = { readonly [K in keyof D]: HandleOf<D[K]> };

@@ -8,7 +8,7 @@
  * decrease of a counter, a fraction or an integer beyond ±2^63 in an s64) is refused with a
  * ValueError naming the value and the number.
  */
-import { getBig, refuse, type Slots, setBig } from "./handles.js";
+import { getBig, refuse, type Slots, setBig } from "./words.js";
 
 const FINITE = "takes a finite number";
 const S64_MIN = -(2n ** 63n);

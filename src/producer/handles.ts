@@ -28,45 +28,16 @@
 
 import { ValueError } from "../errors.js";
 import { StatEncoding, StatType } from "../model/flags.js";
-import { describe } from "../model/text.js";
 
 const TWO32 = 4294967296;
 const TWO64 = 2 ** 64;
 
-/** What a handle points at; the store rebinds `u` and `b` when the data block moves (export, growth). */
-export interface Slots {
-  /** @internal The data block as u32 words. */
-  u: Uint32Array;
-  /**
-   * @internal The same memory as u64 words. Increments by one use it: V8 compiles
-   * `b[k] += 1n` into a plain 64-bit add (no BigInt is allocated once optimized), which is
-   * cheaper than the u32 pair with its carry test.
-   */
-  b: BigUint64Array;
-  /** @internal Index in `u` of the value's low word (twice its u64 word index). */
-  readonly i: number;
-  /** @internal The same memory as doubles, for f64 values (undefined for the others). */
-  f?: Float64Array;
-}
-
-// The extension-encoding handles live in float-handles.ts (which imports this module's helpers).
+// The extension-encoding handles live in float-handles.ts; both use producer/words.
 import { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge } from "./float-handles.js";
+import { getBig, refuse, type Slots, setBig } from "./words.js";
 
+export { getBig, type Slots, setBig, setHandleNamer } from "./words.js";
 export { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge };
-
-/** Names a handle's value for error messages (set by producer/labels, which knows the owners). */
-let namer: (h: object) => string | undefined = () => undefined;
-
-/** @internal Sets how errors name a handle's value (no per-handle memory is spent on it). */
-export function setHandleNamer(f: (h: object) => string | undefined): void {
-  namer = f;
-}
-
-/** @internal Refuses `n` for `call` on handle `h`: one line naming the value, the call and the number. */
-export function refuse(h: object, call: string, n: unknown, rule: string): never {
-  const name = namer(h) ?? (h as { name?: string }).name;
-  throw new ValueError(`${name ? `value ${JSON.stringify(name)}` : "value"}: ${call}(${describe(n)}): ${rule}`);
-}
 
 /** True for an integer ≥ 0 (any size), as a counter adds and a histogram counts. */
 function isCount(n: unknown): n is number {
@@ -98,18 +69,6 @@ function setSlow(u: Uint32Array, j: number, n: number): void {
   const t = Math.trunc(n);
   u[j] = t;
   u[j + 1] = Math.floor(t / TWO32);
-}
-
-/** The u64 at `u[j]`, `u[j+1]`. */
-export function getBig(u: Uint32Array, j: number): bigint {
-  return (BigInt(u[j + 1] as number) << 32n) | BigInt(u[j] as number);
-}
-
-/** Stores a bigint modulo 2^64 at `u[j]`, `u[j+1]`. */
-export function setBig(u: Uint32Array, j: number, v: bigint): void {
-  const w = BigInt.asUintN(64, v);
-  u[j] = Number(w & 0xffffffffn);
-  u[j + 1] = Number(w >> 32n);
 }
 
 /** What the three scalar handles share: where the value lives, and reading it back. */

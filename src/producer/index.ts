@@ -25,6 +25,8 @@ export { collectDefaultMetrics, type DefaultMetrics, type DefaultMetricsOptions 
 export {
   type Aggregation,
   defineValues,
+  type HandleOf,
+  type Handles,
   type ValueInit,
   type ValueInits,
   type ValueMeta,
@@ -35,8 +37,9 @@ export {
 } from "./definition.js";
 export type { ExportOptions } from "./export/exporter.js";
 export { Counter, Gauge, type Histogram, LinearHistogram, Log2Histogram, Peak, type ValueHandle } from "./handles.js";
-export { helpOf, type LabelValue, labelsOf } from "./labels.js";
+export { type LabelValue, labelsOf } from "./labels.js";
 export { LiveSource, liveSource, writeStat } from "./live-source.js";
+export { helpOf } from "./notes.js";
 export {
   type Attachment,
   defaultRegistry,
@@ -47,5 +50,5 @@ export {
   register,
   registeredSources,
 } from "./registry.js";
-export { createSource, type HandleOf, type Handles, Source, type SourceOptions, type TreeObserver } from "./source.js";
+export { createSource, Source, type SourceOptions, type TreeObserver } from "./source.js";
 export { attachSource, type SharedSource, ThreadShard } from "./threads.js";

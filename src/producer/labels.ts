@@ -31,45 +31,13 @@ import {
   setHandleNamer,
   type ValueHandle,
 } from "./handles.js";
-import { createLabelSetSource, type Source } from "./source.js";
-
-/** Which source and value a handle belongs to (set by Source.addValues). */
-const owners = new WeakMap<object, { readonly source: Source; readonly slot: ValueSlot }>();
+import { ownerOf } from "./notes.js";
+import { createLabelSetSource } from "./source.js";
 
 setHandleNamer((h) => {
-  const o = owners.get(h);
+  const o = ownerOf(h as ValueHandle);
   return o ? `${o.source.path.join("/")} ${o.slot.name}` : undefined;
 });
-
-/** Help texts by source and value name (ValueInit.help), for in-process expositions. */
-const helps = new WeakMap<Source, Map<string, string>>();
-
-/** @internal Records a value's help text. */
-export function noteHelp(source: Source, name: string, help: string): void {
-  let m = helps.get(source);
-  if (!m) {
-    m = new Map();
-    helps.set(source, m);
-  }
-  m.set(name, help);
-}
-
-/**
- * The help text of value `name` in `source`, or of the same value in the nearest parent (a
- * label-set child inherits its parent's).
- */
-export function helpOf(source: Source, name: string): string | undefined {
-  for (let s: Source | undefined = source; s; s = s.parent) {
-    const h = helps.get(s)?.get(name);
-    if (h !== undefined) return h;
-  }
-  return undefined;
-}
-
-/** @internal Records the owner of a handle made by `addValues`. */
-export function noteOwner(handle: ValueHandle, source: Source, slot: ValueSlot): void {
-  owners.set(handle, { source, slot });
-}
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED = new Set(["provider", "target", "source", "le", "instance", "job", "quantile", "index"]);
@@ -112,7 +80,7 @@ function labelStrings(labels: Readonly<Record<string, unknown>>): Record<string,
  * bigints (turned into strings as prom-client does: `code: 200` is `code="200"`) of any length.
  */
 export function labelsOf<H extends ValueHandle>(handle: H, labels: Readonly<Record<string, LabelValue>>): H {
-  const owner = owners.get(handle);
+  const owner = ownerOf(handle);
   if (!owner) throw new DefinitionError("labels() needs a handle returned by addValues");
   const name = encodeLabelSet(labelStrings(labels));
   const { source, slot } = owner;

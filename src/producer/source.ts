@@ -9,49 +9,12 @@
  */
 import { DefinitionError } from "../errors.js";
 import { describe, isRecord, quote } from "../model/text.js";
-import { checkName, defineValues, slotsOf, type ValueInit, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
+import { checkName, defineValues, type Handles, slotsOf, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { BoundsHistogram as BoundsHistogramClass } from "./float-handles.js";
-import {
-  type BoundsHistogram,
-  type Counter,
-  type F64Counter,
-  type F64Gauge,
-  type F64Peak,
-  type Gauge,
-  type LinearHistogram,
-  type Log2Histogram,
-  makeHandle,
-  type Peak,
-  type S64Gauge,
-  type ValueHandle,
-} from "./handles.js";
-import { noteHelp, noteOwner } from "./labels.js";
+import { type BoundsHistogram, type LinearHistogram, type Log2Histogram, makeHandle, type ValueHandle } from "./handles.js";
+import { noteHelp, noteOwner } from "./notes.js";
 import { type ShardView, Store } from "./store.js";
 import { type SharedSource, shareSource } from "./threads.js";
-
-/** The handle type a definition gets. */
-export type HandleOf<I extends ValueInit> = I["type"] extends "bounds-histogram"
-  ? BoundsHistogram
-  : I["encoding"] extends "f64"
-    ? I["type"] extends "instant"
-      ? F64Gauge
-      : I["type"] extends "peak"
-        ? F64Peak
-        : F64Counter
-    : I["encoding"] extends "s64"
-      ? S64Gauge
-      : I["type"] extends "instant"
-        ? Gauge
-        : I["type"] extends "peak"
-          ? Peak
-          : I["type"] extends "log2-histogram"
-            ? Log2Histogram
-            : I["type"] extends "linear-histogram"
-              ? LinearHistogram
-              : Counter;
-
-/** Typed handles for a set of definitions, by value name. */
-export type Handles<D extends ValueInits> = { readonly [K in keyof D]: HandleOf<D[K]> };
 
 /** Options of {@link createSource}. */
 export interface SourceOptions {

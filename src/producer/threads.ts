@@ -12,10 +12,10 @@ import { closeSync, openSync } from "node:fs";
 import { DefinitionError, StatsfsError } from "../errors.js";
 import { StatType } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
-import { compatible, defineValues, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
+import { compatible, defineValues, type Handles, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type FileMapping, mapFile, unmapFile } from "./export/libc.js";
 import { makeHandle, type Slots, type ValueHandle } from "./handles.js";
-import type { Handles, Source } from "./source.js";
+import type { Source } from "./source.js";
 import { type ShardFile, type ShardView, shardStride, viewOf } from "./store.js";
 
 /** What a worker needs to attach to a sharded source; send it with postMessage or workerData. */

@@ -4,7 +4,7 @@
  */
 import { SourceError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
-import type { SourceCapabilities, SyncStatsSource } from "./source.js";
+import type { MemberStatus, SourceCapabilities, SyncStatsSource } from "./source.js";
 
 /** A stats file that refreshes its own data without waiting. */
 export interface LocalStatsFile extends StatsFile {
@@ -12,18 +12,24 @@ export interface LocalStatsFile extends StatsFile {
   close(): void;
 }
 
-/** A {@link SyncStatsSource} over a fixed list of local files, with an optional extra release. */
+/**
+ * A {@link SyncStatsSource} over a fixed list of local files, with an optional extra release.
+ * Given `members` (a directory's files, the bad ones `failed` with their reason), it reports
+ * them as {@link SyncStatsSource.members}.
+ */
 export class LocalSource implements SyncStatsSource {
   readonly uri: string;
   readonly files: readonly LocalStatsFile[];
   readonly capabilities: SourceCapabilities;
+  readonly members?: readonly MemberStatus[];
   readonly #release: (() => Promise<void> | void) | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(uri: string, files: readonly LocalStatsFile[], release?: () => Promise<void> | void) {
+  constructor(uri: string, files: readonly LocalStatsFile[], release?: () => Promise<void> | void, members?: readonly MemberStatus[]) {
     this.uri = uri;
     this.files = files;
     this.#release = release;
+    if (members) this.members = members;
     this.capabilities = { pollSync: true, raw: files.every((f) => f.raw !== undefined), reset: false };
   }
 

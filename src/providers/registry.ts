@@ -17,6 +17,7 @@ import { existsSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { checkDuplicateKeys, checkQueryKeys } from "./query.js";
 import type { StatsSource } from "./source.js";
+import { parseSpec, type SourceSpec } from "./spec.js";
 import { UnionSource } from "./union.js";
 
 /** Opens a source given its URI, the text after `scheme:` (before `?`) and the query. */
@@ -42,19 +43,12 @@ export const OPENERS: Record<string, Opener> = {
  * `scheme:…` with a scheme no opener knows is a file path only when such a file exists, else
  * a usage error ("unknown source scheme"), so `bogus:x` is not reported as a missing file.
  */
-export function parseSourceUri(uri: string): { scheme: string; rest: string; query: URLSearchParams } {
-  const m = /^([a-z][a-z0-9+.-]*):(.*)$/.exec(uri);
-  if (m && !Object.hasOwn(OPENERS, m[1] as string) && !existsSync(uri)) {
-    throw new UsageError(`${uri}: unknown source scheme "${m[1]}:" (known: ${Object.keys(OPENERS).join(", ")}; or a file path)`);
+export function parseSourceUri(uri: string): SourceSpec {
+  const { schemeLike, ...spec } = parseSpec(uri, (s) => Object.hasOwn(OPENERS, s));
+  if (schemeLike !== undefined && !Object.hasOwn(OPENERS, schemeLike) && !existsSync(uri)) {
+    throw new UsageError(`${uri}: unknown source scheme "${schemeLike}:" (known: ${Object.keys(OPENERS).join(", ")}; or a file path)`);
   }
-  if (!m || !Object.hasOwn(OPENERS, m[1] as string)) return { scheme: "file", rest: uri, query: new URLSearchParams() };
-  const scheme = m[1] as string;
-  const body = m[2] as string;
-  // file: paths keep any '?' they contain.
-  const q = scheme === "file" ? -1 : body.indexOf("?");
-  return q < 0
-    ? { scheme, rest: body, query: new URLSearchParams() }
-    : { scheme, rest: body.slice(0, q), query: new URLSearchParams(body.slice(q + 1)) };
+  return spec;
 }
 
 /** Opens a source by name. */

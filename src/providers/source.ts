@@ -46,8 +46,15 @@ export interface StatsSource extends AsyncDisposable {
    */
   readonly files: readonly StatsFile[];
   readonly capabilities: SourceCapabilities;
-  /** Members' states, for sources made of several (unions, the host's VMs). */
+  /** Members' states, for sources made of several (unions, the host's VMs); kept by providers/poll. */
   readonly members?: readonly MemberStatus[];
+  /**
+   * False when the source answers but nothing it names is running (a service's exports with no
+   * live producer: not started, or every process gone); absent or true otherwise.
+   */
+  readonly live?: boolean;
+  /** For sources made of several: the `uri` of the member (in {@link members}) a file comes from. */
+  memberOf?(file: StatsFile): string | undefined;
   /** Refreshes every file's `data` in place (or replaces `files`). */
   poll(options?: PollOptions): Promise<void>;
   /** Present exactly when `capabilities.pollSync`. */

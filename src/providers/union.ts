@@ -8,10 +8,11 @@
  * removes only its own files (state `failed`, with the reason) and the others keep answering;
  * a member still polling at the deadline keeps its last values (state `stale`).
  */
-import { TimeoutError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { identityKey, type StatsIdentity, withLabels } from "../model/identity.js";
 import { printable } from "../model/printable.js";
 import type { StatsFile } from "../model/stats-file.js";
+import { type Polled, pollAll, polled } from "./poll.js";
 import type { MemberStatus, PollOptions, SourceCapabilities, StatsSource } from "./source.js";
 
 /** A member's file as the union shows it: the member's data under a possibly amended identity. */
@@ -38,15 +39,10 @@ function pathNamesId(i: StatsIdentity): boolean {
   return i.path === `/${i.id}` || `${i.provider}${i.path}` === i.id;
 }
 
+/** A member: its source and the process's one {@link Polled} of it (shared with other views). */
 interface Member {
   readonly source: StatsSource;
-  state: MemberStatus["state"];
-  reason: string | undefined;
-  inflight: Promise<void> | undefined;
-}
-
-function reasonOf(e: unknown): string {
-  return printable(e instanceof Error ? e.message : String(e));
+  readonly polled: Polled;
 }
 
 /** Several sources polled together and shown as one. */
@@ -63,7 +59,7 @@ export class UnionSource implements StatsSource {
 
   constructor(members: readonly StatsSource[], uri = members.map((m) => m.uri).join(" ")) {
     this.uri = uri;
-    this.#members = members.map((source) => ({ source, state: "ok", reason: undefined, inflight: undefined }));
+    this.#members = members.map((source) => ({ source, polled: polled(source) }));
     const caps = members.map((m) => m.capabilities);
     this.capabilities = {
       pollSync: caps.every((c) => c.pollSync),
@@ -78,9 +74,7 @@ export class UnionSource implements StatsSource {
   }
 
   get members(): readonly MemberStatus[] {
-    return this.#members.map((m) =>
-      m.reason === undefined ? { uri: m.source.uri, state: m.state } : { uri: m.source.uri, state: m.state, reason: m.reason },
-    );
+    return this.#members.map((m) => m.polled.status(m.source.uri));
   }
 
   /** The member sources, in order. */
@@ -88,58 +82,26 @@ export class UnionSource implements StatsSource {
     return this.#members.map((m) => m.source);
   }
 
+  /** The URI of the member a shown file comes from. */
+  memberOf(file: StatsFile): string | undefined {
+    return this.#owner.get(file)?.source.uri;
+  }
+
   pollSync(): void {
-    for (const m of this.#members) {
-      if (m.state === "gone") continue;
-      try {
-        m.source.pollSync?.();
-        m.state = "ok";
-        m.reason = undefined;
-      } catch (e) {
-        m.state = "failed";
-        m.reason = reasonOf(e);
-      }
-    }
+    for (const m of this.#members) m.polled.pollSync();
     this.#rebuild();
   }
 
+  /**
+   * Polls every member (one still answering an earlier poll, here or in another view, is
+   * joined, not asked again); with `timeoutMs`, members still polling then are stale.
+   */
   async poll(options: PollOptions = {}): Promise<void> {
-    const waits: Promise<void>[] = [];
-    for (const m of this.#members) {
-      if (m.state === "gone") continue;
-      // A member still answering an earlier poll is not asked again.
-      m.inflight ??= m.source.poll(options).then(
-        () => {
-          m.inflight = undefined;
-          m.state = "ok";
-          m.reason = undefined;
-        },
-        (e: unknown) => {
-          m.inflight = undefined;
-          // A member whose own bounded wait ended is stalled, not failed: it keeps its files.
-          m.state = e instanceof TimeoutError ? "stale" : "failed";
-          m.reason = reasonOf(e);
-        },
-      );
-      waits.push(m.inflight);
-    }
-    const all = Promise.all(waits);
-    const { timeoutMs } = options;
-    if (timeoutMs === undefined) await all;
-    else {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([all, deadline]);
-      clearTimeout(timer);
-      for (const m of this.#members) {
-        if (m.inflight && m.state !== "gone") {
-          m.state = "stale";
-          m.reason = `no answer within ${timeoutMs} ms; showing its last values`;
-        }
-      }
-    }
+    await pollAll(
+      this.#members.map((m) => m.polled),
+      options.timeoutMs,
+      options,
+    );
     this.#rebuild();
   }
 
@@ -163,7 +125,7 @@ export class UnionSource implements StatsSource {
   /** Files of members that answered (or are stale), told apart where they would collide. */
   #rebuild(): void {
     const entries = this.#members.flatMap((m, index) =>
-      m.state === "ok" || m.state === "stale" ? m.source.files.map((f) => ({ m, f, index })) : [],
+      m.polled.state === "ok" || m.polled.state === "stale" ? m.source.files.map((f) => ({ m, f, index })) : [],
     );
     const count = (key: (f: StatsFile) => string | undefined) => {
       const n = new Map<string, number>();
@@ -208,7 +170,7 @@ export class UnionSource implements StatsSource {
   /** Closes every member; idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      for (const m of this.#members) m.state = "gone";
+      for (const m of this.#members) m.polled.gone();
       const results = await Promise.allSettled(this.#members.map((m) => m.source.close()));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) throw failed.reason;

@@ -7,6 +7,7 @@
  * path.
  */
 import { UsageError } from "../errors.js";
+import { readInt } from "../model/read-int.js";
 
 /** Where a QMP peer listens. */
 export type QmpAddress =
@@ -53,8 +54,8 @@ function parseTcp(text: string, rest: string): QmpAddress {
     host = colon < 0 ? "" : rest.slice(0, colon);
     port = colon < 0 ? rest : rest.slice(colon + 1);
   }
-  const n = /^\d{1,5}$/.test(port) ? Number(port) : Number.NaN;
-  if (!(n >= 0 && n <= 65535)) throw new UsageError(`${text}: port must be a number from 0 to 65535`);
+  const n = readInt(port, 0, 65535);
+  if (n === undefined) throw new UsageError(`${text}: port must be a number from 0 to 65535`);
   return { kind: "tcp", host: host || DEFAULT_TCP_HOST, port: n };
 }
 

@@ -4,16 +4,20 @@
  * {@link Sampler} takes samples of a source, and {@link samples} iterates them on an interval
  * until an AbortSignal fires. Every sample says which files were added, which went away (with
  * their last values and when) and which stayed, keyed by {@link identityKey}, so a VM
- * appearing or leaving never resets the rates of the others. `top`, `log`, the exporters and
- * the filesystem view consume it.
+ * appearing or leaving never resets the rates of the others. `top` and `log` consume it.
+ *
+ * A sampler polls through the process's one {@link Polled} of its source (providers/poll), so
+ * it shares polls with every other view of the same source. To watch without polling — a
+ * dashboard beside `serve` — {@link follow} a source: the listener gets a {@link Sample} after
+ * every poll of it, whichever view asked for the poll.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { TimeoutError } from "../errors.js";
 import type { StatDescriptor } from "../model/descriptor.js";
 import { identityKey } from "../model/identity.js";
 import type { StatsFile } from "../model/stats-file.js";
 import { totalValue } from "../model/value.js";
-import { isSyncSource, type MemberStatus, type StatsSource } from "../providers/source.js";
+import { type Polled, polled } from "../providers/poll.js";
+import type { MemberStatus, StatsSource } from "../providers/source.js";
 
 /** A file in one sample: its values now and at the previous sample. */
 export interface SampledFile {
@@ -66,6 +70,8 @@ export interface SamplerOptions {
 /** Takes samples of one source, remembering the previous one. */
 export class Sampler {
   readonly source: StatsSource;
+  /** The source's state and poll in flight, shared with every view of it. */
+  readonly polled: Polled;
   readonly #timeoutMs: number | undefined;
   #prev = new Map<string, SampledFile>();
   /** Values at the last rebase, by key (files new since then have none). */
@@ -75,24 +81,22 @@ export class Sampler {
 
   constructor(source: StatsSource, options: SamplerOptions = {}) {
     this.source = source;
+    this.polled = polled(source);
     this.#timeoutMs = options.timeoutMs;
   }
 
   /** Polls the source and returns the sample. */
   async sample(): Promise<Sample> {
     const s = this.source;
-    if (isSyncSource(s)) s.pollSync();
-    else {
-      try {
-        await s.poll(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs });
-      } catch (e) {
-        // A source whose bounded wait ended (a stopped QEMU) is stale, not failed: the sample
-        // keeps its last values and says so, as a union does for a stalled member.
-        if (!(e instanceof TimeoutError)) throw e;
-        const sample = this.take();
-        const stale: MemberStatus = { uri: s.uri, state: "stale", reason: e.message };
-        return { ...sample, members: [...sample.members.filter((m) => m.uri !== s.uri), stale] };
-      }
+    const p = this.polled;
+    await p.poll(this.#timeoutMs === undefined ? {} : { timeoutMs: this.#timeoutMs });
+    if (p.state === "failed") throw p.error;
+    if (p.state === "stale") {
+      // A source whose bounded wait ended (a stopped QEMU) is stale, not failed: the sample
+      // keeps its last values and says so, as a union does for a stalled member.
+      const sample = this.take();
+      const stale: MemberStatus = p.status(s.uri);
+      return { ...sample, members: [...sample.members.filter((m) => m.uri !== s.uri), stale] };
     }
     return this.take();
   }
@@ -133,6 +137,18 @@ export class Sampler {
   rebase(): void {
     this.#base = new Map([...this.#prev].map(([k, sf]) => [k, { schema: sf.file.schema, data: sf.data }]));
   }
+}
+
+/**
+ * Samples of `source` after every poll of it in this process (by any view: the exporter, the
+ * QMP server, top), without polling it: each with the previous values of this listener's own
+ * {@link Sampler}. Returns the function that stops it.
+ */
+export function follow(source: StatsSource, listener: (s: Sample) => void): () => void {
+  const sampler = new Sampler(source);
+  return sampler.polled.subscribe((p) => {
+    if (p.state !== "failed" && p.state !== "gone") listener(sampler.take());
+  });
 }
 
 /**

@@ -2,16 +2,17 @@
  * `statsfs top host:` on a terminal with real QEMU VMs: a VM started while shown appears as
  * its own groups (guest name, pid, route), a VM killed while shown stays with its last frame
  * marked gone while the other keeps its place, and -g picks a VM by a non-ASCII guest name.
+ * Needs KVM: host: finds VMs by their kvm-vm fds, which a TCG QEMU does not hold.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { type Peer, startQemuWith, tempDir } from "../host/peers.js";
-import { qemuSkipReason } from "../qmp/qemu.js";
+import { qemuKvmSkipReason } from "../qmp/qemu.js";
 import { Tmux, tmuxSkip } from "./tmux.js";
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.js");
-const skip = tmuxSkip() || qemuSkipReason() || false;
+const skip = tmuxSkip() || qemuKvmSkipReason() || false;
 const tmp = tempDir();
 after(() => tmp.remove());
 

@@ -12,6 +12,7 @@ import { after, describe, it } from "node:test";
 import stringWidth from "string-width";
 import { encodeStatsFile } from "../../src/codec/writer.js";
 import { layOut } from "../../src/model/descriptor.js";
+import { duplicateRows } from "./screen.js";
 import { Tmux, tmuxSkip } from "./tmux.js";
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.js");
@@ -52,8 +53,7 @@ describe("top on a terminal", { skip }, () => {
       };
       const check = (s: string, cols: number, rowsN: number) => {
         const lines = s.split("\n").slice(0, rowsN);
-        const filled = lines.filter((l) => l.trim() !== "");
-        assert.equal(new Set(filled).size, filled.length, `a line appears twice:\n${s}`);
+        assert.deepEqual(duplicateRows(lines.join("\n")), [], `a line appears twice:\n${s}`);
         assert.equal(lines.filter((l) => l.startsWith("kvm statistics")).length, 1, s);
         for (const l of lines) assert.ok(stringWidth(l) <= cols, `line wider than ${cols}: ${l}`);
         // Every group title is followed, before the next blank line, by its own Total row.

@@ -1,3 +1,7 @@
+/**
+ * The main job, `statsfs top`: its batch output, SIGINT on a running demo VM, and the terminal.
+ * @serial: "exits promptly" is timed; in the concurrent pass on two loaded cores it took 13 s.
+ */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";

@@ -6,12 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { layOut } from "../../src/model/descriptor.js";
+import { decodeFileName } from "../../src/model/file-name.js";
 import { StatType, StatUnit } from "../../src/model/flags.js";
 import { makeIdentity, parseId, type StatsIdentity } from "../../src/model/identity.js";
 import type { StatsFile } from "../../src/model/stats-file.js";
 import type { SyncStatsSource } from "../../src/providers/source.js";
 import { SourceSet } from "../../src/views/fs/sources.js";
-import { parseWritten, valueText } from "../../src/views/fs/text.js";
+import { isResetText, valueText } from "../../src/views/fs/text.js";
 import { type DirNode, type FileNode, safeName, Tree } from "../../src/views/fs/tree.js";
 
 const { descriptors, dataSize } = layOut([
@@ -107,9 +108,12 @@ describe("statsfs tree", () => {
     const t = tree([file(parseId("kvm-1"), [1n]), file(parseId("kvm-1"), [2n])]);
     assert.equal(text(t, "/kvm/1/exits"), "1\n");
     assert.equal(text(t, "/kvm/1~2/exits"), "2\n");
-    assert.equal(safeName("a/b"), "a_b");
-    assert.equal(safeName(".."), "_.");
-    assert.equal(safeName(""), "_");
+    // Reversible (model/file-name): only what a name cannot hold is escaped.
+    assert.equal(safeName("a/b"), "a%2Fb");
+    assert.equal(safeName(".."), "%2E.");
+    assert.equal(safeName(""), "%00");
+    assert.equal(safeName('{route="/users/:id"}'), '{route="%2Fusers%2F:id"}');
+    for (const s of ["a/b", "..", "", "50%", "x\ny", '{route="/users/:id"}']) assert.equal(decodeFileName(safeName(s)), s);
   });
 
   it("makes nothing writable for read-only sources", () => {
@@ -119,12 +123,30 @@ describe("statsfs tree", () => {
 });
 
 describe("statsfs written text", () => {
-  it("accepts a decimal with whitespace, refuses anything else", () => {
+  it("a reset is exactly 0, or 0 and a newline; nothing else", () => {
     const enc = (s: string) => new TextEncoder().encode(s);
-    assert.equal(parseWritten(enc("0\n")), 0n);
-    assert.equal(parseWritten(enc("  0 ")), 0n);
-    assert.equal(parseWritten(enc("18446744073709551615")), 18446744073709551615n);
-    for (const bad of ["", "\n", "-1", "0x0", "zero", "1e3", "0 0", "0".repeat(65)]) assert.equal(parseWritten(enc(bad)), undefined, bad);
-    assert.equal(parseWritten(new Uint8Array([0xff, 0xfe])), undefined);
+    assert.equal(isResetText(enc("0\n")), true);
+    assert.equal(isResetText(enc("0")), true);
+    for (const bad of [
+      "",
+      "\n",
+      " 0",
+      "  0 ",
+      "00",
+      "0 ",
+      "0\r\n",
+      "0\n\n",
+      "\n0",
+      "1",
+      "-1",
+      "0x0",
+      "zero",
+      "1e3",
+      "0 0",
+      "0".repeat(65),
+    ]) {
+      assert.equal(isResetText(enc(bad)), false, JSON.stringify(bad));
+    }
+    assert.equal(isResetText(new Uint8Array([0xff, 0xfe])), false);
   });
 });

@@ -53,7 +53,7 @@ describe("typos in a source name are refused", () => {
   const cases: [uri: string, error: string][] = [
     ["kvm:demo?vcpu=3", 'kvm:demo?vcpu=3: unknown option "vcpu" (did you mean "vcpus"?); kvm:demo takes vcpus, run'],
     ["kvm:demo?bogus=1", 'kvm:demo?bogus=1: unknown option "bogus"; kvm:demo takes vcpus, run'],
-    ["sim:?x=1", 'sim:?x=1: unknown option "x"; sim: takes vcpus, pid, guest'],
+    ["sim:?x=1", 'sim:?x=1: unknown option "x"; sim: takes vcpus, pid, guest, poll, hot'],
     ["sim:?vcpus=2&vcpus=3", 'sim:?vcpus=2&vcpus=3: option "vcpus" is given more than once'],
     ["kvm:demo?vcpus=2&vcpus=3", 'kvm:demo?vcpus=2&vcpus=3: option "vcpus" is given more than once'],
     [

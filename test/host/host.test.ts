@@ -3,7 +3,10 @@
  * hold still) with different -name spellings and both monitor spellings, one without monitor;
  * statsfs VMs in child processes (route fd; one with 0 vCPUs; fake "QEMUs" whose monitor sends
  * garbage or never greets); a QEMU killed mid-poll; a monitor held by another client; a crafted
- * debugfs directory; tracepoint counts that must cover the guest's port-I/O exits.
+ * debugfs directory; tracepoint counts that must cover the guest's port-I/O exits. These need
+ * /dev/kvm (host: finds VMs by the kvm-vm fds their processes hold); without it they skip
+ * loudly, and what runs on every machine is the empty case: no VM, and a TCG QEMU (which holds
+ * no KVM fd) is not taken for one.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -16,18 +19,18 @@ import type { StatsFile } from "../../src/model/stats-file.js";
 import { statValue } from "../../src/model/value.js";
 import { describe as describeVm } from "../../src/providers/host/enumerate.js";
 import { enumerateVms, HostSource, hostHasVms, hostOptions } from "../../src/providers/host/index.js";
-import { fdLinks } from "../../src/providers/host/proc.js";
 import { openFdRoute } from "../../src/providers/host/routes/fd.js";
 import { monitorBusy } from "../../src/providers/host/routes/qmp.js";
+import { fdLinks } from "../../src/providers/proc.js";
 import { openSource, parseSourceUri } from "../../src/providers/registry.js";
 import { tracefsDir } from "../../src/providers/trace/tracefs.js";
 import { QmpClient } from "../../src/qmp/client/client.js";
 import { cli, kvmSkipReason } from "../helpers.js";
-import { qemuSkipReason } from "../qmp/qemu.js";
+import { qemuKvmSkipReason, qemuSkipReason, startQemu } from "../qmp/qemu.js";
 import { RawQmp } from "../qmp/raw.js";
 import { type ChildVm, type Peer, startChildVm, startQemuWith, tempDir } from "./peers.js";
 
-const skip = qemuSkipReason() ?? kvmSkipReason();
+const skip = qemuKvmSkipReason();
 
 /** Why tracepoint tests cannot run (no tracefs with KVM events); a failure with STATSFS_REQUIRE_TRACE=1. */
 function traceSkipReason(): string | undefined {
@@ -87,6 +90,28 @@ async function qemuStats(socket: string, target: string): Promise<Map<string, Ma
     await c.close();
   }
 }
+
+describe("host: where no process holds a KVM VM (every machine)", () => {
+  it("a process without KVM fds is no VM: enumeration and host:?pid= are empty, polls work", async () => {
+    assert.deepEqual(enumerateVms({ pids: new Set([process.pid]) }), []);
+    await using h = await host(`host:?pid=${process.pid}`);
+    assert.deepEqual(h.files, []);
+    assert.deepEqual(h.summaries(), []);
+    await h.poll();
+    assert.deepEqual(h.files, []);
+  });
+
+  it("a QEMU running with -accel tcg holds no kvm-vm fd and is not listed", { skip: qemuSkipReason() }, async () => {
+    await using q = await startQemu(1, "tcg");
+    const pid = q.process.pid as number;
+    const links = fdLinks(pid);
+    assert.ok(typeof links !== "string", `QEMU's fds are readable: ${links}`);
+    assert.ok(![...links.values()].some((l) => l.startsWith("anon_inode:kvm")), "a TCG QEMU holds no KVM fd");
+    assert.deepEqual(enumerateVms({ pids: new Set([pid]) }), []);
+    await using h = await host(`host:?pid=${pid}`);
+    assert.deepEqual(h.summaries(), []);
+  });
+});
 
 describe("host: every KVM VM on this host", { skip }, () => {
   const tmp = tempDir();

@@ -105,11 +105,12 @@ export interface ChildVm extends Peer {
   ask<T>(message: Record<string, unknown>, key: string): Promise<T>;
 }
 
-/** Starts `vm-child.js ARGS` (with `argv0`, default node) and waits for "ready". */
-export async function startChildVm(args: readonly string[], argv0?: string): Promise<ChildVm> {
+/** Starts `vm-child.js ARGS` (with `argv0`, default node; in `cwd`, default ours) and waits for "ready". */
+export async function startChildVm(args: readonly string[], argv0?: string, cwd?: string): Promise<ChildVm> {
   const child = spawn(process.execPath, [CHILD, ...args], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     ...(argv0 === undefined ? {} : { argv0 }),
+    ...(cwd === undefined ? {} : { cwd }),
   });
   const stop = stopper(child);
   await new Promise<void>((resolve, reject) => {

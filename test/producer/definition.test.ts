@@ -173,19 +173,19 @@ describe("API misuse", () => {
   const odd = (x: unknown) => x as never;
   const bare = () => Object.create(null) as object;
 
-  it("quotes caller strings in messages, control characters escaped", () => {
-    refused(() => createSource("a\nb"), /^source name "a\\nb" must be printable ASCII/);
-    refused(() => createSource("a\r\u2028\u2029\u0085\u007fb"), /^source name "a\\r\\u2028\\u2029\\u0085\\u007fb"/);
-    refused(() => defineValues({ "x\ny": {} }), /^value name "x\\ny"/);
+  it("quotes caller strings in messages, control characters escaped (\\xNN, as everywhere)", () => {
+    refused(() => createSource("a\nb"), /^source name "a\\x0ab" must be printable ASCII/);
+    refused(() => createSource("a\r\u2028\u2029\u0085\u007fb"), /^source name "a\\x0d\\u2028\\u2029\\x85\\x7fb"/);
+    refused(() => defineValues({ "x\ny": {} }), /^value name "x\\x0ay"/);
     refused(() => createSource(`${"z".repeat(200)}\n`), /^source name "z{80}"… must be/);
-    refused(() => register(createSource("r"), { export: { instance: "i\n1" } }), /^instance name "i\\n1"/);
-    refused(() => defineValues({ x: { type: odd("a\nb") } }), /unknown type "a\\nb"/);
+    refused(() => register(createSource("r"), { export: { instance: "i\n1" } }), /^instance name "i\\x0a1"/);
+    refused(() => defineValues({ x: { type: odd("a\nb") } }), /unknown type "a\\x0ab"/);
     refused(() => defineValues({ 'q"x': { aggregations: ["sum", "sum"] } }), /^value "q\\"x": aggregation "sum" is listed twice/);
     using s = createSource("wq");
     s.addValues({ a: {} });
     assert.throws(
       () => writeStat(s, "no\nsuch", 0),
-      (e: unknown) => e instanceof UsageError && /no statistic "no\\nsuch"/.test(e.message) && !/\n/.test(e.message),
+      (e: unknown) => e instanceof UsageError && /no statistic "no\\x0asuch"/.test(e.message) && !/\n/.test(e.message),
     );
   });
 

@@ -15,7 +15,7 @@ import { statValue } from "../../src/model/value.js";
 import { createSource, liveSource, Registry } from "../../src/producer/index.js";
 import { openSource } from "../../src/providers/registry.js";
 import { valueText as fsValueText } from "../../src/views/fs/text.js";
-import { metrics } from "../../src/views/openmetrics/prometheus.js";
+import { metrics } from "../../src/views/http/prometheus.js";
 import { cli } from "../helpers.js";
 import { prometheusSkipReason, promtoolCheck } from "../prometheus/prometheus.js";
 

@@ -202,7 +202,7 @@ describe("export directories that cannot be made", () => {
     assert.equal(result.code, "STATSFS_EXPORT");
     assert.match(
       result.message ?? "",
-      /^export directory "\/proc\/statsfs-test\/x\/proc-child": cannot create "\/proc\/statsfs-test": ENOENT: no such file or directory$/,
+      /^export directory "\/proc\/statsfs-test\/x": cannot create "\/proc\/statsfs-test": ENOENT: no such file or directory$/,
     );
     assert.equal(result.registered, false);
   }

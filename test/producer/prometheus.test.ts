@@ -11,7 +11,7 @@ import { after, describe, it } from "node:test";
 import { DefinitionError } from "../../src/errors.js";
 import { decodeLabelSet, encodeLabelSet } from "../../src/model/label-set.js";
 import { collectDefaultMetrics, createSource, Registry } from "../../src/producer/index.js";
-import { clusterMetrics, metrics, metricsHandler } from "../../src/views/openmetrics/prometheus.js";
+import { clusterMetrics, metrics, metricsHandler } from "../../src/views/http/prometheus.js";
 import { prometheusSkipReason, promtoolCheck } from "../prometheus/prometheus.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "statsfs-prodprom-"));
@@ -50,7 +50,7 @@ describe("producer: label sets", () => {
     assert.match(metrics(reg, "openmetrics"), /^# HELP statsfs_http_requests HTTP requests served, by \\"route\\"$/m);
     assert.throws(() => createSource("y").addValues({ c: { help: "two\nlines" } }), DefinitionError);
     assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="GET",route="\/users\/:id"\} 2$/m);
-    assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="POST",route="a\\"b\\\\c\\nd"\} 5$/m);
+    assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="POST",route="a\\"b\\\\c\\\\x0ad"\} 5$/m);
     // The parent's aggregate of its label sets is not a second series of the same family.
     assert.equal(text.match(/^statsfs_http_requests_total/gm)?.length, 2);
     assert.match(text, /^statsfs_http_latency_seconds_bucket\{source="\/http",route="\/x",le="0.000001023"\} 1$/m);

@@ -16,7 +16,7 @@ import { encodeLabelSet } from "../../src/model/label-set.js";
 import { statValue } from "../../src/model/value.js";
 import { collectDefaultMetrics, createSource, liveSource, Registry } from "../../src/producer/index.js";
 import { openSource } from "../../src/providers/registry.js";
-import { metrics } from "../../src/views/openmetrics/prometheus.js";
+import { metrics } from "../../src/views/http/prometheus.js";
 
 const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 const tmp = mkdtempSync(join(base, "statsfs-traps-"));

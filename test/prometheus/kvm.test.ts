@@ -9,7 +9,7 @@ import { log2Bucket } from "../../src/model/histogram.js";
 import { openSource } from "../../src/providers/registry.js";
 import { HttpExporter } from "../../src/views/http/index.js";
 import { kvmSkipReason } from "../helpers.js";
-import { qemuSkipReason, startQemu } from "../qmp/qemu.js";
+import { qemuKvmSkipReason, startQemu } from "../qmp/qemu.js";
 import { type Prometheus, prometheusSkipReason, promtoolCheck, type Sample, startPrometheus } from "./prometheus.js";
 import { type Poll, recording, words } from "./recording.js";
 
@@ -136,7 +136,7 @@ describe("prometheus scrapes kvm:demo", { skip }, () => {
   });
 });
 
-describe("prometheus scrapes QEMU over QMP through statsfs", { skip: prometheusSkipReason() ?? qemuSkipReason() }, () => {
+describe("prometheus scrapes QEMU over QMP through statsfs", { skip: prometheusSkipReason() ?? qemuKvmSkipReason() }, () => {
   it("every vCPU with its qom_path, values from the polls", async () => {
     await using qemu = await startQemu(4);
     const src = recording(await openSource(`qmp:${qemu.socket}`));

@@ -154,7 +154,7 @@ export async function startPrometheus(scrapeConfigs: unknown[]): Promise<Prometh
   throw lastError;
 }
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+export const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 /** A `statsfs serve` child process. */
 export interface Exporter extends AsyncDisposable {

@@ -59,6 +59,40 @@ describe("QMP edges: bad peers, paths and options", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("a peer with no statistics (QEMU without KVM answers []) is still asked at every poll", async () => {
+    const path = join(dir, "empty.sock");
+    let mode: "empty" | "stats" | "stalled" = "empty";
+    const asked: string[] = [];
+    const server = await fakePeer(path, (command) => {
+      asked.push(command);
+      if (mode === "stalled") return "RAW:";
+      if (mode === "empty") return "[]";
+      return command === "query-stats-schemas" ? SCHEMA_X : '[{"provider": "kvm", "stats": [{"name": "x", "value": 5}]}]';
+    });
+    try {
+      {
+        await using s = await openSource(`qmp:${path}`);
+        assert.deepEqual(s.files, []);
+        mode = "stalled";
+        await assert.rejects(s.poll({ timeoutMs: 100 }), /no reply to query-stats within 100 ms/, "a stalled peer is noticed");
+      }
+      mode = "empty";
+      await using s = await openSource(`qmp:${path}`);
+      asked.length = 0;
+      await s.poll({ timeoutMs: 5000 });
+      assert.deepEqual(asked, ["query-stats-schemas"], "the poll asked the peer");
+      mode = "stats";
+      await s.poll({ timeoutMs: 5000 });
+      assert.deepEqual(
+        s.files.map((f) => f.identity.id),
+        ["kvm-0"],
+        "statistics that appear are read",
+      );
+    } finally {
+      server.close();
+    }
+  });
+
   it("refuses a peer's malformed replies in one line naming the JSON path; u64 stays exact", async () => {
     const cases: [schema: string, stats: string, error: string | undefined][] = [
       [SCHEMA_X, '[{"provider": "kvm", "stats": [{"name": "x", "value": 1.5}]}]', "query-stats reply [0].stats[0].value: 1.5 is not a u64"],

@@ -88,7 +88,34 @@ describe("QMP protocol as QEMU 7.2 speaks it", () => {
     p.feed(Buffer.from(`[[[[[1]]]]] [2]`));
     assert.deepEqual(
       items.map((i) => (i.ok ? writeJson(i.value) : i.error)),
-      ["JSON token size limit exceeded", '{"b": 1}', "JSON nesting depth limit exceeded", "[2]"],
+      [
+        "JSON token size limit exceeded",
+        '{"b": 1}',
+        // As QEMU: the depth starts over after the nesting error, so `1` is a message of its own
+        // and each of the five `]` an error.
+        "JSON nesting depth limit exceeded",
+        "1",
+        ...Array.from({ length: 5 }, () => "JSON parse error, expecting value"),
+        "[2]",
+      ],
+    );
+    assert.ok(p.idle);
+  });
+
+  it("after the nesting error a message that never closes swallows nothing after it", () => {
+    const items: StreamItem[] = [];
+    const p = new JsonStreamParser({ maxBytes: 1 << 20, maxNesting: 1024 }, (i) => items.push(i));
+    p.feed(Buffer.from(`${"[".repeat(1025)} {"execute":"query-status"} [1,2]]]] {"execute":"query-version"}`));
+    // QEMU 7.2's replies to the same bytes: the error, both commands, one list, three stray `]`.
+    assert.deepEqual(
+      items.map((i) => (i.ok ? writeJson(i.value) : i.error)),
+      [
+        "JSON nesting depth limit exceeded",
+        '{"execute": "query-status"}',
+        "[1, 2]",
+        ...Array.from({ length: 3 }, () => "JSON parse error, expecting value"),
+        '{"execute": "query-version"}',
+      ],
     );
     assert.ok(p.idle);
   });

@@ -1,9 +1,12 @@
 /**
  * @module test/qmp/qemu
- * Real QEMU for the peer tests: found on PATH, started with -accel kvm on a QMP socket in a
- * temporary directory, always killed. Skip policy: without qemu-system-x86_64 or /dev/kvm the
- * tests are skipped loudly, unless STATSFS_REQUIRE_QEMU=1 (set by CI, which installs QEMU)
- * makes that a failure.
+ * Real QEMU for the peer tests: found on PATH, started on a QMP socket in a temporary
+ * directory, always killed; with -accel kvm where /dev/kvm exists, else -accel tcg. A TCG QEMU
+ * speaks the same QMP (greeting, negotiation, error classes and texts, filters) but answers
+ * `[]` to query-stats and query-stats-schemas for provider kvm: protocol tests run against
+ * it on every machine, value and schema parity only under KVM ({@link qemuKvmSkipReason}).
+ * Skip policy (test/skip): without qemu-system-x86_64 the tests skip loudly, unless
+ * STATSFS_REQUIRE_QEMU=1 (set by CI, which installs QEMU) makes that a failure.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,6 +14,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { hasKvm, KVM_DEVICE, skipUnless } from "../skip.js";
 
 /** The QEMU binary on PATH, or undefined. */
 export function qemuBinary(): string | undefined {
@@ -26,15 +30,31 @@ export function qemuBinary(): string | undefined {
   return undefined;
 }
 
-/** Why the QEMU tests cannot run here, or undefined when they can. */
+/** Why the QEMU tests cannot run here, or undefined (QEMU runs with -accel tcg without /dev/kvm). */
 export function qemuSkipReason(): string | undefined {
-  let reason: string | undefined;
-  if (!qemuBinary()) reason = "SKIPPED: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86), real-QEMU tests cannot run";
-  else if (!existsSync("/dev/kvm")) reason = "SKIPPED: /dev/kvm is missing, real-QEMU tests (-accel kvm) cannot run";
-  if (reason === undefined) return undefined;
-  if (process.env.STATSFS_REQUIRE_QEMU === "1") throw new Error(`STATSFS_REQUIRE_QEMU=1 but ${reason}`);
-  console.error(reason);
-  return reason;
+  return skipUnless(
+    "QEMU",
+    qemuBinary() ? undefined : "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86), real-QEMU tests cannot run",
+  );
+}
+
+/** The accelerator QEMU gets here: kvm where `device` (default /dev/kvm) exists, else tcg. */
+export function qemuAccel(device: string = KVM_DEVICE): "kvm" | "tcg" {
+  return hasKvm(device) ? "kvm" : "tcg";
+}
+
+/**
+ * Why tests of a QEMU's KVM statistics (values, schemas, ids) cannot run here, or undefined:
+ * they need QEMU and -accel kvm (a failure with STATSFS_REQUIRE_QEMU=1 or STATSFS_REQUIRE_KVM=1).
+ */
+export function qemuKvmSkipReason(device: string = KVM_DEVICE): string | undefined {
+  return (
+    qemuSkipReason() ??
+    skipUnless(
+      "KVM",
+      qemuAccel(device) === "kvm" ? undefined : `${device} is missing, so QEMU runs with -accel tcg and has no KVM statistics to compare`,
+    )
+  );
 }
 
 /** A running QEMU. */
@@ -45,8 +65,8 @@ export interface Qemu extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** Starts QEMU with `smp` vCPUs, stopped (-S), and waits for its QMP socket. */
-export async function startQemu(smp: number): Promise<Qemu> {
+/** Starts QEMU with `smp` vCPUs, stopped (-S), with `accel` (default {@link qemuAccel}), and waits for its QMP socket. */
+export async function startQemu(smp: number, accel: "kvm" | "tcg" = qemuAccel()): Promise<Qemu> {
   const bin = qemuBinary();
   if (!bin) throw new Error("qemu-system-x86_64 not found");
   const dir = mkdtempSync(join(tmpdir(), "statsfs-qemu-"));
@@ -55,7 +75,7 @@ export async function startQemu(smp: number): Promise<Qemu> {
     bin,
     [
       "-accel",
-      "kvm",
+      accel,
       "-m",
       "64",
       "-smp",

@@ -193,11 +193,19 @@ describe("QMP server and client (no QEMU)", () => {
     assert.ok(sent < 8 << 20, `refused after ${sent} bytes, before the message ended`);
     const after = await raw.send('"}}\n{"execute":"query-stats","arguments":{"target":"vm","providers":[]},"id":"next"}\n', 1);
     assert.deepEqual(after, ['{"return": [], "id": "next"}']);
-    const deep = await raw.send(`${"[".repeat(2000)}${"]".repeat(2000)}\n{"execute":"nope","id":9}\n`, 2);
+    // QEMU 7.2's replies to these bytes: the nesting error at the 1,025th `[`, then the depth
+    // starts over: the other 975 `[` and as many `]` are one list, the other 1,025 `]` strays.
+    const deep = await raw.send(`${"[".repeat(2000)}${"]".repeat(2000)}\n{"execute":"nope","id":9}\n`, 1028);
     assert.deepEqual(deep, [
       '{"error": {"class": "GenericError", "desc": "JSON nesting depth limit exceeded"}}',
+      '{"error": {"class": "GenericError", "desc": "QMP input must be a JSON object"}}',
+      ...Array.from({ length: 1025 }, () => '{"error": {"class": "GenericError", "desc": "JSON parse error, expecting value"}}'),
       '{"id": 9, "error": {"class": "CommandNotFound", "desc": "The command nope has not been found"}}',
     ]);
+    // A message left unclosed past the nesting limit swallows nothing after it.
+    const unclosed = await raw.send(`${"[".repeat(1025)}\n{"execute":"query-version","id":10}\n`, 2);
+    assert.equal(unclosed[0], '{"error": {"class": "GenericError", "desc": "JSON nesting depth limit exceeded"}}');
+    assert.match(unclosed[1] ?? "", /^\{"return": \{"qemu": .*"id": 10\}$/);
     await raw.close();
   });
 

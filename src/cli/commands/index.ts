@@ -14,5 +14,6 @@ import { command as read } from "./read/index.js";
 import { command as schema } from "./schema/index.js";
 import { command as snapshot } from "./snapshot/index.js";
 import { command as top } from "./top/index.js";
+import { command as web } from "./web/index.js";
 
-export const COMMANDS: readonly Command[] = [top, log, read, schema, snapshot, check, ...QMP_COMMANDS, ps, mount, prune];
+export const COMMANDS: readonly Command[] = [top, log, read, schema, snapshot, check, ...QMP_COMMANDS, web, ps, mount, prune];

@@ -4,14 +4,21 @@
  * the export directory, created when a source joins the tree, re-created (new file, rename)
  * when a source gains values, and unlinked when it leaves. Sources without values get only
  * their directory, so readers see the tree.
+ *
+ * Root reads these directories, and other users share the machine, so the tree is made and
+ * walked by fds: every directory is created mode 0700 (its owner's alone: readers run as that
+ * user or as root), opened O_DIRECTORY | O_NOFOLLOW relative to its parent's fd (a symbolic
+ * link in its place is refused, never followed) and must be owned by this process's user and
+ * writable by no one else; a directory another user made or can write is refused in one line.
  */
-import { rmdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { MAX_NAME_SIZE } from "../../codec/layout.js";
 import { DefinitionError, SourceError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { describe, isRecord, quote, sysReason } from "../../model/text.js";
-import { checkDir, defaultDir, nodeDir, shardFileName } from "../../providers/shm/format/paths.js";
+import { checkDir, defaultDir, dirName, nodeDir, shardFileName } from "../../providers/shm/format/paths.js";
+import { closeQuietly, fstatBig, mkdirAt, openDirAt, openDirPath, unlinkAt } from "../../sys/dirfd.js";
 import { makeDirs } from "../../sys/fs.js";
 import { byteLength } from "../definition.js";
 import type { Source, TreeObserver } from "../source.js";
@@ -36,20 +43,101 @@ export interface ExportOptions {
   readonly nameSize?: number;
 }
 
+/** Mode of every export directory a producer creates: its owner's alone. */
+export const EXPORT_DIR_MODE = 0o700;
+
+/** The errno code of a failed call, if any. */
+const codeOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).code;
+
 /**
- * Creates the export directory `dir` and its parents (src/sys/fs.ts makeDirs). A non-directory
- * in the way is a {@link DefinitionError}; any other failure a {@link SourceError} naming the
- * component that could not be made.
+ * Refuses the directory held by `fd` (shown as `path`) unless this process's user owns it and
+ * no other user can write to it: anyone who can write there could plant a link that makes this
+ * producer (or root reading it) act elsewhere.
  */
-export function makeDirectories(dir: string): void {
+function checkOwned(fd: number, path: string): void {
+  const st = fstatBig(fd);
+  const uid = process.geteuid?.() ?? 0;
+  if (st.uid !== BigInt(uid)) {
+    throw new SourceError(
+      "STATSFS_EXPORT",
+      `export directory ${quote(path)} is owned by uid ${st.uid}, not by this process's uid ${uid}: refusing to export into a directory another user controls (give each user its own export dir)`,
+    );
+  }
+  if ((st.mode & 0o022n) !== 0n) {
+    throw new SourceError(
+      "STATSFS_EXPORT",
+      `export directory ${quote(path)} is writable by other users (mode ${(st.mode & 0o7777n).toString(8).padStart(4, "0")}): refusing to export into it (make it 0700)`,
+    );
+  }
+}
+
+/** One line for a directory that could not be opened or made. */
+function dirError(e: unknown, path: string, dir: string): Error {
+  if (e instanceof SourceError || e instanceof DefinitionError) return e;
+  const code = codeOf(e);
+  if (code === "ENOTDIR") return new DefinitionError(`export path ${quote(path)} exists and is not a directory`);
+  if (code === "ELOOP") {
+    return new SourceError("STATSFS_EXPORT", `export directory ${quote(path)} is a symbolic link: refusing to follow it`, { cause: e });
+  }
+  const what = path === dir ? quote(dir) : `${quote(dir)}: cannot create ${quote(path)}`;
+  return new SourceError("STATSFS_EXPORT", `export directory ${what}: ${sysReason(e)}`, { cause: e });
+}
+
+/**
+ * Creates (mode 0700, parents as the umask allows) and opens the export directory `dir`: never
+ * a symbolic link, owned by this process's user, writable by no one else. Returns its fd. A
+ * non-directory in the way is a {@link DefinitionError}; any other failure a {@link SourceError}
+ * naming the component that could not be made.
+ */
+export function openExportDir(dir: string): number {
+  const path = dir.replace(/(.)\/+$/, "$1");
+  let fd: number | undefined;
   try {
-    makeDirs(dir);
+    makeDirs(dirname(path));
+    try {
+      mkdirSync(path, EXPORT_DIR_MODE);
+    } catch (e) {
+      if (codeOf(e) !== "EEXIST") throw e;
+    }
+    fd = openDirPath(path);
+    checkOwned(fd, path);
+    return fd;
   } catch (e) {
+    closeQuietly(fd);
     const err = e as NodeJS.ErrnoException;
-    const path = err.path ?? dir;
-    if (err.code === "ENOTDIR") throw new DefinitionError(`export path ${quote(path)} exists and is not a directory`);
-    const what = path === dir ? quote(dir) : `${quote(dir)}: cannot create ${quote(path)}`;
-    throw new SourceError("STATSFS_EXPORT", `export directory ${what}: ${sysReason(e)}`, { cause: e });
+    throw dirError(e, codeOf(e) === "ELOOP" || !err.path || err.path.startsWith("/proc/self/fd/") ? path : err.path, path);
+  }
+}
+
+/**
+ * Opens the directory of the source path `names` under the export directory `rootFd` (shown as
+ * `dir`), creating each missing component (mode 0700) when `create`, each opened relative to the
+ * one before and checked as {@link checkOwned}. Returns its fd (the caller closes it).
+ */
+export function openSourceDir(rootFd: number, dir: string, segments: readonly string[], create: boolean): number {
+  let fd: number | undefined;
+  let at = dir;
+  try {
+    // A segment too long for a directory name (a long label set) is named by its digest.
+    for (const name of segments.map(dirName)) {
+      at = join(at, name);
+      if (create) {
+        try {
+          mkdirAt(fd ?? rootFd, name, EXPORT_DIR_MODE);
+        } catch (e) {
+          if (codeOf(e) !== "EEXIST") throw e;
+        }
+      }
+      const next = openDirAt(fd ?? rootFd, name);
+      closeQuietly(fd);
+      fd = next;
+      checkOwned(fd, at);
+    }
+    if (fd === undefined) throw new DefinitionError("a source path has at least one name");
+    return fd;
+  } catch (e) {
+    closeQuietly(fd);
+    throw dirError(e, at, dir);
   }
 }
 
@@ -67,6 +155,8 @@ export class Exporter implements TreeObserver {
   readonly root: Source;
   readonly #files = new Map<Source, MappedStatsFile[]>();
   readonly #dirs = new Map<Source, string>();
+  /** The export directory, held from the first export until {@link close}. */
+  #rootFd: number | undefined;
 
   constructor(root: Source, options: ExportOptions = {}) {
     if (!isRecord(options)) throw new DefinitionError(`export options must be an object, not ${describe(options)}`);
@@ -133,9 +223,27 @@ export class Exporter implements TreeObserver {
     bumpTreeVersion();
   }
 
+  #root(): number {
+    this.#rootFd ??= openExportDir(this.dir);
+    return this.#rootFd;
+  }
+
+  /** The directory of `s` (made if missing), opened by fds from the export directory; the caller closes it. */
+  #openDir(s: Source, create: boolean): number {
+    return openSourceDir(this.#root(), this.dir, s.path, create);
+  }
+
   #exportNode(s: Source, replacing: boolean): void {
     const dir = nodeDir(this.dir, s.path);
-    makeDirectories(dir);
+    const dirfd = this.#openDir(s, true);
+    try {
+      this.#exportFiles(s, dir, dirfd, replacing);
+    } finally {
+      closeQuietly(dirfd);
+    }
+  }
+
+  #exportFiles(s: Source, dir: string, dirfd: number, replacing: boolean): void {
     this.#dirs.set(s, dir);
     const store = s.store;
     if (store.words === 0) return;
@@ -145,6 +253,7 @@ export class Exporter implements TreeObserver {
       for (let k = 0; k < store.shardCount; k++) {
         files.push(
           MappedStatsFile.create({
+            dirfd,
             path: join(dir, shardFileName(this.instance, k)),
             id: producerFileId(this.instance, k, s.path),
             values: s.values,
@@ -156,7 +265,7 @@ export class Exporter implements TreeObserver {
         );
       }
     } catch (e) {
-      for (const f of files) f.remove(!replacing);
+      for (const f of files) f.remove(replacing ? undefined : dirfd);
       throw e;
     }
     store.place(
@@ -166,7 +275,7 @@ export class Exporter implements TreeObserver {
     store.files = files.map((f) => ({ path: f.path, length: f.length, dataOffset: f.dataOffset }));
     this.#files.set(s, files);
     // The old files were renamed over: unmap them, unlinking nothing.
-    for (const f of old ?? []) f.remove(true);
+    for (const f of old ?? []) f.remove();
   }
 
   #unexportNode(s: Source): void {
@@ -174,16 +283,27 @@ export class Exporter implements TreeObserver {
     if (files) {
       s.store.toHeap();
       s.store.files = undefined;
-      for (const f of files) f.remove(true);
+      let dirfd: number | undefined;
+      try {
+        dirfd = this.#openDir(s, false);
+      } catch {
+        // the directory is gone or no longer ours: unlink nothing
+      }
+      for (const f of files) f.remove(dirfd);
+      closeQuietly(dirfd);
       this.#files.delete(s);
     }
     const dir = this.#dirs.get(s);
     this.#dirs.delete(s);
     if (dir) {
+      let parent: number | undefined;
       try {
-        rmdirSync(dir);
+        parent = s.path.length > 1 ? openSourceDir(this.#root(), this.dir, s.path.slice(0, -1), false) : this.#root();
+        unlinkAt(parent, dirName(s.name), true);
       } catch {
         // other producers' files (or subordinates) are still there
+      } finally {
+        if (parent !== this.#rootFd) closeQuietly(parent);
       }
     }
   }
@@ -211,5 +331,7 @@ export class Exporter implements TreeObserver {
   /** Removes every file of the tree. Idempotent. */
   close(): void {
     this.#unexportTree(this.root);
+    closeQuietly(this.#rootFd);
+    this.#rootFd = undefined;
   }
 }

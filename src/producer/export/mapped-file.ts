@@ -17,19 +17,21 @@
  * and its link rename(2)d over the old one. A reader holding the old fd keeps a complete,
  * consistent old file (frozen at its last values); a reader that opens the path gets the new
  * one; readers that poll a path re-read the schema when its inode changes. The lock tells a
- * dead producer's file (replaceable) from a live one's (refused).
+ * dead producer's file (replaceable) from a live one's (refused). Every name is made, renamed
+ * and removed relative to the fd of its directory (exporter.ts holds the tree by fds), and an
+ * existing entry is opened and checked as readers do (format/entry.ts), never by a path.
  */
-import { closeSync, fchmodSync, openSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { closeSync, fchmodSync, writeSync } from "node:fs";
 import { readSchema } from "../../codec/reader.js";
 import { encodedLayout, encodeStatsFile } from "../../codec/writer.js";
 import { DefinitionError, SourceError } from "../../errors.js";
 import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
 import { oneLine, quote } from "../../model/text.js";
 import { fdPread } from "../../providers/file/pread-fd.js";
-import { classifyEntry } from "../../providers/shm/format/entry.js";
+import { openEntry } from "../../providers/shm/format/entry.js";
 import { MEMFD_NAME } from "../../providers/shm/format/paths.js";
 import { encodeTrailer } from "../../providers/shm/format/trailer.js";
+import { fstatBig, readlinkAt, renameAt, symlinkAt, unlinkAt } from "../../sys/dirfd.js";
 import { addSeals, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, memfdCreate } from "../../sys/memfd.js";
 import { byteLength, type ValueSlot } from "../definition.js";
 import { type ShardView, viewOf } from "../store.js";
@@ -39,7 +41,9 @@ let tmpCounter = 0;
 
 /** What to write. */
 export interface MappedFileSpec {
-  /** Final path of the file. */
+  /** The source's directory, held by an fd (see exporter.ts): every name is made in it. */
+  readonly dirfd: number;
+  /** Final path of the file (for messages and readers). */
   readonly path: string;
   readonly id: string;
   readonly values: readonly ValueSlot[];
@@ -74,22 +78,26 @@ function errText(e: unknown): string {
   return oneLine(e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e));
 }
 
+/** The file name of an export path (its last component). */
+function nameOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
 /**
- * Refuses to replace `path` unless it is a stats file this producer wrote (same id) and no live
- * process holds it.
+ * Refuses to replace the entry `name` of `dirfd` (shown as `path`) unless it is a stats file
+ * this producer wrote (same id) and no live process holds it. The entry is opened and checked as
+ * readers do (providers/shm/format/entry.ts).
  */
-export function checkReplaceable(path: string, id: string): void {
-  const entry = classifyEntry(path);
-  if (!entry) return; // nothing there
-  if (entry.kind === "dangling") return; // a producer that is gone
-  if (entry.kind === "foreign") throw new DefinitionError(`export path ${quote(path)} exists and is not a statsfs export (${entry.why})`);
-  let fd: number;
+export function checkReplaceable(dirfd: number, path: string, id: string): void {
+  let entry: ReturnType<typeof openEntry>;
   try {
-    fd = openSync(path, "r");
+    entry = openEntry(dirfd, nameOf(path), fstatBig(dirfd).uid);
   } catch (e) {
-    if (entry.kind === "memfd" && (e as NodeJS.ErrnoException).code === "ENOENT") return; // ended meanwhile
     throw new DefinitionError(`export path ${quote(path)} exists and cannot be read: ${errText(e)}`);
   }
+  if (!entry || entry.kind === "gone") return; // nothing there, or a producer that is gone
+  if (entry.kind === "foreign") throw new DefinitionError(`export path ${quote(path)} exists and is not a statsfs export (${entry.why})`);
+  const fd = entry.fd;
   try {
     let found: string;
     try {
@@ -99,7 +107,7 @@ export function checkReplaceable(path: string, id: string): void {
     }
     if (found !== id) {
       // A link whose pid was reused by another producer names that producer's file: stale.
-      if (entry.kind === "memfd") return;
+      if (entry.link) return;
       throw new DefinitionError(`export path ${quote(path)} exists and is not ours (id ${quote(found)}, expected ${quote(id)})`);
     }
     // A live producer holds its lock for good; a pruner or checker only for an instant.
@@ -143,7 +151,7 @@ export class MappedStatsFile {
         `stats file id ${quote(spec.id)} is ${byteLength(spec.id)} bytes; name_size ${spec.nameSize} allows ${spec.nameSize - 1} (use shorter source names or a larger nameSize)`,
       );
     }
-    if (!spec.replacing) checkReplaceable(spec.path, spec.id);
+    if (!spec.replacing) checkReplaceable(spec.dirfd, spec.path, spec.id);
     const descriptors = descriptorsOf(spec.values);
     const input = {
       id: spec.id,
@@ -159,7 +167,8 @@ export class MappedStatsFile {
     bytes.set(body);
     bytes.set(trailer, body.length);
 
-    const tmp = join(dirname(spec.path), `.${basename(spec.path)}.${process.pid}.${tmpCounter++}.tmp`);
+    const name = nameOf(spec.path);
+    const tmp = `.${name}.${process.pid}.${tmpCounter++}.tmp`;
     let fd: number | undefined;
     let mapping: FileMapping | undefined;
     let linked = false;
@@ -173,16 +182,16 @@ export class MappedStatsFile {
       mapping = mapFile(fd, bytes.length, spec.path);
       if (flock(fd, LOCK_EX | LOCK_NB) !== 0) throw new SourceError("STATSFS_EXPORT", `${quote(spec.path)}: cannot lock the new file`);
       const link = `/proc/${process.pid}/fd/${fd}`;
-      symlinkSync(link, tmp);
+      symlinkAt(link, spec.dirfd, tmp);
       linked = true;
-      renameSync(tmp, spec.path);
+      renameAt(spec.dirfd, tmp, name);
       return new MappedStatsFile(spec.path, fd, mapping, layout.dataOffset, spec.words, link);
     } catch (e) {
       if (mapping) unmapFile(mapping);
       if (fd !== undefined) closeSync(fd);
       if (linked) {
         try {
-          unlinkSync(tmp);
+          unlinkAt(spec.dirfd, tmp);
         } catch {
           // already renamed or gone
         }
@@ -193,15 +202,17 @@ export class MappedStatsFile {
   }
 
   /**
-   * Unmaps and closes the file (releasing the lock); with `unlink`, also deletes the path if it
-   * still names this file. The store must have moved off {@link view} first. Idempotent.
+   * Unmaps and closes the file (releasing the lock); given the fd of its directory, also deletes
+   * its name there if it still names this file. The store must have moved off {@link view}
+   * first. Idempotent.
    */
-  remove(unlink: boolean): void {
+  remove(dirfd?: number): void {
     if (this.#removed) return;
     this.#removed = true;
-    if (unlink) {
+    if (dirfd !== undefined) {
+      const name = nameOf(this.path);
       try {
-        if (readlinkSync(this.path) === this.#link) unlinkSync(this.path);
+        if (readlinkAt(dirfd, name) === this.#link) unlinkAt(dirfd, name);
       } catch {
         // already gone, or no longer our link
       }

@@ -64,6 +64,8 @@ interface Holder {
   readonly shardMax: boolean;
   readonly writable: boolean;
   readonly word: number;
+  /** The holder's source path (`/a/b`). */
+  readonly path: string;
 }
 
 /** Kind 0: the node's own value as is. */
@@ -101,6 +103,10 @@ export class AggregateFile implements StatsFile {
   readonly runs: readonly CopyRun[];
   /** @internal Everything else, computed per statistic. */
   readonly computed: readonly OutStat[];
+  /** Per statistic name: the paths (`/a/b`) of the sources below whose values are inside it. */
+  readonly #below = new Map<string, ReadonlySet<string>>();
+  /** Statistic names that hold a value of this source's own (not only of sources below). */
+  readonly #own = new Set<string>();
 
   constructor(path: readonly string[], stats: readonly OutStat[], dataSize: number) {
     const id = producerMergedId(path);
@@ -128,6 +134,28 @@ export class AggregateFile implements StatsFile {
     }
     this.runs = runs;
     this.computed = computed;
+    const own = this.identity.path;
+    for (const st of stats) {
+      const paths = new Set<string>();
+      for (const h of st.holders) {
+        if (h.path !== own) paths.add(h.path);
+        else this.#own.add(st.d.name);
+      }
+      if (paths.size > 0) this.#below.set(st.d.name, paths);
+    }
+  }
+
+  /**
+   * Whether statistic `name` holds the values of the source at `path` (a source below this
+   * one, `/a/b`): readers that sum across files count that source's value once, here.
+   */
+  covers(name: string, path: string): boolean {
+    return this.#below.get(name)?.has(path) === true;
+  }
+
+  /** Whether statistic `name` holds a value this source has itself (not only its subordinates'). */
+  holdsOwn(name: string): boolean {
+    return this.#own.has(name);
   }
 
   /** @internal Recomputes the data. */
@@ -174,8 +202,9 @@ interface Entry {
   below: Holder[];
 }
 
-function holderOf(inst: InstanceInput, v: ValueSlot): Holder {
+function holderOf(inst: InstanceInput, v: ValueSlot, path: string): Holder {
   return {
+    path,
     inst,
     shards: inst.shards,
     j: v.word * 2,
@@ -196,7 +225,7 @@ function descendants(n: NodeInput, out: NodeInput[] = []): NodeInput[] {
 /** Builds the merged view of one node. */
 function buildFile(node: NodeInput): AggregateFile {
   const entries = new Map<string, Entry>();
-  const see = (inst: InstanceInput, v: ValueSlot, own: boolean) => {
+  const see = (inst: InstanceInput, v: ValueSlot, own: boolean, path: string) => {
     let e = entries.get(v.name);
     if (!e) {
       e = { meta: v, kinds: undefined, own: [], below: [] };
@@ -204,9 +233,10 @@ function buildFile(node: NodeInput): AggregateFile {
     }
     if (!compatible(e.meta, v)) return;
     if (e.kinds === undefined && v.kinds.length > 0) e.kinds = v.kinds;
-    (own ? e.own : e.below).push(holderOf(inst, v));
+    (own ? e.own : e.below).push(holderOf(inst, v, path));
   };
-  for (const inst of node.instances) for (const v of inst.values) see(inst, v, true);
+  const at = (n: NodeInput) => `/${n.path.join("/")}`;
+  for (const inst of node.instances) for (const v of inst.values) see(inst, v, true, at(node));
   // A label set of this node (`labels()`) is a part of the node's own value: always summed in
   // here, whatever the value's aggregations (which say what the node's parents see).
   const parts = new Set<string>();
@@ -214,14 +244,14 @@ function buildFile(node: NodeInput): AggregateFile {
     if (!isLabelSetSegment(c.path[c.path.length - 1])) continue;
     for (const inst of c.instances) {
       for (const v of inst.values) {
-        see(inst, v, false);
+        see(inst, v, false, at(c));
         parts.add(v.name);
       }
     }
   }
   for (const c of node.children) {
     for (const d of isLabelSetSegment(c.path[c.path.length - 1]) ? descendants(c) : [c, ...descendants(c)]) {
-      for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false);
+      for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false, at(d));
     }
   }
   const stats: OutStat[] = [];

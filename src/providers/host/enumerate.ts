@@ -12,8 +12,21 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { MAX_UNIX_PATH } from "../../qmp/address.js";
+import {
+  cmdline,
+  currentSyscall,
+  exePath,
+  fdLinks,
+  listPids,
+  PROC,
+  readProc,
+  startTime,
+  threads,
+  type UnixSocketEntry,
+  unixSockets,
+} from "../proc.js";
 import { type MonitorSpec, parseQemuCommandLine, parseStatsfsServe, type QemuCommandLine } from "./cmdline.js";
-import { cmdline, currentSyscall, exePath, fdLinks, listPids, readProc, startTime, threads, unixSocketPath } from "./proc.js";
 
 /** Where debugfs keeps KVM's directories when mounted. */
 export const DEBUGFS_KVM = "/sys/kernel/debug/kvm";
@@ -24,8 +37,10 @@ const KVM_RUN = 0xae80n;
 /** A monitor from the command line, resolved to a socket path where it can be. */
 export interface HostMonitor {
   readonly spec: MonitorSpec;
-  /** The Unix socket path to connect to (from `path=`, or the socket an `fd=` names). */
+  /** The Unix socket's bound path (from `path=`, or the socket an `fd=` names), as /proc/net/unix shows it. */
   readonly path?: string;
+  /** Where to connect to it (through the VM process's `/proc/PID/root` or `/proc/PID/cwd`). */
+  readonly connect?: string;
   /** Why it cannot be used (HMP, client mode, TCP not tried, fd not a bound socket). */
   readonly problem?: string;
 }
@@ -160,7 +175,9 @@ export function describe(pid: number, links: ReadonlyMap<number, string>, debugf
   const debugfsDirs = vmFds.map((fd) => join(debugfs, `${pid}-${fd}`)).filter((d) => existsSync(d));
   const tasks = threads(pid);
   const vcpuThreads = findVcpuThreads(pid, tasks, vcpuFds, debugfsDirs);
-  const monitors = (qemu?.monitors ?? parseStatsfsServe(argv)).map((spec) => resolveMonitor(spec, links));
+  const specs = qemu?.monitors ?? parseStatsfsServe(argv);
+  const table = specs.length > 0 ? unixSockets() : undefined;
+  const monitors = specs.map((spec) => resolveMonitor(spec, pid, links, table));
   const vm: {
     -readonly [K in keyof HostVm]: HostVm[K];
   } = {
@@ -261,20 +278,59 @@ function findVcpuThreads(
   return out;
 }
 
-function resolveMonitor(spec: MonitorSpec, links: ReadonlyMap<number, string>): HostMonitor {
+/**
+ * True when a monitor socket cannot be trusted: the command line is the process's own claim, so
+ * only a listening socket the VM process itself holds (its inode among `/proc/PID/fd`'s
+ * `socket:[N]` links) bound to exactly that path (by /proc/net/unix, where the inode appears
+ * once: a bound path with a newline cannot forge a line) is used.
+ */
+function notHeld(path: string, links: ReadonlyMap<number, string>, table: readonly UnixSocketEntry[] | undefined): boolean {
+  if (table === undefined) return true;
+  const held = new Set<string>();
+  for (const l of links.values()) {
+    const m = /^socket:\[(\d+)\]$/.exec(l);
+    if (m) held.add(m[1] as string);
+  }
+  const seen = new Map<string, number>();
+  for (const e of table) seen.set(e.inode, (seen.get(e.inode) ?? 0) + 1);
+  return !table.some((e) => e.path === path && e.listening && held.has(e.inode) && seen.get(e.inode) === 1);
+}
+
+/** The text a monitor the VM process does not hold is reported with (ps shows it as `qmp: …`). */
+export const NOT_HELD = "monitor not held by the VM process";
+
+/**
+ * Where to connect to a socket the VM process bound at `path`: through `/proc/PID/cwd` for a
+ * relative path (never our own cwd) and `/proc/PID/root` for an absolute one (its mount
+ * namespace's view), or the absolute path itself when the prefixed one does not fit sun_path.
+ */
+export function connectPath(pid: number, path: string): string {
+  const via = path.startsWith("/") ? `${PROC}/${pid}/root${path}` : `${PROC}/${pid}/cwd/${path}`;
+  return Buffer.byteLength(via) <= MAX_UNIX_PATH || !path.startsWith("/") ? via : path;
+}
+
+function resolveMonitor(
+  spec: MonitorSpec,
+  pid: number,
+  links: ReadonlyMap<number, string>,
+  table: readonly UnixSocketEntry[] | undefined,
+): HostMonitor {
   if (spec.protocol !== "qmp") return { spec, problem: `${spec.via} is an HMP monitor (no query-stats)` };
   const e = spec.endpoint;
   if (e.kind === "unix") {
     if (!spec.server) return { spec, problem: `${spec.via}: QEMU connects out to ${e.path} (not a server)` };
-    return { spec, path: e.path };
+    if (notHeld(e.path, links, table)) return { spec, problem: `${NOT_HELD} (${spec.via} ${e.path})` };
+    return { spec, path: e.path, connect: connectPath(pid, e.path) };
   }
   if (e.kind === "fd") {
     const link = links.get(e.fd);
     const inode = link === undefined ? undefined : /^socket:\[(\d+)\]$/.exec(link)?.[1];
-    const path = inode === undefined ? undefined : unixSocketPath(inode);
+    const entry = inode === undefined ? undefined : table?.find((x) => x.inode === inode);
+    const path = entry?.path;
     if (path === undefined || path === "" || path.startsWith("@"))
       return { spec, problem: `${spec.via}: fd ${e.fd} is not a bound Unix socket` };
-    return { spec, path };
+    if (notHeld(path, links, table)) return { spec, problem: `${NOT_HELD} (${spec.via} fd ${e.fd} ${path})` };
+    return { spec, path, connect: connectPath(pid, path) };
   }
   if (e.kind === "tcp") return { spec, problem: `${spec.via}: TCP monitor ${e.host}:${e.port} (only Unix sockets are tried)` };
   return { spec, problem: `${spec.via}: not a socket monitor (${e.text})` };

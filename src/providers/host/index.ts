@@ -13,6 +13,7 @@
 import { UsageError } from "../../errors.js";
 import { globToRegExp } from "../../model/glob.js";
 import { printable } from "../../model/printable.js";
+import { readInt } from "../../model/read-int.js";
 import { checkQueryKeys } from "../query.js";
 import { hostHasVms } from "./enumerate.js";
 import { ROUTES, type RouteName } from "./routes/route.js";
@@ -27,8 +28,8 @@ const KEYS = new Set(["pid", "guest", "route", "debugfs", "greeting", "timeout",
 function ms(where: string, q: URLSearchParams, key: string, dflt: number): number {
   const raw = q.get(key);
   if (raw === null) return dflt;
-  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= 1 && n <= 2 ** 31 - 1)) throw new UsageError(`${where}: ${key} must be a number of milliseconds from 1 to ${2 ** 31 - 1}`);
+  const n = readInt(raw, 1, 2 ** 31 - 1);
+  if (n === undefined) throw new UsageError(`${where}: ${key} must be a number of milliseconds from 1 to ${2 ** 31 - 1}`);
   return n;
 }
 
@@ -42,9 +43,9 @@ export function hostOptions(uri: string, rest: string, q: URLSearchParams): Host
   if (rawPids !== null) {
     pids = new Set();
     for (const p of rawPids.split(",")) {
-      if (!/^\d{1,10}$/.test(p) || Number(p) === 0)
-        throw new UsageError(`${where}: pid must be a list of process ids, got "${printable(p)}"`);
-      pids.add(Number(p));
+      const pid = readInt(p, 1, 9_999_999_999);
+      if (pid === undefined) throw new UsageError(`${where}: pid must be a list of process ids, got "${printable(p)}"`);
+      pids.add(pid);
     }
   }
   let routes: Set<RouteName> = new Set(ROUTES);

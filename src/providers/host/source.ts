@@ -8,6 +8,7 @@
  */
 import { SourceError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import { pollAll } from "../poll.js";
 import { type MemberStatus, NO_CAPABILITIES, type PollOptions, type StatsSource } from "../source.js";
 import { enumerateVms, type HostVm } from "./enumerate.js";
 import type { RouteName } from "./routes/route.js";
@@ -53,8 +54,6 @@ export class HostSource implements StatsSource {
   readonly capabilities = NO_CAPABILITIES;
   readonly o: HostSourceOptions;
   readonly #readers = new Map<string, VmReader>();
-  /** VM polls still running from an earlier poll (not started again). */
-  readonly #inflight = new Map<VmReader, Promise<void>>();
   #gone: { uri: string; reason: string; summary: VmSummary }[] = [];
   #files: StatsFile[] = [];
   #closed: Promise<void> | undefined;
@@ -107,29 +106,11 @@ export class HostSource implements StatsSource {
     this.#polling ??= (async () => {
       try {
         await this.#rescan();
-        const waits: Promise<void>[] = [];
-        for (const r of this.#readers.values()) {
-          let p = this.#inflight.get(r);
-          if (!p) {
-            p = r.poll(options.timeoutMs ?? this.o.timeoutMs).finally(() => this.#inflight.delete(r));
-            this.#inflight.set(r, p);
-          }
-          waits.push(p);
-        }
-        const all = Promise.all(waits);
-        if (options.timeoutMs === undefined) await all;
-        else {
-          let timer: NodeJS.Timeout | undefined;
-          const deadline = new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, options.timeoutMs);
-          });
-          await Promise.race([all, deadline]);
-          clearTimeout(timer);
-          for (const r of this.#inflight.keys()) {
-            r.state = "stale";
-            r.reason = `no answer within ${options.timeoutMs} ms; showing its last values`;
-          }
-        }
+        await pollAll(
+          [...this.#readers.values()].map((r) => r.polled),
+          options.timeoutMs,
+          { timeoutMs: options.timeoutMs ?? this.o.timeoutMs },
+        );
         this.#collect();
       } finally {
         this.#polling = undefined;
@@ -157,9 +138,8 @@ export class HostSource implements StatsSource {
     for (const [key, r] of this.#readers) {
       if (seen.has(key)) continue;
       this.#readers.delete(key);
-      r.state = "gone";
       const reason = `pid ${r.vm.pid} exited${found.some((v) => v.pid === r.vm.pid) ? " (pid reused by another VM)" : ""}`;
-      r.reason = reason;
+      r.polled.gone(reason);
       this.#gone.push({ uri: memberUri(r.vm), reason, summary: summary(r) });
       await r.close();
     }

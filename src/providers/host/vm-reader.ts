@@ -5,14 +5,15 @@
  * (the first usable monitor), then `debugfs`; `trace` in addition where perf_event_open works.
  * Every route not used has its one-line reason; a VM with none usable is still listed.
  */
-import { printable } from "../../model/printable.js";
+import { SourceError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
-import type { MemberStatus } from "../source.js";
+import { errorLine, Polled } from "../poll.js";
+import type { MemberStatus, PollOptions } from "../source.js";
 import type { HostVm } from "./enumerate.js";
 import { DebugfsRoute } from "./routes/debugfs.js";
 import { openFdRoute } from "./routes/fd.js";
 import { QmpRoute } from "./routes/qmp.js";
-import { type RouteName, RouteUnavailable, type VmLabels, type VmRoute } from "./routes/route.js";
+import type { RouteName, VmLabels, VmRoute } from "./routes/route.js";
 import { TraceRoute } from "./routes/trace.js";
 
 /** What {@link VmReader} needs to know from the host source's options. */
@@ -21,6 +22,9 @@ export interface VmReaderOptions {
   readonly greetingMs: number;
   readonly keep: boolean;
 }
+
+/** A route poll's bound when the caller gives none (host:'s default `timeout`). */
+const DEFAULT_TIMEOUT_MS = 2000;
 
 /** A member's state, as the union's member statuses say it. */
 export type MemberState = MemberStatus["state"];
@@ -32,9 +36,8 @@ export class VmReader {
   readonly routes: VmRoute[] = [];
   /** Reasons a route is not used, by route. */
   readonly reasons = new Map<RouteName, string>();
-  state: MemberState = "ok";
-  /** The last poll's failure (stale), or why nothing is readable (failed), or why gone. */
-  reason: string | undefined;
+  /** Its state (ok/stale/failed/gone) and reason: the last poll's failure (stale), or why nothing is readable (failed), or why gone. */
+  readonly polled: Polled = new Polled({ poll: (o) => this.#pollRoutes(o) });
   /** The last poll's route errors (those routes' files are left out meanwhile). */
   pollErrors: string[] = [];
   /** QEMU's version, when a greeting told it. */
@@ -54,6 +57,14 @@ export class VmReader {
 
   get files(): readonly StatsFile[] {
     return this.#files;
+  }
+
+  get state(): MemberState {
+    return this.polled.state;
+  }
+
+  get reason(): string | undefined {
+    return this.polled.reason;
   }
 
   /** Route names in use. */
@@ -78,10 +89,7 @@ export class VmReader {
     const r = new VmReader(vm, o);
     await r.#open(true);
     r.#files = r.routes.flatMap((x) => [...x.files]);
-    if (r.routes.length === 0) {
-      r.state = "failed";
-      r.reason = "no usable route";
-    }
+    if (r.routes.length === 0) r.polled.fail("no usable route");
     return r;
   }
 
@@ -101,7 +109,7 @@ export class VmReader {
           if (vmFd) needVm = false;
           if (vcpus) needVcpu = false;
         } catch (e) {
-          this.reasons.set("fd", oneLine(e));
+          this.reasons.set("fd", errorLine(e));
         }
       }
       if (!this.reasons.has("fd") && (needVm || needVcpu)) {
@@ -125,6 +133,7 @@ export class VmReader {
         try {
           const route = await QmpRoute.open({
             path: m.path as string,
+            connect: m.connect,
             pid: vm.pid,
             labels: this.labels,
             targets,
@@ -138,7 +147,7 @@ export class VmReader {
           this.reasons.delete("qmp");
           break;
         } catch (e) {
-          this.reasons.set("qmp", oneLine(e));
+          this.reasons.set("qmp", errorLine(e));
         }
       }
     }
@@ -156,7 +165,7 @@ export class VmReader {
           needVm = false;
           needVcpu = false;
         } catch (e) {
-          this.reasons.set("debugfs", oneLine(e));
+          this.reasons.set("debugfs", errorLine(e));
         }
       }
     }
@@ -164,7 +173,7 @@ export class VmReader {
       try {
         this.routes.push(TraceRoute.open(vm, this.labels));
       } catch (e) {
-        this.reasons.set("trace", oneLine(e));
+        this.reasons.set("trace", errorLine(e));
       }
     }
     this.#needVm = needVm;
@@ -179,27 +188,30 @@ export class VmReader {
         try {
           r.update(vm);
         } catch (e) {
-          this.reasons.set("trace", oneLine(e));
+          this.reasons.set("trace", errorLine(e));
         }
       }
     }
   }
 
   /**
-   * Polls every route. A failing route's files leave the list until it answers again (its
-   * error goes into {@link detail}); the VM is failed when every route fails.
+   * Polls every route, through {@link polled} (a poll in flight is joined). A failing route's
+   * files leave the list until it answers again (its error goes into {@link detail}); the VM is
+   * failed when every route fails.
    */
-  async poll(timeoutMs: number): Promise<void> {
-    if (this.state === "gone") return;
+  poll(timeoutMs: number): Promise<void> {
+    return this.polled.poll({ timeoutMs });
+  }
+
+  async #pollRoutes(options: PollOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // A target without a route (a busy monitor, say) is tried again, bounded by the greeting timeout.
     if ((this.#needVm || this.#needVcpu) && this.#o.routes.has("qmp") && this.vm.monitors.some((m) => m.path !== undefined)) {
       await this.#open(false);
     }
     if (this.routes.length === 0) {
-      this.state = "failed";
-      this.reason = "no usable route";
       this.#files = [];
-      return;
+      throw new SourceError("STATSFS_SOURCE", "no usable route");
     }
     const errors: string[] = [];
     const working: VmRoute[] = [];
@@ -209,18 +221,12 @@ export class VmReader {
         else await r.poll(timeoutMs);
         working.push(r);
       } catch (e) {
-        errors.push(`${r.route}: ${oneLine(e)}`);
+        errors.push(`${r.route}: ${errorLine(e)}`);
       }
     }
     this.#files = working.flatMap((x) => [...x.files]);
     this.pollErrors = errors;
-    if (working.length === 0) {
-      this.state = "failed";
-      this.reason = errors.join("; ");
-    } else {
-      this.state = "ok";
-      this.reason = undefined;
-    }
+    if (working.length === 0) throw new SourceError("STATSFS_SOURCE", errors.join("; "));
   }
 
   /** Synchronous poll of the routes that can (all but qmp). */
@@ -231,10 +237,4 @@ export class VmReader {
   async close(): Promise<void> {
     for (const r of this.routes.splice(0)) await r.close();
   }
-}
-
-/** An error's message on one printable line (member reasons are shown as they are). */
-export function oneLine(e: unknown): string {
-  const text = e instanceof RouteUnavailable || e instanceof Error ? e.message : String(e);
-  return printable(text.replace(/\s*\n\s*/g, " "));
 }

@@ -4,6 +4,7 @@
  * stats fd per vCPU are the source's stats files.
  */
 import { UsageError } from "../../errors.js";
+import { readInt } from "../../model/read-int.js";
 import { FdStatsFile } from "../file/fd-file.js";
 import { LocalSource } from "../local-source.js";
 import { checkQueryKeys } from "../query.js";
@@ -35,7 +36,7 @@ export async function openKvmSource(uri: string, rest: string, query: URLSearchP
 function intParam(uri: string, q: URLSearchParams, name: string, dflt: number, min: number, max: number): number {
   const raw = q.get(name);
   if (raw === null) return dflt;
-  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`${uri}: ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  const n = readInt(raw, min, max);
+  if (n === undefined) throw new UsageError(`${uri}: ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return n;
 }

@@ -28,9 +28,9 @@ export function synthesizeIdentity(
   pid: number,
 ): StatsIdentity {
   const qom = qomPath === undefined ? {} : { qom_path: qomPath };
-  const fits = (id: string) => {
+  const fits = (id: string, limit = 48) => {
     const back = parseId(id);
-    return back.provider === provider && back.target === target && Buffer.byteLength(id) < 48;
+    return back.provider === provider && back.target === target && Buffer.byteLength(id) < limit;
   };
   // A qom-path our own server synthesized names the id it came from.
   if (qomPath?.startsWith("/") && fits(qomPath.slice(1))) return { ...withLabels(parseId(qomPath.slice(1)), qom), path: qomPath };
@@ -38,7 +38,8 @@ export function synthesizeIdentity(
   if (provider === "kvm" && target === "vm") return makeIdentity(kvmVmId(pid), provider, target, { pid: pidLabel, ...qom }, qomPath);
   if (provider === "kvm" && target === "vcpu")
     return makeIdentity(kvmVcpuId(pid, index), provider, target, { pid: pidLabel, vcpu: String(index), ...qom }, qomPath);
-  if (qomPath?.startsWith("/") && fits(`${provider}${qomPath}`))
+  // A source's path names it whatever its length (a producer's label sets make long ones).
+  if (qomPath?.startsWith("/") && fits(`${provider}${qomPath}`, Number.POSITIVE_INFINITY))
     return { ...withLabels(parseId(`${provider}${qomPath}`), qom), path: qomPath };
   const id = target === "vm" ? `${provider}-${pid}` : `${provider}-${pid}/${target}-${index}`;
   return makeIdentity(id, provider, target, { pid: pidLabel, ...qom }, qomPath);

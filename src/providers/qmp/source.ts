@@ -6,7 +6,9 @@
  * QEMU, whose lists come reversed, results, schema entries and histogram buckets are put back in
  * order (our server sends them in order already; it is recognised by its greeting). A poll whose
  * results no longer fit the files (a vCPU added, a histogram resized, a provider appeared)
- * fetches the schemas again and replaces the file list. Every reply is checked first
+ * fetches the schemas again and replaces the file list; a peer with no statistics yet (QEMU
+ * without KVM answers `[]`) is asked for its schemas at every poll instead, so a stalled or
+ * dead peer is noticed and statistics that appear are read. Every reply is checked first
  * ({@link checkResults}, {@link checkSchemas}): a malformed one is a one-line error naming its
  * JSON path, and a value outside 0..2^64−1 is refused rather than wrapped.
  */
@@ -142,6 +144,13 @@ export class QmpStatsSource implements StatsSource {
   }
 
   async #refresh(): Promise<void> {
+    if (this.#targets.length === 0) {
+      // No statistics so far (a QEMU without KVM answers []): a poll still asks the peer, so a
+      // stalled or dead one is noticed, and starts reading statistics that have appeared since.
+      await this.#loadSchemas();
+      if (this.#targets.length > 0) this.#rebuild(await this.#query());
+      return;
+    }
     const replies = await this.#query();
     if (this.#update(replies)) return;
     await this.#loadSchemas();

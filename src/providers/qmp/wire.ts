@@ -8,6 +8,7 @@
  */
 import { LosslessNumber } from "lossless-json";
 import { printable } from "../../model/printable.js";
+import { quote } from "../../model/text.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -49,7 +50,7 @@ class Malformed extends Error {}
 
 /** A value as the reply spelled it, for messages (one line, control characters escaped). */
 function show(v: unknown): string {
-  if (typeof v === "string") return printable(JSON.stringify(v));
+  if (typeof v === "string") return quote(v);
   if (typeof v === "bigint" || typeof v === "boolean" || v === null) return String(v);
   if (Array.isArray(v)) return "a list";
   if (v instanceof LosslessNumber) return printable(v.value);

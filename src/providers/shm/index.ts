@@ -18,17 +18,20 @@
  * producers that are gone, and files that are not readable exports, are left out and reported
  * in {@link ShmSource.members}.
  */
-import { type BigIntStats, type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
+import { type BigIntStats, type Dirent, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { quote } from "../../model/text.js";
+import { closeQuietly, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
 import { PlanSource } from "../aggregate/plan-source.js";
+import { located } from "../file/fd-file.js";
+import { checkQueryKeys } from "../query.js";
 import type { MemberStatus } from "../source.js";
-import { classifyEntry } from "./format/entry.js";
+import { openEntry } from "./format/entry.js";
 import { defaultDir, dirName, isDigestDirName, parseShardFileName } from "./format/paths.js";
 import { InstanceFile } from "./instance-file.js";
 import { heldByProducer } from "./lock.js";
@@ -60,13 +63,13 @@ interface Listing {
   readonly dirs: readonly string[];
 }
 
-/** The exported names (with their entries' inodes) and sub-directories of `dir`; one lstat per name. */
-function listDir(dir: string): Listing {
+/** The exported names (with their entries' inodes) and sub-directories of the directory `fd` holds (`dir`); one lstat per name. */
+function listDir(fd: number, dir: string): Listing {
   const files: Listed[] = [];
   const dirs: string[] = [];
   let entries: Dirent[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    entries = readdirFd(fd);
   } catch {
     return { files, dirs }; // removed while we looked
   }
@@ -78,13 +81,61 @@ function listDir(dir: string): Listing {
       const path = join(dir, e.name);
       const link = e.isSymbolicLink();
       try {
-        files.push({ name: e.name, path, ino: lstatSync(path).ino, link });
+        files.push({ name: e.name, path, ino: Number(lstatAt(fd, e.name).ino), link });
       } catch {
         // removed between readdir and lstat
       }
     }
   }
   return { files, dirs };
+}
+
+/**
+ * A directory of the tree held open across polls (while its name keeps naming the same inode),
+ * so every name in it is looked up relative to the directory checked, never by a path again.
+ */
+interface DirHandle {
+  readonly fd: number;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly uid: bigint;
+}
+
+/**
+ * The directory `name` of `parent` (or, without a parent, the export directory at `path`), never
+ * through a symbolic link: the handle of the previous poll when the name still names its inode
+ * (one lstat), else opened now (O_DIRECTORY | O_NOFOLLOW relative to the parent's fd). Returns it
+ * with its current stat, or undefined when it is gone or not a directory.
+ */
+function holdDir(
+  parent: DirHandle | undefined,
+  name: string,
+  path: string,
+  before: ReadonlyMap<string, DirHandle>,
+  after: Map<string, DirHandle>,
+): { h: DirHandle; st: BigIntStats } | undefined {
+  let st: BigIntStats;
+  try {
+    st = parent ? lstatAt(parent.fd, name) : lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+  if (!st.isDirectory()) return undefined;
+  const old = before.get(path);
+  if (old && old.ino === st.ino && old.dev === st.dev) {
+    after.set(path, old);
+    return { h: old, st };
+  }
+  let fd: number;
+  try {
+    fd = parent ? openDirAt(parent.fd, name) : openDirPath(path);
+  } catch {
+    return undefined;
+  }
+  const f = fstatBig(fd);
+  const h: DirHandle = { fd, dev: f.dev, ino: f.ino, uid: f.uid };
+  after.set(path, h);
+  return { h, st: f };
 }
 
 /** A listing kept with the directory's inode and change times when it was taken. */
@@ -113,25 +164,24 @@ const SECOND_NS = 1_000_000_000n;
  * and ctime are unchanged (a create, rename or unlink of a name in it changes both times),
  * else listed now. Listings worth keeping go into `after` (only directories still visited).
  */
-function listDirCached(dir: string, before: ReadonlyMap<string, CachedListing>, after: Map<string, CachedListing>): Listing {
-  // The clock is read before the stat and the listing, so a listing kept was taken after it.
-  const now = BigInt(Date.now()) * 1_000_000n;
-  let st: BigIntStats | undefined;
-  try {
-    st = statSync(dir, { bigint: true, throwIfNoEntry: false });
-  } catch {
-    st = undefined;
-  }
-  if (!st?.isDirectory()) {
+function listDirCached(
+  held: { h: DirHandle; st: BigIntStats } | undefined,
+  dir: string,
+  now: bigint,
+  before: ReadonlyMap<string, CachedListing>,
+  after: Map<string, CachedListing>,
+): Listing {
+  if (!held) {
     dirListings.count++;
     return { files: [], dirs: [] }; // removed while we looked
   }
+  const { h, st } = held;
   const c = before.get(dir);
   if (c && c.ino === st.ino && c.dev === st.dev && c.mtimeNs === st.mtimeNs && c.ctimeNs === st.ctimeNs) {
     after.set(dir, c);
     return c;
   }
-  const l = listDir(dir);
+  const l = listDir(h.fd, dir);
   dirListings.count++;
   const changed = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
   const coarse = st.mtimeNs % SECOND_NS === 0n && st.ctimeNs % SECOND_NS === 0n;
@@ -199,6 +249,7 @@ export class ShmSource extends PlanSource {
   #open = new Map<string, InstanceFile>();
   #skipped = new Map<string, Skipped>();
   #listings = new Map<string, CachedListing>();
+  #handles = new Map<string, DirHandle>();
   #signature = "";
   #order: readonly InstanceFile[] = [];
   #files: readonly StatsFile[] = [];
@@ -210,24 +261,43 @@ export class ShmSource extends PlanSource {
     this.dir = dir;
     this.#path = path;
     this.#mode = mode;
-    const top = join(dir, ...path);
-    let isDir = false;
+    // The export directory (never a symbolic link) and the named tree in it, walked by fds.
+    let fd: number | undefined;
+    let looped = false;
     try {
-      isDir = statSync(top).isDirectory();
-    } catch {
-      // reported below
+      fd = openDirPath(dir.replace(/(.)\/+$/, "$1"));
+      for (const part of path) {
+        const next = openDirAt(fd, part);
+        closeQuietly(fd);
+        fd = next;
+      }
+    } catch (e) {
+      looped = (e as NodeJS.ErrnoException).code === "ELOOP";
+      closeQuietly(fd);
+      fd = undefined;
     }
-    if (!isDir) {
+    if (fd === undefined) {
+      const what = path.length ? `"${path.join("/")}" in ${dir}` : dir;
       throw new SourceError(
         "STATSFS_SOURCE",
-        path.length ? `${uri}: nothing exported as "${path.join("/")}" in ${dir}` : `${uri}: ${dir} is not a directory`,
+        looped
+          ? `${uri}: ${what} is a symbolic link (shm: never follows one in an export directory)`
+          : path.length
+            ? `${uri}: nothing exported as ${what}`
+            : `${uri}: ${dir} is not a directory`,
       );
     }
+    closeQuietly(fd);
     this.pollSync();
   }
 
   get files(): readonly StatsFile[] {
     return this.#files;
+  }
+
+  /** Whether a live producer's file was read at the last poll (the service runs). */
+  get live(): boolean {
+    return this.#open.size > 0;
   }
 
   /** Every exported file seen at the last poll: `ok` (a live producer's), `gone` (its producer ended), `failed` (skipped). */
@@ -240,8 +310,14 @@ export class ShmSource extends PlanSource {
     members.push({ uri: l.path, state, reason });
   }
 
-  /** The open, live file for `l`, or undefined (recorded as skipped) when it cannot be read. */
-  #fileFor(l: Listed, node: readonly string[], members: MemberStatus[], skipped: Map<string, Skipped>): InstanceFile | undefined {
+  /** The open, live file for `l` (a name in the directory `h`), or undefined (recorded as skipped) when it cannot be read. */
+  #fileFor(
+    l: Listed,
+    h: DirHandle,
+    node: readonly string[],
+    members: MemberStatus[],
+    skipped: Map<string, Skipped>,
+  ): InstanceFile | undefined {
     const before = this.#skipped.get(l.path);
     if (before && before.ino === l.ino) {
       this.#skip(l, before.state, before.reason, members, skipped);
@@ -250,28 +326,34 @@ export class ShmSource extends PlanSource {
     let f = this.#open.get(l.path);
     if (!f || f.entryIno !== l.ino) {
       f = undefined;
-      const entry = classifyEntry(l.path);
-      if (!entry) return undefined; // removed meanwhile
-      if (entry.kind === "dangling") {
-        this.#skip(l, "gone", `producer gone (${entry.target} no longer names its file)`, members, skipped);
+      let entry: ReturnType<typeof openEntry>;
+      try {
+        entry = openEntry(h.fd, l.name, h.uid);
+      } catch (e) {
+        this.#skip(l, "failed", reasonOf(located(e, l.path), l.path), members, skipped);
+        return undefined;
+      }
+      if (!entry) return undefined; // removed or replaced meanwhile: the next poll sees it
+      const at: Listed = { ...l, ino: Number(entry.ino) };
+      if (entry.kind === "gone") {
+        this.#skip(at, "gone", entry.why, members, skipped);
         return undefined;
       }
       if (entry.kind === "foreign") {
-        this.#skip(l, "failed", `not a statsfs export (${entry.why})`, members, skipped);
+        this.#skip(at, "failed", `not a statsfs export (${entry.why})`, members, skipped);
         return undefined;
       }
       try {
-        f = new InstanceFile(l.path, l.ino);
+        f = new InstanceFile(entry.fd, l.path, Number(entry.ino));
       } catch (e) {
-        if ((e as { cause?: { code?: string } }).cause?.code === "ENOENT") return undefined;
-        this.#skip(l, "failed", reasonOf(e, l.path), members, skipped);
+        this.#skip(at, "failed", reasonOf(e, l.path), members, skipped);
         return undefined;
       }
       const shard = parseShardFileName(l.name) as { instance: string; shard: number };
       const expected = producerFileId(shard.instance, shard.shard, node);
       if (f.identity.id !== expected && !digestMatch(f.identity.id, shard, node)) {
         f.close();
-        this.#skip(l, "failed", `not this directory's export (id ${quote(f.identity.id)}, expected ${quote(expected)})`, members, skipped);
+        this.#skip(at, "failed", `not this directory's export (id ${quote(f.identity.id)}, expected ${quote(expected)})`, members, skipped);
         return undefined;
       }
     }
@@ -286,33 +368,57 @@ export class ShmSource extends PlanSource {
 
   #scan(): { roots: ScanNode[]; members: MemberStatus[]; listed: number } {
     const listed0 = dirListings.count;
+    // The clock is read before any stat and listing, so a listing kept was taken after it.
+    const now = BigInt(Date.now()) * 1_000_000n;
     const seen = new Map<string, InstanceFile>();
     const skipped = new Map<string, Skipped>();
     const members: MemberStatus[] = [];
     const before = this.#listings;
     const listings = new Map<string, CachedListing>();
-    const visit = (dir: string, path: string[]): ScanNode => {
-      const { files, dirs } = listDirCached(dir, before, listings);
+    const handlesBefore = this.#handles;
+    const handles = new Map<string, DirHandle>();
+    const hold = (parent: DirHandle | undefined, name: string, dir: string) => holdDir(parent, name, dir, handlesBefore, handles);
+    const visit = (held: ReturnType<typeof hold>, dir: string, path: string[]): ScanNode => {
+      const { files, dirs } = listDirCached(held, dir, now, before, listings);
       const node: ScanNode = { path, files: [], children: [] };
+      if (!held) return node;
       for (const l of files) {
-        const f = this.#fileFor(l, node.path, members, skipped);
+        const f = this.#fileFor(l, held.h, node.path, members, skipped);
         if (!f) continue;
         seen.set(l.path, f);
         node.files.push(f);
         // A digest directory (a long label set): its path is the one its files' ids carry.
         if (node.path.some(isDigestDirName)) node.path = idPath(f.identity.id);
       }
-      for (const d of dirs) node.children.push(visit(join(dir, d), [...node.path, d]));
+      for (const d of dirs) {
+        const sub = join(dir, d);
+        node.children.push(visit(hold(held.h, d, sub), sub, [...node.path, d]));
+      }
       return node;
     };
-    const top = join(this.dir, ...this.#path);
     let roots: ScanNode[];
     try {
-      if (this.#path.length > 0) roots = [visit(top, [...this.#path])];
-      else roots = listDirCached(top, before, listings).dirs.map((d) => visit(join(top, d), [d]));
+      let dir = this.dir.replace(/(.)\/+$/, "$1");
+      let held = hold(undefined, "", dir);
+      for (const part of this.#path) {
+        const sub = join(dir, part);
+        held = held ? hold(held.h, part, sub) : undefined;
+        dir = sub;
+      }
+      if (this.#path.length > 0) roots = [visit(held, dir, [...this.#path])];
+      else {
+        const top = held;
+        roots = listDirCached(top, dir, now, before, listings).dirs.map((d) => {
+          const sub = join(dir, d);
+          return visit(top ? hold(top.h, d, sub) : undefined, sub, [d]);
+        });
+      }
     } catch (e) {
       for (const f of seen.values()) if (this.#open.get(f.path) !== f) f.close();
       throw e;
+    } finally {
+      for (const [p, h] of handlesBefore) if (handles.get(p) !== h) closeQuietly(h.fd);
+      this.#handles = handles;
     }
     for (const [p, f] of this.#open) if (seen.get(p) !== f) f.close();
     this.#open = seen;
@@ -368,6 +474,8 @@ export class ShmSource extends PlanSource {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
     this.#listings.clear();
+    for (const h of this.#handles.values()) closeQuietly(h.fd);
+    this.#handles.clear();
   }
 }
 
@@ -405,10 +513,10 @@ function dirsOf(n: ScanNode): string {
 
 /** Opens `shm:NAME?dir=D&instances=auto|all|none`. */
 export async function openShmSource(uri: string, rest: string, q: URLSearchParams): Promise<ShmSource> {
+  checkQueryKeys(uri, q, ["dir", "instances"], "shm:");
   const dir = q.get("dir") || defaultDir();
   const mode = (q.get("instances") ?? "auto") as InstancesMode;
   if (mode !== "auto" && mode !== "all" && mode !== "none") throw new UsageError(`${uri}: instances must be auto, all or none`);
-  for (const k of q.keys()) if (k !== "dir" && k !== "instances") throw new UsageError(`${uri}: unknown option "${k}"`);
   const path = rest.split("/").filter((s) => s !== "");
   if (path.some((s) => s === "." || s === "..")) throw new UsageError(`${uri}: "." and ".." are not source names`);
   return new ShmSource(uri, dir, path, mode);

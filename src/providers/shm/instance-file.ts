@@ -1,6 +1,7 @@
 /**
  * @module providers/shm/instance-file
- * One exported stats file as the `shm:` reader holds it: an fd (so a file renamed over keeps
+ * One exported stats file as the `shm:` reader holds it: an fd, opened and checked by
+ * format/entry.ts (so a file renamed over keeps
  * reading consistently until the reader notices), the schema read once, the data block re-read
  * per poll, and the producer's trailer (aggregations, writability) when present.
  */
@@ -8,7 +9,7 @@ import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { readInto } from "../../codec/reader.js";
 import { SourceError } from "../../errors.js";
 import { defaultKind, type ValueSlot } from "../aggregate/values.js";
-import { FdStatsFile, openReadOnly } from "../file/fd-file.js";
+import { FdStatsFile } from "../file/fd-file.js";
 import { decodeTrailer, trailerSize } from "./format/trailer.js";
 
 /** An open exported file. */
@@ -23,11 +24,12 @@ export class InstanceFile extends FdStatsFile {
   /** inode of the directory entry it was opened by (a link's own, for a producer's memfd link). */
   readonly entryIno: number;
 
-  constructor(path: string, entryIno?: number) {
-    super(openReadOnly(path), path, true);
+  /** Reads the file open at `fd` (owned from now on: closed on failure) found at `path` by the entry `entryIno`. */
+  constructor(fd: number, path: string, entryIno: number) {
+    super(fd, path, true);
     this.path = path;
     this.ino = fstatSync(this.fd).ino;
-    this.entryIno = entryIno ?? this.ino;
+    this.entryIno = entryIno;
     this.u32 = new Uint32Array(this.reader.data.buffer);
     this.values = this.#slots();
   }

@@ -6,6 +6,7 @@
  */
 import { SourceError, UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
+import { readInt } from "../../model/read-int.js";
 import { LocalSource } from "../local-source.js";
 import { checkQueryKeys } from "../query.js";
 import { TraceCounters } from "./counters.js";
@@ -16,9 +17,9 @@ export { TraceCounters } from "./counters.js";
 export async function openTraceSource(uri: string, rest: string, q: URLSearchParams): Promise<LocalSource> {
   const where = printable(uri);
   checkQueryKeys(where, q, [], "trace:");
-  if (!/^\d{1,10}$/.test(rest) || Number(rest) === 0) throw new UsageError(`${where}: expected trace:PID`);
-  const pid = Number(rest);
-  const { threads } = await import("../host/proc.js");
+  const pid = readInt(rest, 1, 9_999_999_999);
+  if (pid === undefined) throw new UsageError(`${where}: expected trace:PID`);
+  const { threads } = await import("../proc.js");
   const tids = threads(pid).map((t) => t.tid);
   if (tids.length === 0) throw new SourceError("STATSFS_SOURCE", `${where}: no process ${pid}`);
   let c: TraceCounters;

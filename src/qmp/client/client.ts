@@ -42,6 +42,11 @@ export interface QmpClientOptions {
   readonly commandTimeoutMs?: number | undefined;
   /** Longest reply line accepted, in bytes (default {@link DEFAULT_MAX_REPLY}; {@link MIN_MAX_REPLY}..{@link MAX_MAX_REPLY}). */
   readonly maxReplyBytes?: number | undefined;
+  /**
+   * Called once connected, before a byte is read or sent: throwing refuses the peer (the socket
+   * is destroyed and the connect rejects with that error). `host:` checks SO_PEERCRED with it.
+   */
+  readonly checkPeer?: ((socket: Socket) => void) | undefined;
 }
 
 /** Default cap on one reply: 4 MiB (a 32-vCPU QEMU's query-stats reply is about 72 KB). */
@@ -153,6 +158,15 @@ export class QmpClient implements AsyncDisposable {
       }, timeout);
       socket.once("connect", () => {
         connected = true;
+        if (!options.checkPeer) return;
+        try {
+          options.checkPeer(socket);
+        } catch (e) {
+          clearTimeout(timer);
+          socket.removeAllListeners("close");
+          socket.destroy();
+          reject(e instanceof Error ? e : new QmpConnectError(`qmp ${where}: ${String(e)}`));
+        }
       });
       socket.once("error", (e) => {
         clearTimeout(timer);

@@ -7,9 +7,14 @@
  * nested deeper than `maxNesting` "JSON nesting depth limit exceeded", one of more than
  * `maxTokens` tokens "JSON token count limit exceeded" (checked in QEMU's order: size, count,
  * nesting). A pending message costs its token bytes plus 5 bytes per token (typed arrays, no
- * object per token), and at most `maxTokens` tokens are ever parsed at once. Unlike QEMU (which
- * then lexes the rest of the refused message as new input, producing more errors) we drop the
- * rest of a refused message without storing it, and resume after its end.
+ * object per token), and at most `maxTokens` tokens are ever parsed at once.
+ *
+ * After the nesting error the depth starts again from zero, as in QEMU: what follows is new
+ * input (a command right after 1,025 unclosed `[` is answered; each later stray `]` is its own
+ * "expecting value" error). After a size or count error, unlike QEMU (which lexes the rest of the
+ * refused message as new input too, one error reply per leftover token: ~100 bytes out for each
+ * 2-byte `1,`), we drop the rest of the refused message without storing it and resume after its
+ * end.
  */
 import { JsonLexer, type TokenSink } from "./lexer.js";
 import { JsonParseError, parseTokens } from "./parser.js";
@@ -137,7 +142,9 @@ export class JsonStreamParser implements TokenSink {
       return;
     }
     if (this.#braces + this.#brackets > this.#maxNesting) {
-      this.#refuse("JSON nesting depth limit exceeded");
+      // QEMU forgets the message, depth included: the next token starts a new one.
+      this.#reset();
+      this.#send({ ok: false, error: "JSON nesting depth limit exceeded" });
       return;
     }
     const i = this.#count;

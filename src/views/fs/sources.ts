@@ -5,10 +5,12 @@
  * one pread), else its source, at most once per `maxAgeMs`; listings re-poll sources at most
  * once per `scanMs` so that files appear and disappear as VMs and producers come and go. A
  * source whose poll fails is marked failed (its files leave the tree, reads of them already
- * open fail with EIO) and is tried again on the next scan; the mount survives.
+ * open fail with EIO) and is tried again on the next scan; the mount survives. A source's
+ * state, reason and poll in flight are its {@link Polled} (providers/poll).
  */
 import type { StatsFile } from "../../model/stats-file.js";
-import { isSyncSource, type StatsSource } from "../../providers/source.js";
+import { errorLine, type Polled, polled } from "../../providers/poll.js";
+import type { StatsSource } from "../../providers/source.js";
 
 /** One file and the source it comes from. */
 export interface FileRef {
@@ -26,15 +28,20 @@ interface SelfPolling {
 /** One source and its polling state. */
 export class SourceState {
   readonly source: StatsSource;
-  lastPoll: number;
-  failed: string | undefined;
-  #pending: Promise<void> | undefined;
+  /** The source's state, reason and poll in flight, shared with every view of it. */
+  readonly polled: Polled;
   #seen: readonly StatsFile[] = [];
   #members = new Set<StatsFile>();
 
   constructor(source: StatsSource) {
     this.source = source;
-    this.lastPoll = performance.now(); // an opened source holds current values
+    this.polled = polled(source);
+  }
+
+  /** Why the source's files cannot be read (its last poll failed or timed out), or undefined. */
+  get failed(): string | undefined {
+    const p = this.polled;
+    return p.state === "ok" ? undefined : (p.reason ?? p.state);
   }
 
   /** The files now (empty while failed). */
@@ -55,37 +62,15 @@ export class SourceState {
 
   /** Polls if older than `maxAgeMs`; synchronous sources inline, others as a shared promise. */
   refresh(maxAgeMs: number): Promise<void> | undefined {
-    if (this.#pending) return this.#pending;
-    if (performance.now() - this.lastPoll < maxAgeMs) return undefined;
-    const s = this.source;
-    if (isSyncSource(s)) {
-      try {
-        s.pollSync();
-        this.failed = undefined;
-      } catch (e) {
-        this.failed = oneLine(e);
-      }
-      this.lastPoll = performance.now();
+    const p = this.polled;
+    if (p.inflight) return p.inflight;
+    if (p.ageMs < maxAgeMs) return undefined;
+    if (p.sync) {
+      p.pollSync();
       return undefined;
     }
-    this.#pending = s.poll().then(
-      () => {
-        this.failed = undefined;
-      },
-      (e: unknown) => {
-        this.failed = oneLine(e);
-      },
-    );
-    void this.#pending.finally(() => {
-      this.lastPoll = performance.now();
-      this.#pending = undefined;
-    });
-    return this.#pending;
+    return p.poll();
   }
-}
-
-function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
 }
 
 /** Every source of a mount. */
@@ -140,7 +125,7 @@ export class SourceSet {
           self.poll();
           continue;
         } catch (e) {
-          r.owner.failed = oneLine(e);
+          r.owner.polled.fail(errorLine(e));
           continue;
         }
       }

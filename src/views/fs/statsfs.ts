@@ -12,9 +12,12 @@
  *   most `maxAgeMs` old) and kept for reads further in, so `cat` sees one consistent value and
  *   a reader re-reading at 0 on a kept fd sees fresh ones. `.stats` serves the current bytes
  *   at any offset and size, like a kernel stats fd; past the end, 0 bytes.
- * - Writes: `0` (with optional whitespace) to a resettable file resets it; other text is
- *   EINVAL; opening a file for writing that cannot be reset is EACCES. Namespace changes
- *   (mkdir, rm, mv, ln, chmod, chown) are EPERM, creating files EACCES.
+ * - Writes: exactly `0` or `0\n` to a resettable file resets it; any other write (` 0`, `00`,
+ *   empty, a number) is EINVAL; opening a file for writing that cannot be reset is EACCES.
+ *   Truncation (`truncate`, ftruncate) and time changes (`touch`, utime) are EPERM, like chmod
+ *   and chown, since they would change nothing; an open with O_TRUNC (as `echo 0 >` does) is
+ *   allowed, but closing it without a reset written fails with EINVAL. Namespace changes
+ *   (mkdir, rm, mv, ln) are EPERM, creating files EACCES.
  */
 import { encodeStatsFile } from "../../codec/writer.js";
 import {
@@ -54,8 +57,14 @@ import type { StatsFile } from "../../model/stats-file.js";
 import { toJson } from "../qapi/json.js";
 import { queryStatsSchemas } from "../qapi/query-stats.js";
 import type { FileRef, SourceSet } from "./sources.js";
-import { parseWritten, valueText } from "./text.js";
+import { isResetText, valueText } from "./text.js";
 import { type DirNode, type FileNode, Tree, type TreeNode } from "./tree.js";
+
+/** open(2)'s O_TRUNC, as OPEN's flags carry it (FUSE_ATOMIC_O_TRUNC is negotiated). */
+const O_TRUNC = 0o1000;
+/** SETATTR fields that would change a file: all refused. */
+const CHANGES =
+  Fattr.MODE | Fattr.UID | Fattr.GID | Fattr.SIZE | Fattr.ATIME | Fattr.MTIME | Fattr.ATIME_NOW | Fattr.MTIME_NOW | Fattr.CTIME;
 
 /** Cache timeouts handed to the kernel for names and attributes, in seconds. */
 const ENTRY_SECONDS = 1;
@@ -66,6 +75,10 @@ interface FileHandle {
   node: FileNode;
   gen: number;
   readonly writable: boolean;
+  /** Opened with O_TRUNC: a reset must be written before it is closed. */
+  readonly trunc: boolean;
+  /** A reset was written through this handle. */
+  reset: boolean;
   text: Uint8Array | undefined;
 }
 
@@ -168,6 +181,7 @@ export class StatsFs implements FuseHandler {
       case Op.WRITE:
         return this.#write(req.body);
       case Op.FLUSH:
+        return this.#flush(req.body);
       case Op.FSYNC:
         return EMPTY;
       case Op.RELEASE:
@@ -281,12 +295,9 @@ export class StatsFs implements FuseHandler {
     const n = this.#node(nodeid);
     if (!n) return Errno.ENOENT;
     const s = decodeSetattr(body);
-    if (s.valid & (Fattr.MODE | Fattr.UID | Fattr.GID)) return Errno.EPERM;
-    if (s.valid & Fattr.SIZE) {
-      if (n.kind !== "file") return Errno.EISDIR;
-      if (!n.reset) return Errno.EACCES;
-      // Truncating a resettable value file (as `echo 0 >` may) changes nothing by itself.
-    }
+    // Mode, owner, size and times cannot change: refused rather than reported done. (An open
+    // with O_TRUNC sends no SETATTR: ATOMIC_O_TRUNC puts it in OPEN's flags.)
+    if (s.valid & CHANGES) return Errno.EPERM;
     return encodeAttrOut(ATTR_SECONDS, this.#attr(n, nodeid));
   }
 
@@ -298,9 +309,18 @@ export class StatsFs implements FuseHandler {
     const acc = flags & 3;
     const writable = acc === 1 || acc === 2;
     if (writable && !n.reset) return Errno.EACCES;
+    const trunc = writable && (flags & O_TRUNC) !== 0;
     const fh = this.#nextFh++;
-    this.#handles.set(fh, { kind: "file", node: n, gen: this.#gen, writable, text: undefined });
-    return encodeOpenOut(fh, OpenFlag.DIRECT_IO | OpenFlag.NOFLUSH);
+    this.#handles.set(fh, { kind: "file", node: n, gen: this.#gen, writable, trunc, reset: false, text: undefined });
+    // Only a truncating open needs to hear of its close (FLUSH): to refuse it when no reset came.
+    return encodeOpenOut(fh, OpenFlag.DIRECT_IO | (trunc ? 0 : OpenFlag.NOFLUSH));
+  }
+
+  /** close(2) of a handle: one opened with O_TRUNC that wrote no reset fails with EINVAL. */
+  #flush(body: Uint8Array): HandlerResult {
+    const h = this.#handles.get(decodeFh(body));
+    if (h?.kind === "file" && h.trunc && !h.reset) return Errno.EINVAL;
+    return EMPTY;
   }
 
   /** The files a file's content depends on. */
@@ -426,15 +446,15 @@ export class StatsFs implements FuseHandler {
     const node = this.#current(h);
     if (typeof node === "number") return node;
     if (!node.reset) return Errno.EACCES;
-    const v = parseWritten(w.data);
-    if (v === undefined || v !== 0n) return Errno.EINVAL;
+    if (!isResetText(w.data)) return Errno.EINVAL;
     try {
       node.reset();
     } catch {
       return Errno.EACCES;
     }
+    h.reset = true;
     // The next read shows the reset value, whatever the polling interval.
-    for (const r of this.#refs(node)) r.owner.lastPoll = 0;
+    for (const r of this.#refs(node)) r.owner.polled.expire();
     h.text = undefined;
     return encodeWriteOut(w.size);
   }

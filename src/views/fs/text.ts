@@ -42,12 +42,9 @@ export function valueText(d: StatDescriptor, data: BigUint64Array, word = d.offs
 }
 
 /**
- * Parses what was written to a value file: a decimal integer with optional surrounding
- * whitespace (`echo 0` adds a newline). Returns the value, or undefined for anything else.
+ * Whether what was written to a value file is exactly a reset: `0`, or `0` and a newline (as
+ * `echo 0` writes). Anything else — ` 0`, `00`, `0 `, an empty write, another number — is not.
  */
-export function parseWritten(bytes: Uint8Array): bigint | undefined {
-  if (bytes.byteLength > 64) return undefined;
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes).trim();
-  if (!/^[0-9]{1,20}$/.test(text)) return undefined;
-  return BigInt(text);
+export function isResetText(bytes: Uint8Array): boolean {
+  return (bytes.byteLength === 1 || (bytes.byteLength === 2 && bytes[1] === 0x0a)) && bytes[0] === 0x30;
 }

@@ -17,6 +17,8 @@
  * (a VM over its vCPUs, the provider directory over all VMs and vCPUs); a name a directory
  * already has (its own statistic, a sub-directory) is not repeated as an aggregate.
  */
+import { encodeFileName } from "../../model/file-name.js";
+import { idSegments, producerRole } from "../../sample/producer.js";
 import { DirAggregate } from "./aggregate.js";
 import { type Resetter, resetterOf } from "./reset.js";
 import type { FileRef } from "./sources.js";
@@ -61,12 +63,9 @@ export type TreeNode = DirNode | FileNode | LinkNode;
 export const SCHEMA_FILE = ".schema";
 export const STATS_FILE = ".stats";
 
-/** A name safe as one path component: no `/` or NUL, not `.`/`..`, not hidden. */
+/** A name safe as one path component (model/file-name: no `/` or NUL, not `.`/`..`, not hidden; reversible). */
 export function safeName(s: string): string {
-  let n = s.replace(/[/\0]/g, "_");
-  if (n === "") n = "_";
-  if (n.startsWith(".")) n = `_${n.slice(1)}`;
-  return n;
+  return encodeFileName(s);
 }
 
 /** Where a file goes: its directory's components from the root. */
@@ -80,8 +79,9 @@ export function placeOf(ref: FileRef): string[] {
     if (identity.target === "vcpu") out.push(`vcpu-${l.vcpu ?? identity.id.split("/")[1] ?? "?"}`);
     return out.map(safeName);
   }
-  if (identity.provider === "statsfs" && l.source !== undefined) {
-    const out = ["statsfs", ...l.source.split("/").filter((s) => s !== "")];
+  if (producerRole(identity)) {
+    // Label sets as humans read them: {method="GET",route="%2Fusers%2F:id"} (only `/` escaped).
+    const out = ["statsfs", ...idSegments(identity).slice(1)];
     if (l.instance !== undefined) out.push(`@${l.instance}${l.shard !== undefined ? `~${l.shard}` : ""}`);
     return out.map(safeName);
   }

@@ -22,6 +22,7 @@ import { StatBase, StatType, StatUnit, typeName, unitName } from "../../model/fl
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { wordText } from "../../model/value.js";
+import { producerRole, sourceText, viewPlan } from "../../sample/producer.js";
 import { providersOf, type QemuStatsRequest, qomPathOf, selectQemu, valueShape } from "../qapi/requests.js";
 
 /** What `info stats` is asked. */
@@ -78,8 +79,12 @@ function pickVcpus(files: readonly StatsFile[], which: number | string | undefin
   return f ? [f] : [];
 }
 
-/** The text of `info stats` over `files`. */
-export function infoStats(files: readonly StatsFile[], o: InfoStatsOptions): string {
+/**
+ * The text of `info stats` over `files` — the files views show (sample/producer: a
+ * producer's merged files, not the per-process files already inside them).
+ */
+export function infoStats(all: readonly StatsFile[], o: InfoStatsOptions): string {
+  const files = viewPlan(all).shown;
   let vcpus: string[] | undefined;
   if (o.target === "vcpu") {
     vcpus = pickVcpus(files, o.vcpu).map((f) => qomPathOf(f) ?? "");
@@ -94,7 +99,7 @@ export function infoStats(files: readonly StatsFile[], o: InfoStatsOptions): str
   const several = results.length > 1 && o.target !== "vm";
   let out = "";
   for (const { file, qomPath, stats } of results) {
-    if (several && qomPath !== undefined) out += `qom-path: ${qomPath}\n`;
+    if (several && qomPath !== undefined) out += `qom-path: ${producerRole(file.identity) ? sourceText(qomPath) : qomPath}\n`;
     if (o.provider === undefined) out += `provider: ${printable(file.identity.provider)}\n`;
     for (const d of stats) out += `    ${printable(d.name)} ${schemaText(d)}${valueText(d, file.data)}`;
   }

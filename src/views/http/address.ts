@@ -6,6 +6,7 @@
  */
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
+import { readInt } from "../../model/read-int.js";
 
 /** The exporter's default port (chosen for statsfs; node_exporter has 9100). */
 export const DEFAULT_HTTP_PORT = 9798;
@@ -34,8 +35,9 @@ export function parseHttpAddress(text: string): HttpAddress {
   }
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw bad("bad host");
   if (portText === "") return { host, port: DEFAULT_HTTP_PORT };
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw bad("port must be 0..65535");
-  return { host, port: Number(portText) };
+  const port = readInt(portText, 0, 65535);
+  if (port === undefined) throw bad("port must be 0..65535");
+  return { host, port };
 }
 
 /** `host:port` for messages and URLs. */

@@ -1,23 +1,25 @@
 /**
  * @module views/http/server
  * The HTTP exporter: `GET /metrics` (and HEAD) answers the exposition of its sources in the
- * format the client's `Accept` prefers, gzipped when asked; `/` is a short page naming it.
- * Read-only: every other method is 405 and nothing on this side can write or reset a value.
- * TLS and basic auth come from a web config (views/http/web-config).
+ * format the client's `Accept` prefers, gzipped when asked; `/` is the live dashboard
+ * (views/web: its page, `/api/events`, `/api/history`). Read-only: every other method is 405
+ * and nothing on this side can write or reset a value. TLS and basic auth come from a web
+ * config (views/http/web-config) and cover the dashboard and its data as they cover /metrics.
  *
  * Scrapes in flight together share one poll and one rendered Buffer (views/http/scrape).
  * A slow client only holds a reference to that Buffer; the socket is dropped after 30 s
- * without progress. A client that disconnects costs nothing: its response is simply dropped.
+ * without progress, and a TLS client that has not finished its handshake by then likewise.
+ * At most 512 connections are open at once: more are closed at accept, with one warning line
+ * (at most every 10 s). A client that disconnects costs nothing: its response is simply dropped.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
-import { printable } from "../../model/printable.js";
 import type { StatsSource } from "../../providers/source.js";
-import { acceptsGzip, negotiateFormat } from "../openmetrics/negotiate.js";
 import type { PlanOptions } from "../openmetrics/plan.js";
-import { CONTENT_TYPES } from "../openmetrics/render.js";
+import { Dashboard, type DashboardOptions } from "../web/dashboard.js";
 import { formatHttpAddress, type HttpAddress } from "./address.js";
+import { scrapeFailed, serveMetrics } from "./metrics.js";
 import { Scraper } from "./scrape.js";
 import { BasicAuth, type WebConfig } from "./web-config.js";
 
@@ -27,23 +29,51 @@ export interface HttpExporterOptions {
   readonly sources: readonly StatsSource[];
   readonly webConfig?: WebConfig | undefined;
   readonly plan?: PlanOptions;
-  /** Socket inactivity limit in ms (default 30000). */
+  /** Socket inactivity limit in ms, and the TLS handshake's limit (default 30000). */
   readonly idleTimeoutMs?: number;
+  /** Most connections open at once (default {@link DEFAULT_MAX_CONNECTIONS}); more are dropped. */
+  readonly maxConnections?: number;
+  /** Where operational lines go (the dropped-connection warning); default nowhere. */
+  readonly log?: ((line: string) => void) | undefined;
+  /** The dashboard at `/` (default: on, sampling from its first page); false: none. */
+  readonly dashboard?: DashboardOptions | false | undefined;
 }
+
+/** Connections served at once by default: far below the usual fd limit, far above Prometheus's needs. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+/** At most one dropped-connection line per this many ms. */
+const DROP_LOG_MS = 10_000;
 
 /** A listening exporter. */
 export class HttpExporter implements AsyncDisposable {
   readonly address: HttpAddress;
   readonly scheme: "http" | "https";
   readonly scraper: Scraper;
+  /** The dashboard at `/`, unless turned off. */
+  readonly dashboard: Dashboard | undefined;
   readonly #server: Server;
+  readonly #auth: BasicAuth;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, address: HttpAddress, scheme: "http" | "https", scraper: Scraper) {
+  private constructor(
+    server: Server,
+    address: HttpAddress,
+    scheme: "http" | "https",
+    scraper: Scraper,
+    auth: BasicAuth,
+    dashboard: Dashboard | undefined,
+  ) {
     this.#server = server;
+    this.#auth = auth;
     this.address = address;
     this.scheme = scheme;
     this.scraper = scraper;
+    this.dashboard = dashboard;
+  }
+
+  /** The dashboard's URL. */
+  get dashboardUrl(): string {
+    return `${this.scheme}://${formatHttpAddress(this.address)}/`;
   }
 
   /** The metrics URL. */
@@ -57,19 +87,18 @@ export class HttpExporter implements AsyncDisposable {
     const auth = new BasicAuth(o.webConfig?.users ?? new Map());
     const headers = o.webConfig?.headers ?? {};
     const tls = o.webConfig?.tls;
+    const dashboard = o.dashboard === false ? undefined : new Dashboard(o.sources, o.dashboard ?? {});
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      handle(req, res, scraper, auth, headers, tls?.requireCert === true).catch((e: unknown) => {
-        if (!res.headersSent && !res.destroyed) {
-          res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
-          res.end(`statsfs: scrape failed: ${printable(e instanceof Error ? e.message : String(e))}\n`);
-        } else res.destroy();
-      });
+      handle(req, res, scraper, dashboard, auth, headers, tls?.requireCert === true).catch((e: unknown) => scrapeFailed(res, e));
     };
-    const common = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
+    const idle = o.idleTimeoutMs ?? 30_000;
+    const common = { requestTimeout: 30_000, headersTimeout: Math.min(10_000, idle), keepAliveTimeout: Math.min(5_000, idle) };
     const server: Server = tls
       ? createHttpsServer(
           {
             ...common,
+            // A client that never finishes the handshake is dropped like an idle one (Node's default is 120 s).
+            handshakeTimeout: idle,
             cert: tls.cert,
             key: tls.key,
             ...(tls.ca ? { ca: tls.ca } : {}),
@@ -81,27 +110,48 @@ export class HttpExporter implements AsyncDisposable {
           handler,
         )
       : createHttpServer(common, handler);
-    server.setTimeout(o.idleTimeoutMs ?? 30_000, (socket) => socket.destroy());
+    server.setTimeout(idle, (socket) => socket.destroy());
+    server.maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let dropped = 0;
+    let loggedAt = -Infinity;
+    server.on("drop", () => {
+      dropped++;
+      const now = performance.now();
+      if (now - loggedAt < DROP_LOG_MS) return;
+      loggedAt = now;
+      o.log?.(
+        `statsfs: http: ${server.maxConnections} connections open (the limit): dropping new ones (${dropped} dropped so far); idle ones close after ${idle / 1000} s`,
+      );
+    });
     server.on("clientError", (_e, socket) => socket.destroy());
     server.on("tlsClientError", (_e, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      const failed = (e: Error) => {
+        void dashboard?.close();
+        void auth.close();
+        reject(e);
+      };
+      server.once("error", failed);
       server.listen(o.address.port, o.address.host, () => {
-        server.off("error", reject);
+        server.off("error", failed);
         resolve();
       });
     });
     const a = server.address();
     const port = typeof a === "object" && a !== null ? a.port : o.address.port;
-    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper);
+    return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper, auth, dashboard);
   }
 
   /** Stops listening and drops every connection; idempotent. */
   close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+    this.#closed ??= (async () => {
+      await this.dashboard?.close();
+      await new Promise<void>((resolve) => {
+        this.#server.close(() => resolve());
+        this.#server.closeAllConnections();
+      });
+      await this.#auth.close();
+    })();
     return this.#closed;
   }
 
@@ -112,10 +162,16 @@ export class HttpExporter implements AsyncDisposable {
 
 const PAGE = `<!doctype html><html><head><title>statsfs</title></head><body><h1>statsfs exporter</h1><p><a href="/metrics">/metrics</a></p></body></html>\n`;
 
+/** Paths of the dashboard (its other files are asked of it). */
+function isDashboardPath(path: string): boolean {
+  return path === "/" || path === "/app.js" || path === "/app.css" || path === "/api/events" || path === "/api/history";
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   scraper: Scraper,
+  dashboard: Dashboard | undefined,
   auth: BasicAuth,
   headers: Readonly<Record<string, string>>,
   requireCert: boolean,
@@ -133,9 +189,12 @@ async function handle(
     res.writeHead(401, { "Content-Type": "text/plain; charset=utf-8", "WWW-Authenticate": 'Basic realm="statsfs"' }).end("Unauthorized\n");
     return;
   }
-  const path = (req.url ?? "/").split("?")[0];
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
   const method = req.method ?? "GET";
-  if (path !== "/metrics" && path !== "/") {
+  const web = dashboard !== undefined && isDashboardPath(path);
+  if (path !== "/metrics" && path !== "/" && !web) {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("not found: try /metrics\n");
     return;
   }
@@ -143,20 +202,10 @@ async function handle(
     res.writeHead(405, { "Content-Type": "text/plain; charset=utf-8", Allow: "GET, HEAD" }).end("read-only: GET or HEAD\n");
     return;
   }
+  if (web && dashboard.handle(req, res, path, new URLSearchParams(q < 0 ? "" : url.slice(q + 1)))) return;
   if (path === "/") {
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(method === "HEAD" ? undefined : PAGE);
     return;
   }
-  const format = negotiateFormat(req.headers.accept);
-  const gz = acceptsGzip(req.headers["accept-encoding"]);
-  const body = await scraper.body(format, gz);
-  if (res.destroyed) return;
-  res.writeHead(200, {
-    "Content-Type": CONTENT_TYPES[format],
-    "Content-Length": body.length,
-    Vary: "Accept, Accept-Encoding",
-    "Cache-Control": "no-store",
-    ...(gz ? { "Content-Encoding": "gzip" } : {}),
-  });
-  res.end(method === "HEAD" ? undefined : body);
+  await serveMetrics(req, res, scraper);
 }

@@ -11,20 +11,21 @@
  *     min_version: TLS12         # TLS10…TLS13 (default TLS12); max_version likewise
  *   http_server_config:
  *     headers: { X-Frame-Options: deny }             # added to every response
- *   basic_auth_users:            # user: bcrypt hash ($2a$, $2b$, $2y$)
+ *   basic_auth_users:            # user: bcrypt hash ($2a$, $2b$, $2y$), cost 4 to 14
  *     prometheus: $2y$10$…
  *
  * Unknown keys are errors (the toolkit reads strictly too); keys the toolkit has that statsfs
  * does not implement (cipher_suites, curve_preferences, client_allowed_sans, http2: false) are
- * refused by name rather than ignored. The file is read once at start.
+ * refused by name rather than ignored. The file is read once at start. Passwords are checked
+ * off the event loop (see {@link BasicAuth}).
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import bcrypt from "bcryptjs";
 import { parse } from "yaml";
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
+import { BcryptPool } from "./bcrypt.js";
 
 /** TLS settings for node:https. */
 export interface TlsSettings {
@@ -157,6 +158,13 @@ export function parseWebConfig(text: string, path: string): WebConfig {
       if (typeof hash !== "string" || !/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) {
         fail(path, `basic_auth_users.${printable(name)}`, "must be a bcrypt hash ($2a$, $2b$ or $2y$)");
       }
+      const cost = Number(hash.slice(4, 6));
+      if (cost < 4 || cost > MAX_BCRYPT_COST)
+        fail(
+          path,
+          `basic_auth_users.${printable(name)}`,
+          `bcrypt cost ${cost} is outside 4..${MAX_BCRYPT_COST} (every check doubles per step: cost 15 takes seconds of CPU, 31 days); rehash, e.g. htpasswd -nbB -C 10 USER PASSWORD`,
+        );
       users.set(name, hash);
     }
   }
@@ -174,21 +182,46 @@ export function loadWebConfig(path: string): WebConfig {
   return parseWebConfig(text, path);
 }
 
+/** Highest bcrypt cost accepted: each check at cost 14 takes about a second of CPU; 31 would never finish. */
+export const MAX_BCRYPT_COST = 14;
+
+/** How long a wrong credential is remembered as wrong (ms). */
+export const FAILURE_TTL_MS = 10_000;
+/** Most remembered credentials of each kind (the oldest are dropped first). */
+const CACHE_MAX = 4096;
+
+/** Options of {@link BasicAuth}. */
+export interface BasicAuthOptions {
+  /** Comparisons allowed to wait behind the running one before answering 401 at once. */
+  readonly maxQueued?: number;
+  /** How long a wrong credential is remembered (default {@link FAILURE_TTL_MS}). */
+  readonly failureTtlMs?: number;
+}
+
 /**
- * Checks `Authorization: Basic …` against the users; successes are cached (by user and a
- * SHA-256 of the password), as the toolkit does, so a scrape every second costs one bcrypt.
+ * Checks `Authorization: Basic …` against the users. bcrypt runs in a worker thread, one check
+ * at a time behind a short queue; when the queue is full the answer is 401 at once. Outcomes are
+ * remembered per credential under an HMAC of user and password (never the password itself):
+ * successes until the process ends (a scrape every second costs one bcrypt, as in the toolkit),
+ * failures for {@link FAILURE_TTL_MS}; concurrent checks of one credential share one bcrypt. An
+ * unknown user is compared with a known user's hash, so it takes as long and never matches.
  */
 export class BasicAuth {
   readonly #users: ReadonlyMap<string, string>;
-  readonly #ok = new Map<string, Buffer>();
-  /** A hash of the users' cost that no password matches: unknown users take as long as known ones. */
-  readonly #dummy: string;
+  readonly #key = randomBytes(32);
+  readonly #ok = new Set<string>();
+  readonly #failed = new Map<string, number>();
+  readonly #inFlight = new Map<string, Promise<boolean>>();
+  readonly #pool: BcryptPool;
+  readonly #failureTtl: number;
+  /** The hash unknown users are compared with. */
+  readonly #decoy: string;
 
-  constructor(users: ReadonlyMap<string, string>) {
+  constructor(users: ReadonlyMap<string, string>, options: BasicAuthOptions = {}) {
     this.#users = users;
-    const first = users.values().next().value;
-    const cost = first === undefined ? 4 : Number(first.slice(4, 6));
-    this.#dummy = users.size > 0 ? bcrypt.hashSync(randomBytes(16).toString("hex"), cost) : "";
+    this.#pool = new BcryptPool(options.maxQueued);
+    this.#failureTtl = options.failureTtlMs ?? FAILURE_TTL_MS;
+    this.#decoy = users.values().next().value ?? "";
   }
 
   get enabled(): boolean {
@@ -205,16 +238,39 @@ export class BasicAuth {
     if (colon < 0) return false;
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    const digest = createHash("sha256").update(password).digest();
-    const cached = this.#ok.get(user);
-    if (cached && timingSafeEqual(cached, digest)) return true;
-    const hash = this.#users.get(user);
-    const ok = await bcrypt.compare(password, hash ?? this.#dummy);
-    if (ok && hash !== undefined) {
-      if (this.#ok.size > 1024) this.#ok.clear();
-      this.#ok.set(user, digest);
-      return true;
+    const key = createHmac("sha256", this.#key).update(user).update("\0").update(password).digest("base64");
+    if (this.#ok.has(key)) return true;
+    const failedAt = this.#failed.get(key);
+    if (failedAt !== undefined) {
+      if (Date.now() - failedAt < this.#failureTtl) return false;
+      this.#failed.delete(key);
     }
-    return false;
+    let run = this.#inFlight.get(key);
+    if (!run) {
+      run = this.#verify(key, user, password);
+      this.#inFlight.set(key, run);
+      void run.finally(() => this.#inFlight.delete(key));
+    }
+    return run;
+  }
+
+  async #verify(key: string, user: string, password: string): Promise<boolean> {
+    const hash = this.#users.get(user);
+    const r = await this.#pool.compare(password, hash ?? this.#decoy);
+    if (r === "busy") return false;
+    const ok = r && hash !== undefined;
+    if (ok) {
+      if (this.#ok.size >= CACHE_MAX) this.#ok.delete(this.#ok.values().next().value as string);
+      this.#ok.add(key);
+    } else {
+      if (this.#failed.size >= CACHE_MAX) this.#failed.delete(this.#failed.keys().next().value as string);
+      this.#failed.set(key, Date.now());
+    }
+    return ok;
+  }
+
+  /** Stops the bcrypt worker; idempotent. */
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }

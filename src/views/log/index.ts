@@ -21,6 +21,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { StatsSchema } from "../../model/stats-file.js";
 import { totalValue } from "../../model/value.js";
+import { viewPlan } from "../../sample/producer.js";
 import type { Sample, SampledFile } from "../../sample/sampler.js";
 import type { Selector } from "../../sample/select.js";
 
@@ -62,13 +63,19 @@ export function statDelta(d: StatDescriptor, f: SampledFile): bigint | undefined
   return now >= before ? now - before : now;
 }
 
-/** Summed deltas and totals per statistic name over the selected files. */
+/**
+ * Summed deltas and totals per statistic name over the selected files, each value counted once
+ * (sample/producer: a producer's merged files, not its per-process files; a subordinate's
+ * value inside its parent's aggregate counts there; companions such as `v.max` are not summed).
+ */
 export function fieldSums(sample: Sample, o: LogFilter = {}): Map<string, { delta: bigint; total: bigint }> {
   const out = new Map<string, { delta: bigint; total: bigint }>();
+  const plan = viewPlan(sample.files.map((f) => f.file));
+  const shown = new Set(plan.shown);
   for (const f of sample.files) {
-    if (!fileWanted(f, o)) continue;
+    if (!shown.has(f.file) || !fileWanted(f, o)) continue;
     for (const d of f.file.schema.descriptors) {
-      if (!statWanted(d.name, o)) continue;
+      if (!statWanted(d.name, o) || !plan.tallied(f.file, d.name)) continue;
       let e = out.get(d.name);
       if (!e) {
         e = { delta: 0n, total: 0n };

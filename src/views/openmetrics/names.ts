@@ -5,7 +5,9 @@
  * (`halt_wait_ns` → `halt_wait_seconds`), characters outside `[a-zA-Z0-9_]` replaced by `_`, and
  * label names made valid. Counters get `_total` when their samples are written.
  */
+
 import { StatUnit } from "../../model/flags.js";
+import { printable } from "../../model/text.js";
 
 /** Words that name a time unit or scale in a statistic name; dropped when the unit is seconds. */
 const TIME_WORDS = new Set([
@@ -71,6 +73,19 @@ export function familyName(provider: string, target: string, stat: string, unit:
   return `${sanitizeName(provider)}_${sanitizeName(target)}_${words.join("_")}`.replace(/__+/g, "_");
 }
 
+/**
+ * A family name that keeps every word of the statistic's name (`…_wait_us_seconds`,
+ * `…_req_total`): the distinct name of a statistic whose {@link familyName} another took.
+ */
+export function rawFamilyName(provider: string, target: string, stat: string, unit: number): string {
+  const u = baseUnitName(unit);
+  const words = sanitizeName(stat)
+    .split("_")
+    .filter((w) => w !== "");
+  if (u !== "" && words.at(-1) !== u) words.push(u);
+  return `${sanitizeName(provider)}_${sanitizeName(target)}_${words.join("_") || "value"}`.replace(/__+/g, "_");
+}
+
 /** The statistic name without its unit words (for pairing a histogram with its total). */
 export function stemOf(stat: string, unit: number): string {
   const u = baseUnitName(unit);
@@ -79,14 +94,20 @@ export function stemOf(stat: string, unit: number): string {
   return words.join("_");
 }
 
-/** A label value escaped for the text formats: `\` → `\\`, `"` → `\"`, newline → `\n`. */
+/**
+ * A label value for the text formats: control characters first shown by the one escaping function
+ * ({@link printable}: ESC becomes the text `\x1b`, a newline `\x0a`), so no raw escape reaches a
+ * terminal showing the exposition, then the formats' own escaping: `\` → `\\`, `"` → `\"` (what
+ * promtool and Prometheus accept; `\x1b` in the value reads back as those four characters).
+ */
 export function escapeLabelValue(v: string): string {
-  return /[\\"\n]/.test(v) ? v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : v;
+  const p = printable(v);
+  return /[\\"]/.test(p) ? p.replace(/\\/g, "\\\\").replace(/"/g, '\\"') : p;
 }
 
-/** HELP text escaped: `\` and newline always, `"` too in OpenMetrics. */
+/** HELP text: control characters by {@link printable}, then `\` escaped always and `"` too in OpenMetrics. */
 export function escapeHelp(v: string, openMetrics: boolean): string {
-  let s = v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+  let s = printable(v).replace(/\\/g, "\\\\");
   if (openMetrics) s = s.replace(/"/g, '\\"');
   return s;
 }

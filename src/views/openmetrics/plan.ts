@@ -20,12 +20,12 @@
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram, StatEncoding, StatType, StatUnit, typeName } from "../../model/flags.js";
 import { bucketBounds } from "../../model/histogram.js";
-import { decodeLabelSet } from "../../model/label-set.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
 import { f64FromBits, scaledNumberText } from "../../model/value.js";
+import { producerRole } from "../../sample/producer.js";
 import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
-import { baseUnitName, escapeHelp, escapeLabelValue, familyName, labelName, stemOf } from "./names.js";
+import { baseUnitName, escapeHelp, escapeLabelValue, familyName, labelName, rawFamilyName, stemOf } from "./names.js";
 import { selectExposed } from "./select.js";
 
 /** A metric family's type. */
@@ -97,6 +97,8 @@ export interface PlanOptions {
   readonly help?: (file: StatsFile, d: StatDescriptor) => string | undefined;
   /** Labels added to every series (after the file's own). */
   readonly constLabels?: Readonly<Record<string, string>>;
+  /** A Node service's per-process series instead of their sum (views/openmetrics/select). */
+  readonly perWorker?: boolean | undefined;
 }
 
 /** Identity labels renamed on the way out: Prometheus sets `instance` to the scraped target. */
@@ -135,29 +137,19 @@ function pairedSum(file: StatsFile, h: StatDescriptor, descs: readonly StatDescr
 }
 
 /**
- * A producer file's identity with its label-set segments (`counter.labels({…})` children,
- * model/label-set) turned back into labels: the family is the labelled source's parent's, and
- * `source` names that parent.
+ * The family owner and labels of a file. A producer file (sample/producer) is exposed in
+ * its top-level source's families (`statsfs_<root>_<stat>`), with `source` naming the source
+ * that holds the value and its label sets (`counter.labels({…})`) as labels: a family holds
+ * the root's own series and every subordinate's, told apart by `source`, so `sum()` adds them.
  */
 function labelled(file: StatsFile): { provider: string; target: string; labels: Readonly<Record<string, string>> } {
   const id = file.identity;
-  if (id.provider !== "statsfs" || id.path === undefined || !id.path.includes("{")) return id;
-  const segs = id.path.split("/");
-  const extra: Record<string, string> = {};
-  let n = segs.length;
-  while (n > 2) {
-    const set = decodeLabelSet(segs[n - 1] as string);
-    if (!set) break;
-    Object.assign(extra, set);
-    n--;
-  }
-  if (n === segs.length) return id;
-  const parent = segs.slice(0, n).join("/");
-  const target = (segs[n - 1] as string).replace(/-\d+$/, "") || "vm";
+  const r = producerRole(id);
+  if (!r) return id;
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(id.labels)) labels[k] = k === "source" ? parent : v;
-  for (const [k, v] of Object.entries(extra)) if (!(k in labels)) labels[k] = v;
-  return { provider: id.provider, target, labels };
+  for (const [k, v] of Object.entries(id.labels)) labels[k] = k === "source" ? r.owner : v;
+  for (const [k, v] of Object.entries(r.labelSet)) if (!(k in labels)) labels[k] = v;
+  return { provider: id.provider, target: r.root, labels };
 }
 
 /**
@@ -197,7 +189,34 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
     return f;
   };
   const constLabels = Object.entries(options.constLabels ?? {}).map(([k, v]) => [labelName(k), v] as const);
-  for (const { file, omit, own } of selectExposed(files)) {
+  /**
+   * Which statistic owns each family name: a statistic is (owner, name, type, unit). Two that
+   * would share a name (`wait_ns` and `wait_us` both as `…_wait_seconds`, `req` and `req_total`
+   * as `…_req_total`, a counter and a gauge `hits` of two subordinates) are both exposed: the
+   * first under the name, the next under the first free one of its name with the unit and
+   * `total` words kept (`…_wait_us_seconds`, `…_req_total_total`), that with its type word, or
+   * numbered.
+   */
+  const claims = new Map<string, string>();
+  const claim = (candidates: readonly string[], who: string): string => {
+    for (const c of candidates) {
+      const owner = claims.get(c);
+      if (owner === undefined || owner === who) {
+        claims.set(c, who);
+        return c;
+      }
+    }
+    const last = candidates[candidates.length - 1] as string;
+    for (let i = 2; ; i++) {
+      const c = `${last}_${i}`;
+      const owner = claims.get(c);
+      if (owner === undefined || owner === who) {
+        claims.set(c, who);
+        return c;
+      }
+    }
+  };
+  for (const { file, omit, own } of selectExposed(files, { perWorker: options.perWorker })) {
     /** The same statistic's first word in each label-set child (undefined: not subtractable). */
     const minusOf = (d: StatDescriptor): Word[] | undefined => {
       const kids = own.get(d.name);
@@ -241,7 +260,12 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
       let resolved = byName.get(d.name);
       if (!resolved || resolved.dtype !== d.type || resolved.unit !== d.unit) {
         const t = metricType(d);
-        const n = familyName(provider, target, d.name, d.unit === StatUnit.Boolean ? StatUnit.None : d.unit, t === "counter");
+        const unit = d.unit === StatUnit.Boolean ? StatUnit.None : d.unit;
+        const raw = rawFamilyName(provider, target, d.name, unit);
+        const n = claim(
+          [familyName(provider, target, d.name, unit, t === "counter"), raw, `${raw}_${t === "unknown" ? "untyped" : t}`],
+          `${ptKey}\0${d.name}\0${t}\0${unit}`,
+        );
         resolved = { name: n, type: t, dtype: d.type, unit: d.unit };
         byName.set(d.name, resolved);
       }

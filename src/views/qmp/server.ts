@@ -19,7 +19,7 @@
  * - a Unix socket path longer than 107 bytes (what `sun_path` holds) is refused, not shortened;
  * - no events, no other commands.
  */
-import { chmodSync, lstatSync, statSync, unlinkSync } from "node:fs";
+import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { printable } from "../../model/printable.js";
@@ -74,9 +74,10 @@ export class QmpServer implements AsyncDisposable {
         if (problem !== undefined) throw new QmpListenError(`${where}: cannot listen: ${problem}`);
         checkDirectory(addr.path, where);
         await clearStaleSocket(addr.path, where);
+        // Mode 0600 from the bind itself (umask); never a chmod by path afterwards, which would
+        // follow whatever link another user swapped in meanwhile.
         await listenUnix(server, addr.path);
-        chmodSync(addr.path, 0o600);
-        ino = statSync(addr.path).ino;
+        ino = ownSocketIno(addr.path);
       } else {
         await new Promise<void>((resolve, reject) => {
           server.once("error", reject);
@@ -197,10 +198,20 @@ async function clearStaleSocket(path: string, where: string): Promise<void> {
   unlinkSync(path);
 }
 
+/** The inode of the socket just bound at `path` (lstat: never through a link), or undefined. */
+function ownSocketIno(path: string): number | undefined {
+  try {
+    const st = lstatSync(path);
+    return st.isSocket() ? st.ino : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function removeOwnSocket(path: string, ino: number | undefined): void {
   try {
     const st = lstatSync(path);
-    if (st.isSocket() && (ino === undefined || st.ino === ino)) unlinkSync(path);
+    if (st.isSocket() && ino !== undefined && st.ino === ino) unlinkSync(path);
   } catch {
     // already gone
   }

@@ -11,6 +11,7 @@ import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { formatScaled, unitLabel } from "../../model/units.js";
 import { numberText, statValue } from "../../model/value.js";
+import { idText, producerRole, sourceText } from "../../sample/producer.js";
 import { type StatsFilter, selectStats } from "../qapi/filter.js";
 import { renderTable } from "./table.js";
 
@@ -52,7 +53,11 @@ export function unitText(d: StatDescriptor): string {
 export function valuesTable(files: readonly StatsFile[], filter: StatsFilter): string {
   const blocks = selectStats(files, filter).map(({ file, stats }) => {
     const { id, provider, target, path } = file.identity;
-    const head = printable(`${id} (${provider} ${target}${path !== undefined && path !== id ? ` ${path}` : ""})`);
+    const role = producerRole(file.identity);
+    // A producer file by its source as humans read it (label sets decoded), others by id, provider, target and path.
+    const head = role
+      ? printable(`${idText(file.identity)} (${provider} ${target} ${sourceText(role.path)})`)
+      : printable(`${id} (${provider} ${target}${path !== undefined && path !== id ? ` ${path}` : ""})`);
     const rows = stats.map((d) => [`  ${printable(d.name)}`, typeName(d.type), valueText(d, file.data), unitText(d)]);
     return `${head}\n${renderTable([["  name", "type", "value", "unit"], ...rows])}`;
   });

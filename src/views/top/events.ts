@@ -11,6 +11,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { Labels } from "../../model/identity.js";
 import { totalValue } from "../../model/value.js";
+import { isCompanion, labelSetText, producerRole, sourceText, viewPlan } from "../../sample/producer.js";
 import { delta, type Sample, type SampledFile, since } from "../../sample/sampler.js";
 import type { Selector } from "../../sample/select.js";
 import { groupKey, statNamed } from "./groups.js";
@@ -39,6 +40,10 @@ export interface EventRow {
   readonly buckets?: readonly bigint[] | undefined;
   /** Per-file parts, when asked for (drilldown). */
   readonly parts?: readonly EventPart[] | undefined;
+  /** Counts in sums across groups (`b`, Totals of several groups): no file of the group holds it inside another's aggregate (sample/producer). */
+  readonly tallied: boolean;
+  /** Summed in the group's Total row: a count (no histogram sample count, time, gauge or aggregate companion). */
+  readonly counted: boolean;
 }
 
 /** Files of one kind and owner. */
@@ -76,6 +81,10 @@ export function partLabel(f: SampledFile): string {
   const { vcpu, instance, shard } = f.file.identity.labels;
   if (vcpu !== undefined) return `vcpu ${vcpu}`;
   if (instance !== undefined) return shard === undefined ? `instance ${instance}` : `instance ${instance}~${shard}`;
+  const role = producerRole(f.file.identity);
+  if (role && Object.keys(role.labelSet).length > 0) return `{${labelSetText(role.labelSet)}}`;
+  const source = f.file.identity.labels.source;
+  if (source !== undefined) return sourceText(source);
   const id = f.file.identity.id;
   return id.slice(id.lastIndexOf("/") + 1);
 }
@@ -87,7 +96,8 @@ export function eventTitle(files: readonly SampledFile[]): string {
   const { provider, target, labels } = first;
   const parts = [provider, target];
   if (labels.guest !== undefined) parts.push(labels.guest);
-  for (const k of ["pid", "route", "vmm", "source", "member"]) if (labels[k] !== undefined) parts.push(`${k} ${labels[k]}`);
+  for (const k of ["pid", "route", "vmm", "source", "member"])
+    if (labels[k] !== undefined) parts.push(`${k} ${k === "source" ? sourceText(labels[k] as string) : labels[k]}`);
   if (files.length > 1) parts.push(target === "vcpu" ? `${files.length} vCPUs` : `${files.length} files`);
   else if (labels.vcpu !== undefined) parts.push(`vcpu ${labels.vcpu}`);
   else if (labels.instance !== undefined) parts.push(`instance ${labels.instance}`);
@@ -107,8 +117,22 @@ function fileDelta(d: StatDescriptor, f: SampledFile, kind: EventKind): bigint |
   return totalValue(d, f.data) - totalValue(d, f.prev);
 }
 
+/** How a group's files relate to the rest of the sample (sample/producer). */
+export interface GroupContext {
+  /** The files whose parts stand for a file in drilldown (a producer's per-process files). */
+  readonly partsOf?: ((f: SampledFile) => readonly SampledFile[]) | undefined;
+  /** Whether a file's statistic counts in sums across groups. */
+  readonly tallied?: ((f: SampledFile, name: string) => boolean) | undefined;
+}
+
 /** One group's rows: every wanted statistic any of its files has, in first-seen schema order. */
-export function eventGroup(key: string, files: readonly SampledFile[], seconds: number, o: EventOptions = {}): EventGroup {
+export function eventGroup(
+  key: string,
+  files: readonly SampledFile[],
+  seconds: number,
+  o: EventOptions = {},
+  ctx: GroupContext = {},
+): EventGroup {
   const stats: StatDescriptor[] = [];
   const seen = new Set<string>();
   for (const f of files)
@@ -125,11 +149,13 @@ export function eventGroup(key: string, files: readonly SampledFile[], seconds: 
     let total = 0n;
     let dsum: bigint | undefined;
     let any = false;
+    let tallied = true;
     const buckets = hist ? new Array<bigint>(stat.size).fill(0n) : undefined;
     const parts: EventPart[] | undefined = o.parts ? [] : undefined;
     for (const f of files) {
       const d = statNamed(f.file.schema.descriptors, stat.name);
       if (!d) continue;
+      if (ctx.tallied && !ctx.tallied(f, stat.name)) tallied = false;
       const v = fileValue(d, f, kind);
       total = !any ? v : d.type === StatType.Peak ? (v > total ? v : total) : total + v;
       any = true;
@@ -143,9 +169,16 @@ export function eventGroup(key: string, files: readonly SampledFile[], seconds: 
           buckets[i] = (buckets[i] ?? 0n) + (now >= b ? now - b : now);
         }
       }
-      parts?.push({ label: partLabel(f), total: v, delta: dv });
+      if (!parts) continue;
+      const behind = ctx.partsOf?.(f) ?? [];
+      if (behind.length === 0) parts.push({ label: partLabel(f), total: v, delta: dv });
+      for (const p of behind) {
+        const pd = statNamed(p.file.schema.descriptors, stat.name);
+        if (pd) parts.push({ label: partLabel(p), total: fileValue(pd, p, kind), delta: fileDelta(pd, p, kind) });
+      }
     }
-    return { name: stat.name, stat, kind, total, delta: dsum, buckets, parts };
+    const counted = kind === "count" && !hist && !isCompanion(stat.name);
+    return { name: stat.name, stat, kind, total, delta: dsum, buckets, parts, tallied, counted };
   });
   const labels = files[0]?.file.identity.labels ?? {};
   return { key, title: eventTitle(files), labels, files, rows, seconds };
@@ -163,10 +196,24 @@ function groupOf(f: SampledFile): string {
   return k;
 }
 
-/** Groups a sample's selected files (kvm_stat's -p and the shared selection), in source order. */
+/**
+ * Groups a sample's selected files (kvm_stat's -p and the shared selection), in source order.
+ * Only the files views show are grouped (a producer's per-process files are its merged file's
+ * drilldown parts: sample/producer).
+ */
 export function eventGroups(sample: Sample, o: EventOptions = {}): EventGroup[] {
+  const plan = viewPlan(sample.files.map((f) => f.file));
+  const shown = new Set(plan.shown);
+  const sampled = new Map(sample.files.map((f) => [f.file, f]));
+  const ctx: GroupContext = {
+    // Drilldown of a producer source: its processes' and its label sets' values.
+    partsOf: (f) => [...plan.partsOf(f.file), ...plan.labelSetsOf(f.file)].flatMap((p) => sampled.get(p) ?? []),
+    tallied: (f, name) => plan.tallied(f.file, name),
+  };
   const groups = new Map<string, SampledFile[]>();
   for (const f of sample.files) {
+    // A label set is a part of its owner's rows (x), not a group of its own.
+    if (!shown.has(f.file) || plan.labelledBy(f.file)) continue;
     if (o.selector && !o.selector.file(f.file)) continue;
     if (o.pid !== undefined && f.file.identity.labels.pid !== o.pid) continue;
     const k = groupOf(f);
@@ -174,7 +221,7 @@ export function eventGroups(sample: Sample, o: EventOptions = {}): EventGroup[] 
     if (g) g.push(f);
     else groups.set(k, [f]);
   }
-  return [...groups].map(([key, files]) => eventGroup(key, files, sample.seconds, o));
+  return [...groups].map(([key, files]) => eventGroup(key, files, sample.seconds, o, ctx));
 }
 
 /**

@@ -12,10 +12,10 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { printable } from "../../model/printable.js";
 import { formatScaled } from "../../model/units.js";
 import { bucketText } from "../text/values.js";
-import { padEnd, padStart } from "../text/width.js";
+import { clip, padEnd, padStart } from "../text/width.js";
 import type { EventGroup, EventPart, EventRow } from "./events.js";
 import { quantileBucket } from "./events.js";
-import { allocateRows } from "./rows.js";
+import { allocateRows, GROUP_LINES } from "./rows.js";
 
 /** A line of the frame and how it is emphasised (ignored without colour or a TTY). */
 export interface Line {
@@ -60,12 +60,21 @@ export interface FrameInput {
   readonly dead?: boolean | undefined;
   /** Lines available (undefined: no limit, plain output). */
   readonly height?: number | undefined;
+  /** Columns available (undefined: kvm_stat's widths). */
+  readonly width?: number | undefined;
 }
 
-const NAME_W = 40;
+/** kvm_stat's name column; narrower on a narrow terminal so that the numbers stay on screen. */
+let NAME_W = 40;
+
+/** The name column for a terminal `width` columns wide: 40, or what leaves room for the numbers. */
+export function nameWidth(width: number | undefined): number {
+  // ` name total(10)pct(7) cur(8)`: 28 columns besides the name.
+  return width === undefined || width >= 68 ? 40 : Math.max(8, width - 28);
+}
 
 function row(name: string, total: string, pct: string, cur: string, extra = ""): string {
-  return ` ${padEnd(name, NAME_W)} ${padStart(total, 10)}${padStart(pct, 7)} ${padStart(cur, 8)}${extra}`;
+  return ` ${padEnd(clip(name, NAME_W), NAME_W)} ${padStart(total, 10)}${padStart(pct, 7)} ${padStart(cur, 8)}${extra}`;
 }
 
 /** The headline: kvm_stat's summary or pid form. */
@@ -128,7 +137,7 @@ export function percentiles(d: StatDescriptor, buckets: readonly bigint[]): stri
 }
 
 function eventLine(r: EventRow, groupTotal: bigint, seconds: number): string {
-  const pct = r.kind === "count" && groupTotal > 0n ? ((Number(r.total) * 100) / Number(groupTotal)).toFixed(1) : "";
+  const pct = r.counted && groupTotal > 0n ? ((Number(r.total) * 100) / Number(groupTotal)).toFixed(1) : "";
   const cur = r.kind === "time" ? timeShare(r.stat, r.delta, seconds) : r.kind === "count" ? curAvg(r.delta, seconds) : "";
   const extra = r.buckets ? percentiles(r.stat, r.buckets) : "";
   return row(printable(r.name), totalText(r), pct, cur, extra ? `  ${extra}` : "");
@@ -169,14 +178,18 @@ function family(rows: readonly EventRow[]): { parents: EventRow[]; children: Map
   return { parents, children };
 }
 
-/** Count totals over parent events (kvm_stat: child events only when there are no parents). */
-function countTotals(all: readonly EventRow[]): { total: bigint; delta: bigint } {
+/**
+ * Count totals over parent events (kvm_stat: child events only when there are no parents):
+ * counts only — a histogram's sample count repeats a counter (halt_wait_hist, halt_exits) and
+ * an aggregate companion repeats its value. `tallied`: only rows that count across groups.
+ */
+function countTotals(all: readonly EventRow[], tallied = false): { total: bigint; delta: bigint } {
   const { parents, children } = family(all);
   const sum = (rows: readonly EventRow[]) => {
     let total = 0n;
     let delta = 0n;
     for (const r of rows)
-      if (r.kind === "count") {
+      if (r.counted && (!tallied || r.tallied)) {
         total += r.total;
         delta += r.delta ?? 0n;
       }
@@ -238,11 +251,14 @@ function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: numb
 function guestLines(groups: readonly EventGroup[], state: ViewState): Line[] {
   const owners = new Map<string, { name: string; total: bigint; delta: bigint | undefined; seconds: number }>();
   for (const g of groups) {
-    const { guest, pid, member, source } = g.labels;
-    const name = guest ?? (pid !== undefined ? `pid ${pid}${member !== undefined ? ` member ${member}` : ""}` : (source ?? g.title));
+    const { guest, pid, member } = g.labels;
+    // A producer's owner is its top-level source: its subordinates and label sets are inside it.
+    const source = g.labels.source === undefined ? undefined : `/${g.labels.source.split("/")[1] ?? ""}`;
+    const who = source !== undefined && member !== undefined ? `${source} member ${member}` : source;
+    const name = guest ?? (pid !== undefined ? `pid ${pid}${member !== undefined ? ` member ${member}` : ""}` : (who ?? g.title));
     const key = `${guest ?? ""}\0${pid ?? ""}\0${member ?? ""}\0${source ?? ""}`;
-    const t = countTotals(g.rows);
-    const anyDelta = g.rows.some((r) => r.kind === "count" && r.delta !== undefined);
+    const t = countTotals(g.rows, true);
+    const anyDelta = g.rows.some((r) => r.counted && r.tallied && r.delta !== undefined);
     const o = owners.get(key) ?? { name, total: 0n, delta: undefined, seconds: g.seconds };
     o.total += t.total;
     if (anyDelta) o.delta = (o.delta ?? 0n) + t.delta;
@@ -273,6 +289,7 @@ function guestLines(groups: readonly EventGroup[], state: ViewState): Line[] {
 /** The frame's lines. */
 export function kvmFrame(f: FrameInput): Line[] {
   const { state } = f;
+  NAME_W = nameWidth(f.width);
   const head = headline(state);
   const lines: Line[] = [{ text: f.dead ? `${head}   Guest is DEAD   ` : head, style: "bold" }];
   lines.push({
@@ -286,16 +303,26 @@ export function kvmFrame(f: FrameInput): Line[] {
     lines.push(...guestLines(f.groups, state));
     return f.height === undefined ? lines : lines.slice(0, f.height);
   }
-  const all = [...f.groups.map((group) => ({ group, goneAt: undefined, reason: undefined }) as const), ...f.gone];
+  let all = [...f.groups.map((group) => ({ group, goneAt: undefined, reason: undefined }) as const), ...f.gone];
+  // More groups than fit with one row each: the first that fit, then one line saying how many more.
+  let more = 0;
+  if (f.height !== undefined) {
+    const fit = Math.max(1, Math.floor((f.height - lines.length - 1) / (GROUP_LINES + 1)));
+    if (all.length > fit) {
+      more = all.length - fit;
+      all = all.slice(0, fit);
+    }
+  }
   const needs = all.map(({ group }) => {
     const rows = visibleRows(state.drill ? group.rows : family(group.rows).parents, state);
     const parts = state.drill ? rows.reduce((s, r) => s + (r.parts && r.parts.length > 1 ? r.parts.length : 0), 0) : 0;
     return Math.max(1, rows.length + parts);
   });
-  const room = allocateRows(needs, f.height === undefined ? undefined : f.height - lines.length);
+  const room = allocateRows(needs, f.height === undefined ? undefined : f.height - lines.length - (more > 0 ? 1 : 0));
   for (const [i, { group, goneAt, reason }] of all.entries()) {
     lines.push(...groupLines(group, state, room[i] ?? 0, goneAt, reason), { text: "" });
   }
+  if (more > 0) lines.push({ text: ` (${more} more group${more === 1 ? "" : "s"}: f filters, p/g picks a guest, b totals)`, style: "dim" });
   return f.height === undefined ? lines : lines.slice(0, f.height);
 }
 

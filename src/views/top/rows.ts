@@ -4,7 +4,7 @@
  */
 
 /** Each group takes 3 lines besides its rows: title, column heading, blank line. */
-const GROUP_LINES = 3;
+export const GROUP_LINES = 3;
 
 /**
  * How many rows each group may show in `height` lines: every group gets an equal share, and

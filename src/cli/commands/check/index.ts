@@ -4,15 +4,14 @@
  * (even files the decoder would reject); other sources through their encoded schema.
  * Exit 0 when clean, 1 with violations.
  */
-import { closeSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync } from "node:fs";
 import { checkBinary, checkBytes, FILE_RULES, type Violation } from "../../../check/check.js";
 import { DESCRIPTOR_RULES } from "../../../check/rules.js";
 import { SourceError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { located, openReadOnly } from "../../../providers/file/fd-file.js";
-import { isFile, parseFd } from "../../../providers/file/index.js";
+import { isFile, parseFd, statsPaths } from "../../../providers/file/index.js";
 import { fdPread } from "../../../providers/file/pread-fd.js";
 import { checkQueryKeys } from "../../../providers/query.js";
 import { parseSourceUri } from "../../../providers/registry.js";
@@ -25,25 +24,6 @@ import { withSource } from "../../with-source.js";
 export interface CheckResult {
   readonly name: string;
   readonly violations: readonly Violation[];
-}
-
-/** Paths to check for a `file:` source: the file, or the regular files of a directory. */
-function pathsOf(path: string): string[] {
-  let dir: boolean;
-  try {
-    dir = statSync(path).isDirectory();
-  } catch (e) {
-    throw located(e, path);
-  }
-  if (!dir) return [path];
-  const files = readdirSync(path)
-    .filter((n) => !n.startsWith("."))
-    .sort()
-    .map((n) => join(path, n))
-    .filter(isFile);
-  // As `read` says: a directory without stats files is an input error, not a conforming source.
-  if (files.length === 0) throw new SourceError("STATSFS_SOURCE", `${path}: directory holds no stats files`);
-  return files;
 }
 
 /** Checks the bytes behind `fd`; read errors become one line naming `where`. */
@@ -78,7 +58,13 @@ function checkFile(f: StatsFile, kvm: boolean, strictKernel: boolean): CheckResu
 export async function checkSource(uri: string, kvm?: boolean, strictKernel = false): Promise<CheckResult[]> {
   const { scheme, rest, query } = parseSourceUri(uri);
   const isKvm = kvm ?? (scheme === "kvm" || scheme === "fd");
-  if (scheme === "file") return pathsOf(rest).map((p) => checkPath(p, isKvm, strictKernel));
+  if (scheme === "file") {
+    const { dir, paths } = statsPaths(rest);
+    const files = dir ? paths.filter(isFile) : paths;
+    // As `read` says: a directory without stats files is an input error, not a conforming source.
+    if (files.length === 0) throw new SourceError("STATSFS_SOURCE", `${rest}: directory holds no stats files`);
+    return files.map((p) => checkPath(p, isKvm, strictKernel));
+  }
   if (scheme === "fd") {
     checkQueryKeys(uri, query, [], "fd:");
     return [checkFd(parseFd(uri, rest), uri, isKvm, strictKernel)];

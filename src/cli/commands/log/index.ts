@@ -9,23 +9,15 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { samples } from "../../../sample/sampler.js";
 import { checkedSelector } from "../../../sample/select.js";
 import { CSV, columnsOf, fieldSums, jsonlRecord, type LogFilter, type LogSink, LogWriter, PLAIN } from "../../../views/log/index.js";
+import { checkPid, fieldsHelp, pidOfGuest } from "../../../views/top/guests.js";
 import { fieldsRegex } from "../../../views/top/keys.js";
 import { type Args, type Command, flag, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
-import {
-  checkPid,
-  fieldsHelp,
-  KVMSTAT_HELP,
-  KVMSTAT_OPTIONS,
-  type KvmStatArgs,
-  kvmStatArgs,
-  openNamedSources,
-  pidOfGuest,
-  routedSources,
-} from "../../kvmstat.js";
+import { KVMSTAT_HELP, KVMSTAT_OPTIONS, type KvmStatArgs, kvmStatArgs, openNamedSources, routedSources } from "../../kvmstat.js";
 import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
 
 /** A file opened for appending, as a log sink. */
@@ -118,9 +110,9 @@ export async function log(
 
 function positiveInt(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(text) || Number(text) < 1)
-    throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
-  return Number(text);
+  const n = readInt(text, 1, 999_999_999_999_999);
+  if (n === undefined) throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
+  return n;
 }
 
 export const command: Command = {

@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { mountStatsfs } from "../../../views/fs/mount.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
@@ -47,9 +48,8 @@ export async function mount(o: MountCommandOptions, io: Io): Promise<number> {
 
 function maxAge(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= 0 && n <= 3_600_000))
-    throw new UsageError(`mount: --max-age must be milliseconds from 0 to 3600000, got "${printable(text)}"`);
+  const n = readInt(text, 0, 3_600_000);
+  if (n === undefined) throw new UsageError(`mount: --max-age must be milliseconds from 0 to 3600000, got "${printable(text)}"`);
   return n;
 }
 

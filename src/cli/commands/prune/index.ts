@@ -2,12 +2,15 @@
  * @module cli/commands/prune
  * `statsfs prune shm:NAME[?dir=D]`: removes what producers that are gone left in
  * an export directory (links to a memfd whose process ended, files nobody holds), then the
- * directories left empty. Live producers' files and anything foreign are never touched.
+ * directories left empty. Live producers' files and anything foreign are never touched, and
+ * nothing outside the export directory (see providers/shm/prune.ts).
  */
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { checkQueryKeys } from "../../../providers/query.js";
+import { parseSourceUri } from "../../../providers/registry.js";
 import { defaultDir } from "../../../providers/shm/format/paths.js";
 import { pruneExports } from "../../../providers/shm/prune.js";
 import type { Command } from "../../command.js";
@@ -20,11 +23,11 @@ export interface PruneCliOptions {
 
 /** Parses `shm:NAME[?dir=D]` (NAME may be empty for every tree, or a path `app/http`). */
 export function parseShmTarget(uri: string): { dir: string; name: string | undefined } {
-  const m = /^shm:([^?]*)(?:\?(.*))?$/.exec(uri);
-  if (!m) throw new UsageError(`prune: ${printable(uri)} is not a shm: source (statsfs prune shm:NAME[?dir=D])`);
-  const q = new URLSearchParams(m[2] ?? "");
-  for (const k of q.keys()) if (k !== "dir") throw new UsageError(`${printable(uri)}: unknown option "${printable(k)}" (prune takes dir)`);
-  const parts = (m[1] as string).split("/").filter((s) => s !== "");
+  const spec = uri.startsWith("shm:") ? parseSourceUri(uri) : undefined;
+  if (spec?.scheme !== "shm") throw new UsageError(`prune: ${printable(uri)} is not a shm: source (statsfs prune shm:NAME[?dir=D])`);
+  const q = spec.query;
+  checkQueryKeys(printable(uri), q, ["dir"], "prune");
+  const parts = spec.rest.split("/").filter((s) => s !== "");
   if (parts.some((p) => p === "." || p === "..")) throw new UsageError(`${printable(uri)}: "." and ".." are not source names`);
   return { dir: q.get("dir") || defaultDir(), name: parts.length ? parts.join("/") : undefined };
 }
@@ -34,7 +37,9 @@ export async function prune(o: PruneCliOptions, io: Io): Promise<number> {
   const { dir, name } = parseShmTarget(o.source);
   const top = name === undefined ? dir : join(dir, name);
   try {
-    if (!lstatSync(top).isDirectory()) throw new Error("not a directory");
+    // A link is left to pruneExports, which refuses it by name (it never follows one).
+    const st = lstatSync(top);
+    if (!st.isDirectory() && !st.isSymbolicLink()) throw new Error("not a directory");
   } catch {
     throw new UsageError(`${printable(o.source)}: nothing exported as ${printable(name ?? dir)} in ${printable(dir)}`);
   }

@@ -6,6 +6,7 @@
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
 import { parseQmpAddress } from "../../../qmp/address.js";
 import { MAX_TIMEOUT_MS, parseLossless, QmpClient } from "../../../qmp/client/client.js";
 import { type Command, flag, str } from "../../command.js";
@@ -69,8 +70,8 @@ Capabilities are negotiated first unless COMMAND is qmp_capabilities. Exit statu
   positionals: [2, 3],
   run: (a, io) => {
     const t = str(a, "timeout");
-    const timeoutMs = t === undefined ? undefined : /^\d{1,10}$/.test(t) ? Number(t) : Number.NaN;
-    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
+    const timeoutMs = t === undefined ? undefined : readInt(t, 1, MAX_TIMEOUT_MS);
+    if (t !== undefined && timeoutMs === undefined)
       throw new UsageError(`qmp: --timeout must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got "${printable(t ?? "")}"`);
     return qmp(
       {

@@ -2,12 +2,14 @@
  * @module cli/commands/read
  * `statsfs read SRC… [--json] [selection]`: one snapshot of a source's values (several sources
  * are read as one union). With --json, QEMU's query-stats result shape plus "target", "id" and
- * "labels" per result.
+ * "labels" per result. Members that are not ok are warned about on stderr, the first few by
+ * name (escaped) and the rest counted.
  */
 
 import type { Selection } from "../../../sample/select.js";
 import { checkedSelector } from "../../../sample/select.js";
 import { queryStats, type StatsFilter, toJson } from "../../../views/qapi/index.js";
+import { memberWarnings } from "../../../views/text/members.js";
 import { valuesTable } from "../../../views/text/values.js";
 import type { Command } from "../../command.js";
 import { flag } from "../../command.js";
@@ -26,7 +28,7 @@ export interface ReadOptions {
 export async function read(o: ReadOptions, io: Io): Promise<number> {
   return withSource(o.sources, async (s) => {
     const filter: StatsFilter = { selector: checkedSelector(o.selection ?? {}, s.files) };
-    for (const m of s.members ?? []) if (m.state !== "ok") io.stderr.write(`statsfs: ${m.uri}: ${m.state}: ${m.reason ?? ""}\n`);
+    for (const line of memberWarnings(s.uri, s.members ?? [])) io.stderr.write(`${line}\n`);
     io.stdout.write(o.json ? `${toJson(queryStats(s.files, filter), 2)}\n` : valuesTable(s.files, filter));
     return Exit.Ok;
   });

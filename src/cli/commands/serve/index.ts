@@ -4,10 +4,13 @@
  * and/or `--http [HOST:]PORT` as a Prometheus exporter (views/http), until SIGINT/SIGTERM, then
  * closes every client and removes its socket.
  */
-import { UsageError } from "../../../errors.js";
+import { SourceError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
+import { readInt } from "../../../model/read-int.js";
+import { PendingSource } from "../../../providers/pending.js";
 import { OPENERS, openSource } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
+import { UnionSource } from "../../../providers/union.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
 import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../views/qmp/server.js";
 import type { Command } from "../../command.js";
@@ -26,6 +29,10 @@ export interface ServeOptions {
   readonly http?: readonly string[];
   /** An exporter-toolkit web config for the HTTP side. */
   readonly webConfig?: string | undefined;
+  /** Export a Node service's per-process series instead of their sums. */
+  readonly perWorker?: boolean | undefined;
+  /** Called once every server listens, with the HTTP exporters (`statsfs web` prints their URL). */
+  readonly listening?: ((exporters: readonly HttpExporter[]) => void) | undefined;
 }
 
 /** Serves until `io.signal` aborts. */
@@ -34,22 +41,38 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
   if (o.qmp.length === 0 && http.length === 0) throw new UsageError("serve: --qmp ADDR or --http [HOST:]PORT is required");
   if (o.webConfig !== undefined && http.length === 0) throw new UsageError("serve: --web-config needs --http");
   const addresses: QmpAddress[] = o.qmp.map((a) => parseQmpAddress(a, `serve: --qmp ${a === "" ? '""' : printable(a)}`));
-  const startHttp = prepareHttp(http, o.webConfig);
+  if (o.perWorker && http.length === 0) throw new UsageError("serve: --per-worker needs --http");
+  const startHttp = prepareHttp(http, o.webConfig, { perWorker: o.perWorker === true });
   // The exporter's default source is every VM on the host, where that provider exists.
   const uris = o.sources.length === 0 && http.length > 0 && "host" in OPENERS ? ["host:"] : o.sources;
   const sources: StatsSource[] = [];
   const servers: QmpServer[] = [];
   const exporters: HttpExporter[] = [];
   try {
-    for (const uri of uris) sources.push(await openSource(uri));
-    for (const a of addresses) servers.push(await QmpServer.listen(a, { sources, maxMessageBytes: o.maxMessageBytes }));
-    exporters.push(...(await startHttp(sources, io)));
+    for (const uri of uris) {
+      try {
+        sources.push(await openSource(uri));
+      } catch (e) {
+        // A source that is not there yet (a service not started, a QEMU not running) is served
+        // as down and opened at the first poll that finds it; usage errors still stop here.
+        if (!(e instanceof SourceError)) throw e;
+        io.stderr.write(`statsfs: ${printable(e.message)}; serving it as down until it appears\n`);
+        sources.push(new PendingSource(uri, openSource));
+      }
+    }
+    // Several sources are served as one union, as read and top show them: members stay apart
+    // (a `member` label where their files would be confused), each with its own up line. The
+    // QMP server and the exporter share it, and so its polls (providers/poll).
+    const served = sources.length > 1 ? [new UnionSource(sources)] : sources;
+    for (const a of addresses) servers.push(await QmpServer.listen(a, { sources: served, maxMessageBytes: o.maxMessageBytes }));
+    exporters.push(...(await startHttp(served, io)));
     const files = sources.reduce((n, s) => n + s.files.length, 0);
     const where = servers.map((s) => formatQmpAddress(s.address)).join(", ");
     if (servers.length > 0)
       io.stderr.write(
         `statsfs: serving QMP on ${where} (${sources.length} source${sources.length === 1 ? "" : "s"}, ${files} stats file${files === 1 ? "" : "s"}); Ctrl-C stops\n`,
       );
+    o.listening?.(exporters);
     if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
     return Exit.Ok;
   } finally {
@@ -61,8 +84,8 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
 
 function positiveInt(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= 1024 && n <= 1 << 30)) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
+  const n = readInt(text, 1024, 1 << 30);
+  if (n === undefined) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
   return n;
 }
 
@@ -74,7 +97,10 @@ export const command: Command = {
   --http [HOST:]PORT   a Prometheus exporter on http://HOST:PORT/metrics (repeatable); HOST
                        defaults to 127.0.0.1, PORT to ${DEFAULT_HTTP_PORT} ("HOST:" or ":"), 0 = any
                        free port; text format 0.0.4 or OpenMetrics 1.0.0 by Accept, gzip when
-                       asked; read-only
+                       asked; and the live dashboard at http://HOST:PORT/ (statsfs web); read-only
+  --per-worker         a Node service's series per process (label producer_instance) instead
+                       of summed over its processes (read shm:NAME?instances=all to have
+                       them for a service of one process too)
   --web-config FILE    TLS and basic auth for --http, in the Prometheus exporter toolkit's
                        format (tls_server_config, basic_auth_users with bcrypt hashes)
   --qmp ADDR           where to listen (repeatable):
@@ -98,6 +124,7 @@ package string is "statsfs <version>". Runs until SIGINT/SIGTERM.`,
     qmp: { type: "string", multiple: true },
     http: { type: "string", multiple: true },
     "web-config": { type: "string" },
+    "per-worker": { type: "boolean" },
     "max-message": { type: "string" },
   },
   positionals: [0, 64],
@@ -112,6 +139,7 @@ package string is "statsfs <version>". Runs until SIGINT/SIGTERM.`,
         sources: a.positionals,
         http: Array.isArray(http) ? http : [],
         webConfig: typeof webConfig === "string" ? webConfig : undefined,
+        perWorker: a.values["per-worker"] === true,
         maxMessageBytes: positiveInt(typeof max === "string" ? max : undefined, "--max-message"),
       },
       io,

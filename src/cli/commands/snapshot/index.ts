@@ -44,7 +44,7 @@ export async function snapshot(o: SnapshotOptions, io: Io): Promise<number> {
     }
     const used = new Set<string>();
     for (const f of s.files) {
-      const name = snapshotFileName(f.identity.id);
+      const name = snapshotFileName(f.identity);
       if (used.has(name)) throw new SourceError("STATSFS_OUTPUT", `${o.out}: two stats files share the id "${f.identity.id}"`);
       used.add(name);
       writeAtomic(o.out, name, encodeFile(f));

@@ -9,8 +9,8 @@
 import { closeSync, readlinkSync } from "node:fs";
 import { pidfdGetfd, pidfdOpen } from "../../../sys/pidfd.js";
 import { FdStatsFile } from "../../file/fd-file.js";
+import { startTime } from "../../proc.js";
 import type { HostVm } from "../enumerate.js";
-import { startTime } from "../proc.js";
 import { RouteUnavailable, routeLabels, type VmLabels, type VmRoute } from "./route.js";
 
 /** Which of the VMM's stats fds to take. */

@@ -9,16 +9,22 @@
  * objects from poll to poll while the VM's layout does not change.
  */
 import { readFileSync } from "node:fs";
+import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { withLabels } from "../../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../../model/stats-file.js";
 import { QmpClient } from "../../../qmp/client/client.js";
+import { peerCredentials, socketFd } from "../../../sys/socket.js";
 import { QmpStatsSource } from "../../qmp/source.js";
+import { NOT_HELD } from "../enumerate.js";
 import { RouteUnavailable, routeLabels, type VmLabels, type VmRoute } from "./route.js";
 
 /** Options of {@link QmpRoute}. */
 export interface QmpRouteOptions {
+  /** The socket's bound path, as /proc/net/unix shows it (for messages and the busy check). */
   readonly path: string;
+  /** Where to connect (through the VM process's /proc/PID/root or cwd); default `path`. */
+  readonly connect?: string | undefined;
   readonly pid: number;
   readonly labels: VmLabels;
   /** Targets to keep (`vm`, `vcpu`); others are dropped. */
@@ -84,6 +90,24 @@ function processState(pid: number): string | undefined {
   }
 }
 
+/**
+ * Refuses a peer that is not the VM process (by SO_PEERCRED, the pid that listened): the path
+ * may have been swapped for another socket (a symlink to a root-only one, say) since the scan.
+ */
+function checkPeer(socket: Socket, pid: number, path: string): void {
+  const fd = socketFd(socket);
+  let peer: number | undefined;
+  try {
+    peer = fd === undefined ? undefined : peerCredentials(fd).pid;
+  } catch {
+    peer = undefined;
+  }
+  if (peer !== pid)
+    throw new RouteUnavailable(
+      `${NOT_HELD} (${path}: the peer is ${peer === undefined ? "unknown" : `pid ${peer}`}, not pid ${pid}; not used)`,
+    );
+}
+
 /** A VM's statistics over its monitor. */
 export class QmpRoute implements VmRoute {
   readonly route = "qmp" as const;
@@ -123,8 +147,12 @@ export class QmpRoute implements VmRoute {
         let client: QmpClient;
         try {
           client = await QmpClient.connect(
-            { kind: "unix", path: this.o.path },
-            { timeoutMs: this.o.greetingMs, commandTimeoutMs: Math.max(1, Math.min(timeoutMs, 2 ** 31 - 1)) },
+            { kind: "unix", path: this.o.connect ?? this.o.path },
+            {
+              timeoutMs: this.o.greetingMs,
+              commandTimeoutMs: Math.max(1, Math.min(timeoutMs, 2 ** 31 - 1)),
+              checkPeer: (socket) => checkPeer(socket, this.o.pid, this.o.path),
+            },
           );
         } catch (e) {
           const why = e instanceof Error ? e.message : String(e);

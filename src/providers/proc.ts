@@ -1,9 +1,9 @@
 /**
- * @module providers/host/proc
- * The few /proc reads host enumeration needs, each returning undefined (never throwing) when
- * the process is gone or the entry may not be read: fd links, threads and their names, the
- * start time (to tell a reused pid), the executable, the argv, and the path of a Unix socket
- * an fd holds (via /proc/net/unix).
+ * @module providers/proc
+ * The few /proc reads host enumeration (host/) and trace: need, each returning undefined (never
+ * throwing) when the process is gone or the entry may not be read: fd links, threads and their
+ * names, the start time (to tell a reused pid), the executable, the argv, and the path of a Unix
+ * socket an fd holds and the listening state of each (via /proc/net/unix).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
@@ -108,13 +108,27 @@ export function currentSyscall(pid: number, tid: number): { nr: number; a0: bigi
   }
 }
 
-/** The path bound to the Unix socket with inode `inode` (from /proc/net/unix), or undefined. */
-export function unixSocketPath(inode: string): string | undefined {
+/** One line of /proc/net/unix: a Unix socket's inode, bound path (as given to bind) and state. */
+export interface UnixSocketEntry {
+  readonly inode: string;
+  readonly path: string;
+  /** Listening (flag __SO_ACCEPTCON, 0x10000): a server socket, not a connection. */
+  readonly listening: boolean;
+  /** State 03: connected. */
+  readonly connected: boolean;
+}
+
+/** The bound Unix sockets of this network namespace (from /proc/net/unix), or undefined. */
+export function unixSockets(): UnixSocketEntry[] | undefined {
   const table = readProc("net/unix");
   if (table === undefined) return undefined;
+  const out: UnixSocketEntry[] = [];
   for (const line of table.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length >= 8 && f[6] === inode) return f[7];
+    // Num RefCount Protocol Flags Type St Inode Path
+    const m = /^\s*[0-9a-f]+: [0-9A-F]+ [0-9A-F]+ ([0-9A-F]+) [0-9A-F]+ ([0-9A-F]+) +(\d+)(?: (.*))?$/.exec(line);
+    if (!m) continue;
+    const flags = Number.parseInt(m[1] as string, 16);
+    out.push({ inode: m[3] as string, path: m[4] ?? "", listening: (flags & 0x10000) !== 0, connected: m[2] === "03" });
   }
-  return undefined;
+  return out;
 }

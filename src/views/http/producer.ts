@@ -1,5 +1,5 @@
 /**
- * @module views/openmetrics/producer
+ * @module views/http/producer
  * prom-client's scrape side for a Node service's statsfs sources (`statsfs/prometheus`):
  *
  * - {@link metrics}: the exposition text of a registry's sources (in-process, no files);
@@ -14,9 +14,10 @@ import type { StatsFile } from "../../model/stats-file.js";
 import { defaultRegistry, helpOf, type LiveSource, liveSource, type Registry, type Source } from "../../producer/index.js";
 import { openSource } from "../../providers/registry.js";
 import type { StatsSource } from "../../providers/source.js";
-import { Scraper } from "../http/scrape.js";
-import { acceptsGzip, negotiateFormat } from "./negotiate.js";
-import { CONTENT_TYPES, Exposition, type ExpositionFormat } from "./render.js";
+import { formatSpec, sourceSpec } from "../../providers/spec.js";
+import { CONTENT_TYPES, Exposition, type ExpositionFormat } from "../openmetrics/render.js";
+import { scrapeFailed, serveMetrics } from "./metrics.js";
+import { Scraper } from "./scrape.js";
 
 const live = new WeakMap<Registry, { source: LiveSource; exposition: Exposition }>();
 
@@ -59,28 +60,7 @@ export function metricsHandler(
   const sources = Array.isArray(from) ? (from as readonly StatsSource[]) : [liveOf(from as Registry).source];
   const scraper = new Scraper(sources, Array.isArray(from) ? {} : { help: helpFrom(from as Registry) });
   return (req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "text/plain; charset=utf-8" }).end("read-only: GET or HEAD\n");
-      return;
-    }
-    const format = negotiateFormat(req.headers.accept);
-    const gz = acceptsGzip(req.headers["accept-encoding"]);
-    scraper.body(format, gz).then(
-      (body) => {
-        if (res.destroyed) return;
-        res.writeHead(200, {
-          "Content-Type": CONTENT_TYPES[format],
-          "Content-Length": body.length,
-          Vary: "Accept, Accept-Encoding",
-          ...(gz ? { "Content-Encoding": "gzip" } : {}),
-        });
-        res.end(req.method === "HEAD" ? undefined : body);
-      },
-      (e: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
-        res.end(`statsfs: scrape failed: ${e instanceof Error ? e.message : String(e)}\n`);
-      },
-    );
+    serveMetrics(req, res, scraper).catch((e: unknown) => scrapeFailed(res, e));
   };
 }
 
@@ -92,7 +72,7 @@ const shm = new Map<string, Promise<{ source: StatsSource; exposition: Expositio
  * the files by this process alone. `dir` defaults to $STATSFS_DIR or /dev/shm/statsfs.
  */
 export async function clusterMetrics(name: string, options: { dir?: string; format?: ExpositionFormat } = {}): Promise<string> {
-  const uri = `shm:${name}${options.dir !== undefined ? `?dir=${options.dir}` : ""}`;
+  const uri = formatSpec(sourceSpec("shm", name, { dir: options.dir }));
   let p = shm.get(uri);
   if (!p) {
     p = openSource(uri).then((source) => ({ source, exposition: new Exposition() }));

@@ -5,7 +5,7 @@
  * exposition of any stats files and the HTTP exporter.
  */
 export { collectDefaultMetrics } from "../../producer/default-metrics.js";
-export { HttpExporter, type HttpExporterOptions, loadWebConfig, parseWebConfig } from "../http/index.js";
-export { negotiateFormat } from "./negotiate.js";
+export { negotiateFormat } from "../openmetrics/negotiate.js";
+export { CONTENT_TYPES, Exposition, type ExpositionFormat, renderExposition } from "../openmetrics/render.js";
+export { HttpExporter, type HttpExporterOptions, loadWebConfig, parseWebConfig } from "./index.js";
 export { clusterMetrics, contentType, metrics, metricsHandler } from "./producer.js";
-export { CONTENT_TYPES, Exposition, type ExpositionFormat, renderExposition } from "./render.js";

@@ -1,0 +1,89 @@
+/**
+ * Issue 16, item 11: a producer exports only into directories its own user made and no one
+ * else can write, creates them 0700, and walks them by fds (a link in place of a source
+ * directory is refused, never followed). Before, an export directory another user made first
+ * (0755, theirs) let them plant a link that made the producer create its files elsewhere.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { SourceError } from "../../src/errors.js";
+import { createSource, Registry } from "../../src/producer/index.js";
+import { attackSkip, NOBODY } from "./attacker.js";
+
+const skip = attackSkip();
+const base = mkdtempSync(join(tmpdir(), "statsfs-export-attack-"));
+chmodSync(base, 0o755);
+after(() => rmSync(base, { recursive: true, force: true }));
+
+/** Exports a tree `app` (with a subordinate `sub`) into `dir`; returns the registration. */
+function exportApp(dir: string) {
+  const app = createSource("app");
+  app.addValues({ hits: {} });
+  const sub = createSource("sub");
+  sub.addValues({ hits: {} });
+  app.addSubordinate(sub);
+  return new Registry().register(app, { export: { dir, instance: "t1" } });
+}
+
+/** Asserts `f` throws one line matching `re` (a SourceError). */
+function refuses(f: () => unknown, re: RegExp): void {
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof SourceError, String(e));
+    assert.match(e.message, re);
+    assert.ok(!e.message.includes("\n"));
+    return true;
+  });
+}
+
+describe("producers export only into their own directories", { skip }, () => {
+  it("an export directory another user made is refused in one line; nothing is made through its link", () => {
+    const victim = join(base, "victim");
+    mkdirSync(victim);
+    const dir = join(base, "shared");
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, NOBODY, NOBODY);
+    symlinkSync(victim, join(dir, "app"));
+    chownSync(join(dir, "app"), NOBODY, NOBODY);
+    refuses(
+      () => exportApp(dir),
+      /^export directory ".*\/shared" is owned by uid 65534, not by this process's uid 0: refusing to export into a directory another user controls/,
+    );
+    assert.deepEqual(readdirSync(victim), []);
+  });
+
+  it("a source directory another user made inside one's own export directory is refused", () => {
+    const dir = join(base, "mine");
+    mkdirSync(join(dir, "app"), { recursive: true, mode: 0o755 });
+    chownSync(join(dir, "app"), NOBODY, NOBODY);
+    refuses(() => exportApp(dir), /^export directory ".*\/mine\/app" is owned by uid 65534/);
+    assert.deepEqual(readdirSync(join(dir, "app")), []);
+  });
+
+  it("creates the export directory and every source directory 0700", () => {
+    const dir = join(base, "fresh", "statsfs");
+    using reg = exportApp(dir);
+    for (const d of [dir, join(dir, "app"), join(dir, "app", "sub")]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
+    assert.deepEqual(readdirSync(join(dir, "app", "sub")), ["t1.stats"]);
+    void reg;
+  });
+
+  it("a link in place of a source directory is refused, never followed", () => {
+    const victim = join(base, "victim2");
+    mkdirSync(victim);
+    const dir = join(base, "own");
+    mkdirSync(join(dir, "app"), { recursive: true, mode: 0o700 });
+    symlinkSync(victim, join(dir, "app", "sub"));
+    refuses(() => exportApp(dir), /^export directory ".*\/own\/app\/sub" is a symbolic link: refusing to follow it$/);
+    assert.deepEqual(readdirSync(victim), []);
+  });
+
+  it("a directory other users can write is refused", () => {
+    const dir = join(base, "open");
+    mkdirSync(dir);
+    chmodSync(dir, 0o777);
+    refuses(() => exportApp(dir), /^export directory ".*\/open" is writable by other users \(mode 0777\): refusing to export into it/);
+  });
+});
