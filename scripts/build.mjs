@@ -40,7 +40,16 @@ export function projectLayout(project) {
   return {
     outDir: resolve(project, o.outDir ?? "dist"),
     rootDir: resolve(project, o.rootDir ?? "."),
-    include: (config.include ?? ["."]).map((i) => resolve(project, i)),
+    // The folder part of each include pattern ("src", "src/**/*.ts" → src).
+    include: (config.include ?? ["."]).map((i) =>
+      resolve(
+        project,
+        i
+          .split("/")
+          .filter((part) => !part.includes("*"))
+          .join("/") || ".",
+      ),
+    ),
   };
 }
 
@@ -53,11 +62,18 @@ export function sourceOf(output) {
   return undefined;
 }
 
-/** Outputs in outDir whose source no longer exists under rootDir (relative to outDir). */
+/**
+ * Outputs in outDir whose source no longer exists under rootDir (relative to outDir). Only
+ * what tsc writes is considered: outputs that map into the folders tsconfig includes, so other
+ * steps' files in dist/ (the dashboard bundle in dist/web) are left alone.
+ */
 export function orphans(layout) {
   return walk(layout.outDir).filter((f) => {
     const src = sourceOf(f);
-    return src !== undefined && !existsSync(join(layout.rootDir, src));
+    if (src === undefined) return false;
+    const abs = join(layout.rootDir, src);
+    const ours = layout.include.some((dir) => abs.startsWith(`${dir}/`));
+    return ours && !existsSync(abs);
   });
 }
 

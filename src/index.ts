@@ -6,14 +6,26 @@
  * - the model (`statsfs/model`) and the binary codec (`statsfs/codec`);
  * - the producer library (`statsfs/producer`): sources for a Node service's own statistics;
  * - views: QEMU's query-stats shapes; `qmp`: a QMP server for any source and a client for QEMU.
+ *
+ * Only what is named here is public: the error classes (not the escaping helpers of errors.ts),
+ * and the source schemes as a list ({@link sourceSchemes}), never the registry's table itself.
  */
 
 export { BinaryStatsReader, bytesPread, encodeStatsFile, type Pread, readSchema } from "./codec/index.js";
-export * from "./errors.js";
+export {
+  DecodeError,
+  DefinitionError,
+  KvmError,
+  SourceError,
+  StatsfsError,
+  SystemError,
+  TimeoutError,
+  UsageError,
+} from "./errors.js";
 export * from "./model/index.js";
 export * as producer from "./producer/index.js";
 export { enumerateVms, HostSource, hostHasVms, type VmSummary } from "./providers/host/index.js";
-export { OPENERS, type Opener, openSource } from "./providers/registry.js";
+export { type Opener, openSource, openSources, sourceSchemes } from "./providers/registry.js";
 export { isSyncSource, resetStat, type SourceCapabilities, type StatsSource, type SyncStatsSource } from "./providers/source.js";
 export * as qmp from "./qmp/index.js";
 export { queryStats, queryStatsSchemas, type StatsFilter, toJson } from "./views/qapi/index.js";

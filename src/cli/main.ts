@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * @module cli/main
- * The `statsfs` executable: parses argv, runs one command, and owns process.exit. The one
- * top-level catch turns StatsfsErrors into one line on stderr (exit 2); anything else is a bug
- * and is reported as such, still without a stack trace unless STATSFS_DEBUG is set.
+ * The `statsfs` executable: hands argv, stdio, the environment and a signal aborted on
+ * SIGINT/SIGTERM to cli/run (whose one catch turns errors into one line on stderr), and owns
+ * process.exit.
  */
 import { runCli } from "./run.js";
 
@@ -24,6 +24,12 @@ const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   signal: controller.signal,
+  stdin: process.stdin,
+  env: process.env,
+  onHangup: (listener) => {
+    process.on("SIGHUP", listener);
+    return () => process.off("SIGHUP", listener);
+  },
 });
 process.exitCode = code;
 // Sources close themselves; leave once output is flushed even if a library left a handle open.

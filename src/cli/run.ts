@@ -1,6 +1,9 @@
 /**
  * @module cli/run
- * argv → command → exit code, testable without a process.
+ * argv → command → exit code, testable without a process. The one catch of every command:
+ * a StatsfsError (usage, input, an unreachable source) is one line on stderr and exit 2;
+ * anything else is a bug, said as `internal error: …` in one line and exit 70 (a stack trace
+ * only with STATSFS_DEBUG set).
  */
 import { parseArgs } from "node:util";
 import { oneLine, StatsfsError, UsageError } from "../errors.js";
@@ -102,8 +105,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /**
- * One line on stderr for an error; the exit code for it. Every message goes through
- * {@link oneLine} (StatsfsErrors already hold it so; anything else is escaped here).
+ * One line on stderr for an error; the exit code for it: {@link Exit.Usage} for a StatsfsError,
+ * {@link Exit.Bug} for anything else. Every message goes through {@link oneLine} (StatsfsErrors
+ * already hold it so; anything else is escaped here).
  */
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof StatsfsError) {
@@ -112,6 +116,6 @@ export function reportError(e: unknown, io: Io): number {
   }
   const msg = e instanceof Error ? e.message : String(e);
   io.stderr.write(`statsfs: internal error: ${oneLine(msg.split("\n")[0] ?? "")}\n`);
-  if (process.env.STATSFS_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
-  return Exit.Usage;
+  if (io.env?.STATSFS_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
+  return Exit.Bug;
 }

@@ -17,9 +17,6 @@
  * ```
  */
 
-export { producerFileId as exportedId, producerMergedId as mergedId } from "../model/identity.js";
-export { type AggregateFile, AggregatePlan, type InstanceInput, type NodeInput } from "../providers/aggregate/plan.js";
-export { defaultDir } from "../providers/shm/format/paths.js";
 export { type PruneOptions, pruneExports } from "../providers/shm/prune.js";
 export { collectDefaultMetrics, type DefaultMetrics, type DefaultMetricsOptions } from "./default-metrics.js";
 export {

@@ -38,6 +38,11 @@ export const OPENERS: Record<string, Opener> = {
   trace: async (uri, rest, q) => (await import("./trace/index.js")).openTraceSource(uri, rest, q),
 };
 
+/** The schemes a source name may start with (`file`, `kvm`, `sim`, …), in the registry's order. */
+export function sourceSchemes(): readonly string[] {
+  return Object.freeze(Object.keys(OPENERS));
+}
+
 /**
  * Splits `scheme:rest?query`; a name with no scheme is a file path. A name that looks like
  * `scheme:…` with a scheme no opener knows is a file path only when such a file exists, else

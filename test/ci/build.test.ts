@@ -1,7 +1,8 @@
 /**
  * The build compiles in place (scripts/build.mjs): dist/ is never deleted, so a `statsfs`
  * running from the same checkout keeps working while tests, benchmarks or the fuzzer build;
- * outputs of deleted sources are removed; an output deleted by hand is written again.
+ * outputs of deleted sources are removed (never another build step's files in dist/); an
+ * output deleted by hand is written again.
  * Checked on a small project of its own in a temporary directory.
  */
 import assert from "node:assert/strict";
@@ -44,6 +45,9 @@ describe("the in-place build", () => {
       const out = (f: string) => join(p, "dist/src", f);
       for (const f of ["a.js", "a.d.ts", "a.js.map", "sub/b.js", "sub/b.d.ts"]) assert.ok(existsSync(out(f)), f);
       const dist = statSync(join(p, "dist")).ino;
+      // Another build step's output in dist/ (as the dashboard bundle in dist/web) is not tsc's to remove.
+      mkdirSync(join(p, "dist/web"));
+      writeFileSync(join(p, "dist/web/app.js"), "bundle\n");
       const a = statSync(out("a.js"));
 
       // A running copy's files stay: the next build changes only what changed.
@@ -57,6 +61,7 @@ describe("the in-place build", () => {
         assert.ok(!existsSync(out(f)), `${f} of a deleted source is gone`);
       assert.ok(existsSync(out("c.js")));
       assert.ok(!existsSync(out("sub")), "and the folder it left empty");
+      assert.ok(existsSync(join(p, "dist/web/app.js")), "another step's output stays");
 
       // An output deleted by hand (which incremental tsc does not notice) is written again.
       rmSync(out("a.js"));

@@ -8,7 +8,6 @@ import { DefinitionError, StatsfsError, UsageError } from "../../src/errors.js";
 import { makeDescriptor } from "../../src/model/index.js";
 import { Exporter } from "../../src/producer/export/exporter.js";
 import {
-  AggregatePlan,
   attachSource,
   createSource,
   defineValues,
@@ -18,6 +17,7 @@ import {
   type ValueInit,
   writeStat,
 } from "../../src/producer/index.js";
+import { AggregatePlan } from "../../src/providers/aggregate/plan.js";
 import { fdPread } from "../../src/providers/file/pread-fd.js";
 
 function refused(fn: () => unknown, re: RegExp): void {

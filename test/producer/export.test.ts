@@ -1,3 +1,7 @@
+/**
+ * A producer's exported files (statsfs/producer export): layout, directories, failures.
+ * @serial: "fails fast" is timed; the concurrent pass on two loaded cores made it take 8 s.
+ */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";

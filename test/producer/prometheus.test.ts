@@ -50,7 +50,7 @@ describe("producer: label sets", () => {
     assert.match(metrics(reg, "openmetrics"), /^# HELP statsfs_http_requests HTTP requests served, by \\"route\\"$/m);
     assert.throws(() => createSource("y").addValues({ c: { help: "two\nlines" } }), DefinitionError);
     assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="GET",route="\/users\/:id"\} 2$/m);
-    assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="POST",route="a\\"b\\\\c\\\\x0ad"\} 5$/m);
+    assert.match(text, /^statsfs_http_requests_total\{source="\/http",method="POST",route="a\\"b\\\\c\\\\x0ad"\} 5$/m); // a newline: \x0a by the one escaping function, its backslash escaped
     // The parent's aggregate of its label sets is not a second series of the same family.
     assert.equal(text.match(/^statsfs_http_requests_total/gm)?.length, 2);
     assert.match(text, /^statsfs_http_latency_seconds_bucket\{source="\/http",route="\/x",le="0.000001023"\} 1$/m);

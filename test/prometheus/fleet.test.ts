@@ -3,6 +3,8 @@
  * Prometheus target its own `instance`) scraped by one Prometheus answer `sum by (…)` across
  * both exactly; and a scrape over TLS with basic auth (web config in the exporter toolkit's
  * format, certificate made with openssl), configured as a real Prometheus scrape config.
+ * @serial: a bcrypt-checked TLS scrape within Prometheus's scrape timeout missed it in the
+ * concurrent pass on two loaded cores.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

@@ -5,12 +5,15 @@
  * (0755, theirs) let them plant a link that made the producer create its files elsewhere.
  */
 import assert from "node:assert/strict";
+import { fork } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { SourceError } from "../../src/errors.js";
 import { createSource, Registry } from "../../src/producer/index.js";
+import { cli } from "../helpers.js";
 import { attackSkip, NOBODY } from "./attacker.js";
 
 const skip = attackSkip();
@@ -85,5 +88,29 @@ describe("producers export only into their own directories", { skip }, () => {
     mkdirSync(dir);
     chmodSync(dir, 0o777);
     refuses(() => exportApp(dir), /^export directory ".*\/open" is writable by other users \(mode 0777\): refusing to export into it/);
+  });
+
+  it("root reads an unprivileged producer's 0700 export directory", async () => {
+    const home = join(base, "home");
+    mkdirSync(home, { mode: 0o755 });
+    chownSync(home, NOBODY, NOBODY);
+    const dir = join(home, "statsfs");
+    const producer = fileURLToPath(new URL("../fs/fixtures/producer.js", import.meta.url));
+    const child = fork(producer, [dir, "svc"], { uid: NOBODY, gid: NOBODY, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once("message", () => resolve());
+        child.once("exit", (c) => reject(new Error(`producer exited with ${c}`)));
+      });
+      for (const d of [dir, join(dir, "svc"), join(dir, "svc", "worker")]) {
+        const st = statSync(d);
+        assert.deepEqual([st.uid, st.mode & 0o777], [NOBODY, 0o700], d);
+      }
+      const r = await cli("read", `shm:svc?dir=${dir}`, "--names", "requests");
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^ *requests +\S+ +41\b/m);
+    } finally {
+      child.send({ exit: true });
+    }
   });
 });

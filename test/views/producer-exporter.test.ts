@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { bufferIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/run.js";
 import { createSource, Registry } from "../../src/producer/index.js";
+import { openSource } from "../../src/providers/registry.js";
 import { metrics } from "../../src/views/http/producer.js";
 import { cli } from "../helpers.js";
 
@@ -134,6 +135,23 @@ describe("the exporter over a service's processes", () => {
     } finally {
       await ex.stop();
     }
+  });
+});
+
+describe("dead workers' files", () => {
+  it("are reported as gone for a grace period, then ignored until pruned", async () => {
+    const dir = join(tmp, "grace");
+    const w1 = await start(dir, "w1", 1);
+    await start(dir, "w2", 2);
+    w1.kill("SIGKILL");
+    await new Promise((r) => w1.once("exit", r));
+    await using s = await openSource(`shm:app?dir=${dir}&grace=1`);
+    const gone = () => (s.members ?? []).filter((m) => m.state === "gone").length;
+    assert.ok(gone() > 0, "gone at first");
+    await new Promise((r) => setTimeout(r, 1200));
+    await s.poll();
+    assert.equal(gone(), 0, JSON.stringify(s.members));
+    assert.ok((s.members ?? []).some((m) => m.state === "ok"));
   });
 });
 

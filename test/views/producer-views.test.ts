@@ -14,7 +14,10 @@ import { bufferIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/run.js";
 import { statValue } from "../../src/model/value.js";
 import { openSource } from "../../src/providers/registry.js";
+import { UnionSource } from "../../src/providers/union.js";
 import { Sampler } from "../../src/sample/sampler.js";
+import { SourceSet } from "../../src/views/fs/sources.js";
+import { type FileNode, Tree } from "../../src/views/fs/tree.js";
 import { fieldSums } from "../../src/views/log/index.js";
 import { eventGroups } from "../../src/views/top/events.js";
 import { kvmFrame, type ViewState } from "../../src/views/top/kvm-frame.js";
@@ -218,6 +221,21 @@ describe("views of a producer cluster agree with read (still workers)", () => {
     }
   });
 
+  it("mount: per-worker files of writable values are writable, and writing 0 resets that worker's", async () => {
+    await using src = await openSource(SRC);
+    const t = new Tree(new SourceSet([src], 0, 0).refs());
+    const mine = t.byPath.get("/statsfs/app/@w1/requests") as FileNode | undefined;
+    assert.ok(mine?.kind === "file" && mine.reset, "per-worker requests is writable");
+    assert.ok((t.byPath.get("/statsfs/app/@w1/lat") as FileNode | undefined)?.reset === undefined, "lat is not writable");
+    assert.ok(t.byPath.has('/statsfs/app/{method="GET",route="%2Fusers%2F:id"}/requests'), [...t.byPath.keys()].join(" "));
+    mine.reset?.();
+    (src as { pollSync(): void }).pollSync();
+    const after = await readValues();
+    assert.equal(after.get("statsfs-w1/app")?.get("requests"), 0n);
+    assert.equal(after.get("statsfs-w2/app")?.get("requests"), read.get("statsfs-w2/app")?.get("requests"));
+    read = after;
+  });
+
   it("info shows each source once (the merged file)", async () => {
     const r = await cli("info", "--target", "app", SRC);
     assert.equal(r.code, 0, r.err);
@@ -251,5 +269,25 @@ describe("top's Total row", () => {
       .map((l) => l.text)
       .join("\n");
     assert.match(text, new RegExp(`Total\\s+${counts}\\b`), text);
+  });
+});
+
+describe("mount over a union", () => {
+  it("keeps each member's files together (two snapshots of VMs with the same ids)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statsfs-mu-"));
+    try {
+      for (const n of ["a", "b"]) assert.equal((await cli("snapshot", "sim:?vcpus=2&pid=7", "--out", join(dir, n))).code, 0);
+      await using a = await openSource(join(dir, "a"));
+      await using b = await openSource(join(dir, "b"));
+      const t = new Tree(new SourceSet([new UnionSource([a, b])], 0, 0).refs());
+      const paths = [...t.byPath.keys()];
+      for (const m of ["member-0", "member-1"]) {
+        assert.ok(t.byPath.has(`/kvm/${m}/7/exits`) || t.byPath.has(`/kvm/${m}/7/.stats`), paths.join(" "));
+        for (const v of ["vcpu-0", "vcpu-1"]) assert.ok(t.byPath.has(`/kvm/${m}/7/${v}/exits`), paths.join(" "));
+      }
+      assert.ok(!paths.some((p) => p.includes("~2")), paths.join(" "));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

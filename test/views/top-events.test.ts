@@ -3,6 +3,8 @@
  * come and go): rows and totals, 0/0 rows hidden, sort orders, human units, histogram
  * percentiles as bucket ranges, per-guest totals, drilldown, gone groups with their last
  * frame, a dead guest found again by name, and the throttled screen.
+ * @serial: the throttle is checked against real time (30 ms); the concurrent pass on two
+ * loaded cores stretched it.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

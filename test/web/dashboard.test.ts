@@ -93,7 +93,7 @@ function expectations(s: Sample): Map<string, Expect> {
 async function fleetRows(page: Page): Promise<{ seq: number; rows: Map<string, { texts: string[]; titles: string[] }> }> {
   const r = await page.evaluate(() => ({
     seq: Number(document.body.dataset.seq),
-    rows: [...(document.querySelectorAll("table.fleet")[0]?.querySelectorAll("tbody tr") ?? [])].map((tr) => ({
+    rows: [...(document.querySelectorAll("table.fleet")[0]?.querySelectorAll("tbody tr[data-key]") ?? [])].map((tr) => ({
       texts: [...tr.querySelectorAll("td")].map((td) => td.textContent ?? ""),
       titles: [...tr.querySelectorAll("td")].map((td) => td.getAttribute("title") ?? ""),
     })),
@@ -152,7 +152,8 @@ describe("the dashboard in Chromium", { skip }, () => {
   });
 
   async function page(): Promise<{ page: Page; errors: string[] }> {
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // Tall enough that the fleet's window of rows holds all 51 VMs.
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 1600 } });
     const p = await ctx.newPage();
     const errors: string[] = [];
     p.on("console", (m) => {
@@ -169,7 +170,7 @@ describe("the dashboard in Chromium", { skip }, () => {
   it("loads without a console error, shows every guest name as text, and its numbers move and equal the sampler's", async () => {
     const { page: p, errors } = await page();
     await p.goto(base);
-    await p.waitForFunction(() => document.querySelectorAll("table.fleet tbody tr").length >= 51);
+    await p.waitForFunction(() => document.querySelectorAll("table.fleet tbody tr[data-key]").length >= 51);
     const names = await p.$$eval("table.fleet tbody tr td:first-child", (tds) => tds.map((td) => td.textContent));
     assert.ok(names.includes("db-primary") && names.includes("web-07") && names.includes("flaky"), names.join(","));
     assert.ok(names.includes(HOSTILE), "the hostile guest name is shown as its characters");
@@ -204,13 +205,14 @@ describe("the dashboard in Chromium", { skip }, () => {
     // Sorting and filtering keep the selection in the URL.
     await p.click("table.fleet th[data-col=name]");
     await p.fill("input[type=search]", "web-1");
-    await p.waitForFunction(() => document.querySelectorAll("table.fleet tbody tr").length === 10);
+    await p.waitForFunction(() => document.querySelector("table.fleet")?.dataset.shown === "10");
     assert.match(p.url(), /sort=name/);
     assert.match(p.url(), /q=web-1/);
     await p.fill("input[type=search]", "");
     await p.click("table.fleet th[data-col=exits]");
-    await p.waitForFunction(() => document.querySelectorAll("table.fleet tbody tr").length >= 51);
-    await p.waitForTimeout(300);
+    await p.waitForFunction(() => document.querySelectorAll("table.fleet tbody tr[data-key]").length >= 51);
+    await p.setViewportSize({ width: 1440, height: 900 });
+    await p.waitForTimeout(1200);
     await p.screenshot({ path: join(shots, "dashboard-fleet.png") });
     assert.deepEqual(errors, []);
     await p.context().close();
@@ -219,9 +221,10 @@ describe("the dashboard in Chromium", { skip }, () => {
   it("a VM: its rates charted, its 256 vCPUs and its histograms, by click and by deep link, with history", async () => {
     const { page: p, errors } = await page();
     await p.goto(base);
-    await p.waitForFunction(() => document.querySelectorAll("table.fleet tbody tr").length >= 51);
+    await p.waitForFunction(() => document.querySelectorAll("table.fleet tbody tr[data-key]").length >= 51);
     await p.click("table.fleet tbody tr:has-text('db-primary')");
     await p.waitForURL(/\?e=/);
+    await p.setViewportSize({ width: 1440, height: 900 });
     await p.waitForFunction(
       () => document.querySelectorAll(".hist canvas.heat").length >= 3 && document.querySelectorAll(".uplot").length >= 3,
     );
@@ -296,7 +299,7 @@ describe("the dashboard in Chromium", { skip }, () => {
     );
     const state = await p.textContent("table.fleet tbody tr td:nth-child(5)");
     assert.match(state ?? "", /^failed at \d\d:\d\d:\d\d: .*its monitor socket was closed \(test\)/);
-    await p.click("table.fleet tbody tr");
+    await p.click("table.fleet tbody tr[data-key]");
     await p.waitForSelector(".entity .note");
     assert.match((await p.textContent(".entity .note")) ?? "", /Its source failed at \d\d:\d\d:\d\d; the values shown are its last\./);
     breakable.broken = false;

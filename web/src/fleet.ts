@@ -188,7 +188,9 @@ export class FleetTable {
   readonly #body: HTMLTableSectionElement;
   readonly #heads: HTMLTableCellElement[];
   readonly #rows = new Map<string, RowEls>();
-  #order: string[] = [];
+  readonly #padTop: HTMLTableRowElement;
+  readonly #padBottom: HTMLTableRowElement;
+  #rowH = 27;
   sort: string;
   dir: 1 | -1;
 
@@ -213,7 +215,14 @@ export class FleetTable {
       return th;
     });
     this.#body = h("tbody");
-    this.el = h("table", { class: "fleet" }, h("thead", {}, h("tr", {}, ...this.#heads)), this.#body);
+    this.#padTop = h("tr", { class: "pad", "aria-hidden": "true" }, h("td", { colspan: String(cols.length) }));
+    this.#padBottom = h("tr", { class: "pad", "aria-hidden": "true" }, h("td", { colspan: String(cols.length) }));
+    this.el = h(
+      "table",
+      { class: `fleet ${cols === VM_COLUMNS ? "vms" : "sources"}` },
+      h("thead", {}, h("tr", {}, ...this.#heads)),
+      this.#body,
+    );
     this.#body.addEventListener("click", (e) => {
       const tr = (e.target as Element | null)?.closest("tr");
       const key = tr?.dataset.key;
@@ -221,37 +230,22 @@ export class FleetTable {
     });
   }
 
-  /** Shows `entries` that match `filter`, sorted; returns how many are shown. */
+  /**
+   * Shows `entries` that match `filter`, sorted; returns how many match. Only the rows in and
+   * near the window are in the document (spacer rows stand for the rest), so a fleet of
+   * hundreds of VMs costs the browser the same layout and paint as a screenful.
+   */
   update(entries: readonly Entry[], seconds: number, filter: string): number {
     const f = filter.trim().toLowerCase();
-    const shown: { key: string; cells: Cell[] }[] = [];
+    const shown: { e: Entry; cells: Cell[] }[] = [];
     const seen = new Set<string>();
     for (const e of entries) {
       const cells = this.#cols.map((c) => c.cell(e.meta, e.values, seconds));
       seen.add(e.meta.key);
       if (f && !cells.some((c) => c.text.toLowerCase().includes(f))) continue;
-      shown.push({ key: e.meta.key, cells });
-      let r = this.#rows.get(e.meta.key);
-      if (!r) {
-        const tds = this.#cols.map((c) => h("td", { class: c.numeric ? "num" : undefined }));
-        const tr = h("tr", { tabindex: "0" }, ...tds);
-        tr.dataset.key = e.meta.key;
-        r = { tr, tds };
-        this.#rows.set(e.meta.key, r);
-      }
-      setAttr(r.tr, "class", `state-${e.meta.state}`);
-      for (const [i, c] of cells.entries()) {
-        const td = r.tds[i];
-        if (!td) continue;
-        setText(td, c.text);
-        setAttr(td, "title", c.title ?? c.text);
-      }
+      shown.push({ e, cells });
     }
-    for (const [k, r] of this.#rows)
-      if (!seen.has(k)) {
-        r.tr.remove();
-        this.#rows.delete(k);
-      }
+    for (const k of this.#rows.keys()) if (!seen.has(k)) this.#rows.delete(k);
     const ci = Math.max(
       0,
       this.#cols.findIndex((c) => c.id === this.sort),
@@ -261,18 +255,59 @@ export class FleetTable {
       const x = a.cells[ci]?.sort ?? 0;
       const y = b.cells[ci]?.sort ?? 0;
       if (x !== y) return (x < y ? -1 : 1) * dir;
-      const n = (a.cells[0]?.sort ?? "") < (b.cells[0]?.sort ?? "") ? -1 : 1;
-      return a.key === b.key ? 0 : n;
+      const n = a.cells[0]?.sort ?? "";
+      const m = b.cells[0]?.sort ?? "";
+      return n < m ? -1 : n > m ? 1 : a.e.meta.key < b.e.meta.key ? -1 : 1;
     });
-    const order = shown.map((s) => s.key);
-    if (order.length !== this.#order.length || order.some((k, i) => k !== this.#order[i])) {
-      this.#body.replaceChildren(...order.flatMap((k) => (this.#rows.get(k) ? [this.#rows.get(k)?.tr as HTMLTableRowElement] : [])));
-      this.#order = order;
+    // The window: rows from the table's top to the viewport's bottom, with a margin.
+    const top = this.#body.getBoundingClientRect().top;
+    const view = window.innerHeight || 900;
+    const rowH = this.#rowH;
+    const first = Math.max(0, Math.floor(-top / rowH) - 20);
+    const last = Math.min(shown.length, Math.ceil((view - top) / rowH) + 20);
+    const trs: HTMLTableRowElement[] = [];
+    for (let i = first; i < last; i++) {
+      const item = shown[i];
+      if (!item) continue;
+      const { e, cells } = item;
+      let r = this.#rows.get(e.meta.key);
+      if (!r) {
+        const tds = this.#cols.map((c) => h("td", { class: c.numeric ? "num" : undefined }));
+        const tr = h("tr", { tabindex: "0" }, ...tds);
+        tr.dataset.key = e.meta.key;
+        r = { tr, tds };
+        this.#rows.set(e.meta.key, r);
+      }
+      setAttr(r.tr, "class", `state-${e.meta.state}`);
+      for (const [j, c] of cells.entries()) {
+        const td = r.tds[j];
+        if (!td) continue;
+        setText(td, c.text);
+        setAttr(td, "title", c.title ?? c.text);
+      }
+      trs.push(r.tr);
     }
+    padHeight(this.#padTop, first * rowH);
+    padHeight(this.#padBottom, Math.max(0, shown.length - last) * rowH);
+    const order = [this.#padTop, ...trs, this.#padBottom];
+    const now = this.#body.children;
+    if (now.length !== order.length || order.some((tr, i) => now[i] !== tr)) this.#body.replaceChildren(...order);
+    const measured = trs[0]?.getBoundingClientRect().height;
+    if (measured && measured > 10) this.#rowH = measured;
+    setAttr(this.el, "data-shown", String(shown.length));
     for (const [i, th] of this.#heads.entries()) {
       const c = this.#cols[i];
       setAttr(th, "aria-sort", c?.id === this.sort ? (this.dir === 1 ? "ascending" : "descending") : "none");
     }
     return shown.length;
   }
+}
+
+/** Sets a spacer row's height (its one cell's); 0 hides it. */
+function padHeight(tr: HTMLTableRowElement, px: number): void {
+  const td = tr.firstElementChild as HTMLElement | null;
+  if (!td) return;
+  const v = `${px}px`;
+  if (td.style.height !== v) td.style.height = v;
+  tr.hidden = px === 0;
 }

@@ -109,6 +109,10 @@ crumbs.addEventListener("click", (e) => {
   route();
 });
 
+// The fleet tables hold only the rows near the window: scrolling asks for a frame.
+window.addEventListener("scroll", () => schedule(), { passive: true });
+window.addEventListener("resize", () => schedule());
+
 window.addEventListener("popstate", () => {
   sel = readUrl();
   filter.value = sel.q;

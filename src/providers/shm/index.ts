@@ -1,6 +1,6 @@
 /**
  * @module providers/shm
- * `shm:NAME[?dir=D&instances=auto|all|none]`: a source tree exported by statsfs producers
+ * `shm:NAME[?dir=D&instances=auto|all|none&grace=S]`: a source tree exported by statsfs producers
  * (src/producer), read from its live files: one directory per source, one file per process
  * (and thread shard) in it. `shm:` alone reads every exported tree; `NAME` may be a path
  * (`app/http`) to read a subtree. The directory defaults to $STATSFS_DIR or /dev/shm/statsfs.
@@ -17,15 +17,20 @@
  * its producer still lives (its flock), whether or not its directory changed; files of
  * producers that are gone, and files that are not readable exports, are left out and reported
  * in {@link ShmSource.members}.
+ *
+ * Root reads directories other users write, so nothing is looked up by a path twice: each
+ * directory is held by an fd opened O_DIRECTORY | O_NOFOLLOW relative to its parent's (a link in
+ * place of a directory is never followed; src/sys/dirfd.ts), and each file is opened relative to
+ * that fd and checked on what was opened (format/entry.ts).
  */
-import { type BigIntStats, type Dirent, lstatSync } from "node:fs";
+import { type Dirent, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { quote } from "../../model/text.js";
-import { closeQuietly, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
+import { closeQuietly, type EntryStat, fstatBig, lstatAt, openDirAt, openDirPath, readdirFd } from "../../sys/dirfd.js";
 import { AggregatePlan, type InstanceInput, type NodeInput } from "../aggregate/plan.js";
 import { PlanSource } from "../aggregate/plan-source.js";
 import { located } from "../file/fd-file.js";
@@ -113,8 +118,8 @@ function holdDir(
   path: string,
   before: ReadonlyMap<string, DirHandle>,
   after: Map<string, DirHandle>,
-): { h: DirHandle; st: BigIntStats } | undefined {
-  let st: BigIntStats;
+): { h: DirHandle; st: EntryStat } | undefined {
+  let st: EntryStat;
   try {
     st = parent ? lstatAt(parent.fd, name) : lstatSync(path, { bigint: true });
   } catch {
@@ -165,7 +170,7 @@ const SECOND_NS = 1_000_000_000n;
  * else listed now. Listings worth keeping go into `after` (only directories still visited).
  */
 function listDirCached(
-  held: { h: DirHandle; st: BigIntStats } | undefined,
+  held: { h: DirHandle; st: EntryStat } | undefined,
   dir: string,
   now: bigint,
   before: ReadonlyMap<string, CachedListing>,
@@ -231,7 +236,12 @@ interface Skipped {
   readonly ino: number;
   readonly state: "gone" | "failed";
   readonly reason: string;
+  /** When this entry was first found in this state (ms since the epoch). */
+  readonly since: number;
 }
+
+/** How long a dead producer's file is reported as a `gone` member before it is ignored (until pruned): 5 minutes. */
+export const DEFAULT_GONE_GRACE_MS = 300_000;
 
 /**
  * The `shm:` source. Only live producers' files are read: a file whose producer is gone (its
@@ -246,6 +256,7 @@ export class ShmSource extends PlanSource {
   readonly dir: string;
   readonly #path: readonly string[];
   readonly #mode: InstancesMode;
+  readonly #grace: number;
   #open = new Map<string, InstanceFile>();
   #skipped = new Map<string, Skipped>();
   #listings = new Map<string, CachedListing>();
@@ -255,12 +266,13 @@ export class ShmSource extends PlanSource {
   #files: readonly StatsFile[] = [];
   #members: readonly MemberStatus[] = [];
 
-  constructor(uri: string, dir: string, path: readonly string[], mode: InstancesMode) {
+  constructor(uri: string, dir: string, path: readonly string[], mode: InstancesMode, graceMs = DEFAULT_GONE_GRACE_MS) {
     super();
     this.uri = uri;
     this.dir = dir;
     this.#path = path;
     this.#mode = mode;
+    this.#grace = graceMs;
     // The export directory (never a symbolic link) and the named tree in it, walked by fds.
     let fd: number | undefined;
     let looped = false;
@@ -306,8 +318,13 @@ export class ShmSource extends PlanSource {
   }
 
   #skip(l: Listed, state: Skipped["state"], reason: string, members: MemberStatus[], skipped: Map<string, Skipped>): void {
-    skipped.set(l.path, { ino: l.ino, state, reason });
-    members.push({ uri: l.path, state, reason });
+    const prev = this.#skipped.get(l.path);
+    const now = Date.now();
+    const since = prev && prev.ino === l.ino && prev.state === state ? prev.since : now;
+    skipped.set(l.path, { ino: l.ino, state, reason, since });
+    // A dead producer's file is reported for a grace period, then ignored: it costs nothing and
+    // says nothing more until `prune` removes it (a restart with the same instance replaces it).
+    if (state !== "gone" || now - since <= this.#grace) members.push({ uri: l.path, state, reason });
   }
 
   /** The open, live file for `l` (a name in the directory `h`), or undefined (recorded as skipped) when it cannot be read. */
@@ -470,6 +487,31 @@ export class ShmSource extends PlanSource {
     this.plan.evaluate();
   }
 
+  /** A process's own file (per-process, `statsfs-<instance>/…`) shown by this source, if `file` is one. */
+  #instanceFile(file: StatsFile): InstanceFile | undefined {
+    return file instanceof InstanceFile && this.#open.get(file.path) === file ? file : undefined;
+  }
+
+  /** Writing 0 resets a value of a merged file (every process's) or of one process's own file. */
+  override write(file: StatsFile, name: string, value: bigint | number): void {
+    const f = this.#instanceFile(file);
+    if (!f) {
+      super.write(file, name, value);
+      return;
+    }
+    const v = f.values.find((x) => x.name === name);
+    if (!v) throw new UsageError(`no statistic ${quote(name)} in ${f.identity.id}`);
+    if (value !== 0 && value !== 0n) throw new UsageError(`${f.identity.id} ${name}: only 0 can be written (a reset)`);
+    if (!v.writable) throw new UsageError(`${f.identity.id} ${name}: value is not writable`);
+    f.zero(v.word, v.size);
+  }
+
+  override writable(file: StatsFile, name: string): boolean {
+    const f = this.#instanceFile(file);
+    if (!f) return super.writable(file, name);
+    return f.values.find((x) => x.name === name)?.writable === true;
+  }
+
   protected override release(): void {
     for (const f of this.#open.values()) f.close();
     this.#open.clear();
@@ -513,11 +555,13 @@ function dirsOf(n: ScanNode): string {
 
 /** Opens `shm:NAME?dir=D&instances=auto|all|none`. */
 export async function openShmSource(uri: string, rest: string, q: URLSearchParams): Promise<ShmSource> {
-  checkQueryKeys(uri, q, ["dir", "instances"], "shm:");
+  checkQueryKeys(uri, q, ["dir", "instances", "grace"], "shm:");
   const dir = q.get("dir") || defaultDir();
   const mode = (q.get("instances") ?? "auto") as InstancesMode;
   if (mode !== "auto" && mode !== "all" && mode !== "none") throw new UsageError(`${uri}: instances must be auto, all or none`);
   const path = rest.split("/").filter((s) => s !== "");
   if (path.some((s) => s === "." || s === "..")) throw new UsageError(`${uri}: "." and ".." are not source names`);
-  return new ShmSource(uri, dir, path, mode);
+  const grace = q.get("grace");
+  if (grace !== null && !/^\d{1,7}$/.test(grace)) throw new UsageError(`${uri}: grace must be a number of seconds (0 to 9999999)`);
+  return new ShmSource(uri, dir, path, mode, grace === null ? DEFAULT_GONE_GRACE_MS : Number(grace) * 1000);
 }

@@ -12,6 +12,7 @@
  * On PVM hosts kvm_exit never fires while kvm_userspace_exit does (see FACTS.md).
  */
 import { closeSync, existsSync, readdirSync } from "node:fs";
+import { SourceError } from "../../errors.js";
 import { layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { StatType } from "../../model/flags.js";
 import { makeIdentity, type StatsIdentity } from "../../model/identity.js";
@@ -118,7 +119,7 @@ export class TraceCounters implements StatsFile {
 
   /**
    * Opens counters on `tids` of process `pid`. Throws {@link PerfError} (perf_event_open
-   * refused, EMFILE) or an Error when tracefs has no KVM events.
+   * refused, EMFILE) or a SourceError when tracefs has no KVM events.
    */
   static open(
     pid: number,
@@ -127,9 +128,10 @@ export class TraceCounters implements StatsFile {
     vcpuOf?: ReadonlyMap<number, number>,
   ): TraceCounters {
     const tracefs = tracefsDir();
-    if (tracefs === undefined) throw new Error("tracefs with KVM events is not mounted (mount -t tracefs none /sys/kernel/tracing)");
+    if (tracefs === undefined)
+      throw new SourceError("STATSFS_SOURCE", "tracefs with KVM events is not mounted (mount -t tracefs none /sys/kernel/tracing)");
     const specs = counterSpecs(tracefs);
-    if (specs.length === 0) throw new Error(`${tracefs}: no kvm_exit or kvm_userspace_exit tracepoint`);
+    if (specs.length === 0) throw new SourceError("STATSFS_SOURCE", `${tracefs}: no kvm_exit or kvm_userspace_exit tracepoint`);
     const t = new TraceCounters(makeIdentity(`trace-${pid}`, "trace", "vm", labels), specs);
     // One file per vCPU too, where each counted thread is a known vCPU's.
     if (vcpuOf && tids.length > 0 && tids.every((tid) => vcpuOf.has(tid))) {

@@ -10,6 +10,7 @@
  *                                   aggregates its values declare); `@<instance>` inside it for
  *                                   one process's own file
  *   /<provider>/<id segments>/      anything else
+ *   /<provider>/member-<i>/…        the same, for union member i where members' files collide
  *
  * Each directory with statistics also holds `.schema` (query-stats-schemas JSON) and `.stats`
  * (its stats file in the kernel's binary layout: the directory's own file where it has one,
@@ -68,8 +69,18 @@ export function safeName(s: string): string {
   return encodeFileName(s);
 }
 
-/** Where a file goes: its directory's components from the root. */
+/**
+ * Where a file goes: its directory's components from the root. In a union whose members'
+ * files would be confused (label `member`), each member's files stay together under
+ * `member-<i>` below the provider (`/kvm/member-1/7/vcpu-0`), as the union's own paths do.
+ */
 export function placeOf(ref: FileRef): string[] {
+  const out = placeInMember(ref);
+  const m = ref.file.identity.labels.member;
+  return m === undefined ? out : [out[0] as string, safeName(`member-${m}`), ...out.slice(1)];
+}
+
+function placeInMember(ref: FileRef): string[] {
   const { identity } = ref.file;
   const l = identity.labels;
   if (identity.provider === "kvm" && (identity.target === "vm" || identity.target === "vcpu")) {

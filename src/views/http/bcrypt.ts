@@ -1,7 +1,7 @@
 /**
  * @module views/http/bcrypt
- * bcrypt comparisons off the event loop: one worker thread (views/http/bcrypt-worker), started on
- * first use, runs one comparison at a time (as the exporter toolkit serialises them with a
+ * bcrypt comparisons off the event loop: one worker thread (views/http/bcrypt-worker), started
+ * when basic auth is configured, runs one comparison at a time (as the exporter toolkit serialises them with a
  * mutex), with a short queue behind it. When the queue is full the answer is `busy` at once: a
  * flood of wrong passwords costs at most one core and never holds a request (or a signal) up.
  */
@@ -31,6 +31,11 @@ export class BcryptPool {
 
   constructor(maxQueued = DEFAULT_BCRYPT_QUEUE) {
     this.#maxQueued = maxQueued;
+  }
+
+  /** Starts the worker now (it loads in the background), so the first check does not wait for it. */
+  warm(): void {
+    if (!this.#closed) this.#worker ??= this.#start();
   }
 
   /** Comparisons running or waiting. */

@@ -222,6 +222,8 @@ export class BasicAuth {
     this.#pool = new BcryptPool(options.maxQueued);
     this.#failureTtl = options.failureTtlMs ?? FAILURE_TTL_MS;
     this.#decoy = users.values().next().value ?? "";
+    // The worker loads while the server starts: a first scrape (1 s timeout) must not wait for it.
+    if (users.size > 0) this.#pool.warm();
   }
 
   get enabled(): boolean {

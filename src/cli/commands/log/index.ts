@@ -59,6 +59,7 @@ export async function log(
     hup = true;
   };
   let hup = false;
+  let offHup: (() => void) | undefined;
   try {
     const selector = checkedSelector(extra.selection, source.files);
     if (k.fields === "help") {
@@ -71,7 +72,7 @@ export async function log(
     const stdout: LogSink = { isFile: false, write: (t) => io.stdout.write(t), size: () => 0 };
     if (k.logFile !== undefined) {
       sink = new FileSink(k.logFile);
-      process.on("SIGHUP", onHup);
+      offHup = io.onHangup?.(onHup);
     }
     const out: LogSink = sink ?? stdout;
     const writer = extra.jsonl ? undefined : new LogWriter(k.csv ? CSV : PLAIN, out, k.skipZero);
@@ -102,7 +103,7 @@ export async function log(
     }
     return Exit.Ok;
   } finally {
-    process.off("SIGHUP", onHup);
+    offHup?.();
     sink?.close();
     await source.close();
   }

@@ -2,15 +2,20 @@
  * @module cli/commands/serve
  * `statsfs serve --qmp ADDR [SRC…]`: serves sources over QMP (query-stats, query-stats-schemas)
  * and/or `--http [HOST:]PORT` as a Prometheus exporter (views/http), until SIGINT/SIGTERM, then
- * closes every client and removes its socket.
+ * closes every client and removes its socket. A source not there yet (SourceError) is served as
+ * down until it appears (providers/pending). Of several sources, one that cannot be read (a file
+ * past the decoder's bounds) is served as a failed member (providers/unopened: one stderr line,
+ * reported as the union's failed member) and the others are served; a single such source still
+ * refuses at start.
  */
 import { SourceError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
 import { readInt } from "../../../model/read-int.js";
 import { PendingSource } from "../../../providers/pending.js";
-import { OPENERS, openSource } from "../../../providers/registry.js";
+import { openSource, sourceSchemes } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
 import { UnionSource } from "../../../providers/union.js";
+import { UnopenedSource } from "../../../providers/unopened.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
 import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../views/qmp/server.js";
 import type { Command } from "../../command.js";
@@ -44,22 +49,33 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
   if (o.perWorker && http.length === 0) throw new UsageError("serve: --per-worker needs --http");
   const startHttp = prepareHttp(http, o.webConfig, { perWorker: o.perWorker === true });
   // The exporter's default source is every VM on the host, where that provider exists.
-  const uris = o.sources.length === 0 && http.length > 0 && "host" in OPENERS ? ["host:"] : o.sources;
+  const uris = o.sources.length === 0 && http.length > 0 && sourceSchemes().includes("host") ? ["host:"] : o.sources;
   const sources: StatsSource[] = [];
   const servers: QmpServer[] = [];
   const exporters: HttpExporter[] = [];
   try {
+    // Of several sources, one that cannot be read (a hostile file) is served as a failed member;
+    // a usage error, a single such source, or none that opens still refuses at start.
+    let firstError: unknown;
     for (const uri of uris) {
       try {
         sources.push(await openSource(uri));
       } catch (e) {
         // A source that is not there yet (a service not started, a QEMU not running) is served
         // as down and opened at the first poll that finds it; usage errors still stop here.
-        if (!(e instanceof SourceError)) throw e;
-        io.stderr.write(`statsfs: ${printable(e.message)}; serving it as down until it appears\n`);
-        sources.push(new PendingSource(uri, openSource));
+        if (e instanceof SourceError) {
+          io.stderr.write(`statsfs: ${printable(e.message)}; serving it as down until it appears\n`);
+          sources.push(new PendingSource(uri, openSource));
+          continue;
+        }
+        if (uris.length === 1 || e instanceof UsageError) throw e;
+        firstError ??= e;
+        const u = new UnopenedSource(uri, e);
+        sources.push(u);
+        io.stderr.write(`statsfs: ${printable(uri)}: ${u.reason}; serving the other sources\n`);
       }
     }
+    if (sources.every((x) => x instanceof UnopenedSource)) throw firstError;
     // Several sources are served as one union, as read and top show them: members stay apart
     // (a `member` label where their files would be confused), each with its own up line. The
     // QMP server and the exporter share it, and so its polls (providers/poll).

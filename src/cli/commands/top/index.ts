@@ -40,7 +40,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   const tty = io.stdout.isTTY === true;
   const quit = new AbortController();
   const stop = AbortSignal.any([io.signal, quit.signal]);
-  const stdin = process.stdin;
+  const stdin = io.stdin;
   let screen: Screen | undefined;
   let onKey: ((b: Buffer) => void) | undefined;
   const onResize = () => draw();
@@ -78,8 +78,8 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
     const member = memberOf(source);
     if (tty) {
       screen = new Screen(io.stdout as { write(t: string): unknown; columns?: number; rows?: number }, {
-        color: colorWanted(),
-        input: stdin.isTTY ? stdin : undefined,
+        color: colorWanted(io.env ?? {}),
+        input: stdin?.isTTY ? stdin : undefined,
       });
       const sc = screen;
       draw = () => sc.draw(keys.overlayLines() ?? view.lines(sc.height, sc.width));
@@ -106,7 +106,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
       };
       screen.enter();
       (io.stdout as { on?(e: string, f: () => void): unknown }).on?.("resize", onResize);
-      if (stdin.isTTY) stdin.on("data", onKey);
+      if (stdin?.isTTY) stdin.on("data", onKey);
     }
     for await (const sample of samples(
       source,
@@ -128,7 +128,7 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   } finally {
     screen?.restore();
     (io.stdout as { off?(e: string, f: () => void): unknown }).off?.("resize", onResize);
-    if (onKey) {
+    if (onKey && stdin) {
       stdin.off("data", onKey);
       stdin.pause();
     }

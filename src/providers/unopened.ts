@@ -1,0 +1,36 @@
+/**
+ * @module providers/unopened
+ * A source that could not be opened, kept as a member of several: it has no files, and each
+ * poll fails with the reason it could not be opened, so a union reports it as a failed member
+ * (`members`) and the exporter shows it as `statsfs_exporter_source_up{source="…"} 0`, while the
+ * other sources are served. Used where several sources are served together (`serve`); a single
+ * source that cannot open still refuses at start.
+ */
+import { SourceError } from "../errors.js";
+import type { StatsFile } from "../model/stats-file.js";
+import { errorLine } from "./poll.js";
+import { NO_CAPABILITIES, type StatsSource } from "./source.js";
+
+/** A source that failed to open, standing in for it among others. */
+export class UnopenedSource implements StatsSource {
+  readonly uri: string;
+  readonly capabilities = NO_CAPABILITIES;
+  readonly files: readonly StatsFile[] = [];
+  /** Why it could not be opened, on one printable line. */
+  readonly reason: string;
+
+  constructor(uri: string, error: unknown) {
+    this.uri = uri;
+    this.reason = `cannot open: ${errorLine(error)}`;
+  }
+
+  async poll(): Promise<void> {
+    throw new SourceError("STATSFS_SOURCE_UNOPENED", this.reason);
+  }
+
+  async close(): Promise<void> {}
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
