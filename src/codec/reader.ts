@@ -227,7 +227,7 @@ export function readSchema(src: Pread): DecodedSchema {
     if (d.type !== StatType.BoundsHistogram) continue;
     const n = d.size - 1;
     const at = d.bucketSize;
-    if (n === 0) {
+    if (n <= 0) {
       descriptors[i] = { ...d, bounds: [] };
       continue;
     }

@@ -58,7 +58,7 @@ export function encodeDescriptor(out: Uint8Array, at: number, d: StatDescriptor,
 /** The bounds a bounds histogram writes: size − 1 finite ascending doubles, or a typed error. */
 function boundsOf(d: StatDescriptor): readonly number[] {
   const b = d.bounds ?? [];
-  if (b.length !== d.size - 1) {
+  if (b.length !== Math.max(0, d.size - 1)) {
     throw new StatsfsError(
       "STATSFS_ENCODE",
       `stat "${d.name}": a bounds histogram of ${d.size} buckets needs ${d.size - 1} bounds, has ${b.length}`,
