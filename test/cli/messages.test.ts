@@ -62,7 +62,11 @@ describe("messages a new user meets", () => {
   });
 
   it("misspellings are answered with the closest: shm:?dri=, SIM:", async () => {
-    oneLineError(await cli("read", "shm:x?dri=/tmp"), 2, /unknown option "dri" \(did you mean "dir"\?\); shm: takes dir, instances, grace$/);
+    oneLineError(
+      await cli("read", "shm:x?dri=/tmp"),
+      2,
+      /unknown option "dri" \(did you mean "dir"\?\); shm: takes dir, instances, grace$/,
+    );
     oneLineError(await cli("read", "SIM:"), 2, /unknown source scheme "SIM:"; did you mean "sim:"\?/);
   });
 
