@@ -83,3 +83,15 @@ export class DefinitionError extends StatsfsError {
     super("STATSFS_DEFINITION", message);
   }
 }
+
+/**
+ * A value handed to a value handle that the value cannot take exactly: a fraction or a negative
+ * number for a counter, a fraction for a gauge, peak or histogram of integer samples, something
+ * that is not a number. Names the value, the call and the number given. Thrown at the call:
+ * a number is never silently truncated, ignored or wrapped.
+ */
+export class ValueError extends StatsfsError {
+  constructor(message: string) {
+    super("STATSFS_VALUE", message);
+  }
+}

@@ -130,9 +130,9 @@ async function fleetCase(seconds: number): Promise<BenchCase[]> {
     await page.goto(ex.dashboardUrl);
     await page.waitForFunction(
       () =>
-        (globalThis as { document?: { querySelectorAll(s: string): { length: number } } }).document?.querySelectorAll(
-          "table.fleet tbody tr",
-        ).length === 250,
+        (globalThis as { document?: { querySelector(s: string): { dataset: Record<string, string> } | null } }).document?.querySelector(
+          "table.fleet",
+        )?.dataset.shown === "250",
     );
     await page.waitForTimeout(2000);
     await browser.startTracing(page, { categories: ["disabled-by-default-devtools.timeline", "devtools.timeline"] });

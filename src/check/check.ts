@@ -9,14 +9,19 @@ import { DESC_FIXED_SIZE, descBlockSize, HEADER_SIZE, MAX_DATA_SIZE, MAX_DESCRIP
 import { bytesPread, type Pread } from "../codec/pread.js";
 import { cText, parseDescriptor, parseHeader, reaches } from "../codec/reader.js";
 import type { StatDescriptor } from "../model/descriptor.js";
+import { StatType } from "../model/flags.js";
 import { quote } from "../model/text.js";
 import { DESCRIPTOR_RULES } from "./rules.js";
 
-/** One broken rule. `stat` names the statistic when the rule is per-descriptor. */
+/**
+ * One broken rule. `stat` names the statistic when the rule is per-descriptor. `extension`
+ * marks a statsfs extension found (not a violation) when the check is not strict.
+ */
 export interface Violation {
   readonly rule: string;
   readonly stat?: string;
   readonly message: string;
+  readonly extension?: true;
 }
 
 /** Rule ids of the file-level checks, with their text (for --help and docs). */
@@ -38,6 +43,7 @@ export const FILE_RULES: Readonly<Record<string, string>> = {
   "values-read": "every stat's values read in full (selftest)",
   "data-limit": `every stat ends within ${MAX_DATA_SIZE} bytes of the data block (statsfs limit)`,
   "values-overlap": "no two stats share a value in the data block (api.rst: each stat has its own values)",
+  "bounds-read": "a bounds histogram's bounds read in full, finite and ascending (statsfs extension)",
   "values-limit": `the stats describe at most one value per data word and at most ${MAX_VALUES} values (statsfs limit)`,
 };
 
@@ -67,6 +73,8 @@ function overlaps(stats: readonly { d: StatDescriptor; label: string }[]): { lab
 export interface CheckOptions {
   /** Apply the KVM-only rule that the id starts with "kvm". */
   readonly kvm: boolean;
+  /** Report statsfs extensions (encodings, bounds histograms) as violations of the kernel ABI. */
+  readonly strictKernel?: boolean;
 }
 
 function tryRead(src: Pread, pos: number, len: number): Uint8Array | undefined {
@@ -94,10 +102,22 @@ function readableLength(src: Pread, pos: number, len: number): number {
   return got;
 }
 
-/** Checks a binary stats file; [] when it conforms. */
+/** Only the findings that are violations (not extensions reported as such). */
+export function violationsOf(found: readonly Violation[]): Violation[] {
+  return found.filter((x) => x.extension !== true);
+}
+
+/**
+ * Checks a binary stats file; [] when it conforms to the kernel ABI and has no statsfs
+ * extension. Extensions found are listed marked `extension` (not violations: see
+ * {@link violationsOf}), or unmarked — violations — with `strictKernel`.
+ */
 export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
   const out: Violation[] = [];
-  const v = (rule: string, message: string, stat?: string) => out.push(stat === undefined ? { rule, message } : { rule, stat, message });
+  const v = (rule: string, message: string, stat?: string, extension?: boolean) => {
+    const x = stat === undefined ? { rule, message } : { rule, stat, message };
+    out.push(extension && o.strictKernel !== true ? { ...x, extension: true } : x);
+  };
 
   const head = tryRead(src, 0, HEADER_SIZE);
   if (!head) return [{ rule: "header-read", message: `file is shorter than the ${HEADER_SIZE}-byte header` }];
@@ -146,7 +166,23 @@ export function checkBinary(src: Pread, o: CheckOptions): Violation[] {
     names.add(d.name);
     for (const r of DESCRIPTOR_RULES) {
       const msg = r.broken(d);
-      if (msg !== undefined) v(r.id, msg, label);
+      if (msg !== undefined) v(r.id, msg, label, r.extension === true);
+    }
+    if (d.type === StatType.BoundsHistogram && d.size > 1) {
+      const at = d.bucketSize;
+      const n = d.size - 1;
+      const bytes = at % 8 === 0 && reaches(src, at + n * 8) ? tryRead(src, at, n * 8) : undefined;
+      if (!bytes) v("bounds-read", `${n} bounds at file offset ${at} are not aligned or do not read in full`, label);
+      else {
+        const view = new DataView(bytes.buffer);
+        for (let k = 0; k < n; k++) {
+          const x = view.getFloat64(8 * k, true);
+          if (!Number.isFinite(x) || (k > 0 && !(x > view.getFloat64(8 * (k - 1), true)))) {
+            v("bounds-read", `bound ${k} (${x}) is not finite and above the one before`, label);
+            break;
+          }
+        }
+      }
     }
     const end = d.offset + d.size * 8;
     if (end > MAX_DATA_SIZE) v("data-limit", `values end at data byte ${end}, above the limit of ${MAX_DATA_SIZE}`, label);

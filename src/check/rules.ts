@@ -5,13 +5,17 @@
  */
 
 import type { StatDescriptor } from "../model/descriptor.js";
-import { BASE_MAX, StatType, StatUnit, TYPE_MAX, UNIT_MAX, unpackFlags } from "../model/flags.js";
+import { BASE_MAX, ENCODING_MAX, encodingName, StatType, StatUnit, TYPE_MAX, UNIT_MAX, unpackFlags } from "../model/flags.js";
 
-/** A descriptor rule: `broken` returns a message when `d` breaks it. */
+/**
+ * A descriptor rule: `broken` returns a message when `d` breaks it. An `extension` rule finds a
+ * statsfs extension (model/flags): reported as such, and as a violation in strict kernel mode.
+ */
 export interface DescriptorRule {
   readonly id: string;
   readonly text: string;
   readonly broken: (d: StatDescriptor) => string | undefined;
+  readonly extension?: true;
 }
 
 const fail = (cond: boolean, msg: string) => (cond ? msg : undefined);
@@ -26,7 +30,31 @@ export const DESCRIPTOR_RULES: readonly DescriptorRule[] = [
   {
     id: "type-max",
     text: "type is one the ABI defines (selftest)",
-    broken: (d) => fail(d.type > TYPE_MAX, `type ${d.type} is above the maximum ${TYPE_MAX}`),
+    broken: (d) => fail(d.type > TYPE_MAX && d.type !== StatType.BoundsHistogram, `type ${d.type} is above the maximum ${TYPE_MAX}`),
+  },
+  {
+    id: "ext-bounds",
+    text: "statsfs extension: type 5, a histogram with explicit bounds (a violation with --strict-kernel)",
+    broken: (d) => fail(d.type === StatType.BoundsHistogram, `bounds histogram (type 5) of ${d.size} buckets`),
+    extension: true,
+  },
+  {
+    id: "ext-encoding",
+    text: "statsfs extension: flag bits 12-15 give the value's encoding, s64 or f64 (a violation with --strict-kernel)",
+    broken: (d) => {
+      const { encoding } = unpackFlags(d.flags);
+      if (encoding === 0) return undefined;
+      return encoding <= ENCODING_MAX ? `encoding ${encodingName(encoding)} (flag bits 12-15 = ${encoding})` : undefined;
+    },
+    extension: true,
+  },
+  {
+    id: "encoding-max",
+    text: `the encoding (flag bits 12-15) is one statsfs defines (0..${ENCODING_MAX})`,
+    broken: (d) => {
+      const { encoding } = unpackFlags(d.flags);
+      return fail(encoding > ENCODING_MAX, `encoding ${encoding} is above the maximum ${ENCODING_MAX}`);
+    },
   },
   {
     id: "unit-max",
@@ -40,7 +68,7 @@ export const DESCRIPTOR_RULES: readonly DescriptorRule[] = [
   },
   {
     id: "flags-reserved",
-    text: "flag bits 12-31 are 0 (api.rst)",
+    text: "flag bits 16-31 are 0 (api.rst: 12-31; bits 12-15 are statsfs's encoding extension)",
     broken: (d) => {
       const rest = unpackFlags(d.flags).rest;
       return fail(rest !== 0, `reserved flag bits set: 0x${(d.flags >>> 0).toString(16)}`);
@@ -81,6 +109,7 @@ export const DESCRIPTOR_RULES: readonly DescriptorRule[] = [
     text: "bucket_size is non-zero exactly for linear histograms (selftest)",
     broken: (d) => {
       if (d.type === StatType.LinearHistogram && d.bucketSize === 0) return "linear histogram with bucket_size 0";
+      if (d.type === StatType.BoundsHistogram) return undefined; // its bounds' offset (extension)
       if (d.type !== StatType.LinearHistogram && d.bucketSize !== 0)
         return `bucket_size ${d.bucketSize} on a stat that is not a linear histogram`;
       return undefined;

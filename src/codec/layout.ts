@@ -9,6 +9,15 @@
  *   data        u64 values; a descriptor's offset is from the start of this block
  *
  * Blocks after the header may come in any order and need not be adjacent; readers use the offsets.
+ *
+ * statsfs extensions (model/flags; never in a kernel file, which stays byte for byte the same):
+ *   descriptor flags bits 12–15  encoding of the value's words: 0 u64, 1 s64, 2 f64
+ *   type 5 (bounds histogram)    bucket_size = file offset of its size − 1 f64 upper bounds,
+ *                                ascending and finite (the last bucket is +Inf)
+ *   bounds block                 where the writer puts those tables: after the descriptors,
+ *                                before the data block (absent when no stat has bounds)
+ * A reader that knows only the kernel layout sees an unknown type or flag bits (and a u64 in
+ * each word); a C reader of u64 statistics is unaffected by the others.
  */
 
 /** Size of the file header. */

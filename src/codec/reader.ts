@@ -1,12 +1,15 @@
 /**
  * @module codec/reader
- * Decodes a binary stats file strictly by its header's offsets. The schema (header, id,
+ * Decodes a binary stats file strictly by its header's offsets (and statsfs's extensions: a
+ * descriptor's encoding bits are kept in its flags, a bounds histogram's bounds are read from
+ * the offset its bucket_size gives, once, with the schema). The schema (header, id,
  * descriptors) is read once; {@link BinaryStatsReader.poll} then re-reads only the data block
  * into a buffer allocated once. Every size taken from the file is checked against what the file
  * really holds before anything is allocated from it.
  */
 import { DecodeError } from "../errors.js";
 import { descriptorFromRaw, type StatDescriptor } from "../model/descriptor.js";
+import { StatType } from "../model/flags.js";
 import type { StatsSchema } from "../model/stats-file.js";
 import {
   type BinaryLayout,
@@ -218,6 +221,31 @@ export function readSchema(src: Pread): DecodedSchema {
       descOffset + i * stride + Desc.size,
       `stats describe ${values} values in a data block of ${words} words (statistics overlap); stat "${d.name}" goes beyond one value per word`,
     );
+  }
+  // statsfs extension: each bounds histogram's bounds, read once (model/flags, codec/layout).
+  for (const [i, d] of descriptors.entries()) {
+    if (d.type !== StatType.BoundsHistogram) continue;
+    const n = d.size - 1;
+    const at = d.bucketSize;
+    if (n <= 0) {
+      descriptors[i] = { ...d, bounds: [] };
+      continue;
+    }
+    const name = `${d.name} bounds`;
+    if (at % 8 !== 0) throw new DecodeError(name, at, `stat "${d.name}" bounds offset ${at} is not a multiple of 8`);
+    requireEnd(src, at, at + n * 8, name);
+    blocks.push({ name, start: at, end: at + n * 8 });
+    const raw = readExact(src, at, n * 8, name);
+    const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const bounds: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const x = v.getFloat64(8 * k, true);
+      if (!Number.isFinite(x) || (k > 0 && !(x > (bounds[k - 1] as number)))) {
+        throw new DecodeError(name, at + 8 * k, `stat "${d.name}" bound ${k} (${x}) is not finite and above the one before`);
+      }
+      bounds.push(x);
+    }
+    descriptors[i] = { ...d, bounds };
   }
   checkOverlap([...blocks, { name: "data block", start: dataOffset, end: dataOffset + dataSize }]);
   if (last) {

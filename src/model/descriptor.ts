@@ -21,8 +21,15 @@ export interface StatDescriptor {
   readonly size: number;
   /** Byte offset of the first value from the start of the data block. */
   readonly offset: number;
-  /** Width of each bucket of a linear histogram; 0 otherwise. */
+  /**
+   * Width of each bucket of a linear histogram; 0 otherwise. For a bounds histogram (statsfs
+   * extension) the file offset of its bounds, as read (the writer sets its own).
+   */
   readonly bucketSize: number;
+  /** {@link StatEncoding} of the value's words (statsfs extension; 0, u64, in kernel files). */
+  readonly encoding: number;
+  /** A bounds histogram's upper bounds (size − 1 ascending finite doubles; the last bucket is +∞). */
+  readonly bounds?: readonly number[];
 }
 
 /** What a caller says to define a statistic; everything but the name has a default. */
@@ -35,6 +42,8 @@ export interface DescriptorInit {
   size?: number;
   offset?: number;
   bucketSize?: number;
+  encoding?: number;
+  bounds?: readonly number[];
 }
 
 /** Builds a descriptor from its fields, packing the flags word. */
@@ -42,9 +51,10 @@ export function makeDescriptor(init: DescriptorInit): StatDescriptor {
   const type = init.type ?? StatType.Cumulative;
   const unit = init.unit ?? StatUnit.None;
   const base = init.base ?? StatBase.Pow10;
-  return {
+  const encoding = init.encoding ?? 0;
+  const d = {
     name: init.name,
-    flags: packFlags(type, unit, base),
+    flags: packFlags(type, unit, base, encoding),
     type,
     unit,
     base,
@@ -52,7 +62,9 @@ export function makeDescriptor(init: DescriptorInit): StatDescriptor {
     size: init.size ?? 1,
     offset: init.offset ?? 0,
     bucketSize: init.bucketSize ?? 0,
+    encoding,
   };
+  return init.bounds === undefined ? d : { ...d, bounds: init.bounds };
 }
 
 /** Builds a descriptor from the raw fields of a binary descriptor. */
@@ -64,8 +76,8 @@ export function descriptorFromRaw(
   offset: number,
   bucketSize: number,
 ): StatDescriptor {
-  const { type, unit, base } = unpackFlags(flags);
-  return { name, flags, type, unit, base, exponent, size, offset, bucketSize };
+  const { type, unit, base, encoding } = unpackFlags(flags);
+  return { name, flags, type, unit, base, exponent, size, offset, bucketSize, encoding };
 }
 
 /**

@@ -28,6 +28,14 @@ export function encodeLabelSet(labels: Readonly<Record<string, string>>): string
   return `{${keys.map((k) => `${enc(k)}=${enc(labels[k] as string)}`).join(",")}}`;
 }
 
+/**
+ * Whether a source-name segment names a label set. Producer source names never start with `{`
+ * (refused at createSource), so the two namespaces are disjoint.
+ */
+export function isLabelSetSegment(segment: string | undefined): boolean {
+  return segment?.startsWith("{") === true && decodeLabelSet(segment) !== undefined;
+}
+
 /** The labels a segment names, or undefined when it is not a label-set segment. */
 export function decodeLabelSet(segment: string): Record<string, string> | undefined {
   if (segment.length < 2 || !segment.startsWith("{") || !segment.endsWith("}")) return undefined;

@@ -6,10 +6,21 @@
  */
 import { KVM_NAME_SIZE } from "../codec/layout.js";
 import { DefinitionError } from "../errors.js";
-import { isHistogram, packFlags, StatBase, StatType, StatUnit } from "../model/flags.js";
+import { isHistogram, packFlags, StatBase, StatEncoding, StatType, StatUnit } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { AggKind, type Aggregation, aggSuffix, byteLength, type ValueMeta, type ValueSlot } from "../providers/aggregate/values.js";
-import type { Counter, Gauge, LinearHistogram, Log2Histogram, Peak } from "./handles.js";
+import type {
+  BoundsHistogram,
+  Counter,
+  F64Counter,
+  F64Gauge,
+  F64Peak,
+  Gauge,
+  LinearHistogram,
+  Log2Histogram,
+  Peak,
+  S64Gauge,
+} from "./handles.js";
 
 export {
   AggKind,
@@ -23,7 +34,13 @@ export {
 } from "../providers/aggregate/values.js";
 
 /** How a value behaves over time (the descriptor type). */
-export type ValueType = "cumulative" | "instant" | "peak" | "linear-histogram" | "log2-histogram";
+export type ValueType = "cumulative" | "instant" | "peak" | "linear-histogram" | "log2-histogram" | "bounds-histogram";
+/**
+ * How the value's words are stored: `u64` (default, the kernel's), `s64` (integers of either
+ * sign: gauges and peaks) or `f64` (doubles: counters, gauges, peaks). s64 and f64 are statsfs
+ * extensions of the descriptor (model/flags), which kernel-layout readers see as flag bits.
+ */
+export type ValueEncoding = "u64" | "s64" | "f64";
 /** What a value measures (the descriptor unit). */
 export type ValueUnit = "none" | "bytes" | "seconds" | "cycles" | "boolean";
 
@@ -37,8 +54,13 @@ export interface ValueInit {
   readonly base?: 10 | 2;
   /** Power of the base the raw values are scaled by (−9 with seconds: nanoseconds). Default 0. */
   readonly exponent?: number;
-  /** Histograms: number of buckets (1..65535). Required for histograms. */
-  readonly buckets?: number;
+  /**
+   * Histograms: number of buckets (1..65535), required; for a `bounds-histogram` its upper
+   * bounds instead (finite, ascending, as prom-client's `buckets`; a last +Inf bucket is added).
+   */
+  readonly buckets?: number | readonly number[];
+  /** Encoding of the value (default `u64`); see {@link ValueEncoding}. */
+  readonly encoding?: ValueEncoding;
   /** Linear histograms: width of each bucket, in the value's unit (1..2^32−1). */
   readonly bucketSize?: number;
   /**
@@ -71,7 +93,9 @@ const TYPES: Record<ValueType, number> = {
   peak: StatType.Peak,
   "linear-histogram": StatType.LinearHistogram,
   "log2-histogram": StatType.Log2Histogram,
+  "bounds-histogram": StatType.BoundsHistogram,
 };
+const ENCODINGS: Record<ValueEncoding, number> = { u64: StatEncoding.U64, s64: StatEncoding.S64, f64: StatEncoding.F64 };
 const UNITS: Record<ValueUnit, number> = {
   none: StatUnit.None,
   bytes: StatUnit.Bytes,
@@ -137,9 +161,34 @@ export function resolveValue(name: string, init: ValueInit): ValueMeta {
     throw new DefinitionError(`${at}: a boolean cannot be a log2 histogram`);
   }
 
+  const encodingName = init.encoding ?? "u64";
+  const encoding = lookup(ENCODINGS, encodingName);
+  if (encoding === undefined) throw new DefinitionError(`${at}: unknown encoding ${describe(encodingName)} (u64, s64 or f64)`);
+  if (encoding !== StatEncoding.U64 && (isHistogram(type) || unit === StatUnit.Boolean)) {
+    throw new DefinitionError(
+      `${at}: a ${isHistogram(type) ? "histogram counts" : "boolean is"} in u64; encoding ${encodingName} is for scalars`,
+    );
+  }
+  if (encoding === StatEncoding.S64 && type === StatType.Cumulative) {
+    throw new DefinitionError(`${at}: a cumulative value never goes down; use encoding f64 for fractions, or an instant s64`);
+  }
   let size = 1;
   let bucketSize = 0;
-  if (isHistogram(type)) {
+  let bounds: number[] | undefined;
+  if (type === StatType.BoundsHistogram) {
+    const b = init.buckets;
+    if (!Array.isArray(b)) throw new DefinitionError(`${at}: a bounds histogram needs its upper bounds ("buckets": [0.005, 0.01, …])`);
+    if (b.length > 0xfffe) throw new DefinitionError(`${at}: at most 65534 bounds (got ${b.length})`);
+    bounds = [];
+    for (const [k, x] of (b as readonly unknown[]).entries()) {
+      if (typeof x !== "number" || !Number.isFinite(x) || (k > 0 && !(x > (bounds[k - 1] as number)))) {
+        throw new DefinitionError(`${at}: bound ${k} (${describe(x)}) must be a finite number above the one before`);
+      }
+      bounds.push(x);
+    }
+    if (init.bucketSize !== undefined) throw new DefinitionError(`${at}: only linear histograms have a bucket size`);
+    size = bounds.length + 1;
+  } else if (isHistogram(type)) {
     if (init.buckets === undefined) throw new DefinitionError(`${at}: a histogram needs a bucket count ("buckets")`);
     if (!isInt(init.buckets, 1, 0xffff)) {
       throw new DefinitionError(`${at}: bucket count must be an integer from 1 to 65535 (got ${describe(init.buckets)})`);
@@ -174,12 +223,13 @@ export function resolveValue(name: string, init: ValueInit): ValueMeta {
   if (init.writable !== undefined && typeof init.writable !== "boolean") {
     throw new DefinitionError(`${at}: writable must be a boolean, not ${describe(init.writable)}`);
   }
-  return { name, type, unit, base, exponent, size, bucketSize, kinds, writable: init.writable === true };
+  const meta = { name, type, unit, base, exponent, size, bucketSize, kinds, writable: init.writable === true, encoding };
+  return bounds === undefined ? meta : { ...meta, bounds: Object.freeze(bounds) };
 }
 
 /** The flags word of a value's descriptor. */
 export function metaFlags(m: ValueMeta): number {
-  return packFlags(m.type, m.unit, m.base);
+  return packFlags(m.type, m.unit, m.base, m.encoding);
 }
 
 const SET = Symbol("statsfs.valueSet");
@@ -225,6 +275,8 @@ export function defineValues<const D extends ValueInits>(inits: D): ValueSet<D> 
           exponent: v.exponent,
           aggregations: v.kinds.length > 0 ? ["sum"] : [],
           writable: v.writable,
+          // A bounds histogram takes double samples: its sum is a double too.
+          ...(v.type === StatType.BoundsHistogram ? { encoding: "f64" as const } : {}),
         }),
       ),
     );
@@ -273,15 +325,25 @@ export function isValueSet(x: unknown): x is ValueSet {
 }
 
 /** The handle type a definition gets. */
-export type HandleOf<I extends ValueInit> = I["type"] extends "instant"
-  ? Gauge
-  : I["type"] extends "peak"
-    ? Peak
-    : I["type"] extends "log2-histogram"
-      ? Log2Histogram
-      : I["type"] extends "linear-histogram"
-        ? LinearHistogram
-        : Counter;
+export type HandleOf<I extends ValueInit> = I["type"] extends "bounds-histogram"
+  ? BoundsHistogram
+  : I["encoding"] extends "f64"
+    ? I["type"] extends "instant"
+      ? F64Gauge
+      : I["type"] extends "peak"
+        ? F64Peak
+        : F64Counter
+    : I["encoding"] extends "s64"
+      ? S64Gauge
+      : I["type"] extends "instant"
+        ? Gauge
+        : I["type"] extends "peak"
+          ? Peak
+          : I["type"] extends "log2-histogram"
+            ? Log2Histogram
+            : I["type"] extends "linear-histogram"
+              ? LinearHistogram
+              : Counter;
 
 /** Typed handles for a set of definitions, by value name. */
 export type Handles<D extends ValueInits> = { readonly [K in keyof D]: HandleOf<D[K]> };

@@ -7,9 +7,14 @@
  * number is a 32-bit add and a store, touching the high word only on a carry. No Map lookup,
  * allocation, string or clock on any path.
  *
- * Numbers are taken as integers (fractions are truncated). Counters are exact u64 arithmetic
- * modulo 2^64 — like C and the kernel's counters — for any integer argument; `*Big` variants
- * take any u64 as a bigint. Gauges (instant values) are u64 as in the kernel, so they never
+ * Numbers must be integers, as the values are (u64, the kernel's encoding): a fraction, a
+ * non-finite number or anything that is not a number is refused with a {@link ValueError}
+ * naming the value, the call and the number (never truncated, ignored or wrapped), and so is a
+ * negative number for a counter (`inc(n)`/`add(n)` only go up) or a histogram sample. The check
+ * costs one comparison on the fast path (`(n >>> 0) === n`: an integer in [0, 2^32)); anything
+ * else takes the slow path, which checks and then stores exactly. Counters are exact u64
+ * arithmetic modulo 2^64 — like C and the kernel's counters — for any integer argument; `*Big`
+ * variants take any u64 as a bigint. Gauges (instant values) are u64 as in the kernel, so they never
  * go below zero: a `dec`, `sub`, `add` or `set` that would take one below 0 (or above
  * 2^64−1) leaves it at 0 (or 2^64−1) and emits one process warning per value
  * (code `STATSFS_GAUGE_RANGE`) — never a silent wrap to 18446744073709551615. Each thread's
@@ -21,24 +26,26 @@
  * final representation; emitted class fields would start as `undefined` and cost a check per call.
  */
 
-import { StatType } from "../model/flags.js";
+import { ValueError } from "../errors.js";
+import { StatEncoding, StatType } from "../model/flags.js";
 
 const TWO32 = 4294967296;
 const TWO64 = 2 ** 64;
 
-/** What a handle points at; the store rebinds `u` and `b` when the data block moves (export, growth). */
-export interface Slots {
-  /** @internal The data block as u32 words. */
-  u: Uint32Array;
-  /**
-   * @internal The same memory as u64 words. Increments by one use it: V8 compiles
-   * `b[k] += 1n` into a plain 64-bit add (no BigInt is allocated once optimized), which is
-   * cheaper than the u32 pair with its carry test.
-   */
-  b: BigUint64Array;
-  /** @internal Index in `u` of the value's low word (twice its u64 word index). */
-  readonly i: number;
+// The extension-encoding handles live in float-handles.ts; both use producer/words.
+import { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge } from "./float-handles.js";
+import { getBig, refuse, type Slots, setBig } from "./words.js";
+
+export { getBig, type Slots, setBig, setHandleNamer } from "./words.js";
+export { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge };
+
+/** True for an integer ≥ 0 (any size), as a counter adds and a histogram counts. */
+function isCount(n: unknown): n is number {
+  return typeof n === "number" && Number.isInteger(n) && n >= 0;
 }
+
+const COUNT_RULE = "takes an integer >= 0 (values are u64 integers in the value's raw unit)";
+const INT_RULE = "takes an integer (values are u64 integers in the value's raw unit)";
 
 /**
  * Adds a finite number of any sign and size (truncated first) to the u64 at `u[j]`, `u[j+1]`,
@@ -64,18 +71,6 @@ function setSlow(u: Uint32Array, j: number, n: number): void {
   u[j + 1] = Math.floor(t / TWO32);
 }
 
-/** The u64 at `u[j]`, `u[j+1]`. */
-export function getBig(u: Uint32Array, j: number): bigint {
-  return (BigInt(u[j + 1] as number) << 32n) | BigInt(u[j] as number);
-}
-
-/** Stores a bigint modulo 2^64 at `u[j]`, `u[j+1]`. */
-export function setBig(u: Uint32Array, j: number, v: bigint): void {
-  const w = BigInt.asUintN(64, v);
-  u[j] = Number(w & 0xffffffffn);
-  u[j + 1] = Number(w >> 32n);
-}
-
 /** What the three scalar handles share: where the value lives, and reading it back. */
 abstract class Scalar implements Slots {
   /** @internal */
@@ -96,27 +91,52 @@ abstract class Scalar implements Slots {
   }
 }
 
+/** The checked slow path of a counter's add: validates `n`, then adds it modulo 2^64. */
+function counterAddSlow(c: Counter, call: string, n: unknown): void {
+  if (!isCount(n)) refuse(c, call, n, `${COUNT_RULE}; a counter never goes down`);
+  addSlow(c.u, c.i, n);
+}
+
 /** A cumulative value (a counter): only goes up. */
 export class Counter extends Scalar {
-  /** Adds 1. */
-  inc(): void {
-    const k = this.i >>> 1;
-    this.b[k] = (this.b[k] as bigint) + 1n;
-  }
   /**
-   * Adds `n` (an integer ≥ 0, a fraction truncated; negative or non-finite numbers are ignored:
-   * counters never go down).
+   * Adds `n` (default 1): an integer ≥ 0. A fraction, a negative or non-finite number, or
+   * anything else (`inc({ method: "GET" })`: use `labels({…}).inc()`) is refused with a
+   * {@link ValueError}; nothing is added.
    */
+  inc(n?: number): void {
+    if (n === undefined) {
+      const k = this.i >>> 1;
+      this.b[k] = (this.b[k] as bigint) + 1n;
+      return;
+    }
+    const u = this.u;
+    const i = this.i;
+    if (n >>> 0 === n) {
+      const s = (u[i] as number) + n;
+      if (s < TWO32) {
+        u[i] = s;
+        return;
+      }
+    }
+    counterAddSlow(this, "inc", n);
+  }
+  /** Adds `n`: an integer ≥ 0 (anything else is refused with a {@link ValueError}, as by `inc(n)`). */
   add(n: number): void {
     const u = this.u;
     const i = this.i;
-    // Truncate n before adding: `u + 0.99…` may round up to the next integer as a double.
-    const s = (u[i] as number) + Math.trunc(n);
-    if (n >= 0 && s < TWO32) u[i] = s;
-    else if (n >= 0) addSlow(u, i, n);
+    if (n >>> 0 === n) {
+      const s = (u[i] as number) + n;
+      if (s < TWO32) {
+        u[i] = s;
+        return;
+      }
+    }
+    counterAddSlow(this, "add", n);
   }
-  /** Adds a bigint (any u64). */
+  /** Adds a bigint ≥ 0 (any u64; modulo 2^64). A negative or non-bigint is refused. */
   addBig(n: bigint): void {
+    if (typeof n !== "bigint" || n < 0n) refuse(this, "addBig", n, "takes a bigint >= 0; a counter never goes down");
     if (n > 0n) setBig(this.u, this.i, getBig(this.u, this.i) + n);
   }
 }
@@ -152,17 +172,24 @@ export class Gauge extends Scalar {
     super(u, b, i);
     this.name = name;
   }
-  /** Sets the value (an integer; for boolean values 0 or 1). Negative values store 0 (and warn). */
+  /**
+   * Sets the value: an integer (for boolean values 0 or 1). A negative integer stores 0 (and
+   * warns); a fraction or anything else is refused with a {@link ValueError}.
+   */
   set(n: number): void {
     const u = this.u;
     const i = this.i;
-    if (n >= 0 && n < TWO32) {
+    if (n >>> 0 === n) {
       u[i] = n;
       u[i + 1] = 0;
-    } else if (Number.isFinite(n)) gaugeStore(this, BigInt(Math.trunc(n)));
+    } else {
+      if (typeof n !== "number" || !Number.isInteger(n)) refuse(this, "set", n, INT_RULE);
+      gaugeStore(this, BigInt(n));
+    }
   }
   /** Sets any u64; outside [0, 2^64−1] it stores the nearest end (and warns). */
   setBig(n: bigint): void {
+    if (typeof n !== "bigint") refuse(this, "setBig", n, "takes a bigint");
     gaugeStore(this, n);
   }
   /** Adds 1. */
@@ -187,46 +214,67 @@ export class Gauge extends Scalar {
       u[i + 1] = (u[i + 1] as number) - 1;
     } else gaugeStore(this, -1n);
   }
-  /** Adds `n`, which may be negative (a fraction is truncated toward zero first: `add(-2.5)` subtracts 2). */
+  /**
+   * Adds `n`, an integer of either sign; the result is kept within [0, 2^64−1] (and warns past
+   * either end). A fraction or anything else is refused with a {@link ValueError}.
+   */
   add(n: number): void {
     const u = this.u;
     const i = this.i;
-    // Truncate n, not the sum: ToUint32 of `10 + -2.5` would store 7, not 8.
-    const s = (u[i] as number) + Math.trunc(n);
-    if (s >= 0 && s < TWO32) u[i] = s;
-    else if (Number.isFinite(n)) gaugeStore(this, getBig(u, i) + BigInt(Math.trunc(n)));
+    if ((n | 0) === n) {
+      const s = (u[i] as number) + n;
+      if (s >= 0 && s < TWO32) {
+        u[i] = s;
+        return;
+      }
+    }
+    if (typeof n !== "number" || !Number.isInteger(n)) refuse(this, "add", n, INT_RULE);
+    gaugeStore(this, getBig(u, i) + BigInt(n));
   }
   /** Adds a bigint of any sign; the result is kept within [0, 2^64−1] (and warns past either end). */
   addBig(n: bigint): void {
+    if (typeof n !== "bigint") refuse(this, "addBig", n, "takes a bigint");
     gaugeStore(this, getBig(this.u, this.i) + n);
   }
-  /** Subtracts `n` (a fraction is truncated toward zero first). */
+  /** Subtracts `n`, an integer (as {@link add} with −n). */
   sub(n: number): void {
+    if (typeof n !== "number" || !Number.isInteger(n)) refuse(this, "sub", n, INT_RULE);
     this.add(-n);
   }
 }
 
 /** A peak value: the highest seen. */
 export class Peak extends Scalar {
-  /** Raises the value to `n` if `n` is higher (compared exactly below 2^53). */
+  /**
+   * Raises the value to `n` if `n` is higher (compared exactly below 2^53): an integer ≥ 0
+   * (anything else is refused with a {@link ValueError}).
+   */
   max(n: number): void {
     const u = this.u;
     const i = this.i;
-    if (n > (u[i] as number) + (u[i + 1] as number) * TWO32) {
-      // Higher than the current value: the high word is 0 whenever n fits in the low word.
-      if (n < TWO32) u[i] = n;
-      else setSlow(u, i, n);
+    if (n >>> 0 === n) {
+      // The high word is 0 whenever the current value is below n < 2^32.
+      if ((u[i + 1] as number) === 0 && n > (u[i] as number)) u[i] = n;
+      return;
     }
+    if (!isCount(n)) refuse(this, "max", n, COUNT_RULE);
+    if (n > (u[i] as number) + (u[i + 1] as number) * TWO32) setSlow(u, i, n);
   }
   /** Raises the value to a bigint `n` if higher. */
   maxBig(n: bigint): void {
+    if (typeof n !== "bigint") refuse(this, "maxBig", n, "takes a bigint");
     if (n > getBig(this.u, this.i)) setBig(this.u, this.i, n);
   }
 }
 
 /** A histogram: `record` counts a sample in its bucket. */
 export interface Histogram extends Slots {
-  /** Counts one sample (in the value's unit) in the bucket that covers it. */
+  /**
+   * Counts one sample in the bucket that covers it: an integer ≥ 0 in the value's raw unit
+   * (nanoseconds for `unit: "seconds", exponent: -9`). A fraction, a negative number or anything
+   * else is refused with a {@link ValueError} (seconds as prom-client's `observe()` takes them
+   * must be scaled first: `record(Math.round(s * 1e9))`).
+   */
   record(sample: number): void;
   /** This thread's bucket counts, bucket 0 first. */
   get(): bigint[];
@@ -259,12 +307,14 @@ export class Log2Histogram implements Histogram {
     this.s = -1;
   }
   record(sample: number): void {
-    let k = 0;
-    if (sample >= 1) {
-      // Bit length of the integer part: Math.clz32 on the low or high 32 bits.
-      k = sample < TWO32 ? 32 - Math.clz32(sample) : sample < TWO64 ? 64 - Math.clz32(sample / TWO32) : 65;
-      if (k >= this.n) k = this.n - 1;
+    let k: number;
+    // Bit length: Math.clz32 on the low or high 32 bits (0 → bucket 0).
+    if (sample >>> 0 === sample) k = 32 - Math.clz32(sample);
+    else {
+      if (!isCount(sample)) refuse(this, "record", sample, COUNT_RULE);
+      k = sample < TWO64 ? 64 - Math.clz32(sample / TWO32) : 65;
     }
+    if (k >= this.n) k = this.n - 1;
     const x = (this.i >>> 1) + k;
     this.b[x] = (this.b[x] as bigint) + 1n;
     if (this.s >= 0) addSlow(this.u, this.s, sample);
@@ -298,6 +348,7 @@ export class LinearHistogram implements Histogram {
     this.s = -1;
   }
   record(sample: number): void {
+    if (sample >>> 0 !== sample && !isCount(sample)) refuse(this, "record", sample, COUNT_RULE);
     const q = sample / this.w;
     const k = q >= 1 ? (q < this.n ? q | 0 : this.n - 1) : 0;
     const x = (this.i >>> 1) + k;
@@ -310,14 +361,39 @@ export class LinearHistogram implements Histogram {
 }
 
 /** Any value handle. */
-export type ValueHandle = Counter | Gauge | Peak | Log2Histogram | LinearHistogram;
+export type ValueHandle =
+  | Counter
+  | Gauge
+  | Peak
+  | Log2Histogram
+  | LinearHistogram
+  | F64Counter
+  | F64Gauge
+  | F64Peak
+  | S64Gauge
+  | BoundsHistogram;
 
 /** A handle of the right kind for a value at u64 word `word` of a data block. */
 export function makeHandle(
-  view: { u: Uint32Array; b: BigUint64Array },
-  slot: { name?: string; type: number; word: number; size: number; bucketSize: number },
+  view: { u: Uint32Array; b: BigUint64Array; f: Float64Array },
+  slot: {
+    name?: string;
+    type: number;
+    word: number;
+    size: number;
+    bucketSize: number;
+    encoding?: number;
+    bounds?: readonly number[] | undefined;
+  },
 ): ValueHandle {
   const i = slot.word * 2;
+  if (slot.type === StatType.BoundsHistogram) return new BoundsHistogram(view.u, view.b, view.f, i, slot.bounds ?? []);
+  if (slot.encoding === StatEncoding.F64) {
+    if (slot.type === StatType.Instant) return new F64Gauge(view.u, view.b, view.f, i);
+    if (slot.type === StatType.Peak) return new F64Peak(view.u, view.b, view.f, i);
+    return new F64Counter(view.u, view.b, view.f, i);
+  }
+  if (slot.encoding === StatEncoding.S64) return new S64Gauge(view.u, view.b, i);
   switch (slot.type) {
     case StatType.Instant:
       return new Gauge(view.u, view.b, i, slot.name ?? "");

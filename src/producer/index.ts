@@ -34,7 +34,7 @@ export {
 } from "./definition.js";
 export type { ExportOptions } from "./export/exporter.js";
 export { Counter, Gauge, type Histogram, LinearHistogram, Log2Histogram, Peak, type ValueHandle } from "./handles.js";
-export { labelsOf } from "./labels.js";
+export { type LabelValue, labelsOf } from "./labels.js";
 export { LiveSource, liveSource, writeStat } from "./live-source.js";
 export { helpOf } from "./notes.js";
 export {

@@ -10,7 +10,8 @@
 import { DefinitionError } from "../errors.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { checkName, defineValues, type Handles, slotsOf, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
-import { type LinearHistogram, type Log2Histogram, makeHandle, type ValueHandle } from "./handles.js";
+import { BoundsHistogram as BoundsHistogramClass } from "./float-handles.js";
+import { type BoundsHistogram, type LinearHistogram, type Log2Histogram, makeHandle, type ValueHandle } from "./handles.js";
 import { noteHelp, noteOwner } from "./notes.js";
 import { type ShardView, Store } from "./store.js";
 import { type SharedSource, shareSource } from "./threads.js";
@@ -74,9 +75,21 @@ export class Source implements Disposable {
   #closed = false;
   #onClose: (() => void)[] | undefined = undefined;
 
+  /** Whether this source is a label set of its parent's values (made by `labels()`). */
+  readonly labelSet: boolean;
+
   /** @internal Use {@link createSource}. */
-  constructor(name: string, options: SourceOptions = {}) {
-    checkName(name, "source");
+  constructor(name: string, options: SourceOptions = {}, labelSet = false) {
+    if (labelSet) checkName(name, "label set", Number.MAX_SAFE_INTEGER);
+    else {
+      checkName(name, "source");
+      if (name.startsWith("{")) {
+        throw new DefinitionError(
+          `source name ${quote(name)} starts with "{", which names label sets (made by labels()); choose another name`,
+        );
+      }
+    }
+    this.labelSet = labelSet;
     if (!isRecord(options)) throw new DefinitionError(`source ${quote(name)}: options must be an object, not ${describe(options)}`);
     const shards = options.shards ?? 1;
     if (typeof shards !== "number" || !Number.isInteger(shards) || shards < 1 || shards > 1024) {
@@ -155,8 +168,9 @@ export class Source implements Disposable {
     for (const slot of slots) {
       if ((set.inits as ValueInits)[slot.name]?.sum !== true) continue;
       const companion = slots.find((x) => x.name === `${slot.name}_sum`);
-      const h = out[slot.name] as Log2Histogram | LinearHistogram;
-      if (companion) h.s = companion.word * 2;
+      const h = out[slot.name] as Log2Histogram | LinearHistogram | BoundsHistogram;
+      // u64 sums are kept as u32 pairs (index of the low word), f64 sums as doubles (word index).
+      if (companion) h.s = h instanceof BoundsHistogramClass ? companion.word : companion.word * 2;
     }
     version++;
     for (const o of observersOf(this.root)) o.changed?.(this);
@@ -267,10 +281,16 @@ export class Source implements Disposable {
 }
 
 /**
- * Creates a source named `name` (printable ASCII, no `.`, `/` or `~`, at most 47 bytes):
+ * Creates a source named `name` (printable ASCII, no `.`, `/` or `~`, not starting with `{` —
+ * reserved for label sets, so a source never merges with one — at most 47 bytes):
  * statsfs_source_create. Add values with {@link Source.addValues}; hang it under a parent with
  * {@link Source.addSubordinate} or make it top-level with `register`.
  */
 export function createSource(name: string, options?: SourceOptions): Source {
   return new Source(name, options);
+}
+
+/** @internal The source of one label set (`{k=v,…}`, model/label-set), made by `labels()`. */
+export function createLabelSetSource(segment: string): Source {
+  return new Source(segment, {}, true);
 }

@@ -9,10 +9,11 @@
 import { DefinitionError } from "../errors.js";
 import type { Slots } from "./handles.js";
 
-/** One shard's data block, seen as u32 and u64 words. */
+/** One shard's data block, seen as u32 and u64 words and as doubles (f64 values). */
 export interface ShardView {
   readonly u: Uint32Array;
   readonly b: BigUint64Array;
+  readonly f: Float64Array;
 }
 
 /**
@@ -26,7 +27,11 @@ export function shardStride(words: number): number {
 
 /** Views over `words` u64 words of `buffer` at `byteOffset`. */
 export function viewOf(buffer: ArrayBufferLike, byteOffset: number, words: number): ShardView {
-  return { u: new Uint32Array(buffer, byteOffset, words * 2), b: new BigUint64Array(buffer, byteOffset, words) };
+  return {
+    u: new Uint32Array(buffer, byteOffset, words * 2),
+    b: new BigUint64Array(buffer, byteOffset, words),
+    f: new Float64Array(buffer, byteOffset, words),
+  };
 }
 
 /** Where one shard of an exported source lives, for a worker thread to map it. */
@@ -114,6 +119,7 @@ export class Store {
     for (const h of this.#handles) {
       h.u = s0.u;
       h.b = s0.b;
+      if (h.f !== undefined) h.f = s0.f;
     }
   }
 

@@ -14,7 +14,7 @@ import { StatType } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { compatible, defineValues, type Handles, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type FileMapping, mapFile, unmapFile } from "./export/libc.js";
-import { makeHandle, type ValueHandle } from "./handles.js";
+import { makeHandle, type Slots, type ValueHandle } from "./handles.js";
 import type { Source } from "./source.js";
 import { type ShardFile, type ShardView, shardStride, viewOf } from "./store.js";
 
@@ -87,10 +87,11 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
     for (const slot of shared.values) this.#all.set(slot.name, makeHandle(view, slot));
     // A histogram's `<name>_sum` companion (definition option `sum: true`) sits right after it.
     for (const slot of shared.values) {
-      if (slot.type !== StatType.Log2Histogram && slot.type !== StatType.LinearHistogram) continue;
+      const bounds = slot.type === StatType.BoundsHistogram;
+      if (slot.type !== StatType.Log2Histogram && slot.type !== StatType.LinearHistogram && !bounds) continue;
       const c = shared.values.find((x) => x.name === `${slot.name}_sum`);
       if (c && c.word === slot.word + slot.size && c.type === StatType.Cumulative)
-        (this.#all.get(slot.name) as { s: number }).s = c.word * 2;
+        (this.#all.get(slot.name) as { s: number }).s = bounds ? c.word : c.word * 2;
     }
     const out: Record<string, ValueHandle> = {};
     for (const v of wanted?.values ?? []) {
@@ -113,7 +114,13 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
     if (this.#closed) return;
     this.#closed = true;
     const scratch = new Uint32Array(this.#words * 2);
-    for (const h of this.#all.values()) h.u = scratch;
+    const f = new Float64Array(scratch.buffer);
+    const b = new BigUint64Array(scratch.buffer);
+    for (const h of this.#all.values() as Iterable<Slots>) {
+      h.u = scratch;
+      h.b = b;
+      if (h.f !== undefined) h.f = f;
+    }
     if (this.#mapping) unmapFile(this.#mapping);
     Atomics.store(this.#control, this.shard, 0);
   }

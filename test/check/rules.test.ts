@@ -15,7 +15,7 @@ const rulesOf = (bytes: Uint8Array, kvm = true) => checkBytes(bytes, { kvm }).ma
 
 /** [rule, a file breaking exactly that rule] */
 const BROKEN: [string, Uint8Array][] = [
-  ["type-max", file([{ name: "a", type: 5 }])],
+  ["type-max", file([{ name: "a", type: 6 }])],
   ["unit-max", file([{ name: "a", unit: 5 }])],
   ["base-max", file([{ name: "a", base: 2 }])],
   ["exponent-sign", file([{ name: "a", unit: StatUnit.Bytes, exponent: -1 }])],
@@ -97,6 +97,7 @@ describe("checker", () => {
       size: 1,
       offset: 0,
       bucketSize: 0,
+      encoding: 0,
     });
   });
 });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { encodeStatsFile } from "../../src/codec/index.js";
+import { encodeStatsFile, readSchema } from "../../src/codec/index.js";
 import { DefinitionError, StatsfsError, UsageError } from "../../src/errors.js";
 import { makeDescriptor } from "../../src/model/index.js";
 import { Exporter } from "../../src/producer/export/exporter.js";
@@ -18,6 +18,7 @@ import {
   writeStat,
 } from "../../src/producer/index.js";
 import { AggregatePlan } from "../../src/providers/aggregate/plan.js";
+import { fdPread } from "../../src/providers/file/pread-fd.js";
 
 function refused(fn: () => unknown, re: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -136,7 +137,7 @@ describe("export paths", () => {
     refused(() => register(d, { export: { dir, instance: "i1" } }), /exists and is not a directory/);
   });
 
-  it("refuses an instance name a live producer holds, and ids longer than name_size", () => {
+  it("refuses an instance name a live producer holds; ids longer than name_size 48 get a larger one", () => {
     const dir = join(tmp, "live");
     using a = createSource("held");
     a.addValues({ x: {} });
@@ -147,11 +148,20 @@ describe("export paths", () => {
     other.addValues({ x: {} });
     refused(() => new Exporter(other, { dir, instance: "same" }).start(), /held by a live producer/);
 
+    // An id longer than name_size 48 gets a larger name_size (a multiple of 8) for its file.
     using deep = createSource("a-rather-long-source-name");
-    refused(
-      () => deep.addSubordinate(createSource("with-a-long-subordinate")) && register(deep, { export: { dir } }),
-      /exported id .* name_size 48 allows 47/,
-    );
+    const sub = deep.addSubordinate(createSource("with-a-long-subordinate"));
+    sub.addValues({ y: {} });
+    using rd = register(deep, { export: { dir, instance: "deep" } });
+    const [file] = rd.exporter?.filesOf(sub) ?? [];
+    assert.ok(file);
+    const fd = openSync(file, "r");
+    try {
+      const nameSize = readSchema(fdPread(fd)).schema.nameSize;
+      assert.equal(nameSize, 64); // a 62-byte id and its NUL
+    } finally {
+      closeSync(fd);
+    }
     assert.throws(() => register(createSource("n"), { export: { dir, nameSize: 50 } }), StatsfsError);
   });
 });

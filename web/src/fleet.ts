@@ -107,7 +107,7 @@ export const VM_COLUMNS: readonly Column[] = [
   },
   {
     id: "poll",
-    label: "halt-poll success",
+    label: "poll success",
     title: "halt_successful_poll ÷ halt_attempted_poll in the interval",
     numeric: true,
     cell: (m, v) => {

@@ -13,10 +13,11 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { MAX_NAME_SIZE } from "../../codec/layout.js";
 import { DefinitionError, SourceError } from "../../errors.js";
 import { producerFileId } from "../../model/identity.js";
 import { describe, isRecord, quote, sysReason } from "../../model/text.js";
-import { checkDir, defaultDir, nodeDir, shardFileName } from "../../providers/shm/format/paths.js";
+import { checkDir, defaultDir, dirName, nodeDir, shardFileName } from "../../providers/shm/format/paths.js";
 import { closeQuietly, fstatBig, mkdirAt, openDirAt, openDirPath, unlinkAt } from "../../sys/dirfd.js";
 import { makeDirs } from "../../sys/fs.js";
 import { byteLength } from "../definition.js";
@@ -35,7 +36,10 @@ export interface ExportOptions {
    * predecessor's files instead of adding new ones.
    */
   readonly instance?: string;
-  /** name_size of the files (default 48, the kernel's); a multiple of 8 allows longer ids. */
+  /**
+   * Smallest name_size of the files (default 48, the kernel's; a multiple of 8). A file whose id
+   * (or a value name) needs more gets the next multiple of 8 that fits it, up to 4096.
+   */
   readonly nameSize?: number;
 }
 
@@ -110,11 +114,12 @@ export function openExportDir(dir: string): number {
  * `dir`), creating each missing component (mode 0700) when `create`, each opened relative to the
  * one before and checked as {@link checkOwned}. Returns its fd (the caller closes it).
  */
-export function openSourceDir(rootFd: number, dir: string, names: readonly string[], create: boolean): number {
+export function openSourceDir(rootFd: number, dir: string, segments: readonly string[], create: boolean): number {
   let fd: number | undefined;
   let at = dir;
   try {
-    for (const name of names) {
+    // A segment too long for a directory name (a long label set) is named by its digest.
+    for (const name of segments.map(dirName)) {
       at = join(at, name);
       if (create) {
         try {
@@ -182,13 +187,18 @@ export class Exporter implements TreeObserver {
     return this.#dirs.get(s);
   }
 
+  /** The name_size a file with id `id` gets: the configured one, or the multiple of 8 that fits. */
+  nameSizeFor(id: string): number {
+    return Math.max(this.nameSize, Math.ceil((byteLength(id) + 1) / 8) * 8);
+  }
+
   #validate(top: Source, prefix: readonly string[]): void {
     const walk = (s: Source, path: readonly string[]) => {
       const p = [...path, s.name];
       const id = producerFileId(this.instance, Math.max(0, s.store.shardCount - 1), p);
-      if (byteLength(id) >= this.nameSize) {
+      if (this.nameSizeFor(id) > MAX_NAME_SIZE) {
         throw new DefinitionError(
-          `source ${quote(p.join("/"))}: exported id ${quote(id)} is ${byteLength(id)} bytes; name_size ${this.nameSize} allows ${this.nameSize - 1} (use shorter names or export with a larger nameSize)`,
+          `source ${quote(p.join("/"))}: exported id ${quote(id)} is ${byteLength(id)} bytes; a stats file's name_size allows ${MAX_NAME_SIZE - 1}`,
         );
       }
       if (s.store.shared && !s.store.files) {
@@ -248,7 +258,7 @@ export class Exporter implements TreeObserver {
             id: producerFileId(this.instance, k, s.path),
             values: s.values,
             words: store.words,
-            nameSize: this.nameSize,
+            nameSize: this.nameSizeFor(producerFileId(this.instance, k, s.path)),
             data: store.shards[k]?.b,
             replacing,
           }),
@@ -289,7 +299,7 @@ export class Exporter implements TreeObserver {
       let parent: number | undefined;
       try {
         parent = s.path.length > 1 ? openSourceDir(this.#root(), this.dir, s.path.slice(0, -1), false) : this.#root();
-        unlinkAt(parent, s.name, true);
+        unlinkAt(parent, dirName(s.name), true);
       } catch {
         // other producers' files (or subordinates) are still there
       } finally {

@@ -68,6 +68,8 @@ export function descriptorsOf(values: readonly ValueSlot[]): StatDescriptor[] {
       size: v.size,
       offset: v.word * 8,
       bucketSize: v.bucketSize,
+      encoding: v.encoding,
+      ...(v.bounds !== undefined ? { bounds: v.bounds } : {}),
     }),
   );
 }

@@ -16,13 +16,22 @@
  *   others as `v.min`, `v.max`, `v.avg`, `v.count_zero`, `v.sum`. Sums wrap modulo 2^64
  *   (so gauges moved up in one place and down in another sum right); avg is the integer mean;
  *   count_zero counts holders whose value is 0. Histograms sum bucket by bucket.
+ * - A child named as a label set (`{k=v,…}`, model/label-set: made by `labels()`; no other
+ *   source name starts with `{`) is a part of N's own values: each of its values is summed into
+ *   N's (whatever its aggregations, which say what N's parents see), and a value with label sets
+ *   shows their sum first (max for peaks and booleans). So N's value is never below one of its
+ *   parts nor above their sum, and its own part is that sum minus the label sets'.
+ * - Encodings (model/flags) are kept: u64 and s64 sums wrap modulo 2^64 (two's complement, so
+ *   signed sums are right), s64 min/max/avg compare and divide as signed; f64 values are
+ *   summed, compared and averaged as doubles (shards too), count_zero counts 0.0.
  * - Writing 0 to a statistic resets every holder behind it (all shards), if all are writable;
  *   any other write is refused.
  */
 import { DefinitionError, UsageError } from "../../errors.js";
 import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
-import { StatBase, StatType, StatUnit } from "../../model/flags.js";
+import { StatBase, StatEncoding, StatType, StatUnit } from "../../model/flags.js";
 import { parseId, producerMergedId, type StatsIdentity } from "../../model/identity.js";
+import { isLabelSetSegment } from "../../model/label-set.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { describe, isRecord, oneLine } from "../../model/text.js";
 import { AggKind, aggSuffix, byteLength, compatible, defaultKind, type ValueSlot } from "./values.js";
@@ -162,7 +171,14 @@ export class AggregateFile implements StatsFile {
 
 /** The descriptor an aggregate of `v` by `kind` gets. */
 function aggDescriptor(v: ValueSlot, kind: number, name: string, offset: number): StatDescriptor {
-  const base = { name, offset, size: v.size, bucketSize: v.bucketSize };
+  const base = {
+    name,
+    offset,
+    size: v.size,
+    bucketSize: v.bucketSize,
+    encoding: v.encoding,
+    ...(v.bounds !== undefined ? { bounds: v.bounds } : {}),
+  };
   if (kind === RAW || kind === AggKind.min || kind === AggKind.max) {
     return makeDescriptor({ ...base, type: v.type, unit: v.unit, base: v.base, exponent: v.exponent });
   }
@@ -221,8 +237,22 @@ function buildFile(node: NodeInput): AggregateFile {
   };
   const at = (n: NodeInput) => `/${n.path.join("/")}`;
   for (const inst of node.instances) for (const v of inst.values) see(inst, v, true, at(node));
-  for (const d of descendants(node)) {
-    for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false, at(d));
+  // A label set of this node (`labels()`) is a part of the node's own value: always summed in
+  // here, whatever the value's aggregations (which say what the node's parents see).
+  const parts = new Set<string>();
+  for (const c of node.children) {
+    if (!isLabelSetSegment(c.path[c.path.length - 1])) continue;
+    for (const inst of c.instances) {
+      for (const v of inst.values) {
+        see(inst, v, false, at(c));
+        parts.add(v.name);
+      }
+    }
+  }
+  for (const c of node.children) {
+    for (const d of isLabelSetSegment(c.path[c.path.length - 1]) ? descendants(c) : [c, ...descendants(c)]) {
+      for (const inst of d.instances) for (const v of inst.values) if (v.kinds.length > 0) see(inst, v, false, at(d));
+    }
   }
   const stats: OutStat[] = [];
   const names = new Set<string>();
@@ -247,7 +277,12 @@ function buildFile(node: NodeInput): AggregateFile {
       emit(e.meta, RAW, name, e.own);
       continue;
     }
-    const kinds = e.kinds ?? [defaultKind(e.meta)];
+    let kinds = e.kinds ?? [defaultKind(e.meta)];
+    // A value with label sets shows first the sum of its parts (its own and its label sets'),
+    // unless its parts are maxima (peaks, booleans): never a min or mean posing as the total.
+    if (parts.has(name) && defaultKind(e.meta) === AggKind.sum && kinds[0] !== AggKind.sum) {
+      kinds = [AggKind.sum, ...kinds.filter((k) => k !== AggKind.sum)];
+    }
     const holders = [...e.own, ...e.below];
     kinds.forEach((k, i) => {
       emit(e.meta, k, i === 0 ? name : name + aggSuffix(k), holders);
@@ -297,7 +332,88 @@ function readHolder(h: Holder, t: number): void {
   HI = (hi + carry) % TWO32;
 }
 
+/** The data block of a holder's shard as doubles (same memory), made once per plan. */
+const f64Views = new WeakMap<Uint32Array, Float64Array>();
+function f64Of(u: Uint32Array): Float64Array {
+  let f = f64Views.get(u);
+  if (!f) {
+    f = new Float64Array(u.buffer, u.byteOffset, u.length >>> 1);
+    f64Views.set(u, f);
+  }
+  return f;
+}
+
+/** A holder's f64 value, shards merged (summed, or the maximum for peaks). */
+function readF64(h: Holder): number {
+  const w = h.j >>> 1;
+  let acc = h.shardMax ? Number.NEGATIVE_INFINITY : 0;
+  for (const u of h.shards) {
+    const x = f64Of(u)[w] as number;
+    acc = h.shardMax ? Math.max(acc, x) : acc + x;
+  }
+  return h.shards.length === 0 ? 0 : acc;
+}
+
+const SCRATCH = new Float64Array(1);
+const SCRATCH_U = new Uint32Array(SCRATCH.buffer);
+
+/** An f64 scalar statistic: sums, extremes, means and zero counts of doubles. */
+function evaluateF64(s: OutStat, out: Uint32Array): void {
+  const hs = s.holders;
+  if (s.kind === AggKind["count-zero"]) {
+    let n = 0;
+    for (const h of hs) if (readF64(h) === 0) n++;
+    out[s.o] = n;
+    out[s.o + 1] = 0;
+    return;
+  }
+  let acc = s.kind === AggKind.min ? Number.POSITIVE_INFINITY : s.kind === AggKind.max ? Number.NEGATIVE_INFINITY : 0;
+  for (const h of hs) {
+    const x = readF64(h);
+    acc = s.kind === AggKind.min ? Math.min(acc, x) : s.kind === AggKind.max ? Math.max(acc, x) : acc + x;
+  }
+  if (s.kind === AggKind.avg) acc = hs.length === 0 ? 0 : acc / hs.length;
+  if (!Number.isFinite(acc) && hs.length === 0) acc = 0;
+  SCRATCH[0] = acc;
+  out[s.o] = SCRATCH_U[0] as number;
+  out[s.o + 1] = SCRATCH_U[1] as number;
+}
+
+/** The s64 extremes and mean: compared and divided as signed numbers. */
+function evaluateS64(s: OutStat, out: Uint32Array): void {
+  const hs = s.holders;
+  const signed = (h: Holder) => {
+    readHolder(h, 0);
+    return BigInt.asIntN(64, (BigInt(HI) << 32n) | BigInt(LO));
+  };
+  let v: bigint;
+  if (s.kind === AggKind.avg) {
+    let sum = 0n;
+    for (const h of hs) sum += signed(h);
+    v = hs.length === 0 ? 0n : sum / BigInt(hs.length);
+  } else {
+    const max = s.kind === AggKind.max;
+    let best: bigint | undefined;
+    for (const h of hs) {
+      const x = signed(h);
+      if (best === undefined || (max ? x > best : x < best)) best = x;
+    }
+    v = best ?? 0n;
+  }
+  const w = BigInt.asUintN(64, v);
+  out[s.o] = Number(w & 0xffffffffn);
+  out[s.o + 1] = Number(w >> 32n);
+}
+
 function evaluateStat(s: OutStat, out: Uint32Array): void {
+  if (s.d.encoding === StatEncoding.F64 && s.d.size === 1) {
+    evaluateF64(s, out);
+    return;
+  }
+  if (s.d.encoding === StatEncoding.S64 && (s.kind === AggKind.min || s.kind === AggKind.max || s.kind === AggKind.avg)) {
+    evaluateS64(s, out);
+    return;
+  }
   const hs = s.holders;
   const size = s.kind === AggKind["count-zero"] ? 1 : s.d.size;
   for (let t = 0; t < size; t++) {

@@ -47,6 +47,10 @@ export interface ValueMeta {
   /** Aggregation kinds in the order given; [] when the value is not aggregated. */
   readonly kinds: readonly AggKind[];
   readonly writable: boolean;
+  /** Encoding of the value's words (model/flags StatEncoding; 0 = u64, the kernel's). */
+  readonly encoding: number;
+  /** A bounds histogram's upper bounds. */
+  readonly bounds?: readonly number[];
 }
 
 /** A value inside a source: its meta and the u64 word where it starts in the source's data block. */
@@ -54,7 +58,7 @@ export interface ValueSlot extends ValueMeta {
   readonly word: number;
 }
 
-/** Whether two values can be aggregated together (same descriptor shape). */
+/** Whether two values can be aggregated together (same descriptor shape, encoding and bounds). */
 export function compatible(a: ValueMeta, b: ValueMeta): boolean {
   return (
     a.type === b.type &&
@@ -62,7 +66,10 @@ export function compatible(a: ValueMeta, b: ValueMeta): boolean {
     a.base === b.base &&
     a.exponent === b.exponent &&
     a.size === b.size &&
-    a.bucketSize === b.bucketSize
+    a.encoding === b.encoding &&
+    (a.type === StatType.BoundsHistogram
+      ? (a.bounds ?? []).length === (b.bounds ?? []).length && (a.bounds ?? []).every((x, i) => x === b.bounds?.[i])
+      : a.bucketSize === b.bucketSize)
   );
 }
 

@@ -37,7 +37,7 @@ import { located } from "../file/fd-file.js";
 import { checkQueryKeys } from "../query.js";
 import type { MemberStatus } from "../source.js";
 import { openEntry } from "./format/entry.js";
-import { defaultDir, parseShardFileName } from "./format/paths.js";
+import { defaultDir, dirName, isDigestDirName, parseShardFileName } from "./format/paths.js";
 import { InstanceFile } from "./instance-file.js";
 import { heldByProducer } from "./lock.js";
 
@@ -45,7 +45,7 @@ import { heldByProducer } from "./lock.js";
 export type InstancesMode = "auto" | "all" | "none";
 
 interface ScanNode {
-  readonly path: string[];
+  path: string[];
   readonly files: InstanceFile[];
   readonly children: ScanNode[];
 }
@@ -368,7 +368,7 @@ export class ShmSource extends PlanSource {
       }
       const shard = parseShardFileName(l.name) as { instance: string; shard: number };
       const expected = producerFileId(shard.instance, shard.shard, node);
-      if (f.identity.id !== expected) {
+      if (f.identity.id !== expected && !digestMatch(f.identity.id, shard, node)) {
         f.close();
         this.#skip(at, "failed", `not this directory's export (id ${quote(f.identity.id)}, expected ${quote(expected)})`, members, skipped);
         return undefined;
@@ -400,14 +400,16 @@ export class ShmSource extends PlanSource {
       const node: ScanNode = { path, files: [], children: [] };
       if (!held) return node;
       for (const l of files) {
-        const f = this.#fileFor(l, held.h, path, members, skipped);
+        const f = this.#fileFor(l, held.h, node.path, members, skipped);
         if (!f) continue;
         seen.set(l.path, f);
         node.files.push(f);
+        // A digest directory (a long label set): its path is the one its files' ids carry.
+        if (node.path.some(isDigestDirName)) node.path = idPath(f.identity.id);
       }
       for (const d of dirs) {
         const sub = join(dir, d);
-        node.children.push(visit(hold(held.h, d, sub), sub, [...path, d]));
+        node.children.push(visit(hold(held.h, d, sub), sub, [...node.path, d]));
       }
       return node;
     };
@@ -517,6 +519,22 @@ export class ShmSource extends PlanSource {
     for (const h of this.#handles.values()) closeQuietly(h.fd);
     this.#handles.clear();
   }
+}
+
+/** The source path of a producer file id (`statsfs-<instance>[~k]/<path>`). */
+function idPath(id: string): string[] {
+  return id.slice(id.indexOf("/") + 1).split("/");
+}
+
+/**
+ * Whether `id` is the id of shard `shard` of a file in directory `node` whose digest segments
+ * (`{#…}`, format/paths dirName) stand for its longer segments.
+ */
+function digestMatch(id: string, shard: { instance: string; shard: number }, node: readonly string[]): boolean {
+  if (!node.some(isDigestDirName)) return false;
+  const path = idPath(id);
+  if (id !== producerFileId(shard.instance, shard.shard, path) || path.length !== node.length) return false;
+  return path.every((seg, i) => dirName(seg) === node[i]);
 }
 
 function dropFile(n: ScanNode, f: InstanceFile): void {

@@ -61,6 +61,8 @@ export class InstanceFile extends FdStatsFile {
         kinds: x ? x.kinds : [defaultKind(d)],
         writable: x ? x.writable : false,
         word: d.offset >>> 3,
+        encoding: d.encoding,
+        ...(d.bounds !== undefined ? { bounds: d.bounds } : {}),
       };
     });
   }

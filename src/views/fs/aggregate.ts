@@ -3,13 +3,14 @@
  * A directory's aggregates over the stats files below it, as the statsfs proposal and KVM's
  * debugfs show them in parents: for each statistic the files below hold (the first
  * definition speaks; files that define it differently are left out), the sum of every
- * holder's value (modulo 2^64) — the maximum for peaks and booleans; histograms bucket by
- * bucket. The aggregate is itself a stats file (its `.stats`), computed when read.
+ * holder's value (modulo 2^64; doubles of f64 values added as doubles) — the maximum for peaks
+ * and booleans (s64 compared signed); histograms bucket by bucket. The aggregate is itself a stats file (its `.stats`), computed when read.
  */
 import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
-import { StatType, StatUnit } from "../../model/flags.js";
+import { isHistogram, StatEncoding, StatType, StatUnit } from "../../model/flags.js";
 import { makeIdentity, type StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
+import { bitsOfF64, decodeWord } from "../../model/value.js";
 import type { FileRef } from "./sources.js";
 
 /** One holder of an aggregated statistic: a file and the word its values start at. */
@@ -23,7 +24,11 @@ export interface Holder {
 const MASK = (1n << 64n) - 1n;
 
 function same(a: StatDescriptor, b: StatDescriptor): boolean {
-  return a.flags === b.flags && a.exponent === b.exponent && a.size === b.size && a.bucketSize === b.bucketSize;
+  if (a.flags !== b.flags || a.exponent !== b.exponent || a.size !== b.size) return false;
+  if (a.type !== StatType.BoundsHistogram) return a.bucketSize === b.bucketSize;
+  const x = a.bounds ?? [];
+  const y = b.bounds ?? [];
+  return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 /** True when statistic `d` aggregates by maximum. */
@@ -73,7 +78,17 @@ export class DirAggregate implements StatsFile {
     if (order.length === 0) return undefined;
     const inits: DescriptorInit[] = order.map((n) => {
       const d = first.get(n) as StatDescriptor;
-      return { name: n, type: d.type, unit: d.unit, base: d.base, exponent: d.exponent, size: d.size, bucketSize: d.bucketSize };
+      return {
+        name: n,
+        type: d.type,
+        unit: d.unit,
+        base: d.base,
+        exponent: d.exponent,
+        size: d.size,
+        bucketSize: d.bucketSize,
+        encoding: d.encoding,
+        ...(d.bounds !== undefined ? { bounds: d.bounds } : {}),
+      };
     });
     const { descriptors, dataSize } = layOut(inits);
     const targets = new Set(refs.map((r) => r.file.identity.target));
@@ -101,6 +116,21 @@ export class DirAggregate implements StatsFile {
     if (!d || !hs) return;
     const base = d.offset >>> 3;
     const max = byMax(d);
+    if (d.encoding !== StatEncoding.U64 && !isHistogram(d.type)) {
+      // s64 sums wrap as u64 do; s64 maxima compare signed; f64 values add and compare as doubles.
+      for (let i = 0; i < d.size; i++) {
+        let acc: bigint | number | undefined;
+        for (const h of hs) {
+          const v = decodeWord(d, h.ref.file.data[h.word + i] ?? 0n);
+          if (acc === undefined) acc = v;
+          else if (max) acc = v > acc ? v : acc;
+          else acc = typeof v === "number" ? (acc as number) + v : (acc as bigint) + v;
+        }
+        const w = typeof acc === "number" ? bitsOfF64(acc) : BigInt.asUintN(64, acc ?? 0n);
+        this.data[base + i] = w;
+      }
+      return;
+    }
     for (let i = 0; i < d.size; i++) {
       let acc = 0n;
       for (const h of hs) {

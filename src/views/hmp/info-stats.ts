@@ -21,6 +21,7 @@ import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit, typeName, unitName } from "../../model/flags.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import { wordText } from "../../model/value.js";
 import { producerRole, sourceText, viewPlan } from "../../sample/producer.js";
 import { providersOf, type QemuStatsRequest, qomPathOf, selectQemu, valueShape } from "../qapi/requests.js";
 
@@ -63,7 +64,7 @@ function valueText(d: StatDescriptor, data: BigUint64Array): string {
   const w = d.offset >>> 3;
   const shape = valueShape(d);
   if (shape === "boolean") return `: ${(data[w] ?? 0n) !== 0n ? "yes" : "no"}\n`;
-  if (shape === "scalar") return `: ${data[w] ?? 0n}\n`;
+  if (shape === "scalar") return `: ${wordText(d, data[w] ?? 0n)}\n`;
   let out = ": ";
   for (let i = 0; i < d.size; i++) out += `[${i + 1}]=${data[w + i] ?? 0n} `;
   return `${out}\n`;

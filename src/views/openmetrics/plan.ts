@@ -18,10 +18,11 @@
  * (and, as OpenMetrics requires, `_count` with it in OpenMetrics; text 0.0.4 keeps `_count`).
  */
 import type { StatDescriptor } from "../../model/descriptor.js";
-import { isHistogram, StatType, StatUnit, typeName } from "../../model/flags.js";
+import { isHistogram, StatEncoding, StatType, StatUnit, typeName } from "../../model/flags.js";
 import { bucketBounds } from "../../model/histogram.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
+import { f64FromBits, scaledNumberText } from "../../model/value.js";
 import { producerRole } from "../../sample/producer.js";
 import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
 import { baseUnitName, escapeHelp, escapeLabelValue, familyName, labelName, rawFamilyName, stemOf } from "./names.js";
@@ -151,9 +152,23 @@ function labelled(file: StatsFile): { provider: string; target: string; labels: 
   return { provider: id.provider, target: r.root, labels };
 }
 
-/** `le` bounds of a histogram descriptor, in base units, the last being `+Inf`. */
+/**
+ * `le` bounds of a histogram descriptor, in base units, the last being `+Inf`; a bounds
+ * histogram's own bounds as their shortest decimal (prom-client prints `${bound}`).
+ */
 export function leBounds(d: StatDescriptor): string[] {
+  if (d.type === StatType.BoundsHistogram) {
+    return [...(d.bounds ?? []).map((b) => scaledNumberText(b, d.base, d.exponent)), "+Inf"];
+  }
   return bucketBounds(d).map((b) => (b.high === undefined ? "+Inf" : scaledText(b.high - 1n, d.base, d.exponent)));
+}
+
+/** A formatter of a word in `encoding` (model/flags), exact in every encoding. */
+function encodedFormatter(encoding: number, base: number, exponent: number): ValueFormatter {
+  if (encoding === StatEncoding.F64) return (v) => scaledNumberText(f64FromBits(v), base, exponent);
+  const f = formatterFor(base, exponent);
+  if (encoding === StatEncoding.S64) return (v) => scaledText(BigInt.asIntN(64, v), base, exponent);
+  return f;
 }
 
 /** Builds the families for `files`. */
@@ -164,10 +179,11 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
   const names = new Map<string, Map<string, { name: string; type: MetricType; dtype: number; unit: number }>>();
   const fmts = new Map<string, ValueFormatter>();
   const fmtOf = (d: StatDescriptor) => {
-    const k = `${d.base}:${d.exponent}`;
+    const enc = isHistogram(d.type) ? StatEncoding.U64 : d.encoding;
+    const k = `${d.base}:${d.exponent}:${enc}`;
     let f = fmts.get(k);
     if (!f) {
-      f = formatterFor(d.base, d.exponent);
+      f = encodedFormatter(enc, d.base, d.exponent);
       fmts.set(k, f);
     }
     return f;
@@ -204,7 +220,8 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
     /** The same statistic's first word in each label-set child (undefined: not subtractable). */
     const minusOf = (d: StatDescriptor): Word[] | undefined => {
       const kids = own.get(d.name);
-      if (!kids) return undefined;
+      // A double's own part cannot be told exactly by subtraction: not shown (its label sets are).
+      if (!kids || (d.encoding === StatEncoding.F64 && !isHistogram(d.type))) return undefined;
       const out: Word[] = [];
       for (const k of kids) {
         const c = k.schema.descriptors.find((x) => x.name === d.name);
@@ -308,7 +325,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           word,
           prefix: `${sample}${labels === "" ? "" : `{${labels}}`} `,
           fmt: fmtOf(d),
-          plain: d.exponent === 0,
+          plain: d.exponent === 0 && d.encoding === StatEncoding.U64,
           u32: undefined,
           u32of: undefined,
           minus,
@@ -322,7 +339,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
             word: word + i,
             prefix: `${sample}{${inner}index="${i}"} `,
             fmt: fmtOf(d),
-            plain: d.exponent === 0,
+            plain: d.exponent === 0 && d.encoding === StatEncoding.U64,
             u32: undefined,
             u32of: undefined,
             minus: minus?.map((m) => ({ file: m.file, word: m.word + i })),

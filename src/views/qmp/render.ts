@@ -9,6 +9,7 @@
  */
 import type { StatDescriptor } from "../../model/descriptor.js";
 import type { StatsFile } from "../../model/stats-file.js";
+import { wordText } from "../../model/value.js";
 import { fixedOrder } from "../../qmp/json/qdict-order.js";
 import { quote } from "../../qmp/json/writer.js";
 import { type QemuSelection, valueShape } from "../qapi/requests.js";
@@ -16,6 +17,8 @@ import { type QemuSelection, valueShape } from "../qapi/requests.js";
 const SCALAR = 0;
 const BOOLEAN = 1;
 const LIST = 2;
+/** A scalar in a statsfs extension encoding (s64, f64): its exact text (model/value wordText). */
+const TEXT = 3;
 /** Bytes a value may need at most: 20 digits and ", ". */
 const MAX_VALUE = 22;
 
@@ -25,6 +28,7 @@ interface StatRender {
   readonly word: number;
   readonly size: number;
   readonly shape: number;
+  readonly d: StatDescriptor;
   /** Upper bound of the bytes this statistic renders to. */
   readonly max: number;
 }
@@ -73,8 +77,9 @@ function renderOf(file: StatsFile, qomPath: string | undefined): FileRender {
       post: ascii(post),
       word: d.offset >>> 3,
       size: d.size,
-      shape: shape === "scalar" ? SCALAR : shape === "boolean" ? BOOLEAN : LIST,
-      max: pre.length + post.length + 4 + Math.max(1, d.size) * MAX_VALUE,
+      shape: shape === "scalar" ? (d.encoding === 0 ? SCALAR : TEXT) : shape === "boolean" ? BOOLEAN : LIST,
+      d,
+      max: pre.length + post.length + 4 + Math.max(1, d.size) * (MAX_VALUE + 10),
     };
     stats.set(d, s);
     all.push(s);
@@ -150,6 +155,7 @@ function writeStat(out: Out, r: FileRender, s: StatRender, comma: boolean): void
   s.pre.copy(buf, p);
   p += s.pre.length;
   if (s.shape === SCALAR) p = digits(buf, p, r.u32, r.data, s.word);
+  else if (s.shape === TEXT) p += buf.write(wordText(s.d, r.data[s.word] ?? 0n), p, "latin1");
   else if (s.shape === BOOLEAN) {
     const on = r.u32[2 * s.word] !== 0 || r.u32[2 * s.word + 1] !== 0;
     p += buf.write(on ? "true" : "false", p, "latin1");

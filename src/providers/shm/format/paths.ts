@@ -7,6 +7,8 @@
  *   <dir>/<root>/<sub>/<instance>.stats       a subordinate's values
  *   <dir>/<root>/<sub>/<instance>~<k>.stats   thread shard k (k ≥ 1) of a sharded source
  *
+ * A segment longer than 200 bytes (a label set with long values) gets the directory name
+ * `{#<digest>}` ({@link dirName}); its files' ids hold the whole segment.
  * `<dir>` defaults to $STATSFS_DIR or /dev/shm/statsfs; `<instance>` to the process id. Source
  * names cannot contain `.`, so a file never collides with a sub-directory. Each file's id is
  * {@link producerFileId} (`statsfs-<instance>[~<k>]/<root>/<sub>…`, src/model/identity.ts).
@@ -16,6 +18,7 @@
  * sealed memfd (see src/producer/export/mapped-file.ts), readable as a regular file by anyone
  * allowed to open that process's fds.
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DefinitionError } from "../../../errors.js";
 import { describe, quote } from "../../../model/text.js";
@@ -31,9 +34,27 @@ export function checkDir(dir: string, what = "export dir"): void {
   if (dir.includes("\0")) throw new DefinitionError(`${what} ${quote(dir)} contains a NUL byte`);
 }
 
+/** Longest source-name segment used as a directory name as is (NAME_MAX is 255 bytes). */
+export const MAX_DIR_NAME = 200;
+
+/**
+ * The directory name of one path segment: the segment itself, or for a longer one (a label
+ * set with long values) `{#<first 40 hex digits of its SHA-256>}`. The file inside still
+ * carries the whole segment in its id, which readers check against this digest.
+ */
+export function dirName(segment: string): string {
+  if (Buffer.byteLength(segment) <= MAX_DIR_NAME) return segment;
+  return `{#${createHash("sha256").update(segment).digest("hex").slice(0, 40)}}`;
+}
+
+/** Whether a directory name is a digest of a longer segment ({@link dirName}). */
+export function isDigestDirName(name: string): boolean {
+  return /^\{#[0-9a-f]{40}\}$/.test(name);
+}
+
 /** The directory of a source given its path (root first). */
 export function nodeDir(dir: string, path: readonly string[]): string {
-  return join(dir, ...path);
+  return join(dir, ...path.map(dirName));
 }
 
 /** The file name of an instance's shard. */
