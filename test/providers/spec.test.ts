@@ -53,7 +53,7 @@ describe("source specs", () => {
     const read = await cli("read", "shm:app?dri=/tmp");
     assert.deepEqual(
       [read.code, read.err],
-      [2, 'statsfs: shm:app?dri=/tmp: unknown option "dri" (did you mean "dir"?); shm: takes dir, instances\n'],
+      [2, 'statsfs: shm:app?dri=/tmp: unknown option "dri" (did you mean "dir"?); shm: takes dir, instances, grace\n'],
     );
     const prune = await cli("prune", "shm:app?dri=/tmp");
     assert.deepEqual(

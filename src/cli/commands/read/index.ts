@@ -28,9 +28,11 @@ export interface ReadOptions {
 /** Reads one snapshot and prints it. */
 export async function read(o: ReadOptions, io: Io): Promise<number> {
   return withSource(o.sources, async (s) => {
-    requireFiles(s);
+    const warnings = memberWarnings(s.uri, s.members ?? []);
+    // Members not ok already say why there is little or nothing; otherwise an empty source says why.
+    if (warnings.length === 0) requireFiles(s);
     const filter: StatsFilter = { selector: checkedSelector(o.selection ?? {}, s.files) };
-    for (const line of memberWarnings(s.uri, s.members ?? [])) io.stderr.write(`${line}\n`);
+    for (const line of warnings) io.stderr.write(`${line}\n`);
     io.stdout.write(o.json ? `${toJson(queryStats(s.files, filter), 2)}\n` : valuesTable(s.files, filter));
     return Exit.Ok;
   });
