@@ -237,8 +237,14 @@ function viewsOf(r: BinaryStatsReader): void {
   ensure(back.data.length === r.data.length && back.data.every((v, i) => v === r.data[i]), "round trip changed the values");
 }
 
+/**
+ * Descriptors equal after a round trip. A bounds histogram's `bucketSize` is the file offset of
+ * its bounds table (a layout choice of the encoder, like data_offset), so its bounds are compared
+ * instead.
+ */
 function sameDescriptors(a: readonly StatDescriptor[], b: readonly StatDescriptor[]): boolean {
-  return a.length === b.length && a.every((d, i) => JSON.stringify(d) === JSON.stringify(b[i]));
+  const key = (d: StatDescriptor | undefined) => JSON.stringify(d?.type === StatType.BoundsHistogram ? { ...d, bucketSize: undefined } : d);
+  return a.length === b.length && a.every((d, i) => key(d) === key(b[i]));
 }
 
 /** Runs one input: checker, decoder and views. */
