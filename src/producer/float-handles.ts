@@ -8,7 +8,7 @@
  * decrease of a counter, a fraction or an integer beyond ±2^63 in an s64) is refused with a
  * ValueError naming the value and the number.
  */
-import { getBig, refuse, type Slots, setBig } from "./words.js";
+import { getBig, refuse, Scalar, type Slots, setBig } from "./words.js";
 
 const FINITE = "takes a finite number";
 const S64_MIN = -(2n ** 63n);
@@ -92,21 +92,9 @@ export class F64Peak extends F64Scalar {
 }
 
 /** An instant s64 value: integers of either sign, exact in [−2^63, 2^63−1]. */
-export class S64Gauge implements Slots {
-  /** @internal */
-  declare u: Uint32Array;
-  /** @internal */
-  declare b: BigUint64Array;
-  /** @internal */
-  declare readonly i: number;
-  /** @internal */
-  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
-    this.u = u;
-    this.b = b;
-    this.i = i;
-  }
-  /** This thread's value. */
-  get(): bigint {
+export class S64Gauge extends Scalar {
+  /** This thread's value, signed. */
+  override get(): bigint {
     return BigInt.asIntN(64, getBig(this.u, this.i));
   }
   #store(call: string, n: unknown, v: bigint): void {

@@ -34,7 +34,7 @@ const TWO64 = 2 ** 64;
 
 // The extension-encoding handles live in float-handles.ts; both use producer/words.
 import { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge } from "./float-handles.js";
-import { getBig, refuse, type Slots, setBig } from "./words.js";
+import { getBig, refuse, Scalar, type Slots, setBig } from "./words.js";
 
 export { getBig, type Slots, setBig, setHandleNamer } from "./words.js";
 export { BoundsHistogram, F64Counter, F64Gauge, F64Peak, S64Gauge };
@@ -69,26 +69,6 @@ function setSlow(u: Uint32Array, j: number, n: number): void {
   const t = Math.trunc(n);
   u[j] = t;
   u[j + 1] = Math.floor(t / TWO32);
-}
-
-/** What the three scalar handles share: where the value lives, and reading it back. */
-abstract class Scalar implements Slots {
-  /** @internal */
-  declare u: Uint32Array;
-  /** @internal */
-  declare b: BigUint64Array;
-  /** @internal */
-  declare readonly i: number;
-  /** @internal */
-  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
-    this.u = u;
-    this.b = b;
-    this.i = i;
-  }
-  /** This thread's value (readers see the sum over threads). */
-  get(): bigint {
-    return getBig(this.u, this.i);
-  }
 }
 
 /** The checked slow path of a counter's add: validates `n`, then adds it modulo 2^64. */

@@ -48,3 +48,26 @@ export function setBig(u: Uint32Array, j: number, v: bigint): void {
   u[j] = Number(w & 0xffffffffn);
   u[j + 1] = Number(w >> 32n);
 }
+
+/**
+ * What the u64 and s64 scalar handles share: where the value lives, and reading it back (an s64
+ * gauge reads it signed).
+ */
+export abstract class Scalar implements Slots {
+  /** @internal */
+  declare u: Uint32Array;
+  /** @internal */
+  declare b: BigUint64Array;
+  /** @internal */
+  declare readonly i: number;
+  /** @internal */
+  constructor(u: Uint32Array, b: BigUint64Array, i: number) {
+    this.u = u;
+    this.b = b;
+    this.i = i;
+  }
+  /** This thread's value (readers see the sum over threads). */
+  get(): bigint {
+    return getBig(this.u, this.i);
+  }
+}
