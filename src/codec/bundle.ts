@@ -423,3 +423,83 @@ export function decodeBundleEntries(h: BundleHeader, table: Uint8Array, meta: Ui
   }
   return out;
 }
+
+/** One entry for {@link encodeBundle}. */
+export interface BundleInputEntry {
+  readonly path: readonly string[];
+  readonly shard?: number;
+  /** Its values' descriptors (offsets from its data); none: a source without values. */
+  readonly descriptors?: readonly StatDescriptor[];
+  /** Per-value extras bytes stored with the schema. */
+  readonly extras?: Uint8Array;
+  /** Values (at least the descriptors' data block); zeros when absent. */
+  readonly data?: BigUint64Array;
+}
+
+/**
+ * A whole bundle in memory (generation `generation`, no spare room): for tools, tests and
+ * fixtures. Entries carry their whole paths; equal schemas share one record.
+ */
+export function encodeBundle(entries: readonly BundleInputEntry[], generation = 0): Uint8Array {
+  const names = entries.map((e) => nameBytes(e.path.join("/")));
+  const records = entries.map((e) => {
+    if (!e.descriptors) return undefined;
+    let size = 0;
+    for (const d of e.descriptors) size = Math.max(size, d.offset + d.size * 8);
+    size = Math.max(size, (e.data?.length ?? 0) * 8);
+    return { rec: encodeSchemaRecord(e.descriptors, size, e.extras ?? new Uint8Array(0)), size };
+  });
+  const meta: Uint8Array[] = [];
+  let metaUsed = 0;
+  const schemaAt = new Map<string, number>();
+  const nameAt: number[] = [];
+  const recAt: number[] = [];
+  names.forEach((n, i) => {
+    nameAt.push(metaUsed);
+    meta.push(n);
+    metaUsed += n.length;
+    const r = records[i];
+    if (!r) {
+      recAt.push(BUNDLE_NONE);
+      return;
+    }
+    const key = Array.from(r.rec).join(",");
+    let at = schemaAt.get(key);
+    if (at === undefined) {
+      at = align8(metaUsed);
+      meta.push(new Uint8Array(at - metaUsed), r.rec);
+      metaUsed = at + r.rec.length;
+      schemaAt.set(key, at);
+    }
+    recAt.push(at);
+  });
+  const dataUsed = records.reduce((n, r) => n + (r?.size ?? 0), 0);
+  const { header, fileSize } = bundleLayout(entries.length, metaUsed, dataUsed);
+  const h: BundleHeader = { ...header, generation, entryCount: entries.length, metaUsed, dataUsed };
+  const out = new Uint8Array(fileSize);
+  encodeBundleHeader(out, h);
+  let m = h.metaOffset;
+  for (const b of meta) {
+    out.set(b, m);
+    m += b.length;
+  }
+  const table = out.subarray(h.entryOffset);
+  let data = 0;
+  entries.forEach((e, i) => {
+    const r = records[i];
+    const size = r?.size ?? 0;
+    encodeEntry(table, i, {
+      parent: BUNDLE_NONE,
+      nameOffset: nameAt[i] as number,
+      nameLength: (names[i] as Uint8Array).length,
+      schemaOffset: recAt[i] as number,
+      shard: e.shard ?? 0,
+      flags: ENTRY_LIVE,
+      dataOffset: data,
+      words: size / 8,
+    });
+    if (e.data) out.set(new Uint8Array(e.data.buffer, e.data.byteOffset, Math.min(size, e.data.byteLength)), h.dataOffset + data);
+    data += size;
+  });
+  return out;
+}
