@@ -315,10 +315,10 @@ export function encodeSchemaRecord(descriptors: readonly StatDescriptor[], dataS
  * layout decoder (codec/reader: every descriptor, bound and size checked). `metaBase` is the
  * meta area's file offset, for messages.
  */
-export function decodeSchemaRecord(meta: Uint8Array, at: number, metaBase: number): BundleSchema {
+export function decodeSchemaRecord(meta: Uint8Array, at: number, metaBase: number, field = "schema_offset"): BundleSchema {
   const where = `schema record at meta ${at}`;
-  if (at % 8 !== 0) fail("entry.schema_offset", metaBase + at, `${where} is not 8-aligned`);
-  if (at + 8 > meta.length) fail("entry.schema_offset", metaBase + at, `${where} lies past meta_used ${meta.length}`);
+  if (at % 8 !== 0) fail(field, metaBase + at, `${where} is not 8-aligned`);
+  if (at + 8 > meta.length) fail(field, metaBase + at, `${where} lies past meta_used ${meta.length}`);
   const v = new DataView(meta.buffer, meta.byteOffset + at, 8);
   const blockLen = v.getUint32(0, true);
   const extrasLen = v.getUint32(4, true);
@@ -408,7 +408,7 @@ export function decodeBundleEntries(h: BundleHeader, table: Uint8Array, meta: Ui
     if (e.schemaOffset !== BUNDLE_NONE) {
       schema = schemas.get(e.schemaOffset);
       if (!schema) {
-        schema = decodeSchemaRecord(used, e.schemaOffset, h.metaOffset);
+        schema = decodeSchemaRecord(used, e.schemaOffset, h.metaOffset, field("schemaOffset")[0]);
         schemas.set(e.schemaOffset, schema);
       }
       if (e.dataOffset % 8 !== 0) fail(...field("dataOffset"), `entry ${i} data_offset ${e.dataOffset} is not a multiple of 8`);
