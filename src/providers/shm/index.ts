@@ -390,8 +390,7 @@ export class ShmSource extends PlanSource {
   }
 
   /** Lists the trees' directories, opens and polls every live bundle in them. */
-  #scan(): { bundles: BundleReader[]; members: MemberStatus[]; listed: number } {
-    const listed0 = dirListings.count;
+  #scan(): { bundles: BundleReader[]; members: MemberStatus[] } {
     // The clock is read before any stat and listing, so a listing kept was taken after it.
     const now = BigInt(Date.now()) * 1_000_000n;
     const seen = new Map<string, BundleReader>();
@@ -434,7 +433,7 @@ export class ShmSource extends PlanSource {
     this.#open = seen;
     this.#skipped = skipped;
     this.#listings = listings;
-    return { bundles: [...seen.values()], members, listed: dirListings.count - listed0 };
+    return { bundles: [...seen.values()], members };
   }
 
   /** The trees the bundles' entries describe (only under the named path), parents before children. */
@@ -465,11 +464,11 @@ export class ShmSource extends PlanSource {
 
   /** Rescans the trees, re-reads every bundle and recomputes the merged files. */
   protected refresh(): void {
-    const { bundles, members, listed } = this.#scan();
+    const { bundles, members } = this.#scan();
     this.#members = members;
-    // The trees are the same when no directory was listed again and the same tables are open.
-    const sig = `${listed === 0 ? "" : `${listed}`}${bundles.map((b) => `${b.path}:${b.entryIno}:${b.tableVersion}`).join("\n")}`;
-    if (listed !== 0 || sig !== this.#signature) {
+    // The trees are the same while the same bundles are open with the same tables.
+    const sig = bundles.map((b) => `${b.path}:${b.entryIno}:${b.tableVersion}`).join("\n");
+    if (sig !== this.#signature) {
       this.#signature = sig;
       const roots = this.#tree(bundles);
       const toInput = (n: ScanNode): NodeInput => ({ path: n.path, instances: instancesOf(n.files), children: n.children.map(toInput) });
