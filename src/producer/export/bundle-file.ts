@@ -51,9 +51,23 @@ export function descriptorsOf(values: readonly ValueSlot[]): StatDescriptor[] {
   );
 }
 
-/** The schema record of a set of values (descriptors and per-value extras). */
+/** Records already encoded, by what they encode (a value's label sets all have the same). */
+const records = new Map<string, Uint8Array>();
+const MAX_CACHED_RECORDS = 4096;
+
+/** The schema record of a set of values (descriptors and per-value extras); equal values give the same (shared) bytes. */
 export function schemaRecordOf(values: readonly ValueSlot[], words: number): Uint8Array {
-  return encodeSchemaRecord(descriptorsOf(values), words * 8, encodeTrailer(values));
+  let key = `${words}`;
+  for (const v of values) {
+    key += `|${v.name}:${v.type}:${v.unit}:${v.base}:${v.exponent}:${v.size}:${v.word}:${v.bucketSize}:${v.encoding}:${v.kinds.join(",")}:${v.writable}:${v.bounds?.join(",") ?? ""}`;
+  }
+  let rec = records.get(key);
+  if (!rec) {
+    rec = encodeSchemaRecord(descriptorsOf(values), words * 8, encodeTrailer(values));
+    if (records.size >= MAX_CACHED_RECORDS) records.clear();
+    records.set(key, rec);
+  }
+  return rec;
 }
 
 /** One entry to write: a source's shard, under the entry `parent` of the same file (or at its whole path). */
@@ -76,9 +90,15 @@ const MIN_ENTRIES = 16;
 const MIN_META = 4096;
 const MIN_DATA = 1024;
 
-/** Caches a schema record per distinct bytes, so equal schemas share one record. */
+/** The key under which a file keeps a schema record it holds: its bytes, so equal schemas share one record. */
+const keys = new WeakMap<Uint8Array, string>();
 function recordKey(rec: Uint8Array): string {
-  return Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength).toString("latin1");
+  let k = keys.get(rec);
+  if (k === undefined) {
+    k = Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength).toString("latin1");
+    keys.set(rec, k);
+  }
+  return k;
 }
 
 /** A bundle file the producer holds and writes. */
