@@ -14,7 +14,7 @@ import { describe, it } from "node:test";
 const SRC = join(import.meta.dirname, "../../../src");
 
 /** Lower layers first; a folder may import only folders before it (and the leaves). */
-const LAYERS = ["model", "codec", "check", "qmp", "fuse", "providers", "producer", "sample", "views", "cli"];
+const LAYERS = ["model", "codec", "check", "qmp", "fuse", "providers", "producer", "sample", "views", "prom-client", "cli"];
 /** Leaves: imported by anyone, importing only each other and model. */
 const LEAVES = new Set(["errors.ts", "sys"]);
 
