@@ -32,24 +32,24 @@ function promHash(labels: Labels, sorted: readonly string[]): string {
 export class CounterChild {
   /** @internal */
   declare readonly m: Counter;
-  /** @internal */
-  declare readonly key: unknown;
-  /** @internal */
+  /** @internal Slot of its series, and the series' id there (checked before each write). */
   declare s: number;
   /** @internal */
+  declare id: number;
+  /** @internal Label values by position, or the label object. */
   declare readonly labels: Labels | readonly unknown[];
   /** @internal */
-  constructor(m: Counter, key: unknown, s: number, labels: Labels | readonly unknown[]) {
+  constructor(m: Counter, s: number, labels: Labels | readonly unknown[]) {
     this.m = m;
-    this.key = key;
     this.s = s;
+    this.id = s < 0 ? -1 : (m.t.id[s] as number);
     this.labels = labels;
   }
   /** Adds `value` (default 1). */
   inc(value?: number): void {
     const t = this.m.t;
     let s = this.s;
-    if (t.keys[s] !== this.key) s = this.#attach();
+    if (t.id[s] !== this.id) s = this.#attach();
     if (value === undefined) {
       (t.v as Float64Array)[s] = ((t.v as Float64Array)[s] as number) + 1;
       return;
@@ -59,10 +59,11 @@ export class CounterChild {
   }
   #attach(): number {
     const t = this.m.t;
-    let s = t.find(this.key);
-    if (s < 0)
-      s = Array.isArray(this.labels) ? t.createFromValues(this.key, this.labels) : t.createFromObject(this.key, this.labels as Labels);
+    const byValues = Array.isArray(this.labels);
+    let s = byValues ? t.findValues(this.labels as unknown[]) : t.find(this.labels as Labels);
+    if (s < 0) s = byValues ? t.createValues(this.labels as unknown[]) : t.create(this.labels as Labels);
     this.s = s;
+    this.id = t.id[s] as number;
     return s;
   }
 }
@@ -88,8 +89,8 @@ export class Counter extends Metric {
   readonly type = "counter";
   /** @internal The series. */
   declare t: Series;
-  /** @internal Exemplars by series key. */
-  declare ex: Map<unknown, Exemplar>;
+  /** @internal Exemplars by series id. */
+  declare ex: Map<number, Exemplar>;
   /** @internal Slot of the unlabelled series, or −1. */
   declare u: number;
   declare defaultLabels: Labels;
@@ -125,25 +126,23 @@ export class Counter extends Metric {
   incWithoutExemplar(labels?: Labels | number, value?: number): number {
     const t = this.t;
     if (isObject(labels)) {
-      const key = t.keyOf(labels);
       t.validate(labels);
       const n = checkInc(value);
-      let s = t.find(key);
-      if (s < 0) s = t.createFromObject(key, labels);
+      let s = t.find(labels);
+      if (s < 0) s = t.create(labels);
       t.v[s] = (t.v[s] as number) + n;
       return s;
     }
     let s = this.u;
-    if (s >= 0 && t.keys[s] !== "") s = -1;
+    if (s >= 0 && t.id[s] === 0) s = -1;
     if (labels === undefined && s >= 0) {
       t.v[s] = (t.v[s] as number) + 1;
       return s;
     }
     const n = checkInc(labels);
     if (s < 0) {
-      const key = t.keyOf({});
-      s = t.find(key);
-      if (s < 0) s = t.createFromObject(key, {});
+      s = t.find({});
+      if (s < 0) s = t.create({});
       if (t.names.length === 0) this.u = s;
     }
     t.v[s] = (t.v[s] as number) + n;
@@ -161,11 +160,11 @@ export class Counter extends Metric {
     exemplarLabels?: Labels;
   } = {}): void {
     const s = this.incWithoutExemplar(labels, value);
-    this.updateExemplar(exemplarLabels, value, this.t.keys[s]);
+    this.updateExemplar(exemplarLabels, value, this.t.id[s] as number);
   }
 
   /** @internal */
-  updateExemplar(exemplarLabels: Labels, value: number, s: unknown): void {
+  updateExemplar(exemplarLabels: Labels, value: number, s: number): void {
     if (exemplarLabels === this.defaultExemplarLabelSet) return;
     let e = this.ex.get(s);
     if (!e) {
@@ -183,7 +182,7 @@ export class Counter extends Metric {
     this.t.clear();
     this.ex.clear();
     this.u = -1;
-    if (this.labelNames.length === 0) this.u = this.t.createFromObject("", {});
+    if (this.labelNames.length === 0) this.u = this.t.create({});
   }
 
   async get(): Promise<MetricObject> {
@@ -191,7 +190,7 @@ export class Counter extends Metric {
     const t = this.t;
     const values: MetricValue[] = [];
     for (const s of t.slots()) {
-      const e = this.ex.size > 0 ? this.ex.get(t.keys[s]) : undefined;
+      const e = this.ex.size > 0 ? this.ex.get(t.id[s] as number) : undefined;
       const val: MetricValue = { value: t.v[s] as number, labels: t.labelsOf(s) };
       if (e) val.exemplar = e;
       values.push(val);
@@ -202,26 +201,22 @@ export class Counter extends Metric {
   /** The child of one label set (by position or as an object); keep it. */
   labels(...args: unknown[]): CounterChild {
     const t = this.t;
-    if (args.length === t.names.length && typeof args[0] !== "object") {
-      const key = t.keyOfValues(args);
-      return new CounterChild(this, key, t.find(key), args);
-    }
+    if (args.length === t.names.length && typeof args[0] !== "object") return new CounterChild(this, t.findValues(args), args);
     const labels = labelArgs(t.names, args);
     try {
       t.validate(labels);
     } catch {
       return new RefusedChild(t.names, labels) as unknown as CounterChild;
     }
-    const key = t.keyOf(labels);
-    return new CounterChild(this, key, t.find(key), labels);
+    return new CounterChild(this, t.find(labels), labels);
   }
 
   /** Removes the series of one label set. */
   remove(...args: unknown[]): void {
     const labels = labelArgs(this.t.names, args);
     this.t.validate(labels);
-    const key = this.t.keyOf(labels);
-    this.t.remove(key);
-    this.ex.delete(key);
+    const s = this.t.find(labels);
+    if (s >= 0) this.ex.delete(this.t.id[s] as number);
+    this.t.removeSlot(s);
   }
 }

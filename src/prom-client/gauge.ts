@@ -31,27 +31,28 @@ export class GaugeChild {
   /** @internal */
   declare readonly m: Gauge;
   /** @internal */
-  declare readonly key: unknown;
-  /** @internal */
   declare s: number;
+  /** @internal */
+  declare id: number;
   /** @internal */
   declare readonly o: number;
   /** @internal */
   declare readonly labels: Labels;
   /** @internal */
-  constructor(m: Gauge, key: unknown, s: number, o: number, labels: Labels) {
+  constructor(m: Gauge, s: number, o: number, labels: Labels) {
     this.m = m;
-    this.key = key;
     this.s = s;
+    this.id = s < 0 ? -1 : (m.t.id[s] as number);
     this.o = o;
     this.labels = labels;
   }
   #slot(t: SeriesTable): number {
     let s = this.s;
-    if (t.keys[s] !== this.key) {
-      s = t.find(this.key);
-      if (s < 0) s = t.createFromObject(this.key, this.labels);
+    if (t.id[s] !== this.id) {
+      s = t.find(this.labels);
+      if (s < 0) s = t.create(this.labels);
       this.s = s;
+      this.id = t.id[s] as number;
     }
     return s;
   }
@@ -104,10 +105,9 @@ export class Gauge extends Metric {
   #unlabelled(): number {
     const t = this.t;
     let s = this.u;
-    if (s >= 0 && t.keys[s] === "") return s;
-    const key = t.keyOf({});
-    s = t.find(key);
-    if (s < 0) s = t.createFromObject(key, {});
+    if (s >= 0 && t.id[s] !== 0) return s;
+    s = t.find({});
+    if (s < 0) s = t.create({});
     else t.reorder(s, {});
     if (t.names.length === 0) this.u = s;
     return s;
@@ -124,9 +124,8 @@ export class Gauge extends Metric {
     }
     checkSet(value);
     t.validate(labels);
-    const key = t.keyOf(labels);
-    let s = t.find(key);
-    if (s < 0) s = t.createFromObject(key, labels);
+    let s = t.find(labels);
+    if (s < 0) s = t.create(labels);
     else t.reorder(s, labels);
     t.v[s] = value as number;
   }
@@ -142,19 +141,17 @@ export class Gauge extends Metric {
       return;
     }
     t.validate(labels);
-    const key = t.keyOf(labels);
-    let s = t.find(key);
-    if (s < 0) s = t.createFromObject(key, labels);
+    let s = t.find(labels);
+    if (s < 0) s = t.create(labels);
     t.v[s] = (t.v[s] as number) + d;
   }
 
   #unlabelledForDelta(): number {
     const t = this.t;
     let s = this.u;
-    if (s >= 0 && t.keys[s] === "") return s;
-    const key = t.keyOf({});
-    s = t.find(key);
-    if (s < 0) s = t.createFromObject(key, {});
+    if (s >= 0 && t.id[s] !== 0) return s;
+    s = t.find({});
+    if (s < 0) s = t.create({});
     if (t.names.length === 0) this.u = s;
     return s;
   }
@@ -190,7 +187,7 @@ export class Gauge extends Metric {
   reset(): void {
     this.t.clear();
     this.u = -1;
-    if (this.labelNames.length === 0) this.u = this.t.createFromObject("", {});
+    if (this.labelNames.length === 0) this.u = this.t.create({});
   }
 
   async get(): Promise<MetricObject> {
@@ -203,7 +200,7 @@ export class Gauge extends Metric {
 
   /** @internal The value of one label set (0 if it has none), as prom-client's `_getValue`. */
   _getValue(labels?: Labels): number {
-    const s = this.t.find(this.t.keyOf(labels || {}));
+    const s = this.t.find(labels || {});
     return s < 0 ? 0 : (this.t.v[s] as number);
   }
 
@@ -212,14 +209,13 @@ export class Gauge extends Metric {
     const t = this.t;
     const labels = labelArgs(t.names, args);
     t.validate(labels);
-    const key = t.keyOf(labels);
-    return new GaugeChild(this, key, t.find(key), t.orderOf(labels), labels);
+    return new GaugeChild(this, t.find(labels), t.orderOf(labels), labels);
   }
 
   /** Removes the series of one label set. */
   remove(...args: unknown[]): void {
     const labels = labelArgs(this.t.names, args);
     this.t.validate(labels);
-    this.t.remove(this.t.keyOf(labels));
+    this.t.removeSlot(this.t.find(labels));
   }
 }

@@ -48,16 +48,16 @@ export class HistogramChild {
   /** @internal */
   declare readonly m: Histogram;
   /** @internal */
-  declare readonly key: unknown;
-  /** @internal */
   declare s: number;
+  /** @internal */
+  declare id: number;
   /** @internal */
   declare readonly labels: Labels;
   /** @internal */
-  constructor(m: Histogram, key: unknown, s: number, labels: Labels) {
+  constructor(m: Histogram, s: number, labels: Labels) {
     this.m = m;
-    this.key = key;
     this.s = s;
+    this.id = s < 0 ? -1 : (m.t.id[s] as number);
     this.labels = labels;
   }
   observe(value: number): void {
@@ -65,10 +65,11 @@ export class HistogramChild {
     const m = this.m;
     const t = m.t;
     let s = this.s;
-    if (t.keys[s] !== this.key) {
-      s = t.find(this.key);
-      if (s < 0) s = m.create(this.key, this.labels);
+    if (t.id[s] !== this.id) {
+      s = t.find(this.labels);
+      if (s < 0) s = m.create(this.labels);
       this.s = s;
+      this.id = t.id[s] as number;
     }
     m.add(s, value);
   }
@@ -92,8 +93,8 @@ export class Histogram extends Metric {
   declare b: Float64Array;
   /** @internal */
   declare t: Series;
-  /** @internal Bucket exemplars by series key (exemplar-enabled histograms). */
-  declare ex: Map<unknown, BucketExemplars>;
+  /** @internal Bucket exemplars by series id (exemplar-enabled histograms). */
+  declare ex: Map<number, BucketExemplars>;
   /** @internal Slot of the unlabelled series of a histogram without label names, or −1. */
   declare u: number;
   declare defaultLabels: Labels;
@@ -118,19 +119,21 @@ export class Histogram extends Metric {
       this.enroll();
       throw new Error("le is a reserved label keyword");
     }
-    if (this.labelNames.length === 0) this.create("", {});
+    if (this.labelNames.length === 0) this.create({});
     this.enroll();
   }
 
-  /** @internal Creates the series of `key` (values 0). */
-  create(key: unknown, labels: Labels): number {
-    const s = this.t.createFromObject(key, labels);
-    if (this.enableExemplars) {
-      const be: BucketExemplars = {};
-      for (const b of this.upperBounds) be[b] = null;
-      this.ex.set(key, be);
-    }
+  /** @internal Creates the series of `labels` (values 0). */
+  create(labels: Labels): number {
+    const s = this.t.create(labels);
+    if (this.enableExemplars) this.#freshExemplars(s);
     return s;
+  }
+
+  #freshExemplars(s: number): void {
+    const be: BucketExemplars = {};
+    for (const b of this.upperBounds) be[b] = null;
+    this.ex.set(this.t.id[s] as number, be);
   }
 
   /** @internal Counts `value` in series `s`. */
@@ -147,26 +150,35 @@ export class Histogram extends Metric {
 
   /** Observes `value` in the series of `labels` (default: none). */
   observe(labels: Labels | number, value?: number): void {
-    const l = labels === 0 ? 0 : labels || {};
     const t = this.t;
+    if (typeof labels === "number" && !Number.isNaN(labels)) {
+      // The unlabelled fast path (prom-client ignores `value` here too; NaN takes the general path,
+      // where prom-client turns it into `{}` and then refuses the missing value).
+      checkValue(labels);
+      let s = this.u;
+      if (s < 0 || t.id[s] === 0) s = this.#unlabelled();
+      this.add(s, labels);
+      return;
+    }
+    const l = labels || {};
     if (isObject(l)) {
       t.validate(l);
       checkValue(value);
-      const key = t.keyOf(l);
-      let s = t.find(key);
-      if (s < 0) s = this.create(key, l);
+      let s = t.find(l);
+      if (s < 0) s = this.create(l);
       this.add(s, value as number);
       return;
     }
     checkValue(l);
-    let s = this.u;
-    if (s < 0 || t.keys[s] !== "") {
-      const key = t.keyOf({});
-      s = t.find(key);
-      if (s < 0) s = this.create(key, {});
-      if (t.names.length === 0) this.u = s;
-    }
-    this.add(s, l as number);
+    this.add(this.#unlabelled(), l as number);
+  }
+
+  #unlabelled(): number {
+    const t = this.t;
+    let s = t.find({});
+    if (s < 0) s = this.create({});
+    if (t.names.length === 0) this.u = s;
+    return s;
   }
 
   /** `observe` of an exemplar-enabled histogram. */
@@ -186,7 +198,7 @@ export class Histogram extends Metric {
   /** @internal */
   updateExemplar(labels: Labels, value: number, exemplarLabels: Labels): void {
     if (Object.keys(exemplarLabels).length === 0) return;
-    const be = this.ex.get(this.t.keyOf(labels)) as BucketExemplars;
+    const be = this.ex.get(this.t.id[this.t.find(labels)] as number) as BucketExemplars;
     const k = bucketOf(this.b, value);
     const bound = k < this.b.length ? (this.upperBounds[k] as number) : -1;
     let e = be[bound];
@@ -218,7 +230,7 @@ export class Histogram extends Metric {
     const values: MetricValue[] = [];
     for (const s of t.slots()) {
       const shared = t.labelsOf(s);
-      const be = this.enableExemplars ? this.ex.get(t.keys[s]) : undefined;
+      const be = this.enableExemplars ? this.ex.get(t.id[s] as number) : undefined;
       const base = s * (n + 2);
       let acc = 0;
       for (let k = 0; k < n; k++) {
@@ -245,19 +257,14 @@ export class Histogram extends Metric {
   /** Creates (or zeroes) the series of `labels`, so that it shows before its first observation. */
   zero(labels: Labels): void {
     const t = this.t;
-    const key = t.keyOf(labels);
-    const s = t.find(key);
+    const s = t.find(labels);
     if (s < 0) {
-      this.create(key, labels);
+      this.create(labels);
       return;
     }
     t.v.fill(0, s * t.stride, (s + 1) * t.stride);
     t.relabel(s, labels);
-    if (this.enableExemplars) {
-      const be: BucketExemplars = {};
-      for (const b of this.upperBounds) be[b] = null;
-      this.ex.set(key, be);
-    }
+    if (this.enableExemplars) this.#freshExemplars(s);
   }
 
   /** Starts a timer; the returned function observes the seconds elapsed and returns them. */
@@ -281,16 +288,15 @@ export class Histogram extends Metric {
     const t = this.t;
     const labels = labelArgs(t.names, args);
     t.validate(labels);
-    const key = t.keyOf(labels);
-    return new HistogramChild(this, key, t.find(key), labels);
+    return new HistogramChild(this, t.find(labels), labels);
   }
 
   /** Removes the series of one label set. */
   remove(...args: unknown[]): void {
     const labels = labelArgs(this.t.names, args);
     this.t.validate(labels);
-    const key = this.t.keyOf(labels);
-    this.t.remove(key);
-    this.ex.delete(key);
+    const s = this.t.find(labels);
+    if (s >= 0) this.ex.delete(this.t.id[s] as number);
+    this.t.removeSlot(s);
   }
 }

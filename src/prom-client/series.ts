@@ -1,32 +1,29 @@
 /**
  * @module prom-client/series
  * The label sets of one metric and their values: one Float64Array holding `stride` doubles per
- * series (a counter's value; a histogram's buckets, sum and count), a Map from the label set's
- * key to its slot, and the label values as given, flat (no object per series). This is what
- * makes a kept child a typed-array add and `labels(…)` one Map lookup, at a few dozen bytes per
- * series.
+ * series (a counter's value; a histogram's buckets, sum and count), nested Maps from the label
+ * values (declared order) to the series' slot, and the label values as given, flat (no object
+ * per series). A kept child is a typed-array add after one id check; `labels(…)` is one Map
+ * lookup per label, on the caller's own strings (no key is built), at a few dozen bytes per series.
  *
- * Keys: no labels → ""; one label → its value as a string (the string itself, no copy), or the
- * symbol {@link ABSENT} when the value is undefined; several → each value length-prefixed
- * (`3:GET5:/user`), so no value can forge another set. Values turn into strings as prom-client
- * hashes them (`${value}`: `200` and `"200"` are one series; undefined means the label is absent).
- * Series are kept in the order prom-client keeps them (first creation; a removed and re-created
- * series goes last), which is the Map's order.
+ * Values turn into Map keys as prom-client hashes them (`${value}`: `200` and `"200"` are one
+ * series; undefined means the label is absent). Series are kept in prom-client's order (first
+ * creation; a removed and re-created series goes last): slots are handed out in increasing
+ * order and listed in slot order. Each series has an id (never reused); a removed series' id is
+ * 0, so a kept child notices and finds (or creates) its series again, as prom-client's would.
  */
 import { validateLabel } from "./validation.js";
 
-/** The key of a label set whose one label is absent (undefined). */
-export const ABSENT: unique symbol = Symbol("absent");
-/** The key of a removed slot: no child's key equals it. */
-const DEAD: unique symbol = Symbol("dead");
+/** The Map key of an absent (undefined) label value. */
+const ABSENT: unique symbol = Symbol("absent");
 
 /** A label set as a user gives it (values as given). */
 export type Labels = Record<string, unknown>;
 
-function part(v: unknown): string {
-  if (v === undefined) return "-";
-  const s = typeof v === "string" ? v : `${v as string}`;
-  return `${s.length}:${s}`;
+type Level = Map<unknown, unknown>;
+
+function norm(v: unknown): unknown {
+  return v === undefined ? ABSENT : typeof v === "string" ? v : `${v as string}`;
 }
 
 /** The series of one metric. */
@@ -37,10 +34,8 @@ export class Series {
   readonly stride: number;
   /** The values: slot s owns v[s*stride … s*stride+stride-1]. Replaced when it grows. */
   v: Float64Array;
-  /** Slot → its key, or DEAD. */
-  keys: unknown[] = [];
-  /** Label set key → slot. */
-  readonly map = new Map<unknown, number>();
+  /** Slot → the id of its series, 0 for a removed one. */
+  id: Float64Array;
   /** Label values as given: slot s, label j at lv[s*names.length + j]. */
   lv: unknown[] = [];
   /** Slot → index in {@link orders} of the label names the set had, in its key order. */
@@ -48,59 +43,78 @@ export class Series {
   /** Key orders seen (lists of indexes into names); 0 is "every name, in declaration order". */
   readonly orders: number[][];
   readonly #orderIds = new Map<string, number>();
-  /** Slots used, dead ones included. */
+  /** Label values → slot, one Map level per label (one level keyed "" without labels). */
+  #root: Level = new Map();
+  /** Slots used, removed ones included. */
   used = 0;
   /** Live series. */
-  get size(): number {
-    return this.map.size;
-  }
+  size = 0;
+  #nextId = 1;
 
   constructor(names: readonly string[], stride: number) {
     this.names = names;
     this.stride = stride;
     this.v = new Float64Array(stride * 4);
+    this.id = new Float64Array(4);
     this.ord = new Uint16Array(4);
     const all = names.map((_, j) => j);
     this.orders = [all];
     this.#orderIds.set(all.join(","), 0);
   }
 
-  /** The key of label set `labels` (an object). */
-  keyOf(labels: Labels): unknown {
+  /** The slot of the label set `labels` (an object), or −1. */
+  find(labels: Labels): number {
     const names = this.names;
     const n = names.length;
-    if (n === 0) return "";
-    if (n === 1) {
-      const v = labels[names[0] as string];
-      return v === undefined ? ABSENT : typeof v === "string" ? v : `${v as string}`;
-    }
-    let k = "";
-    for (let j = 0; j < n; j++) k += part(labels[names[j] as string]);
-    return k;
+    if (n === 0) return (this.#root.get("") as number | undefined) ?? -1;
+    let level: unknown = this.#root;
+    for (let j = 0; j < n && level !== undefined; j++) level = (level as Level).get(norm(labels[names[j] as string]));
+    return (level as number | undefined) ?? -1;
   }
 
-  /** The key of label values given by position (as many as names). */
-  keyOfValues(values: readonly unknown[]): unknown {
+  /** The slot of label values by position (as many as names), or −1. */
+  findValues(values: readonly unknown[]): number {
     const n = values.length;
-    if (n === 0) return "";
-    if (n === 1) {
-      const v = values[0];
-      return v === undefined ? ABSENT : typeof v === "string" ? v : `${v as string}`;
+    if (n === 0) return (this.#root.get("") as number | undefined) ?? -1;
+    let level: unknown = this.#root.get(norm(values[0]));
+    for (let j = 1; j < n && level !== undefined; j++) level = (level as Level).get(norm(values[j]));
+    return (level as number | undefined) ?? -1;
+  }
+
+  /** Links the values of slot `s` to `to` (a slot, or undefined to unlink). */
+  #link(s: number, to: number | undefined): void {
+    const n = this.names.length;
+    if (n === 0) {
+      if (to === undefined) this.#root.delete("");
+      else this.#root.set("", to);
+      return;
     }
-    let k = "";
-    for (let j = 0; j < n; j++) k += part(values[j]);
-    return k;
-  }
-
-  /** The slot of `key`, or −1. */
-  find(key: unknown): number {
-    const s = this.map.get(key);
-    return s === undefined ? -1 : s;
-  }
-
-  /** Whether slot `s` still holds `key` (a kept child checks this before writing). */
-  holds(s: number, key: unknown): boolean {
-    return this.keys[s] === key;
+    const base = s * n;
+    const path: Level[] = [];
+    let level = this.#root;
+    for (let j = 0; j < n - 1; j++) {
+      const k = norm(this.lv[base + j]);
+      let next = level.get(k) as Level | undefined;
+      if (!next) {
+        if (to === undefined) return;
+        next = new Map();
+        level.set(k, next);
+      }
+      path.push(level);
+      level = next;
+    }
+    const last = norm(this.lv[base + n - 1]);
+    if (to !== undefined) {
+      level.set(last, to);
+      return;
+    }
+    level.delete(last);
+    // Drop the levels the removal left empty.
+    for (let j = n - 2; j >= 0 && level.size === 0; j--) {
+      const up = path[j] as Level;
+      up.delete(norm(this.lv[base + j]));
+      level = up;
+    }
   }
 
   #order(labels: Labels): number {
@@ -123,7 +137,7 @@ export class Series {
     return id;
   }
 
-  /** The key order of a label object, as an index into {@link orders} (n = 1: 0 present, 1 absent). */
+  /** The key order of a label object, as an index into {@link orders} (one name: 0 present, 1 absent). */
   orderOf(labels: Labels): number {
     const n = this.names.length;
     if (n > 1) return this.#order(labels);
@@ -135,17 +149,28 @@ export class Series {
     this.ord[s] = this.orderOf(labels);
   }
 
-  /** Creates the series of `key` with labels given as an object; its values start at 0. */
-  createFromObject(key: unknown, labels: Labels): number {
-    const s = this.#alloc(key);
+  /** Creates the series of label object `labels` (not yet present); its values start at 0. */
+  create(labels: Labels): number {
+    const s = this.#alloc();
     const names = this.names;
     const base = s * names.length;
     for (let j = 0; j < names.length; j++) this.lv[base + j] = labels[names[j] as string];
     this.reorder(s, labels);
+    this.#link(s, s);
     return s;
   }
 
-  /** Replaces the label values of slot `s` by those of `labels` (prom-client's overwrite of an entry). */
+  /** Creates the series of label values by position (not yet present). */
+  createValues(values: readonly unknown[]): number {
+    const s = this.#alloc();
+    const base = s * this.names.length;
+    for (let j = 0; j < values.length; j++) this.lv[base + j] = values[j];
+    this.ord[s] = 0;
+    this.#link(s, s);
+    return s;
+  }
+
+  /** Replaces the label values of slot `s` by those of `labels` (same series; prom-client's overwrite of an entry). */
   relabel(s: number, labels: Labels): void {
     const names = this.names;
     const base = s * names.length;
@@ -153,71 +178,63 @@ export class Series {
     this.reorder(s, labels);
   }
 
-  /** Creates the series of `key` with label values by position. */
-  createFromValues(key: unknown, values: readonly unknown[]): number {
-    const s = this.#alloc(key);
-    const base = s * this.names.length;
-    for (let j = 0; j < values.length; j++) this.lv[base + j] = values[j];
-    this.ord[s] = 0;
-    return s;
-  }
-
-  #alloc(key: unknown): number {
-    if (this.used * 2 > this.map.size * 4 + 64) this.#compact();
+  #alloc(): number {
+    if (this.used > 64 && this.used > this.size * 2) this.#compact();
     const s = this.used++;
-    if (s * this.stride >= this.v.length) {
-      const v = new Float64Array(Math.max(this.v.length * 2, this.stride * 4));
+    if (s >= this.id.length) {
+      const cap = this.id.length * 2;
+      const v = new Float64Array(cap * this.stride);
       v.set(this.v);
       this.v = v;
-      const o = new Uint16Array(v.length / this.stride);
+      const id = new Float64Array(cap);
+      id.set(this.id);
+      this.id = id;
+      const o = new Uint16Array(cap);
       o.set(this.ord);
       this.ord = o;
     } else this.v.fill(0, s * this.stride, s * this.stride + this.stride);
-    this.keys[s] = key;
-    this.map.set(key, s);
+    this.id[s] = this.#nextId++;
+    this.size++;
     return s;
   }
 
-  /** Moves the live series to the front (after many removals); kept children find theirs again. */
+  /** Moves the live series to the front (after many removals), keeping their order. */
   #compact(): void {
     const n = this.names.length;
     const st = this.stride;
-    const v = new Float64Array(Math.max(st * 4, this.map.size * 2 * st));
-    const ord = new Uint16Array(v.length / st);
-    const keys: unknown[] = [];
-    const lv: unknown[] = [];
     let t = 0;
-    for (const [key, s] of this.map) {
-      v.set(this.v.subarray(s * st, s * st + st), t * st);
-      ord[t] = this.ord[s] as number;
-      for (let j = 0; j < n; j++) lv[t * n + j] = this.lv[s * n + j];
-      keys[t] = key;
-      this.map.set(key, t);
+    for (let s = 0; s < this.used; s++) {
+      if (this.id[s] === 0) continue;
+      if (t !== s) {
+        this.v.copyWithin(t * st, s * st, s * st + st);
+        this.id[t] = this.id[s] as number;
+        this.ord[t] = this.ord[s] as number;
+        for (let j = 0; j < n; j++) this.lv[t * n + j] = this.lv[s * n + j];
+        this.#link(t, t);
+      }
       t++;
     }
-    this.v = v;
-    this.ord = ord;
-    this.keys = keys;
-    this.lv = lv;
+    this.id.fill(0, t, this.used);
+    this.lv.length = t * n;
     this.used = t;
   }
 
-  /** Removes the series of `key`, if any; returns its former slot or −1. */
-  remove(key: unknown): number {
-    const s = this.map.get(key);
-    if (s === undefined) return -1;
-    this.map.delete(key);
-    this.keys[s] = DEAD;
-    return s;
+  /** Removes the series in slot `s`. */
+  removeSlot(s: number): void {
+    if (s < 0 || this.id[s] === 0) return;
+    this.#link(s, undefined);
+    this.id[s] = 0;
+    this.size--;
   }
 
   /** Removes every series. */
   clear(): void {
-    this.map.clear();
-    this.keys = [];
+    this.#root = new Map();
     this.lv = [];
     this.used = 0;
+    this.size = 0;
     this.v = new Float64Array(this.stride * 4);
+    this.id = new Float64Array(4);
     this.ord = new Uint16Array(4);
   }
 
@@ -235,8 +252,8 @@ export class Series {
   }
 
   /** Live slots, in prom-client's order. */
-  slots(): IterableIterator<number> {
-    return this.map.values();
+  *slots(): IterableIterator<number> {
+    for (let s = 0; s < this.used; s++) if (this.id[s] !== 0) yield s;
   }
 
   /** Checks a label object's names (prom-client's error when one is not declared). */

@@ -82,10 +82,10 @@ export class Summary extends Metric {
   declare ageBuckets: number | undefined;
   declare pruneAgedBuckets: boolean | undefined;
   declare compressCount: number;
-  /** @internal Label set key → its slot; entries by slot. */
+  /** @internal Label sets → slots (no values: the entries hold them). */
   declare t: Series;
-  /** @internal */
-  declare e: Map<unknown, Entry>;
+  /** @internal Entries by series id. */
+  declare e: Map<number, Entry>;
 
   constructor(config: SummaryConfiguration) {
     super(config, { percentiles: [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999], compressCount: 1000 });
@@ -96,12 +96,14 @@ export class Summary extends Metric {
       this.enroll();
       throw new Error("quantile is a reserved label keyword");
     }
-    if (this.labelNames.length === 0) this.e.set("", this.#entry({}));
+    if (this.labelNames.length === 0) this.#add({});
     this.enroll();
   }
 
-  #entry(labels: Labels): Entry {
-    return { labels, td: new Window(this.maxAgeSeconds, this.ageBuckets), count: 0, sum: 0 };
+  #add(labels: Labels): Entry {
+    const entry = { labels, td: new Window(this.maxAgeSeconds, this.ageBuckets), count: 0, sum: 0 };
+    this.e.set(this.t.id[this.t.create(labels)] as number, entry);
+    return entry;
   }
 
   /** Observes `value` in the series of `labels` (default: none). */
@@ -113,12 +115,8 @@ export class Summary extends Metric {
     const pair = value === undefined ? { value: labels, labels: {} as Labels } : { labels: labels as Labels, value };
     this.t.validate(labels);
     if (!Number.isFinite(pair.value)) throw new TypeError(`Value is not a valid number: ${format(pair.value)}`);
-    const key = this.t.keyOf(pair.labels);
-    let entry = this.e.get(key);
-    if (!entry) {
-      entry = this.#entry(pair.labels);
-      this.e.set(key, entry);
-    }
+    const s = this.t.find(pair.labels);
+    const entry = s < 0 ? this.#add(pair.labels) : (this.e.get(this.t.id[s] as number) as Entry);
     const v = pair.value as number;
     entry.td.push(v);
     entry.count++;
@@ -129,9 +127,12 @@ export class Summary extends Metric {
   async get(): Promise<MetricObject> {
     await this.collected();
     const values: MetricValue[] = [];
-    for (const [key, s] of [...this.e]) {
+    for (const slot of [...this.t.slots()]) {
+      const id = this.t.id[slot] as number;
+      const s = this.e.get(id) as Entry;
       if (this.pruneAgedBuckets && s.td.size() === 0) {
-        this.e.delete(key);
+        this.e.delete(id);
+        this.t.removeSlot(slot);
         continue;
       }
       s.td.compress();
@@ -178,6 +179,8 @@ export class Summary extends Metric {
   remove(...args: unknown[]): void {
     const labels = labelArgs(this.t.names, args);
     this.t.validate(labels);
-    this.e.delete(this.t.keyOf(labels));
+    const s = this.t.find(labels);
+    if (s >= 0) this.e.delete(this.t.id[s] as number);
+    this.t.removeSlot(s);
   }
 }
