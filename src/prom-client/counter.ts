@@ -118,6 +118,15 @@ export class Counter extends Metric {
    * `{ labelHash }` (one shared object for the unlabelled series).
    */
   inc(labels?: Labels | number, value?: number): { labelHash: string } {
+    if (labels === undefined && value === undefined) {
+      // The unlabelled fast path: one typed-array add.
+      const t = this.t;
+      const s = this.u;
+      if (s >= 0 && t.id[s] !== 0) {
+        t.v[s] = (t.v[s] as number) + 1;
+        return NO_LABELS;
+      }
+    }
     if (this.incWithoutExemplar(labels, value) >= 0 && isObject(labels)) return { labelHash: promHash(labels, this.sortedLabelNames) };
     return NO_LABELS;
   }
@@ -217,6 +226,6 @@ export class Counter extends Metric {
     this.t.validate(labels);
     const s = this.t.find(labels);
     if (s >= 0) this.ex.delete(this.t.id[s] as number);
-    this.t.removeSlot(s);
+    this.t.removeSlot(s, labels);
   }
 }

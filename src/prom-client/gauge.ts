@@ -216,6 +216,6 @@ export class Gauge extends Metric {
   remove(...args: unknown[]): void {
     const labels = labelArgs(this.t.names, args);
     this.t.validate(labels);
-    this.t.removeSlot(this.t.find(labels));
+    this.t.removeSlot(this.t.find(labels), labels);
   }
 }

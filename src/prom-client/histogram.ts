@@ -198,7 +198,8 @@ export class Histogram extends Metric {
   /** @internal */
   updateExemplar(labels: Labels, value: number, exemplarLabels: Labels): void {
     if (Object.keys(exemplarLabels).length === 0) return;
-    const be = this.ex.get(this.t.id[this.t.find(labels)] as number) as BucketExemplars;
+    const slot = this.t.find(labels);
+    const be = this.ex.get(this.t.id[slot] as number) as BucketExemplars;
     const k = bucketOf(this.b, value);
     const bound = k < this.b.length ? (this.upperBounds[k] as number) : -1;
     let e = be[bound];
@@ -297,6 +298,6 @@ export class Histogram extends Metric {
     this.t.validate(labels);
     const s = this.t.find(labels);
     if (s >= 0) this.ex.delete(this.t.id[s] as number);
-    this.t.removeSlot(s);
+    this.t.removeSlot(s, labels);
   }
 }

@@ -35,9 +35,18 @@ export class Series {
   /** The values: slot s owns v[s*stride … s*stride+stride-1]. Replaced when it grows. */
   v: Float64Array;
   /** Slot → the id of its series, 0 for a removed one. */
-  id: Float64Array;
-  /** Label values as given: slot s, label j at lv[s*names.length + j]. */
+  id: Uint32Array;
+  /**
+   * Label values as given: slot s, label j at lv[s*names.length + j]. With one label name a
+   * string value is not kept here (the Map's key is that string, found again by
+   * {@link #keyOfSlot}); only other values (numbers, undefined…) are, in {@link #odd}.
+   */
   lv: unknown[] = [];
+  /** One label name: slot → its value when not a string. */
+  #odd = new Map<number, unknown>();
+  /** One label name: slot → Map key, rebuilt after changes when a slot's key is asked for. */
+  #inv: unknown[] = [];
+  #invFresh = false;
   /** Slot → index in {@link orders} of the label names the set had, in its key order. */
   ord: Uint16Array;
   /** Key orders seen (lists of indexes into names); 0 is "every name, in declaration order". */
@@ -55,7 +64,7 @@ export class Series {
     this.names = names;
     this.stride = stride;
     this.v = new Float64Array(stride * 4);
-    this.id = new Float64Array(4);
+    this.id = new Uint32Array(4);
     this.ord = new Uint16Array(4);
     const all = names.map((_, j) => j);
     this.orders = [all];
@@ -81,12 +90,25 @@ export class Series {
     return (level as number | undefined) ?? -1;
   }
 
-  /** Links the values of slot `s` to `to` (a slot, or undefined to unlink). */
-  #link(s: number, to: number | undefined): void {
+  /** The Map key of slot `s` (one label name). */
+  #keyOfSlot(s: number): unknown {
+    if (!this.#invFresh) {
+      const inv: unknown[] = [];
+      for (const [k, slot] of this.#root) inv[slot as number] = k;
+      this.#inv = inv;
+      this.#invFresh = true;
+    }
+    return this.#inv[s];
+  }
+
+  /** Links the values of slot `s` to `to` (a slot, or undefined to unlink); `key`: its Map key with one label name. */
+  #link(s: number, to: number | undefined, key?: unknown): void {
     const n = this.names.length;
-    if (n === 0) {
-      if (to === undefined) this.#root.delete("");
-      else this.#root.set("", to);
+    this.#invFresh = false;
+    if (n <= 1) {
+      const k = n === 0 ? "" : key;
+      if (to === undefined) this.#root.delete(k);
+      else this.#root.set(k, to);
       return;
     }
     const base = s * n;
@@ -149,10 +171,23 @@ export class Series {
     this.ord[s] = this.orderOf(labels);
   }
 
+  /** One label name: keeps the value of slot `s` if it is no string (a string is its Map key). */
+  #keep(s: number, v: unknown): void {
+    if (typeof v === "string") this.#odd.delete(s);
+    else this.#odd.set(s, v);
+  }
+
   /** Creates the series of label object `labels` (not yet present); its values start at 0. */
   create(labels: Labels): number {
     const s = this.#alloc();
     const names = this.names;
+    if (names.length === 1) {
+      const v = labels[names[0] as string];
+      this.#keep(s, v);
+      this.reorder(s, labels);
+      this.#link(s, s, norm(v));
+      return s;
+    }
     const base = s * names.length;
     for (let j = 0; j < names.length; j++) this.lv[base + j] = labels[names[j] as string];
     this.reorder(s, labels);
@@ -163,6 +198,12 @@ export class Series {
   /** Creates the series of label values by position (not yet present). */
   createValues(values: readonly unknown[]): number {
     const s = this.#alloc();
+    if (this.names.length === 1) {
+      this.#keep(s, values[0]);
+      this.ord[s] = 0;
+      this.#link(s, s, norm(values[0]));
+      return s;
+    }
     const base = s * this.names.length;
     for (let j = 0; j < values.length; j++) this.lv[base + j] = values[j];
     this.ord[s] = 0;
@@ -173,6 +214,11 @@ export class Series {
   /** Replaces the label values of slot `s` by those of `labels` (same series; prom-client's overwrite of an entry). */
   relabel(s: number, labels: Labels): void {
     const names = this.names;
+    if (names.length === 1) {
+      this.#keep(s, labels[names[0] as string]);
+      this.reorder(s, labels);
+      return;
+    }
     const base = s * names.length;
     for (let j = 0; j < names.length; j++) this.lv[base + j] = labels[names[j] as string];
     this.reorder(s, labels);
@@ -186,14 +232,15 @@ export class Series {
       const v = new Float64Array(cap * this.stride);
       v.set(this.v);
       this.v = v;
-      const id = new Float64Array(cap);
+      const id = new Uint32Array(cap);
       id.set(this.id);
       this.id = id;
       const o = new Uint16Array(cap);
       o.set(this.ord);
       this.ord = o;
     } else this.v.fill(0, s * this.stride, s * this.stride + this.stride);
-    this.id[s] = this.#nextId++;
+    this.id[s] = this.#nextId;
+    this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     this.size++;
     return s;
   }
@@ -203,26 +250,38 @@ export class Series {
     const n = this.names.length;
     const st = this.stride;
     let t = 0;
+    const keys = n === 1 ? this.#root : undefined;
+    if (keys) this.#keyOfSlot(0);
+    const inv = this.#inv;
+    const odd = new Map<number, unknown>();
     for (let s = 0; s < this.used; s++) {
       if (this.id[s] === 0) continue;
+      if (n === 1 && this.#odd.has(s)) odd.set(t, this.#odd.get(s));
       if (t !== s) {
         this.v.copyWithin(t * st, s * st, s * st + st);
         this.id[t] = this.id[s] as number;
         this.ord[t] = this.ord[s] as number;
-        for (let j = 0; j < n; j++) this.lv[t * n + j] = this.lv[s * n + j];
-        this.#link(t, t);
+        if (n === 1) this.#link(t, t, inv[s]);
+        else {
+          for (let j = 0; j < n; j++) this.lv[t * n + j] = this.lv[s * n + j];
+          this.#link(t, t);
+        }
       }
       t++;
     }
+    if (n === 1) this.#odd = odd;
     this.id.fill(0, t, this.used);
     this.lv.length = t * n;
     this.used = t;
   }
 
-  /** Removes the series in slot `s`. */
-  removeSlot(s: number): void {
+  /** Removes the series in slot `s`, whose labels are `labels`. */
+  removeSlot(s: number, labels: Labels): void {
     if (s < 0 || this.id[s] === 0) return;
-    this.#link(s, undefined);
+    if (this.names.length === 1) {
+      this.#link(s, undefined, norm(labels[this.names[0] as string]));
+      this.#odd.delete(s);
+    } else this.#link(s, undefined);
     this.id[s] = 0;
     this.size--;
   }
@@ -230,11 +289,13 @@ export class Series {
   /** Removes every series. */
   clear(): void {
     this.#root = new Map();
+    this.#odd = new Map();
+    this.#invFresh = false;
     this.lv = [];
     this.used = 0;
     this.size = 0;
     this.v = new Float64Array(this.stride * 4);
-    this.id = new Float64Array(4);
+    this.id = new Uint32Array(4);
     this.ord = new Uint16Array(4);
   }
 
@@ -244,7 +305,7 @@ export class Series {
     const names = this.names;
     const base = s * names.length;
     if (names.length === 1) {
-      if (this.ord[s] === 0) out[names[0] as string] = this.lv[base];
+      if (this.ord[s] === 0) out[names[0] as string] = this.#odd.has(s) ? this.#odd.get(s) : this.#keyOfSlot(s);
       return out;
     }
     for (const j of this.orders[this.ord[s] as number] as number[]) out[names[j] as string] = this.lv[base + j];

@@ -102,7 +102,8 @@ export class Summary extends Metric {
 
   #add(labels: Labels): Entry {
     const entry = { labels, td: new Window(this.maxAgeSeconds, this.ageBuckets), count: 0, sum: 0 };
-    this.e.set(this.t.id[this.t.create(labels)] as number, entry);
+    const slot = this.t.create(labels); // before reading t.id: creating may grow (replace) it
+    this.e.set(this.t.id[slot] as number, entry);
     return entry;
   }
 
@@ -132,7 +133,7 @@ export class Summary extends Metric {
       const s = this.e.get(id) as Entry;
       if (this.pruneAgedBuckets && s.td.size() === 0) {
         this.e.delete(id);
-        this.t.removeSlot(slot);
+        this.t.removeSlot(slot, s.labels);
         continue;
       }
       s.td.compress();
@@ -181,6 +182,6 @@ export class Summary extends Metric {
     this.t.validate(labels);
     const s = this.t.find(labels);
     if (s >= 0) this.e.delete(this.t.id[s] as number);
-    this.t.removeSlot(s);
+    this.t.removeSlot(s, labels);
   }
 }

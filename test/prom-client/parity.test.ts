@@ -93,6 +93,33 @@ const CASES: Case[] = [
       m.inc({ p: "a", q: "b,c:d" });
     },
   },
+  {
+    name: "one label: numbers, booleans, undefined, absent, churn past compaction",
+    run: (c, reg) => {
+      const m = new c.Counter({ name: "one_total", ...H, labelNames: ["code"], registers: [reg] });
+      m.inc({ code: 200 });
+      m.inc({ code: "200" }, 2);
+      m.inc({ code: true });
+      m.inc({ code: undefined });
+      m.inc({});
+      m.inc();
+      const kept = m.labels("kept");
+      kept.inc();
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 100; i++) m.labels(`r${i}`).inc(i);
+        for (let i = 0; i < 100; i += round + 1) m.remove(`r${i}`);
+        kept.inc();
+      }
+      m.remove(200);
+      const g = new c.Gauge({ name: "one_g", ...H, labelNames: ["code"], registers: [reg] });
+      for (let i = 0; i < 150; i++) g.set({ code: i % 3 ? `${i}` : i }, i / 4);
+      for (let i = 0; i < 150; i += 2) g.remove(i % 3 ? `${i}` : i);
+      for (let i = 0; i < 150; i++) g.inc({ code: `${i}` });
+      const s = new c.Summary({ name: "one_s", ...H, labelNames: ["k"], percentiles: [0.5], registers: [reg] });
+      for (let i = 0; i < 80; i++) s.observe({ k: i % 7 }, i);
+      s.remove(3);
+    },
+  },
   // Gauge
   {
     name: "gauge: set, inc, dec, negative and fractional values, NaN and infinities",
