@@ -2,6 +2,7 @@
 // Builds the CommonJS bundle of statsfs/prom-client (dist/cjs/prom-client.cjs) with esbuild, so
 // that `require("statsfs/prom-client")` works on Node 20 (which cannot require an ES module):
 // src/prom-client and what it imports in one file (tdigest included), koffi left external.
+// `import.meta.url` (how src/sys loads koffi lazily) becomes the bundle's own file URL.
 // A step of its own, run by `npm run build` after tsc: `node scripts/build-cjs.mjs`.
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,6 +19,8 @@ await build({
   platform: "node",
   target: "node20",
   external: ["koffi"],
+  define: { "import.meta.url": "__statsfsImportMetaUrl" },
+  banner: { js: 'const __statsfsImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   outfile: join(out, "prom-client.cjs"),
   legalComments: "none",
   logLevel: "warning",

@@ -1,9 +1,10 @@
 /**
  * @module prom-client/histogram
- * prom-client's Histogram over a {@link Series} table of `buckets + 2` doubles per series (the
- * per-bucket counts, the sum and the count): `observe()` on an unlabelled histogram or a kept
- * child finds the bucket (`value <= bound`, linear or binary search) and makes three typed-array
- * adds. The exposition is prom-client's: cumulative `_bucket` lines with `le` first, `+Inf`
+ * prom-client's Histogram over a {@link Series} table of `buckets + 2` words per series: the
+ * counts of the buckets and of the +Inf bucket as u64 (low and high u32 halves, the codec's
+ * bounds-histogram words, so an exported file holds them as they are), then the sum as a double;
+ * the count is their total. `observe()` on an unlabelled histogram or a kept child finds the
+ * bucket (`value <= bound`, linear or binary search) and makes two typed-array adds. The exposition is prom-client's: cumulative `_bucket` lines with `le` first, `+Inf`
  * equal to `_count`, then `_sum` and `_count`; exemplars per bucket when enabled.
  */
 import { format } from "node:util";
@@ -140,12 +141,21 @@ export class Histogram extends Metric {
   add(s: number, value: number): void {
     const b = this.b;
     const n = b.length;
-    const v = this.t.v;
+    const t = this.t;
     const base = s * (n + 2);
-    const k = bucketOf(b, value);
-    if (k < n) v[base + k] = (v[base + k] as number) + 1;
-    v[base + n] = (v[base + n] as number) + value;
-    v[base + n + 1] = (v[base + n + 1] as number) + 1;
+    const i = (base + bucketOf(b, value)) * 2;
+    const u = t.u;
+    const lo = ((u[i] as number) + 1) >>> 0;
+    u[i] = lo;
+    if (lo === 0) u[i + 1] = ((u[i + 1] as number) + 1) >>> 0;
+    t.v[base + n + 1] = (t.v[base + n + 1] as number) + value;
+  }
+
+  /** @internal The count of bucket `k` (0 … buckets; the last is +Inf) of slot `s`. */
+  count(s: number, k: number): number {
+    const u = this.t.u;
+    const i = (s * (this.b.length + 2) + k) * 2;
+    return (u[i] as number) + (u[i + 1] as number) * 4294967296;
   }
 
   /** Observes `value` in the series of `labels` (default: none). */
@@ -236,13 +246,13 @@ export class Histogram extends Metric {
       let acc = 0;
       for (let k = 0; k < n; k++) {
         const bound = this.upperBounds[k] as number;
-        acc += t.v[base + k] as number;
+        acc += this.count(s, k);
         values.push({ labels: { le: bound }, sharedLabels: shared, value: acc, metricName: bucket, exemplar: be ? be[bound] : null });
       }
-      const count = t.v[base + n + 1] as number;
+      const count = acc + this.count(s, n);
       values.push(
         { labels: { le: "+Inf" }, sharedLabels: shared, value: count, metricName: bucket, exemplar: be ? be["-1"] : null },
-        { labels: {}, sharedLabels: shared, value: t.v[base + n] as number, metricName: `${this.name}_sum`, exemplar: undefined },
+        { labels: {}, sharedLabels: shared, value: t.v[base + n + 1] as number, metricName: `${this.name}_sum`, exemplar: undefined },
         { labels: {}, sharedLabels: shared, value: count, metricName: `${this.name}_count`, exemplar: undefined },
       );
     }

@@ -6,7 +6,10 @@
  * escaping, `Nan`/`+Inf`/`-Inf`, `_total` in OpenMetrics, exemplars), so the same operations
  * print the same bytes; the global registry lives on `globalThis` under a symbol, so a process
  * that loads both the CommonJS and the ES build still has one `register`.
+ * `exportStats()` exports a registry as a statsfs bundle file (prom-client/export.ts): metrics
+ * registered later join it, removed ones leave it.
  */
+import { type ExportOptions, RegistryExport } from "./export.js";
 
 /** A label set as printed: names to values as given. */
 export type Labels = Record<string, unknown>;
@@ -102,6 +105,27 @@ export class Registry {
     this._contentType = contentType;
   }
 
+  /** @internal The registry's exported file, once {@link exportStats} ran. */
+  _export: RegistryExport | undefined;
+
+  /**
+   * Exports this registry as one statsfs bundle file, `<dir>/<name>/<instance>.stats` (see
+   * prom-client/export.ts): its metrics' values then live in that file, readable by
+   * `statsfs read shm:<name>`, `top`, `mount`, `serve --http` and the cluster primary. Returns the
+   * file's path; a second call returns the same path. Throws a one-line statsfs error when the
+   * file cannot be made (e.g. the instance is held by another live process).
+   */
+  exportStats(opts: ExportOptions = {}): string {
+    if (!this._export) this._export = new RegistryExport(this.getMetricsAsArray(), opts);
+    return this._export.path;
+  }
+
+  /** Stops exporting (the file is removed; values stay in the process). */
+  unexportStats(): void {
+    this._export?.close();
+    this._export = undefined;
+  }
+
   getMetricsAsArray(): RegistrableMetric[] {
     return Object.values(this._metrics);
   }
@@ -142,9 +166,11 @@ export class Registry {
     const known = this._metrics[metric.name];
     if (known && known !== metric) throw new Error(`A metric with the name ${metric.name} has already been registered.`);
     this._metrics[metric.name] = metric;
+    if (!known) this._export?.attach(metric);
   }
 
   clear(): void {
+    for (const m of Object.values(this._metrics)) this._export?.detach(m);
     this._metrics = {};
     this._defaultLabels = {};
   }
@@ -163,6 +189,7 @@ export class Registry {
   }
 
   removeSingleMetric(name: string): void {
+    this._export?.detach(this._metrics[name]);
     delete this._metrics[name];
   }
 

@@ -26,6 +26,21 @@ function norm(v: unknown): unknown {
   return v === undefined ? ABSENT : typeof v === "string" ? v : `${v as string}`;
 }
 
+/**
+ * Where a metric's values live when its registry is exported (prom-client/export.ts): the host
+ * gives {@link Series.v} its memory (a region of the mapped file) and names each series there.
+ */
+export interface SeriesHost {
+  /** Makes `t.v` cover slot `s` (rebinding it with {@link Series.bind} when it moves). */
+  ensure(t: Series, s: number): void;
+  /** Slot `s` now holds a new series (its label values are set). */
+  added(t: Series, s: number): void;
+  /** The series of slot `s` is gone. */
+  removed(t: Series, s: number): void;
+  /** Slots were renumbered or every series removed: the host re-lays the metric. */
+  moved(t: Series): void;
+}
+
 /** The series of one metric. */
 export class Series {
   /** Declared label names, in declaration order. */
@@ -34,6 +49,10 @@ export class Series {
   readonly stride: number;
   /** The values: slot s owns v[s*stride … s*stride+stride-1]. Replaced when it grows. */
   v: Float64Array;
+  /** The same memory as {@link v}, as u32 words (histogram bucket counts: u64 low/high pairs). */
+  u: Uint32Array;
+  /** When exported: who places {@link v} (else it is the process heap). */
+  host: SeriesHost | undefined;
   /** Slot → the id of its series, 0 for a removed one. */
   id: Uint32Array;
   /**
@@ -64,11 +83,23 @@ export class Series {
     this.names = names;
     this.stride = stride;
     this.v = new Float64Array(stride * 4);
+    this.u = new Uint32Array(this.v.buffer, this.v.byteOffset, this.v.length * 2);
     this.id = new Uint32Array(4);
     this.ord = new Uint16Array(4);
     const all = names.map((_, j) => j);
     this.orders = [all];
     this.#orderIds.set(all.join(","), 0);
+  }
+
+  /** Puts the values in `v` (a region of `stride` × capacity doubles, its old content copied in by the caller). */
+  bind(v: Float64Array): void {
+    this.v = v;
+    this.u = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  }
+
+  /** Slots the values have room for. */
+  get capacity(): number {
+    return this.stride === 0 ? Number.MAX_SAFE_INTEGER : this.v.length / this.stride;
   }
 
   /** The slot of the label set `labels` (an object), or −1. */
@@ -186,12 +217,14 @@ export class Series {
       this.#keep(s, v);
       this.reorder(s, labels);
       this.#link(s, s, norm(v));
+      this.host?.added(this, s);
       return s;
     }
     const base = s * names.length;
     for (let j = 0; j < names.length; j++) this.lv[base + j] = labels[names[j] as string];
     this.reorder(s, labels);
     this.#link(s, s);
+    this.host?.added(this, s);
     return s;
   }
 
@@ -202,12 +235,14 @@ export class Series {
       this.#keep(s, values[0]);
       this.ord[s] = 0;
       this.#link(s, s, norm(values[0]));
+      this.host?.added(this, s);
       return s;
     }
     const base = s * this.names.length;
     for (let j = 0; j < values.length; j++) this.lv[base + j] = values[j];
     this.ord[s] = 0;
     this.#link(s, s);
+    this.host?.added(this, s);
     return s;
   }
 
@@ -229,16 +264,20 @@ export class Series {
     const s = this.used++;
     if (s >= this.id.length) {
       const cap = this.id.length * 2;
-      const v = new Float64Array(cap * this.stride);
-      v.set(this.v);
-      this.v = v;
+      if (!this.host) {
+        const v = new Float64Array(cap * this.stride);
+        v.set(this.v);
+        this.bind(v);
+      }
       const id = new Uint32Array(cap);
       id.set(this.id);
       this.id = id;
       const o = new Uint16Array(cap);
       o.set(this.ord);
       this.ord = o;
-    } else this.v.fill(0, s * this.stride, s * this.stride + this.stride);
+    }
+    if (this.host && s >= this.capacity) this.host.ensure(this, s);
+    this.v.fill(0, s * this.stride, s * this.stride + this.stride);
     this.id[s] = this.#nextId;
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     this.size++;
@@ -247,6 +286,8 @@ export class Series {
 
   /** Moves the live series to the front (after many removals), keeping their order. */
   #compact(): void {
+    // Exported: compact a copy (readers of the file keep the values where its table says), then the host re-lays it.
+    if (this.host) this.bind(this.v.slice());
     const n = this.names.length;
     const st = this.stride;
     let t = 0;
@@ -273,6 +314,7 @@ export class Series {
     this.id.fill(0, t, this.used);
     this.lv.length = t * n;
     this.used = t;
+    this.host?.moved(this);
   }
 
   /** Removes the series in slot `s`, whose labels are `labels`. */
@@ -284,6 +326,7 @@ export class Series {
     } else this.#link(s, undefined);
     this.id[s] = 0;
     this.size--;
+    this.host?.removed(this, s);
   }
 
   /** Removes every series. */
@@ -294,9 +337,10 @@ export class Series {
     this.lv = [];
     this.used = 0;
     this.size = 0;
-    this.v = new Float64Array(this.stride * 4);
+    this.bind(new Float64Array(this.stride * 4));
     this.id = new Uint32Array(4);
     this.ord = new Uint16Array(4);
+    this.host?.moved(this);
   }
 
   /** The label set of slot `s` as prom-client holds it: the names given, in the order given. */

@@ -3,7 +3,8 @@
  * prom-client's Summary: quantiles from the same t-digest package prom-client uses (`tdigest`),
  * over an optional sliding window of `maxAgeSeconds` in `ageBuckets` (with prom-client's window
  * rules, so the same observations give the same quantiles), `_sum` and `_count`. Summaries are
- * not on the typed-array path: each label set keeps its digest objects.
+ * not on the typed-array path: each label set keeps its digest objects; its sum and count are
+ * also written to two doubles per series of its Series (what an exported registry's file holds).
  */
 import { format } from "node:util";
 import tdigest from "tdigest";
@@ -89,7 +90,7 @@ export class Summary extends Metric {
 
   constructor(config: SummaryConfiguration) {
     super(config, { percentiles: [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999], compressCount: 1000 });
-    this.t = new Series(this.labelNames, 0);
+    this.t = new Series(this.labelNames, 2);
     this.e = new Map();
     // prom-client registers before it checks the label names: a refused summary stays registered, empty.
     if (this.labelNames.includes("quantile")) {
@@ -123,6 +124,11 @@ export class Summary extends Metric {
     entry.count++;
     if (entry.count % this.compressCount === 0) entry.td.compress();
     entry.sum += v;
+    // The exported copy (prom-client/export.ts): sum and count, two doubles per series.
+    const slot = s < 0 ? this.t.find(pair.labels) : s;
+    const t = this.t.v;
+    t[slot * 2] = entry.sum;
+    t[slot * 2 + 1] = entry.count;
   }
 
   async get(): Promise<MetricObject> {
@@ -154,6 +160,7 @@ export class Summary extends Metric {
       s.count = 0;
       s.sum = 0;
     }
+    this.t.v.fill(0);
   }
 
   /** Starts a timer; the returned function observes the seconds elapsed and returns them. */

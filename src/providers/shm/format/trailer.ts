@@ -8,6 +8,12 @@
  *
  *   u32 magic "SFS1" | u32 count | count × u32: aggregation kinds, 3 bits each in order
  *   (bits 0–14), bit 31 writable | zero padding to a multiple of 8
+ *
+ * Optionally followed by a description block (written by prom-client/export.ts; a reader that
+ * finds none, or an older reader, falls back to no help and the default aggregation):
+ *
+ *   u32 magic "SFSH" | u32 aggregator (prom-client's: 0 sum, 1 first, 2 min, 3 max, 4 average,
+ *   5 omit) | u32 help_length | help_length bytes of UTF-8 help text | zero padding to 8
  */
 import type { AggKind } from "../../aggregate/values.js";
 
@@ -60,4 +66,48 @@ export function decodeTrailer(bytes: Uint8Array, count: number): ValueExtras[] |
     out.push({ kinds, writable: (word & 0x80000000) !== 0 });
   }
   return out;
+}
+
+/** "SFSH" little-endian: the description block after the trailer. */
+export const DESCRIPTION_MAGIC = 0x48534653;
+/** prom-client's aggregators, by their number in the description block. */
+export const AGGREGATORS = ["sum", "first", "min", "max", "average", "omit"] as const;
+
+/** What a description block says of the values of one schema record (one prom-client metric). */
+export interface Description {
+  readonly help: string;
+  /** One of {@link AGGREGATORS}. */
+  readonly aggregator: string;
+}
+
+/** The trailer of `values` followed by the description block of `d`. */
+export function encodeTrailerWithDescription(values: readonly ValueExtras[], d: Description): Uint8Array {
+  const trailer = encodeTrailer(values);
+  const help = new TextEncoder().encode(d.help);
+  const agg = (AGGREGATORS as readonly string[]).indexOf(d.aggregator);
+  const out = new Uint8Array(trailer.length + Math.ceil((12 + help.length) / 8) * 8);
+  out.set(trailer);
+  const v = new DataView(out.buffer, trailer.length);
+  v.setUint32(0, DESCRIPTION_MAGIC, true);
+  v.setUint32(4, agg < 0 ? 0 : agg, true);
+  v.setUint32(8, help.length, true);
+  out.set(help, trailer.length + 12);
+  return out;
+}
+
+/** The description block after the trailer of `count` values, or undefined when there is none (or it is malformed). */
+export function decodeDescription(bytes: Uint8Array, count: number): Description | undefined {
+  const at = trailerSize(count);
+  if (bytes.length < at + 12) return undefined;
+  const v = new DataView(bytes.buffer, bytes.byteOffset + at, bytes.byteLength - at);
+  if (v.getUint32(0, true) !== DESCRIPTION_MAGIC) return undefined;
+  const aggregator = AGGREGATORS[v.getUint32(4, true)];
+  const len = v.getUint32(8, true);
+  if (aggregator === undefined || at + 12 + len > bytes.length) return undefined;
+  try {
+    const help = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(at + 12, at + 12 + len));
+    return { help, aggregator };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,495 @@
+/**
+ * @module prom-client/export
+ * A prom-client registry exported as one statsfs bundle file (codec/bundle.ts) per process and
+ * registry, at `<dir>/<name>/<instance>.stats` (dir: $STATSFS_DIR or /dev/shm/statsfs; name:
+ * $STATSFS_EXPORT_NAME or `prom-client`; instance: the pid, `<primary pid>-w<id>` in a cluster
+ * worker). The values are not copied there: each metric's {@link Series.v} IS a region of the
+ * mapped file (capacity × stride words), so `inc()`/`set()`/`observe()` write the file directly.
+ *
+ * Entries: the root (`name`, no values); one per metric (its name), and under a labelled metric
+ * one per series, named by its label set (model/label-set encodeLabelSet: `{route=%2Fx}`),
+ * data at region + slot × stride × 8. An unlabelled metric's entry holds its series' values
+ * itself. Every series of a metric shares the metric's schema record:
+ *
+ *   counter    `<name>` cumulative f64              gauge   `<name>` instant f64
+ *   histogram  `<name>` bounds histogram (u64 counts, the +Inf bucket last), `<name>_sum` f64
+ *   summary    `<name>_sum` f64, `<name>_count` f64 (quantiles stay in the process)
+ *
+ * with the trailer (providers/shm/format/trailer.ts) and its description block: the HELP text
+ * and the prom-client aggregator. Changes follow the bundle's generation seqlock: a new series
+ * appends an entry; a full region moves to a new one twice as large at the data end (values
+ * copied, the metric's entries rewritten, `v` rebound); a full file is replaced by one with
+ * twice the room (MappedFile.create + rename) and every metric rebound. A removed series' entry
+ * loses its live flag; after a compaction or reset the file is rebuilt. Metrics whose values
+ * come from `collect()` callbacks are collected every second (an unref'd timer) so readers see
+ * them fresh.
+ */
+import { closeSync } from "node:fs";
+import {
+  align8,
+  BUNDLE_ENTRY_SIZE,
+  BUNDLE_NONE,
+  BundleHeaderField,
+  bundleLayout,
+  ENTRY_LIVE,
+  EntryField,
+  encodeBundleHeader,
+  encodeEntry,
+  encodeSchemaRecord,
+  nameBytes,
+} from "../codec/bundle.js";
+import { makeDescriptor, type StatDescriptor } from "../model/descriptor.js";
+import { StatEncoding, StatType } from "../model/flags.js";
+import { encodeLabelSet } from "../model/label-set.js";
+import { checkName } from "../producer/definition.js";
+import { openExportDir, openSourceDir } from "../producer/export/exporter.js";
+import { MappedFile } from "../producer/export/mapped-file.js";
+import { checkInstance } from "../producer/export/paths.js";
+import { AggKind } from "../providers/aggregate/values.js";
+import { defaultDir, nodeDir, shardFileName } from "../providers/shm/format/paths.js";
+import { encodeTrailerWithDescription } from "../providers/shm/format/trailer.js";
+import type { Series, SeriesHost } from "./series.js";
+
+/** Where and under which names a registry is exported. */
+export interface ExportOptions {
+  /** Export directory (default $STATSFS_DIR, else /dev/shm/statsfs). */
+  dir?: string;
+  /** Source name readers use (`statsfs read shm:NAME`); default $STATSFS_EXPORT_NAME, else `prom-client`. */
+  name?: string;
+  /** File name in the source's directory (default: the process id). */
+  instance?: string;
+}
+
+/** The default source name of exported registries. */
+export function defaultExportName(): string {
+  return process.env.STATSFS_EXPORT_NAME || "prom-client";
+}
+
+/** What the exporter needs of a metric (our Counter, Gauge, Histogram, Summary). */
+export interface ExportableMetric {
+  name: string;
+  help: string;
+  aggregator: string;
+  readonly type: string;
+  collect: (() => unknown) | undefined;
+  t: Series;
+  upperBounds?: readonly number[];
+}
+
+/** Whether `m` keeps its values in a {@link Series} the exporter can place. */
+export function isExportable(m: unknown): m is ExportableMetric {
+  const x = m as Partial<ExportableMetric> | null;
+  return typeof x === "object" && x !== null && typeof x.name === "string" && typeof x.t === "object" && x.t !== null && x.t.stride > 0;
+}
+
+const KINDS: Record<string, AggKind[]> = { sum: [AggKind.sum], min: [AggKind.min], max: [AggKind.max], average: [AggKind.avg] };
+
+/** The descriptors of one series of `m` (offsets from the series' first word). */
+export function descriptorsOf(m: ExportableMetric): StatDescriptor[] {
+  const f64 = StatEncoding.F64;
+  switch (m.type) {
+    case "counter":
+      return [makeDescriptor({ name: m.name, type: StatType.Cumulative, encoding: f64 })];
+    case "gauge":
+      return [makeDescriptor({ name: m.name, type: StatType.Instant, encoding: f64 })];
+    case "histogram": {
+      const bounds = m.upperBounds ?? [];
+      return [
+        makeDescriptor({ name: m.name, type: StatType.BoundsHistogram, size: bounds.length + 1, bounds }),
+        makeDescriptor({ name: `${m.name}_sum`, type: StatType.Cumulative, encoding: f64, offset: (bounds.length + 1) * 8 }),
+      ];
+    }
+    default:
+      return [
+        makeDescriptor({ name: `${m.name}_sum`, type: StatType.Cumulative, encoding: f64 }),
+        makeDescriptor({ name: `${m.name}_count`, type: StatType.Cumulative, encoding: f64, offset: 8 }),
+      ];
+  }
+}
+
+function schemaRecord(m: ExportableMetric): Uint8Array {
+  const ds = descriptorsOf(m);
+  const kinds = KINDS[m.aggregator] ?? [];
+  const extras = encodeTrailerWithDescription(
+    ds.map(() => ({ kinds, writable: false })),
+    { help: m.help, aggregator: m.aggregator },
+  );
+  return encodeSchemaRecord(ds, m.t.stride * 8, extras);
+}
+
+/** The entry name of slot `s`: its label set, values as prom-client prints them (`${value}`), absent ones left out. */
+function labelName(t: Series, s: number): Uint8Array {
+  const labels = t.labelsOf(s);
+  const strings: Record<string, string> = {};
+  for (const k of Object.keys(labels)) {
+    const v = labels[k];
+    if (v !== undefined) strings[k] = `${v as string}`;
+  }
+  return nameBytes(encodeLabelSet(strings));
+}
+
+interface Place {
+  readonly m: ExportableMetric;
+  readonly rec: Uint8Array;
+  readonly flat: boolean;
+  entry: number;
+  schemaAt: number;
+  /** Data-area byte offset of the region. */
+  region: number;
+  /** Slots the region holds. */
+  cap: number;
+  /** Slot → entry index (labelled metrics), −1 for none. */
+  slotEntry: number[];
+}
+
+/** One mapped file and its header, as written. */
+class Sheet {
+  readonly file: MappedFile;
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  readonly h: {
+    generation: number;
+    entryCount: number;
+    entryOffset: number;
+    entryCapacity: number;
+    metaOffset: number;
+    metaUsed: number;
+    metaCapacity: number;
+    dataOffset: number;
+    dataUsed: number;
+    dataCapacity: number;
+  };
+  constructor(file: MappedFile, u8: Uint8Array, h: Sheet["h"]) {
+    this.file = file;
+    this.u8 = u8;
+    this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    this.h = h;
+  }
+}
+
+/** Appends names, records and entries to a header being written into `u8`. */
+function appendMeta(u8: Uint8Array, h: Sheet["h"], bytes: Uint8Array, aligned: boolean): number {
+  const at = aligned ? align8(h.metaUsed) : h.metaUsed;
+  u8.set(bytes, h.metaOffset + at);
+  h.metaUsed = at + bytes.length;
+  return at;
+}
+
+function appendEntry(
+  u8: Uint8Array,
+  h: Sheet["h"],
+  parent: number,
+  name: Uint8Array,
+  schemaAt: number,
+  dataOffset: number,
+  words: number,
+): number {
+  const nameOffset = appendMeta(u8, h, name, false);
+  const i = h.entryCount++;
+  encodeEntry(u8.subarray(h.entryOffset), i, {
+    parent,
+    nameOffset,
+    nameLength: name.length,
+    schemaOffset: schemaAt,
+    shard: 0,
+    flags: ENTRY_LIVE,
+    dataOffset,
+    words,
+  });
+  return i;
+}
+
+/** A registry's exported file: the {@link SeriesHost} of each of its metrics' series. */
+export class RegistryExport implements SeriesHost {
+  readonly path: string;
+  readonly #dirfd: number;
+  readonly #root: Uint8Array;
+  readonly #places = new Map<Series, Place>();
+  #sheet: Sheet | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Files built so far (the first one and every replacement). */
+  builds = 0;
+
+  constructor(metrics: readonly unknown[], opts: ExportOptions = {}) {
+    const dir = opts.dir ?? defaultDir();
+    const name = opts.name ?? defaultExportName();
+    const instance = opts.instance ?? String(process.pid);
+    checkName(name, "export");
+    checkInstance(instance);
+    this.#root = nameBytes(name);
+    this.path = `${nodeDir(dir, [name])}/${shardFileName(instance, 0)}`;
+    const rootFd = openExportDir(dir);
+    try {
+      this.#dirfd = openSourceDir(rootFd, dir, [name], true);
+    } finally {
+      closeSync(rootFd);
+    }
+    try {
+      for (const m of metrics) if (isExportable(m) && !m.t.host) this.#place(m);
+      this.#build();
+    } catch (e) {
+      for (const p of this.#places.values()) this.#release(p);
+      closeSync(this.#dirfd);
+      throw e;
+    }
+    this.#timer = setInterval(() => this.#collect(), 1000);
+    this.#timer.unref();
+  }
+
+  #place(m: ExportableMetric): Place {
+    const p: Place = { m, rec: schemaRecord(m), flat: m.t.names.length === 0, entry: -1, schemaAt: 0, region: 0, cap: 0, slotEntry: [] };
+    this.#places.set(m.t, p);
+    m.t.host = this;
+    return p;
+  }
+
+  /** Moves a metric's values back to the heap (before its memory is unmapped or it leaves). */
+  #release(p: Place): void {
+    p.m.t.host = undefined;
+    const v = new Float64Array(Math.max(p.m.t.stride * 4, p.m.t.id.length * p.m.t.stride));
+    v.set(p.m.t.v.subarray(0, Math.min(v.length, p.m.t.v.length)));
+    p.m.t.bind(v);
+  }
+
+  /** Exports a metric registered after the export began. */
+  attach(m: unknown): void {
+    // A metric already exported by another registry stays in that one's file.
+    if (this.#closed || !isExportable(m) || m.t.host) return;
+    const p = this.#place(m);
+    const s = this.#sheet as Sheet;
+    const h = s.h;
+    const cap = Math.max(4, m.t.used * 2);
+    const name = nameBytes(m.name);
+    const labels = p.flat ? [] : [...m.t.slots()].map((slot) => labelName(m.t, slot));
+    const meta = align8(h.metaUsed + name.length) - h.metaUsed + p.rec.length + labels.reduce((n, l) => n + l.length, 0);
+    if (!this.#fits(1 + labels.length, meta + 8, cap * m.t.stride * 8)) {
+      this.#build();
+      return;
+    }
+    this.#begin();
+    p.schemaAt = appendMeta(s.u8, h, p.rec, true);
+    p.cap = cap;
+    p.region = h.dataUsed;
+    h.dataUsed += cap * m.t.stride * 8;
+    this.#lay(s, p, labels);
+    this.#end();
+  }
+
+  /** Stops exporting a metric (removed from the registry): its entries leave the file. */
+  detach(m: unknown): void {
+    if (this.#closed || !isExportable(m)) return;
+    const p = this.#places.get(m.t);
+    if (!p) return;
+    this.#places.delete(m.t);
+    this.#begin();
+    this.#kill(p.entry);
+    for (const e of p.slotEntry) if (e >= 0) this.#kill(e);
+    this.#end();
+    this.#release(p);
+  }
+
+  /** Writes the metric entry and its series' entries of a placed metric, values copied in, and rebinds `v`. */
+  #lay(s: Sheet, p: Place, labels?: Uint8Array[]): void {
+    const t = p.m.t;
+    const h = s.h;
+    const stride = t.stride;
+    const words = p.cap * stride;
+    const region = new Float64Array(s.u8.buffer, s.u8.byteOffset + h.dataOffset + p.region, words);
+    region.set(t.v.subarray(0, Math.min(words, t.used * stride)));
+    p.slotEntry = [];
+    if (p.flat) {
+      let live = -1;
+      for (const slot of t.slots()) live = slot;
+      p.entry = appendEntry(
+        s.u8,
+        h,
+        0,
+        nameBytes(p.m.name),
+        live < 0 ? BUNDLE_NONE : p.schemaAt,
+        live < 0 ? 0 : p.region + live * stride * 8,
+        live < 0 ? 0 : stride,
+      );
+    } else {
+      p.entry = appendEntry(s.u8, h, 0, nameBytes(p.m.name), BUNDLE_NONE, 0, 0);
+      let k = 0;
+      for (const slot of t.slots()) {
+        const name = labels?.[k++] ?? labelName(t, slot);
+        p.slotEntry[slot] = appendEntry(s.u8, h, p.entry, name, p.schemaAt, p.region + slot * stride * 8, stride);
+      }
+    }
+    t.bind(region);
+  }
+
+  /** Builds a new file holding every placed metric with twice the room it needs, and moves every metric onto it. */
+  #build(): void {
+    const places = [...this.#places.values()];
+    let entries = 1;
+    let meta = this.#root.length;
+    let data = 0;
+    const labels = new Map<Place, Uint8Array[]>();
+    for (const p of places) {
+      const t = p.m.t;
+      const ls = p.flat ? [] : [...t.slots()].map((slot) => labelName(t, slot));
+      labels.set(p, ls);
+      entries += 1 + ls.length;
+      meta = align8(meta + p.m.name.length) + p.rec.length;
+      for (const l of ls) meta += l.length;
+      p.cap = Math.max(4, t.used * 2);
+      data += p.cap * t.stride * 8;
+    }
+    const { header, fileSize } = bundleLayout(Math.max(16, entries * 2), Math.max(4096, meta * 2 + 8), Math.max(1024, data * 2));
+    const old = this.#sheet;
+    let sheet: Sheet | undefined;
+    const file = MappedFile.create({
+      dirfd: this.#dirfd,
+      path: this.path,
+      size: fileSize,
+      replacing: old !== undefined,
+      fill: (bytes) => {
+        const h = { ...header };
+        appendEntry(bytes, h, BUNDLE_NONE, this.#root, BUNDLE_NONE, 0, 0);
+        for (const p of places) {
+          p.schemaAt = appendMeta(bytes, h, p.rec, true);
+          p.region = h.dataUsed;
+          h.dataUsed += p.cap * p.m.t.stride * 8;
+        }
+        sheet = new Sheet(undefined as unknown as MappedFile, bytes, h);
+        // Values as they are now (copied by #lay): a reader of the new file never sees a counter go back.
+        for (const p of places) this.#lay(sheet, p, labels.get(p));
+        encodeBundleHeader(bytes, h);
+      },
+    });
+    const made = sheet as unknown as Sheet;
+    this.#sheet = new Sheet(file, made.u8, made.h);
+    this.builds++;
+    old?.file.remove();
+  }
+
+  #fits(entries: number, meta: number, data: number): boolean {
+    const h = (this.#sheet as Sheet).h;
+    return h.entryCount + entries <= h.entryCapacity && h.metaUsed + meta <= h.metaCapacity && h.dataUsed + data <= h.dataCapacity;
+  }
+
+  #setGeneration(g: number): void {
+    const s = this.#sheet as Sheet;
+    s.h.generation = g >>> 0;
+    s.dv.setUint32(BundleHeaderField.generation, s.h.generation, true);
+  }
+
+  #begin(): void {
+    this.#setGeneration(((this.#sheet as Sheet).h.generation + 1) | 0);
+  }
+
+  #end(): void {
+    const s = this.#sheet as Sheet;
+    encodeBundleHeader(s.u8, s.h);
+    this.#setGeneration((s.h.generation + 1) | 0);
+  }
+
+  #setEntry(i: number, schemaAt: number, dataOffset: number, words: number): void {
+    const s = this.#sheet as Sheet;
+    const at = s.h.entryOffset + i * BUNDLE_ENTRY_SIZE;
+    s.dv.setUint32(at + EntryField.schemaOffset, schemaAt, true);
+    s.dv.setUint32(at + EntryField.dataOffset, dataOffset, true);
+    s.dv.setUint32(at + EntryField.words, words, true);
+  }
+
+  #kill(i: number): void {
+    const s = this.#sheet as Sheet;
+    s.dv.setUint32(s.h.entryOffset + i * BUNDLE_ENTRY_SIZE + EntryField.flags, 0, true);
+  }
+
+  // SeriesHost
+
+  ensure(t: Series, slot: number): void {
+    const p = this.#places.get(t);
+    if (!p || this.#closed) return;
+    const cap = Math.max(4, p.cap * 2, slot + 1);
+    const bytes = cap * t.stride * 8;
+    if (!this.#fits(0, 0, bytes)) {
+      this.#build();
+      return;
+    }
+    const s = this.#sheet as Sheet;
+    this.#begin();
+    const region = s.h.dataUsed;
+    s.h.dataUsed += bytes;
+    const v = new Float64Array(s.u8.buffer, s.u8.byteOffset + s.h.dataOffset + region, cap * t.stride);
+    v.set(t.v.subarray(0, Math.min(v.length, p.cap * t.stride)));
+    p.region = region;
+    p.cap = cap;
+    const stride8 = t.stride * 8;
+    if (p.flat) {
+      for (const live of t.slots()) this.#setEntry(p.entry, p.schemaAt, region + live * stride8, t.stride);
+    } else {
+      p.slotEntry.forEach((e, k) => {
+        if (e >= 0) this.#setEntry(e, p.schemaAt, region + k * stride8, t.stride);
+      });
+    }
+    t.bind(v);
+    this.#end();
+  }
+
+  added(t: Series, slot: number): void {
+    const p = this.#places.get(t);
+    if (!p || this.#closed) return;
+    const stride8 = t.stride * 8;
+    if (p.flat) {
+      this.#begin();
+      this.#setEntry(p.entry, p.schemaAt, p.region + slot * stride8, t.stride);
+      this.#end();
+      return;
+    }
+    const name = labelName(t, slot);
+    if (!this.#fits(1, name.length, 0)) {
+      this.#build();
+      return;
+    }
+    const s = this.#sheet as Sheet;
+    this.#begin();
+    p.slotEntry[slot] = appendEntry(s.u8, s.h, p.entry, name, p.schemaAt, p.region + slot * stride8, t.stride);
+    this.#end();
+  }
+
+  removed(t: Series, slot: number): void {
+    const p = this.#places.get(t);
+    if (!p || this.#closed) return;
+    this.#begin();
+    if (p.flat) this.#setEntry(p.entry, BUNDLE_NONE, 0, 0);
+    else {
+      const e = p.slotEntry[slot];
+      if (e !== undefined && e >= 0) this.#kill(e);
+      p.slotEntry[slot] = -1;
+    }
+    this.#end();
+  }
+
+  moved(t: Series): void {
+    if (this.#places.has(t) && !this.#closed) this.#build();
+  }
+
+  /** Runs the `collect()` callbacks of exported metrics (their values then reach the file). */
+  #collect(): void {
+    for (const p of this.#places.values()) {
+      if (!p.m.collect) continue;
+      try {
+        const r = p.m.collect();
+        if (r instanceof Promise) r.catch(() => {});
+      } catch {
+        // prom-client reports a failing collect() at scrape time; the file keeps the last values
+      }
+    }
+  }
+
+  /** Stops exporting: the metrics' values move back to the heap, the file and its name are removed. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    for (const p of this.#places.values()) this.#release(p);
+    this.#places.clear();
+    this.#sheet?.file.remove(this.#dirfd);
+    closeSync(this.#dirfd);
+  }
+}
