@@ -2,14 +2,18 @@
  * @module prom-client/cluster
  * prom-client's AggregatorRegistry: `aggregate()` merges the metrics of several registries (or
  * workers) by each metric's `aggregator`; `setRegistries()` names the registries a worker
- * offers; `clusterMetrics()` in the primary asks every connected worker for its registries'
- * `getMetricsAsJSON()` over node:cluster's IPC channel, with prom-client's message types (so
- * either library may sit on either side), and prints their aggregate; 5 s without every answer
- * is prom-client's "Operation timed out." error. As in prom-client, constructing an
- * AggregatorRegistry (in the primary and in the workers) sets the listeners up.
+ * offers; `clusterMetrics()` in the primary reads each worker's exported file (a worker
+ * exports its global registry when this module loads: prom-client/export.ts, instance
+ * `<primary pid>-w<id>`; prom-client/cluster-files.ts) and aggregates with no IPC. A worker
+ * without such a file (export off, a summary, other registries set) is asked for its
+ * registries' `getMetricsAsJSON()` over node:cluster's IPC channel, with prom-client's message
+ * types (so either library may sit on either side); 5 s without every answer is prom-client's
+ * "Operation timed out." error. As in prom-client, constructing an AggregatorRegistry (in the
+ * primary and in the workers) sets the listeners up.
  */
 import cluster from "node:cluster";
 import { aggregators } from "./aggregators.js";
+import { readWorkerMetrics, workerInstance } from "./cluster-files.js";
 import { globalRegistry, type MetricObject, Registry } from "./registry.js";
 
 const REQ = "prom-client:getMetricsReq";
@@ -86,22 +90,31 @@ export class AggregatorRegistry extends Registry {
         if (err) reject(err);
         else resolve(result as string);
       };
+      const fromFiles: MetricObject[][] = [];
+      const asked: NonNullable<typeof cluster.workers>[string][] = [];
+      for (const w of Object.values(cluster.workers ?? {})) {
+        if (!w?.isConnected()) continue;
+        const m = readWorkerMetrics(w.id, w.process.pid);
+        if (m) fromFiles.push(m);
+        else asked.push(w);
+      }
+      if (asked.length === 0) {
+        // Every worker exports: no message at all.
+        Promise.resolve()
+          .then(() => (fromFiles.length === 0 ? "" : AggregatorRegistry.aggregate(fromFiles).metrics()))
+          .then((text) => done(null, text), done);
+        return;
+      }
       const request: Pending = {
-        responses: [],
+        responses: fromFiles,
         pending: 0,
         done,
         timer: setTimeout(() => request.done(new Error("Operation timed out.")), 5000),
       };
       requests.set(requestId, request);
-      for (const w of Object.values(cluster.workers ?? {})) {
-        if (w?.isConnected()) {
-          w.send({ type: REQ, requestId });
-          request.pending++;
-        }
-      }
-      if (request.pending === 0) {
-        clearTimeout(request.timer);
-        process.nextTick(() => done(null, ""));
+      for (const w of asked) {
+        w?.send({ type: REQ, requestId });
+        request.pending++;
       }
     });
   }
@@ -133,5 +146,24 @@ export class AggregatorRegistry extends Registry {
     const list = Array.isArray(regs) ? regs : [regs];
     for (const r of list) if (!(r instanceof Registry)) throw new TypeError(`Expected Registry, got ${typeof r}`);
     registries = list;
+    // The exported file holds the global registry only: for other registries the primary asks over IPC.
+    if (cluster.isWorker && (list.length !== 1 || list[0] !== globalRegistry)) globalRegistry.unexportStats();
+  }
+}
+
+/**
+ * Exports the global registry when this module loads: always in a node:cluster worker (instance
+ * `<primary pid>-w<id>`, what the primary's clusterMetrics() reads) unless STATSFS_EXPORT=0;
+ * elsewhere when STATSFS_EXPORT=1 (instance: the pid). A failure is one warning, never an error:
+ * the service runs on (and a worker is then asked over IPC).
+ */
+export function autoExport(): void {
+  const env = process.env.STATSFS_EXPORT;
+  const worker = cluster.isWorker && cluster.worker !== undefined;
+  if (env === "0" || (!worker && env !== "1") || globalRegistry._export) return;
+  try {
+    globalRegistry.exportStats(worker ? { instance: workerInstance(process.ppid, (cluster.worker as { id: number }).id) } : {});
+  } catch (e) {
+    process.emitWarning(`statsfs/prom-client: metrics not exported: ${(e as Error).message}`);
   }
 }

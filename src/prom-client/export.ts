@@ -107,12 +107,19 @@ export function descriptorsOf(m: ExportableMetric): StatDescriptor[] {
   }
 }
 
-function schemaRecord(m: ExportableMetric): Uint8Array {
+/** The label names of key order `o` of `t` (Series.orders; with one name, 1 is "absent"). */
+function orderNames(t: Series, o: number): string[] {
+  if (t.names.length > 1) return (t.orders[o] ?? []).map((j) => t.names[j] as string);
+  return o === 0 ? [...t.names] : [];
+}
+
+/** The schema record of `m`'s series whose labels were given in key order `o` (the description names them in that order). */
+function schemaRecord(m: ExportableMetric, o: number): Uint8Array {
   const ds = descriptorsOf(m);
   const kinds = KINDS[m.aggregator] ?? [];
   const extras = encodeTrailerWithDescription(
     ds.map(() => ({ kinds, writable: false })),
-    { help: m.help, aggregator: m.aggregator },
+    { help: m.help, aggregator: m.aggregator, labelNames: orderNames(m.t, o) },
   );
   return encodeSchemaRecord(ds, m.t.stride * 8, extras);
 }
@@ -130,10 +137,12 @@ function labelName(t: Series, s: number): Uint8Array {
 
 interface Place {
   readonly m: ExportableMetric;
-  readonly rec: Uint8Array;
+  /** Schema records by key order (prom-client prints a series' labels in the order given). */
+  readonly recs: Map<number, Uint8Array>;
   readonly flat: boolean;
   entry: number;
-  schemaAt: number;
+  /** Meta offsets of the records written in the current file, by key order. */
+  at: Map<number, number>;
   /** Data-area byte offset of the region. */
   region: number;
   /** Slots the region holds. */
@@ -238,10 +247,36 @@ export class RegistryExport implements SeriesHost {
   }
 
   #place(m: ExportableMetric): Place {
-    const p: Place = { m, rec: schemaRecord(m), flat: m.t.names.length === 0, entry: -1, schemaAt: 0, region: 0, cap: 0, slotEntry: [] };
+    const p: Place = { m, recs: new Map(), flat: m.t.names.length === 0, entry: -1, at: new Map(), region: 0, cap: 0, slotEntry: [] };
     this.#places.set(m.t, p);
     m.t.host = this;
     return p;
+  }
+
+  /** The record bytes of key order `o` of `p`. */
+  #rec(p: Place, o: number): Uint8Array {
+    let r = p.recs.get(o);
+    if (!r) {
+      r = schemaRecord(p.m, o);
+      p.recs.set(o, r);
+    }
+    return r;
+  }
+
+  /** Meta bytes the record of order `o` still needs in the current file (0 when written). */
+  #recNeed(p: Place, o: number): number {
+    if (p.at.has(o)) return 0;
+    return 8 + this.#rec(p, o).length;
+  }
+
+  /** The meta offset of the record of order `o` in `s` (written now if it is not there). */
+  #recAt(s: Sheet, p: Place, o: number): number {
+    let at = p.at.get(o);
+    if (at === undefined) {
+      at = appendMeta(s.u8, s.h, this.#rec(p, o), true);
+      p.at.set(o, at);
+    }
+    return at;
   }
 
   /** Moves a metric's values back to the heap (before its memory is unmapped or it leaves). */
@@ -262,13 +297,14 @@ export class RegistryExport implements SeriesHost {
     const cap = Math.max(4, m.t.used * 2);
     const name = nameBytes(m.name);
     const labels = p.flat ? [] : [...m.t.slots()].map((slot) => labelName(m.t, slot));
-    const meta = align8(h.metaUsed + name.length) - h.metaUsed + p.rec.length + labels.reduce((n, l) => n + l.length, 0);
-    if (!this.#fits(1 + labels.length, meta + 8, cap * m.t.stride * 8)) {
+    let meta = name.length + labels.reduce((n, l) => n + l.length, 0);
+    for (const o of new Set([0, ...[...m.t.slots()].map((slot) => m.t.ord[slot] as number)])) meta += 8 + this.#rec(p, o).length;
+    if (!this.#fits(1 + labels.length, meta, cap * m.t.stride * 8)) {
       this.#build();
       return;
     }
     this.#begin();
-    p.schemaAt = appendMeta(s.u8, h, p.rec, true);
+    p.at = new Map();
     p.cap = cap;
     p.region = h.dataUsed;
     h.dataUsed += cap * m.t.stride * 8;
@@ -306,7 +342,7 @@ export class RegistryExport implements SeriesHost {
         h,
         0,
         nameBytes(p.m.name),
-        live < 0 ? BUNDLE_NONE : p.schemaAt,
+        live < 0 ? BUNDLE_NONE : this.#recAt(s, p, 0),
         live < 0 ? 0 : p.region + live * stride * 8,
         live < 0 ? 0 : stride,
       );
@@ -315,7 +351,8 @@ export class RegistryExport implements SeriesHost {
       let k = 0;
       for (const slot of t.slots()) {
         const name = labels?.[k++] ?? labelName(t, slot);
-        p.slotEntry[slot] = appendEntry(s.u8, h, p.entry, name, p.schemaAt, p.region + slot * stride * 8, stride);
+        const at = this.#recAt(s, p, t.ord[slot] as number);
+        p.slotEntry[slot] = appendEntry(s.u8, h, p.entry, name, at, p.region + slot * stride * 8, stride);
       }
     }
     t.bind(region);
@@ -333,7 +370,8 @@ export class RegistryExport implements SeriesHost {
       const ls = p.flat ? [] : [...t.slots()].map((slot) => labelName(t, slot));
       labels.set(p, ls);
       entries += 1 + ls.length;
-      meta = align8(meta + p.m.name.length) + p.rec.length;
+      meta += p.m.name.length;
+      for (const o of new Set([0, ...[...t.slots()].map((slot) => t.ord[slot] as number)])) meta += 8 + this.#rec(p, o).length;
       for (const l of ls) meta += l.length;
       p.cap = Math.max(4, t.used * 2);
       data += p.cap * t.stride * 8;
@@ -350,7 +388,7 @@ export class RegistryExport implements SeriesHost {
         const h = { ...header };
         appendEntry(bytes, h, BUNDLE_NONE, this.#root, BUNDLE_NONE, 0, 0);
         for (const p of places) {
-          p.schemaAt = appendMeta(bytes, h, p.rec, true);
+          p.at = new Map();
           p.region = h.dataUsed;
           h.dataUsed += p.cap * p.m.t.stride * 8;
         }
@@ -421,10 +459,10 @@ export class RegistryExport implements SeriesHost {
     p.cap = cap;
     const stride8 = t.stride * 8;
     if (p.flat) {
-      for (const live of t.slots()) this.#setEntry(p.entry, p.schemaAt, region + live * stride8, t.stride);
+      for (const live of t.slots()) this.#setEntry(p.entry, this.#recAt(s, p, 0), region + live * stride8, t.stride);
     } else {
       p.slotEntry.forEach((e, k) => {
-        if (e >= 0) this.#setEntry(e, p.schemaAt, region + k * stride8, t.stride);
+        if (e >= 0) this.#setEntry(e, this.#recAt(s, p, t.ord[k] as number), region + k * stride8, t.stride);
       });
     }
     t.bind(v);
@@ -435,20 +473,32 @@ export class RegistryExport implements SeriesHost {
     const p = this.#places.get(t);
     if (!p || this.#closed) return;
     const stride8 = t.stride * 8;
-    if (p.flat) {
-      this.#begin();
-      this.#setEntry(p.entry, p.schemaAt, p.region + slot * stride8, t.stride);
-      this.#end();
-      return;
-    }
-    const name = labelName(t, slot);
-    if (!this.#fits(1, name.length, 0)) {
+    const o = p.flat ? 0 : (t.ord[slot] as number);
+    const name = p.flat ? new Uint8Array(0) : labelName(t, slot);
+    if (!this.#fits(p.flat ? 0 : 1, name.length + this.#recNeed(p, o), 0)) {
       this.#build();
       return;
     }
     const s = this.#sheet as Sheet;
     this.#begin();
-    p.slotEntry[slot] = appendEntry(s.u8, s.h, p.entry, name, p.schemaAt, p.region + slot * stride8, t.stride);
+    const at = this.#recAt(s, p, o);
+    if (p.flat) this.#setEntry(p.entry, at, p.region + slot * stride8, t.stride);
+    else p.slotEntry[slot] = appendEntry(s.u8, s.h, p.entry, name, at, p.region + slot * stride8, t.stride);
+    this.#end();
+  }
+
+  reordered(t: Series, slot: number): void {
+    const p = this.#places.get(t);
+    const e = p?.slotEntry[slot];
+    if (!p || this.#closed || e === undefined || e < 0) return;
+    const o = t.ord[slot] as number;
+    if (!this.#fits(0, this.#recNeed(p, o), 0)) {
+      this.#build();
+      return;
+    }
+    const s = this.#sheet as Sheet;
+    this.#begin();
+    this.#setEntry(e, this.#recAt(s, p, o), p.region + slot * t.stride * 8, t.stride);
     this.#end();
   }
 

@@ -12,6 +12,7 @@
  * res.end(await client.register.metrics());
  * ```
  */
+import { autoExport } from "./cluster.js";
 import { globalRegistry } from "./registry.js";
 
 export { AggregatorFactory, aggregators } from "./aggregators.js";
@@ -20,6 +21,7 @@ export { AggregatorRegistry } from "./cluster.js";
 export { Counter, CounterChild, type CounterConfiguration } from "./counter.js";
 export { collectDefaultMetrics, type DefaultMetricsCollectorConfiguration } from "./default-metrics.js";
 export { Exemplar } from "./exemplar.js";
+export type { ExportOptions } from "./export.js";
 export { Gauge, GaugeChild, type GaugeConfiguration } from "./gauge.js";
 export { Histogram, HistogramChild, type HistogramConfiguration } from "./histogram.js";
 export type { MetricConfiguration } from "./metric.js";
@@ -42,3 +44,5 @@ export function setContentType(type: string): void {
   globalRegistry.setContentType(type);
   contentType = type;
 }
+
+autoExport();

@@ -35,6 +35,8 @@ export interface SeriesHost {
   ensure(t: Series, s: number): void;
   /** Slot `s` now holds a new series (its label values are set). */
   added(t: Series, s: number): void;
+  /** The key order of slot `s` changed (its labels print in another order). */
+  reordered(t: Series, s: number): void;
   /** The series of slot `s` is gone. */
   removed(t: Series, s: number): void;
   /** Slots were renumbered or every series removed: the host re-lays the metric. */
@@ -199,7 +201,10 @@ export class Series {
 
   /** Records `labels`' key order for slot `s` (prom-client prints labels in the order last given). */
   reorder(s: number, labels: Labels): void {
-    this.ord[s] = this.orderOf(labels);
+    const o = this.orderOf(labels);
+    if (o === this.ord[s]) return;
+    this.ord[s] = o;
+    this.host?.reordered(this, s);
   }
 
   /** One label name: keeps the value of slot `s` if it is no string (a string is its Map key). */

@@ -13,7 +13,8 @@
  * finds none, or an older reader, falls back to no help and the default aggregation):
  *
  *   u32 magic "SFSH" | u32 aggregator (prom-client's: 0 sum, 1 first, 2 min, 3 max, 4 average,
- *   5 omit) | u32 help_length | help_length bytes of UTF-8 help text | zero padding to 8
+ *   5 omit) | u32 help_length | u32 labels_length | help_length bytes of UTF-8 help text |
+ *   labels_length bytes of UTF-8 label names in declared order, `\n`-separated | zero padding to 8
  */
 import type { AggKind } from "../../aggregate/values.js";
 
@@ -78,35 +79,43 @@ export interface Description {
   readonly help: string;
   /** One of {@link AGGREGATORS}. */
   readonly aggregator: string;
+  /** Label names in declared order (label-set entry names sort them). */
+  readonly labelNames: readonly string[];
 }
 
 /** The trailer of `values` followed by the description block of `d`. */
 export function encodeTrailerWithDescription(values: readonly ValueExtras[], d: Description): Uint8Array {
   const trailer = encodeTrailer(values);
   const help = new TextEncoder().encode(d.help);
+  const names = new TextEncoder().encode(d.labelNames.join("\n"));
   const agg = (AGGREGATORS as readonly string[]).indexOf(d.aggregator);
-  const out = new Uint8Array(trailer.length + Math.ceil((12 + help.length) / 8) * 8);
+  const out = new Uint8Array(trailer.length + Math.ceil((16 + help.length + names.length) / 8) * 8);
   out.set(trailer);
   const v = new DataView(out.buffer, trailer.length);
   v.setUint32(0, DESCRIPTION_MAGIC, true);
   v.setUint32(4, agg < 0 ? 0 : agg, true);
   v.setUint32(8, help.length, true);
-  out.set(help, trailer.length + 12);
+  v.setUint32(12, names.length, true);
+  out.set(help, trailer.length + 16);
+  out.set(names, trailer.length + 16 + help.length);
   return out;
 }
 
 /** The description block after the trailer of `count` values, or undefined when there is none (or it is malformed). */
 export function decodeDescription(bytes: Uint8Array, count: number): Description | undefined {
   const at = trailerSize(count);
-  if (bytes.length < at + 12) return undefined;
+  if (bytes.length < at + 16) return undefined;
   const v = new DataView(bytes.buffer, bytes.byteOffset + at, bytes.byteLength - at);
   if (v.getUint32(0, true) !== DESCRIPTION_MAGIC) return undefined;
   const aggregator = AGGREGATORS[v.getUint32(4, true)];
   const len = v.getUint32(8, true);
-  if (aggregator === undefined || at + 12 + len > bytes.length) return undefined;
+  const namesLen = v.getUint32(12, true);
+  if (aggregator === undefined || at + 16 + len + namesLen > bytes.length) return undefined;
   try {
-    const help = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(at + 12, at + 12 + len));
-    return { help, aggregator };
+    const utf8 = new TextDecoder("utf-8", { fatal: true });
+    const help = utf8.decode(bytes.subarray(at + 16, at + 16 + len));
+    const names = utf8.decode(bytes.subarray(at + 16 + len, at + 16 + len + namesLen));
+    return { help, aggregator, labelNames: names === "" ? [] : names.split("\n") };
   } catch {
     return undefined;
   }
