@@ -32,8 +32,17 @@ import { defaultKind, type ValueSlot } from "../aggregate/values.js";
 import { located } from "../file/fd-file.js";
 import { decodeTrailer } from "./format/trailer.js";
 
-/** How long a generation may stay odd (or keep moving) before the poll fails. */
+/** How long a generation may stay odd (or keep moving) before the poll fails (see {@link isUnsettled}). */
 export const SETTLE_MS = 200;
+/** Tries before the generation may be declared unsettled, however long they took. */
+const MIN_ATTEMPTS = 64;
+/** Longest a poll tries, however few tries it got. */
+const MAX_SETTLE_MS = 5000;
+
+/** Whether `e` is a poll that failed only because the generation did not settle (worth retrying later). */
+export function isUnsettled(e: unknown): boolean {
+  return e instanceof DecodeError && e.field === "header.generation";
+}
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -98,8 +107,11 @@ export class BundleReader {
   readonly instance: string;
   /** inode of the file, to notice a file renamed over this one. */
   readonly ino: number;
-  /** inode of the directory entry it was opened by (a link's own, for a producer's memfd link). */
-  readonly entryIno: number;
+  /**
+   * The directory entry it was opened by: its inode and change time (a link's own, for a
+   * producer's memfd link; inode numbers are reused, a change time to the nanosecond is not).
+   */
+  readonly entryKey: string;
   readonly #size: number;
   #header: BundleHeader | undefined;
   #buf = new Uint8Array(BUNDLE_HEADER_SIZE);
@@ -108,11 +120,11 @@ export class BundleReader {
   tableVersion = 0;
   #closed = false;
 
-  /** Reads the bundle open at `fd` (owned from now on: closed on failure) found at `path` by the entry `entryIno`. */
-  constructor(fd: number, path: string, entryIno: number, instance: string) {
+  /** Reads the bundle open at `fd` (owned from now on: closed on failure) found at `path` by the entry `entryKey`. */
+  constructor(fd: number, path: string, entryKey: string | number, instance: string) {
     this.fd = fd;
     this.path = path;
-    this.entryIno = entryIno;
+    this.entryKey = String(entryKey);
     this.instance = instance;
     try {
       const st = fstatSync(fd);
@@ -159,20 +171,25 @@ export class BundleReader {
 
   /** Takes the table of generation `h.generation` (even); false when the generation moved meanwhile. */
   #readTable(h: BundleHeader): boolean {
-    const table = new Uint8Array(h.entryCount * BUNDLE_ENTRY_SIZE);
-    this.#pread(table, h.entryOffset, "entry table");
-    const meta = new Uint8Array(h.metaUsed);
-    this.#pread(meta, h.metaOffset, "meta area");
-    let entries: BundleEntry[] | undefined;
-    let error: unknown;
-    try {
-      entries = decodeBundleEntries(h, table, meta);
-    } catch (e) {
-      error = e;
+    let table: Uint8Array;
+    let meta: Uint8Array;
+    const tableEnd = h.entryOffset + h.entryCapacity * BUNDLE_ENTRY_SIZE;
+    if (tableEnd === h.metaOffset) {
+      // Adjacent (as every producer writes them): one read for the table and the names and schemas.
+      const both = new Uint8Array(tableEnd - h.entryOffset + h.metaUsed);
+      this.#pread(both, h.entryOffset, "entry table");
+      table = both.subarray(0, h.entryCount * BUNDLE_ENTRY_SIZE);
+      meta = both.subarray(tableEnd - h.entryOffset);
+    } else {
+      table = new Uint8Array(h.entryCount * BUNDLE_ENTRY_SIZE);
+      this.#pread(table, h.entryOffset, "entry table");
+      meta = new Uint8Array(h.metaUsed);
+      this.#pread(meta, h.metaOffset, "meta area");
     }
-    // A table torn by a writer is not an error: read it again.
+    // A table torn by a writer is not an error: read it again. (Checked before decoding the
+    // copies, so a busy writer only has to stay still for the two reads.)
     if (this.#generation() !== h.generation) return false;
-    if (!entries) throw error;
+    const entries = decodeBundleEntries(h, table, meta);
     if (this.#buf.length < BUNDLE_HEADER_SIZE + h.dataUsed) this.#buf = new Uint8Array(BUNDLE_HEADER_SIZE + h.dataUsed);
     const buffer = this.#buf.buffer as ArrayBuffer;
     this.#files = entries.map((e) => new EntryFile(this, e, this.instance, buffer));
@@ -184,39 +201,41 @@ export class BundleReader {
   /** Re-reads the values (and the table when its generation moved). Returns whether the table changed. */
   poll(): boolean {
     if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.path}: bundle is closed`);
-    const until = Date.now() + SETTLE_MS;
-    let odd = false;
-    for (;;) {
+    const start = Date.now();
+    for (let attempt = 1; ; attempt++) {
       const cur = this.#header;
+      let state: true | "odd" | "moved";
       if (cur) {
         const g = this.#readData(cur);
         if (g === cur.generation) return false;
-        if (g % 2 === 0) {
-          // The table moved on: take the new one (next loop reads its data).
-          if (this.#take()) return true;
-          odd = false;
-        } else odd = true;
-      } else if (this.#take()) return true;
-      if (Date.now() > until) {
+        // The table moved on: take the new one (its data is read with it).
+        state = g % 2 !== 0 ? "odd" : this.#take();
+      } else state = this.#take();
+      if (state === true) return true;
+      // Given up only after enough tries and time: on a loaded host a reader may get the CPU
+      // only every 100 ms, and a busy writer must not make its file unreadable.
+      const spent = Date.now() - start;
+      if ((attempt >= MIN_ATTEMPTS && spent > SETTLE_MS) || spent > MAX_SETTLE_MS) {
         throw new DecodeError(
           "header.generation",
           BundleHeaderField.generation,
-          odd
-            ? `generation stays odd for ${SETTLE_MS} ms (its writer stopped in the middle of a change)`
-            : `generation keeps changing for ${SETTLE_MS} ms`,
+          state === "odd"
+            ? `generation stays odd for ${spent} ms (its writer stopped in the middle of a change)`
+            : `generation keeps changing for ${spent} ms`,
         );
       }
-      sleep(1);
+      // The first tries back to back (a writer's change takes microseconds), then 1 ms apart.
+      if (attempt > MIN_ATTEMPTS / 2) sleep(1);
     }
   }
 
-  /** Reads the header and, when even, the table; true when a table was taken (its data read too). */
-  #take(): boolean {
+  /** Reads the header and, when even, the table and its values; "odd" or "moved" when there was no stable table to take. */
+  #take(): true | "odd" | "moved" {
     const head = new Uint8Array(BUNDLE_HEADER_SIZE);
     this.#pread(head, 0, "header");
     const h = decodeBundleHeader(head, this.#size);
-    if (h.generation % 2 !== 0) return false;
-    if (!this.#readTable(h)) return false;
+    if (h.generation % 2 !== 0) return "odd";
+    if (!this.#readTable(h)) return "moved";
     // Values of this table (a newer generation only appended or moved regions: the next poll takes it).
     this.#readData(h);
     return true;

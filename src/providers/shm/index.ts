@@ -37,7 +37,7 @@ import { PlanSource } from "../aggregate/plan-source.js";
 import { located } from "../file/fd-file.js";
 import { checkQueryKeys } from "../query.js";
 import type { MemberStatus } from "../source.js";
-import { BundleReader, EntryFile } from "./bundle-reader.js";
+import { BundleReader, EntryFile, isUnsettled } from "./bundle-reader.js";
 import { openEntry } from "./format/entry.js";
 import { defaultDir, parseShardFileName } from "./format/paths.js";
 import { heldByProducer } from "./lock.js";
@@ -60,7 +60,7 @@ interface Listed {
    * The directory entry's own inode (lstat: a link's, not its target's — no walk through
    * /proc per poll). A rename over the name gives a new one.
    */
-  readonly ino: number;
+  readonly ino: string;
   readonly link: boolean;
 }
 
@@ -88,7 +88,7 @@ function listDir(fd: number, dir: string): Listing {
       const path = join(dir, e.name);
       const link = e.isSymbolicLink();
       try {
-        files.push({ name: e.name, path, ino: Number(lstatAt(fd, e.name).ino), link });
+        files.push({ name: e.name, path, ino: entryKey(lstatAt(fd, e.name)), link });
       } catch {
         // removed between readdir and lstat
       }
@@ -233,14 +233,24 @@ function instanceOf(first: EntryFile, shards: readonly EntryFile[]): InstanceInp
   };
 }
 
+/** An entry's identity across polls: inode and change time (a reused inode number has a new change time). */
+function entryKey(st: { readonly ino: bigint; readonly ctimeNs?: bigint | undefined }): string {
+  return `${st.ino}:${st.ctimeNs ?? ""}`;
+}
+
 /** Why a listed name is not read: its producer is gone, or it is not a readable export. */
 interface Skipped {
-  readonly ino: number;
+  readonly ino: string;
   readonly state: "gone" | "failed";
   readonly reason: string;
   /** When this entry was first found in this state (ms since the epoch). */
   readonly since: number;
+  /** When to try it again (ms since the epoch): a bundle whose generation did not settle; otherwise not until it changes. */
+  readonly retry?: number;
 }
+
+/** How long a bundle whose generation did not settle is left alone before it is tried again. */
+const UNSETTLED_RETRY_MS = 1000;
 
 /** How long a dead producer's file is reported as a `gone` member before it is ignored (until pruned): 5 minutes. */
 export const DEFAULT_GONE_GRACE_MS = 300_000;
@@ -325,26 +335,26 @@ export class ShmSource extends PlanSource {
     return this.#members;
   }
 
-  #skip(l: Listed, state: Skipped["state"], reason: string, members: MemberStatus[], skipped: Map<string, Skipped>): void {
+  #skip(l: Listed, state: Skipped["state"], reason: string, members: MemberStatus[], skipped: Map<string, Skipped>, retry?: number): void {
     const prev = this.#skipped.get(l.path);
     const now = Date.now();
     const since = prev && prev.ino === l.ino && prev.state === state ? prev.since : now;
-    skipped.set(l.path, { ino: l.ino, state, reason, since });
+    skipped.set(l.path, { ino: l.ino, state, reason, since, ...(retry !== undefined ? { retry } : {}) });
     // A dead producer's file is reported for a grace period, then ignored: it costs nothing and
     // says nothing more until `prune` removes it (a restart with the same instance replaces it).
     if (state !== "gone" || now - since <= this.#grace) members.push({ uri: l.path, state, reason });
   }
 
   /** The open, live, polled bundle for `l` (a name in the directory `h`), or undefined (recorded as skipped) when it cannot be read. */
-  #fileFor(l: Listed, h: DirHandle, members: MemberStatus[], skipped: Map<string, Skipped>): BundleReader | undefined {
+  #fileFor(l: Listed, h: DirHandle, members: MemberStatus[], skipped: Map<string, Skipped>, retries = 3): BundleReader | undefined {
     const before = this.#skipped.get(l.path);
-    if (before && before.ino === l.ino) {
-      this.#skip(l, before.state, before.reason, members, skipped);
+    if (before && before.ino === l.ino && (before.retry === undefined || Date.now() < before.retry)) {
+      this.#skip(l, before.state, before.reason, members, skipped, before.retry);
       return undefined;
     }
     let f = this.#open.get(l.path);
     let fresh = false;
-    if (!f || f.entryIno !== l.ino) {
+    if (!f || f.entryKey !== l.ino) {
       f = undefined;
       let entry: ReturnType<typeof openEntry>;
       try {
@@ -354,7 +364,7 @@ export class ShmSource extends PlanSource {
         return undefined;
       }
       if (!entry) return undefined; // removed or replaced meanwhile: the next poll sees it
-      const at: Listed = { ...l, ino: Number(entry.ino) };
+      const at: Listed = { ...l, ino: entryKey(entry) };
       if (entry.kind === "gone") {
         this.#skip(at, "gone", entry.why, members, skipped);
         return undefined;
@@ -365,15 +375,36 @@ export class ShmSource extends PlanSource {
       }
       const shard = parseShardFileName(l.name) as { instance: string; shard: number };
       try {
-        f = new BundleReader(entry.fd, l.path, Number(entry.ino), shard.instance);
+        f = new BundleReader(entry.fd, l.path, at.ino, shard.instance);
       } catch (e) {
-        this.#skip(at, "failed", reasonOf(e, l.path), members, skipped);
+        this.#skip(at, "failed", reasonOf(e, l.path), members, skipped, isUnsettled(e) ? Date.now() + UNSETTLED_RETRY_MS : undefined);
         return undefined;
       }
       fresh = true;
     }
     if (!heldByProducer(f.fd)) {
       if (this.#open.get(l.path) !== f) f.close();
+      // A producer replacing its bundle (out of room) renames the new one over it, then lets
+      // the old one go: if the name names another file now, read that one.
+      if (retries > 0) {
+        let again: ReturnType<typeof openEntry>;
+        try {
+          again = openEntry(h.fd, l.name, h.uid);
+        } catch {
+          again = undefined;
+        }
+        if (again?.kind === "open") {
+          const other = fstatBig(again.fd).ino !== BigInt(f.ino);
+          closeQuietly(again.fd);
+          if (other) {
+            if (this.#open.get(l.path) === f) {
+              this.#open.delete(l.path);
+              f.close();
+            }
+            return this.#fileFor({ ...l, ino: entryKey(again) }, h, members, skipped, retries - 1);
+          }
+        }
+      }
       this.#skip(l, "gone", "producer gone (no process holds its lock)", members, skipped);
       return undefined;
     }
@@ -381,6 +412,12 @@ export class ShmSource extends PlanSource {
       try {
         f.poll();
       } catch (e) {
+        // A writer too busy to let the table be read this time: keep the last table and values
+        // (a counter never goes back) and say so; anything else leaves the file out.
+        if (isUnsettled(e)) {
+          members.push({ uri: l.path, state: "failed", reason: reasonOf(e, l.path) });
+          return f;
+        }
         this.#skip(l, "failed", reasonOf(e, l.path), members, skipped);
         return undefined;
       }
@@ -467,7 +504,7 @@ export class ShmSource extends PlanSource {
     const { bundles, members } = this.#scan();
     this.#members = members;
     // The trees are the same while the same bundles are open with the same tables.
-    const sig = bundles.map((b) => `${b.path}:${b.entryIno}:${b.tableVersion}`).join("\n");
+    const sig = bundles.map((b) => `${b.path}:${b.entryKey}:${b.tableVersion}`).join("\n");
     if (sig !== this.#signature) {
       this.#signature = sig;
       const roots = this.#tree(bundles);
