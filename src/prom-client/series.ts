@@ -5,6 +5,9 @@
  * values (declared order) to the series' slot, and the label values as given, flat (no object
  * per series). A kept child is a typed-array add after one id check; `labels(…)` is one Map
  * lookup per label, on the caller's own strings (no key is built), at a few dozen bytes per series.
+ * With one label name a string value is only the Map's key (a slot's key is found again through
+ * an inverse built when a scrape asks for it), so a series costs its Map entry, its doubles, its
+ * id and its key order.
  *
  * Values turn into Map keys as prom-client hashes them (`${value}`: `200` and `"200"` are one
  * series; undefined means the label is absent). Series are kept in prom-client's order (first

@@ -377,3 +377,33 @@ describe("statsfs/prom-client prints what prom-client prints for the same operat
     });
   }
 });
+
+describe("statsfs/prom-client: timers and clocks label and count as prom-client's", () => {
+  it("startTimer (gauge, histogram, summary; start and end labels), setToCurrentTime", async () => {
+    const run = async (c: Client) => {
+      const reg = new c.Registry();
+      const g = new c.Gauge({ name: "tg", ...H, labelNames: ["a", "b"], registers: [reg] });
+      const h = new c.Histogram({ name: "th", ...H, labelNames: ["a", "b"], buckets: [100], registers: [reg] });
+      const s = new c.Summary({ name: "ts", ...H, labelNames: ["a", "b"], percentiles: [0.5], registers: [reg] });
+      const ends = [g.startTimer({ a: "1" }), h.startTimer({ a: "1" }), s.startTimer({ a: "1" }), g.labels("x", "y").startTimer()];
+      const hc = h.labels("p", "q").startTimer();
+      const returned = ends.map((end, i) => end(i === 3 ? undefined : { b: "2" }));
+      returned.push(hc());
+      g.setToCurrentTime({ a: "now", b: "t" });
+      g.labels("child", "t").setToCurrentTime();
+      const seconds = returned.every((x: unknown) => typeof x === "number" && x >= 0 && x < 10);
+      const now = Date.now() / 1000;
+      const clock = (await g.get()).values
+        .filter((v: { labels: { b?: string } }) => v.labels.b === "t")
+        .every((v: { value: number }) => Math.abs(v.value - now) < 10);
+      // Durations and clocks differ by when they ran: mask the values, keep names, labels and counts.
+      const text = (await reg.metrics()).replace(/^((?:tg|th_sum|ts(?:_sum)?)(?:\{[^}]*\})?) .*$/gm, "$1 V");
+      return { text, seconds, clock };
+    };
+    const theirs = await run(peer);
+    const mine = await run(ours);
+    assert.equal(mine.text, theirs.text);
+    assert.deepEqual([mine.seconds, mine.clock], [true, true]);
+    assert.deepEqual([theirs.seconds, theirs.clock], [true, true]);
+  });
+});
