@@ -6,7 +6,8 @@
  * per plan, integers below 2^53 are printed digit by digit, larger ones and scaled values
  * through their exact text.
  */
-import type { StatsFile } from "../../model/stats-file.js";
+import type { StatsIdentity } from "../../model/identity.js";
+import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { buildPlan, type Family, type PlanOptions } from "./plan.js";
 
 /** The two exposition formats. */
@@ -89,6 +90,10 @@ class Out {
     this.ensure(s.length + 1);
     this.pos += this.buf.write(s, this.pos, "latin1");
   }
+  utf8(s: string): void {
+    this.ensure(Buffer.byteLength(s));
+    this.pos += this.buf.write(s, this.pos, "utf8");
+  }
   /** A u64 in decimal and a newline. */
   u64(v: bigint): void {
     if (v >= TWO53) {
@@ -101,23 +106,29 @@ class Out {
 
   /** A non-negative integer below 2^53 in decimal and a newline. */
   num(x: number): void {
-    let n = x;
-    const buf = this.buf;
-    const start = this.pos;
-    let p = start;
-    do {
-      const q = Math.floor(n / 10);
-      buf[p++] = 48 + (n - q * 10);
-      n = q;
-    } while (n > 0);
-    for (let i = start, j = p - 1; i < j; i++, j--) {
-      const t = buf[i] as number;
-      buf[i] = buf[j] as number;
-      buf[j] = t;
-    }
-    buf[p++] = 10;
-    this.pos = p;
+    this.pos = writeDigits(this.buf, this.pos, x);
   }
+}
+
+/**
+ * Writes `x` (a non-negative integer below 2^53) in decimal and a newline at `at` (room for 17
+ * bytes is the caller's); returns the position after the newline.
+ */
+function writeDigits(buf: Buffer, at: number, x: number): number {
+  let n = x;
+  let p = at;
+  do {
+    const q = Math.floor(n / 10);
+    buf[p++] = 48 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  for (let i = at, j = p - 1; i < j; i++, j--) {
+    const t = buf[i] as number;
+    buf[i] = buf[j] as number;
+    buf[j] = t;
+  }
+  buf[p++] = 10;
+  return p;
 }
 
 const u32Views = new WeakMap<BigUint64Array, Uint32Array>();
@@ -132,10 +143,13 @@ function u32Of(data: BigUint64Array): Uint32Array {
   return u;
 }
 
-/** Renders encoded families into one Buffer. */
-function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): Buffer {
+/**
+ * Renders encoded families into `out` from its start, then `extra` (more exposition lines, before
+ * OpenMetrics' `# EOF`); returns the bytes written (a view of `out`'s buffer).
+ */
+function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = ""): Buffer {
   const om = format === "openmetrics";
-  const out = new Out(sizeHint);
+  out.pos = 0;
   const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   for (let f = 0; f < e.families.length; f++) {
     const fam = e.families[f] as Family;
@@ -161,21 +175,26 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         continue;
       }
       if (s.kind === "scalar") {
-        out.copy(r[k] as Uint8Array);
+        const piece = r[k] as Uint8Array;
         k += 1;
         if (s.plain && little) {
+          // The common case inline: the prefix, then the value below 2^53 digit by digit.
           let u = s.u32;
           if (s.u32of !== data || u === undefined) {
             u = u32Of(data);
             s.u32 = u;
             s.u32of = data;
           }
-          const hi = u[s.word * 2 + 1] ?? 0;
+          const w = s.word * 2;
+          const hi = u[w + 1] ?? 0;
           if (hi < 0x200000) {
-            out.num(hi * 4294967296 + (u[s.word * 2] ?? 0));
+            if (out.pos + piece.length + 17 > out.buf.length) out.ensure(piece.length + 17);
+            out.buf.set(piece, out.pos);
+            out.pos = writeDigits(out.buf, out.pos + piece.length, hi * 4294967296 + (u[w] ?? 0));
             continue;
           }
         }
+        out.copy(piece);
         const v = data[s.word] ?? 0n;
         if (s.plain) out.u64(v);
         else {
@@ -228,13 +247,14 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
       }
     }
   }
+  if (extra !== "") out.utf8(extra);
   if (om) out.copy(EOF_LINE);
   return out.buf.subarray(0, out.pos);
 }
 
 /** Renders families (values read now) as text. */
 export function renderFamilies(families: readonly Family[], format: ExpositionFormat): string {
-  return renderEncoded(encode(families), format, 0).toString("utf8");
+  return renderEncoded(encode(families), format, new Out(0)).toString("utf8");
 }
 
 /** The exposition of `files` (plan built for this call). */
@@ -243,38 +263,66 @@ export function renderExposition(files: readonly StatsFile[], format: Exposition
 }
 
 /**
- * An exposition that keeps its plan (and the plan's encoded prefixes) while the list of files
- * stays the same (by identity of each file object), so a scrape only formats values.
+ * An exposition that keeps its plan (and the plan's encoded prefixes) while the files stay the
+ * same, so a scrape only formats values. "The same" is checked per scrape on what the plan was
+ * built from: each file object, its schema and its identity (a source may keep a file object
+ * and give it a new schema — values added, offsets moved — or new labels: the plan is then
+ * rebuilt, never applied to a layout it was not made for).
  */
 export class Exposition {
   readonly #options: PlanOptions;
   #files: readonly StatsFile[] = [];
+  #schemas: readonly StatsSchema[] = [];
+  #identities: readonly StatsIdentity[] = [];
   #encoded: Encoded = encode([]);
   #last = 0;
+  /** The buffer {@link renderScratch} reuses. */
+  #scratch: Out | undefined;
 
   constructor(options: PlanOptions = {}) {
     this.#options = options;
   }
 
-  /** The families for `files`, rebuilt only when the list changed. */
+  /** The families for `files`, rebuilt only when the files changed. */
   families(files: readonly StatsFile[]): readonly Family[] {
     return this.#plan(files).families;
   }
 
   #plan(files: readonly StatsFile[]): Encoded {
     const prev = this.#files;
+    const schemas = this.#schemas;
+    const ids = this.#identities;
     let same = prev.length === files.length && prev.length > 0;
-    for (let i = 0; same && i < files.length; i++) same = prev[i] === files[i];
+    for (let i = 0; same && i < files.length; i++) {
+      const f = files[i] as StatsFile;
+      same = prev[i] === f && schemas[i] === f.schema && ids[i] === f.identity;
+    }
     if (!same) {
       this.#encoded = encode(buildPlan(files, this.#options));
       this.#files = [...files];
+      this.#schemas = files.map((f) => f.schema);
+      this.#identities = files.map((f) => f.identity);
     }
     return this.#encoded;
   }
 
-  /** Renders `files` in `format` into a Buffer (a view of a fresh allocation). */
-  renderBuffer(files: readonly StatsFile[], format: ExpositionFormat): Buffer {
-    const b = renderEncoded(this.#plan(files), format, this.#last + 256);
+  /**
+   * Renders `files` in `format` into a Buffer (a view of a fresh allocation); `extra` is more
+   * exposition text (whole lines) to end with, before OpenMetrics' `# EOF`.
+   */
+  renderBuffer(files: readonly StatsFile[], format: ExpositionFormat, extra = ""): Buffer {
+    const b = renderEncoded(this.#plan(files), format, new Out(this.#last + 256), extra);
+    this.#last = b.length;
+    return b;
+  }
+
+  /**
+   * Like {@link renderBuffer}, into a buffer this exposition reuses: the result is only valid
+   * until its next render (for a body that is compressed at once and then dropped).
+   */
+  renderScratch(files: readonly StatsFile[], format: ExpositionFormat, extra = ""): Buffer {
+    this.#scratch ??= new Out(this.#last + 256);
+    const b = renderEncoded(this.#plan(files), format, this.#scratch, extra);
     this.#last = b.length;
     return b;
   }
