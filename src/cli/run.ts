@@ -1,12 +1,13 @@
 /**
  * @module cli/run
  * argv → command → exit code, testable without a process. The one catch of every command:
- * a StatsfsError (usage, input, an unreachable source) is one line on stderr and exit 2;
+ * a StatsfsError (usage, input, an unreachable source) is one line on stderr and its code's exit
+ * (2; 3 when there is nothing to show);
  * anything else is a bug, said as `internal error: …` in one line and exit 70 (a stack trace
  * only with STATSFS_DEBUG set).
  */
 import { parseArgs } from "node:util";
-import { NothingToShowError, oneLine, StatsfsError, UsageError } from "../errors.js";
+import { oneLine, StatsfsError, UsageError } from "../errors.js";
 import type { Command } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { Exit, type Io } from "./io.js";
@@ -105,14 +106,14 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /**
- * One line on stderr for an error; the exit code for it: {@link Exit.Usage} for a StatsfsError,
- * {@link Exit.Bug} for anything else. Every message goes through {@link oneLine} (StatsfsErrors
+ * One line on stderr for an error; the exit code for it: the StatsfsError's own (errors.ts's
+ * table: {@link Exit.Usage}, {@link Exit.Empty} for nothing to show), {@link Exit.Bug} for anything else. Every message goes through {@link oneLine} (StatsfsErrors
  * already hold it so; anything else is escaped here).
  */
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof StatsfsError) {
     io.stderr.write(`statsfs: ${oneLine(e.message)}\n`);
-    return e instanceof NothingToShowError ? Exit.Empty : Exit.Usage;
+    return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
   io.stderr.write(`statsfs: internal error: ${oneLine(msg.split("\n")[0] ?? "")}\n`);

@@ -6,7 +6,7 @@
  * block, between the descriptors and the data block (absent, and so the layout the kernel's,
  * when no descriptor has bounds), with `bucket_size` set to each table's file offset.
  */
-import { StatsfsError } from "../errors.js";
+import { EncodeError } from "../errors.js";
 import { dataBlockSize, type StatDescriptor } from "../model/descriptor.js";
 import { StatType } from "../model/flags.js";
 import { type BinaryLayout, DESC_FIXED_SIZE, Desc, descBlockSize, HEADER_SIZE, Header, KVM_NAME_SIZE, kernelLayout } from "./layout.js";
@@ -28,7 +28,7 @@ export interface EncodeInput {
 function putName(out: Uint8Array, at: number, text: string, size: number, what: string): void {
   const bytes = utf8.encode(text);
   if (bytes.length >= size) {
-    throw new StatsfsError("STATSFS_ENCODE", `${what} "${text}" is ${bytes.length} bytes; name_size ${size} allows ${size - 1}`);
+    throw new EncodeError(`${what} "${text}" is ${bytes.length} bytes; name_size ${size} allows ${size - 1}`);
   }
   out.set(bytes, at);
 }
@@ -59,10 +59,7 @@ export function encodeDescriptor(out: Uint8Array, at: number, d: StatDescriptor,
 function boundsOf(d: StatDescriptor): readonly number[] {
   const b = d.bounds ?? [];
   if (b.length !== Math.max(0, d.size - 1)) {
-    throw new StatsfsError(
-      "STATSFS_ENCODE",
-      `stat "${d.name}": a bounds histogram of ${d.size} buckets needs ${d.size - 1} bounds, has ${b.length}`,
-    );
+    throw new EncodeError(`stat "${d.name}": a bounds histogram of ${d.size} buckets needs ${d.size - 1} bounds, has ${b.length}`);
   }
   return b;
 }
@@ -78,7 +75,7 @@ export function boundsBlockSize(descriptors: readonly StatDescriptor[]): number 
 export function encodedLayout(input: EncodeInput): { layout: BinaryLayout; dataSize: number; fileSize: number } {
   const nameSize = input.nameSize ?? KVM_NAME_SIZE;
   if (nameSize <= 0 || nameSize % 8 !== 0) {
-    throw new StatsfsError("STATSFS_ENCODE", `name_size ${nameSize} must be a positive multiple of 8`);
+    throw new EncodeError(`name_size ${nameSize} must be a positive multiple of 8`);
   }
   const kernel = kernelLayout(input.descriptors.length, nameSize);
   const layout = { ...kernel, dataOffset: kernel.dataOffset + boundsBlockSize(input.descriptors) };

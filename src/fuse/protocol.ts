@@ -12,6 +12,7 @@
  * total_extlen, padding); every reply with a 16-byte one (len, −errno, unique). All integers
  * are in the host's byte order, little-endian on every machine statsfs runs on.
  */
+import { FuseProtocolError } from "../errors.js";
 
 /** Request opcodes (enum fuse_opcode). */
 export const Op = {
@@ -157,22 +158,18 @@ export interface Request {
   readonly body: Uint8Array;
 }
 
-/** A request that does not parse: too short, or a length that disagrees with the bytes read. */
-export class ProtocolError extends Error {
-  override readonly name = "ProtocolError";
-}
-
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Decodes one request as read from /dev/fuse (one read returns exactly one request). */
 export function decodeRequest(bytes: Uint8Array): Request {
-  if (bytes.byteLength < IN_HEADER_SIZE) throw new ProtocolError(`request of ${bytes.byteLength} bytes is shorter than its 40-byte header`);
+  if (bytes.byteLength < IN_HEADER_SIZE)
+    throw new FuseProtocolError(`request of ${bytes.byteLength} bytes is shorter than its 40-byte header`);
   const v = view(bytes);
   const len = v.getUint32(0, true);
   if (len < IN_HEADER_SIZE || len > bytes.byteLength) {
-    throw new ProtocolError(`request header says ${len} bytes, ${bytes.byteLength} were read`);
+    throw new FuseProtocolError(`request header says ${len} bytes, ${bytes.byteLength} were read`);
   }
   const extlen = v.getUint16(36, true) * 8;
   const header: InHeader = {
@@ -189,7 +186,7 @@ export function decodeRequest(bytes: Uint8Array): Request {
 }
 
 function need(body: Uint8Array, size: number, what: string): DataView {
-  if (body.byteLength < size) throw new ProtocolError(`${what} needs ${size} bytes, got ${body.byteLength}`);
+  if (body.byteLength < size) throw new FuseProtocolError(`${what} needs ${size} bytes, got ${body.byteLength}`);
   return view(body);
 }
 
@@ -243,7 +240,7 @@ export function decodeWrite(body: Uint8Array): WriteIn {
   const v = need(body, 40, "WRITE");
   const size = v.getUint32(16, true);
   const data = body.subarray(40, 40 + size);
-  if (data.byteLength !== size) throw new ProtocolError(`WRITE of ${size} bytes carries ${data.byteLength}`);
+  if (data.byteLength !== size) throw new FuseProtocolError(`WRITE of ${size} bytes carries ${data.byteLength}`);
   return { fh: v.getBigUint64(0, true), offset: v.getBigUint64(8, true), size, data };
 }
 

@@ -16,7 +16,7 @@
  * endpoint is not connected") is detected and detached before mounting again.
  */
 import { closeSync, constants, openSync, readdirSync, statSync, writeSync } from "node:fs";
-import { SourceError, SystemError, UsageError } from "../errors.js";
+import { SystemError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
 import { MNT_DETACH, MS_NODEV, MS_NOSUID, mountCalls, POLLIN } from "../sys/mount.js";
 import {
@@ -136,12 +136,12 @@ export class FuseSession implements AsyncDisposable {
       const why = s.#serve(100);
       if (why !== undefined) {
         await s.close();
-        throw new SourceError("STATSFS_MOUNT", `mount: ${printable(dir)}: the kernel ended the session before INIT (${why})`);
+        throw new SystemError("STATSFS_MOUNT", `mount: ${printable(dir)}: the kernel ended the session before INIT (${why})`);
       }
     }
     if (!s.#initDone) {
       await s.close();
-      throw new SourceError("STATSFS_MOUNT", `mount: ${printable(dir)}: no INIT from the kernel within 10 s`);
+      throw new SystemError("STATSFS_MOUNT", `mount: ${printable(dir)}: no INIT from the kernel within 10 s`);
     }
     return s;
   }

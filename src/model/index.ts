@@ -2,6 +2,8 @@
  * @module model
  * The stats-file model: pure types and helpers, no I/O.
  */
+
+export * from "./amount.js";
 export * from "./descriptor.js";
 export * from "./flags.js";
 export * from "./histogram.js";

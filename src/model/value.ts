@@ -94,19 +94,3 @@ export function statValue(d: StatDescriptor, data: BigUint64Array): StatValue {
 export function scalarValue(d: StatDescriptor, data: BigUint64Array): bigint {
   return data[d.offset >>> 3] ?? 0n;
 }
-
-/**
- * Sum of all values of `d` (the total sample count of a histogram), as an integer: an s64
- * value signed, an f64 value rounded to the nearest integer (the integer columns of `top` and
- * `log`, as kvm_stat prints them; `read` and the exporter show the double exactly).
- */
-export function totalValue(d: StatDescriptor, data: BigUint64Array): bigint {
-  if (d.size === 1 && !isU64(d)) {
-    const v = decodeWord(d, data[d.offset >>> 3] ?? 0n);
-    return typeof v === "bigint" ? v : Number.isFinite(v) ? BigInt(Math.round(v)) : 0n;
-  }
-  const i = d.offset >>> 3;
-  let sum = 0n;
-  for (let k = 0; k < d.size; k++) sum += data[i + k] ?? 0n;
-  return sum;
-}

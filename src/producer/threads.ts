@@ -9,7 +9,7 @@
  * reused, values included, by the next thread that attaches.
  */
 import { closeSync, openSync } from "node:fs";
-import { DefinitionError, StatsfsError } from "../errors.js";
+import { DefinitionError, LimitError } from "../errors.js";
 import { StatType } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { compatible, defineValues, type Handles, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
@@ -163,8 +163,7 @@ export function attachSource<const D extends ValueInits = ValueInits>(shared: Sh
       break;
     }
   }
-  if (shard < 0)
-    throw new StatsfsError("STATSFS_SHARDS", `all ${shared.shards - 1} worker shards of ${quote(shared.path.join("/"))} are in use`);
+  if (shard < 0) throw new LimitError(`all ${shared.shards - 1} worker shards of ${quote(shared.path.join("/"))} are in use`);
   let view: ShardView;
   let mapping: FileMapping | undefined;
   try {

@@ -12,10 +12,10 @@
  * every poll of it, whichever view asked for the poll.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { type Amount, amountOf, counted } from "../model/amount.js";
 import type { StatDescriptor } from "../model/descriptor.js";
 import { identityKey } from "../model/identity.js";
 import type { StatsFile } from "../model/stats-file.js";
-import { totalValue } from "../model/value.js";
 import { type Polled, polled } from "../providers/poll.js";
 import type { MemberStatus, StatsSource } from "../providers/source.js";
 
@@ -231,24 +231,20 @@ export async function* samples(source: StatsSource, o: SamplesOptions, sampler =
 /**
  * The change of a statistic's total (its value, or the sum of a histogram's buckets) since the
  * previous sample; undefined for a new file. Counters that went backwards (a reset) give the
- * new value, as if counted from zero.
+ * new value, as if counted from zero. Exact: a bigint for integer encodings, a double for f64.
  */
-export function delta(d: StatDescriptor, f: SampledFile): bigint | undefined {
+export function delta(d: StatDescriptor, f: SampledFile): Amount | undefined {
   if (!f.prev) return undefined;
-  const now = totalValue(d, f.data);
-  const before = totalValue(d, f.prev);
-  return now >= before ? now - before : now;
+  return counted(amountOf(d, f.data), amountOf(d, f.prev));
 }
 
 /**
  * A statistic's total since the sampler's baseline ({@link Sampler.rebase}); its own total
  * without one. A counter below its baseline (a reset) counts from zero.
  */
-export function since(d: StatDescriptor, f: SampledFile): bigint {
-  const now = totalValue(d, f.data);
-  if (!f.base) return now;
-  const before = totalValue(d, f.base);
-  return now >= before ? now - before : now;
+export function since(d: StatDescriptor, f: SampledFile): Amount {
+  const now = amountOf(d, f.data);
+  return f.base ? counted(now, amountOf(d, f.base)) : now;
 }
 
 /** {@link delta} per second, or undefined (new file, or no time passed). */

@@ -6,7 +6,7 @@
  * `reason == 2`.
  */
 import { readSync } from "node:fs";
-import { SystemError } from "../errors.js";
+import { PerfError } from "../errors.js";
 import { ffi } from "./ffi.js";
 import { errnoName, libc } from "./libc.js";
 
@@ -49,14 +49,8 @@ function b(): NonNullable<typeof bound> {
   return bound;
 }
 
-/** A perf_event_open failure: `errno` tells paranoid (EACCES/EPERM) from EMFILE and others. */
-export class PerfError extends SystemError {
-  readonly errno: number;
-  constructor(errno: number, message: string) {
-    super("STATSFS_PERF", message);
-    this.errno = errno;
-  }
-}
+/** A perf_event_open failure: `errno` tells paranoid (EACCES/EPERM) from EMFILE and others (class in errors.ts). */
+export { PerfError };
 
 /** Options of {@link openTracepointCounter}. */
 export interface TracepointCounterOptions {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { FuseProtocolError } from "../../src/errors.js";
 import {
   decodeBatchForget,
   decodeInit,
@@ -26,7 +27,6 @@ import {
   encodeStatfs,
   Fattr,
   Op,
-  ProtocolError,
 } from "../../src/fuse/protocol.js";
 import { hex } from "../helpers.js";
 
@@ -56,9 +56,9 @@ describe("FUSE requests", () => {
   });
 
   it("refuses short requests and lengths that disagree with the bytes read", () => {
-    assert.throws(() => decodeRequest(new Uint8Array(39)), ProtocolError);
+    assert.throws(() => decodeRequest(new Uint8Array(39)), FuseProtocolError);
     assert.throws(() => decodeRequest(hex(header(100, Op.GETATTR))), /says 100 bytes, 40 were read/);
-    assert.throws(() => decodeRequest(hex(header(12, Op.GETATTR))), ProtocolError);
+    assert.throws(() => decodeRequest(hex(header(12, Op.GETATTR))), FuseProtocolError);
   });
 
   it("leaves extensions (total_extlen) out of the body", () => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { encodeStatsFile } from "../../src/codec/index.js";
-import { DecodeError, oneLine, printable, StatsfsError, UsageError } from "../../src/errors.js";
+import { DecodeError, oneLine, printable, SourceError, UsageError } from "../../src/errors.js";
 import { makeDescriptor } from "../../src/model/index.js";
 import { cli } from "../helpers.js";
 
@@ -34,7 +34,7 @@ function evilFile(): Uint8Array {
 
 describe("error messages are one printable line", () => {
   it("the error classes escape what they quote", () => {
-    for (const e of [new StatsfsError("X", EVIL), new UsageError(EVIL), new DecodeError(EVIL, 3, EVIL)]) {
+    for (const e of [new SourceError("STATSFS_SOURCE", EVIL), new UsageError(EVIL), new DecodeError(EVIL, 3, EVIL)]) {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
       assert.doesNotMatch(e.message, /[\n\r\u001b\u009b\u2028]/);
     }

@@ -260,7 +260,7 @@ describe("top's Total row", () => {
     const vcpu = groups.find((g) => g.labels.target === "vcpu");
     assert.ok(vcpu);
     let counts = 0n;
-    for (const r of vcpu.rows) if (r.kind === "count" && !r.buckets) counts += r.total;
+    for (const r of vcpu.rows) if (r.kind === "count" && !r.buckets) counts += BigInt(r.total);
     assert.ok(
       vcpu.rows.some((r) => r.buckets && r.total > 0n),
       "the sim has a non-empty histogram",

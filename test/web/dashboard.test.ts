@@ -78,7 +78,7 @@ function expectations(s: Sample): Map<string, Expect> {
     const e = out.get(guest) ?? { exits: 0n, io: 0n, waitNs: 0n, vcpus: 0 };
     const d = (n: string) => {
       const desc = f.file.schema.descriptors.find((x) => x.name === n);
-      return desc ? (delta(desc, f) ?? 0n) : 0n;
+      return desc ? BigInt(delta(desc, f) ?? 0n) : 0n;
     };
     e.exits += d("exits");
     e.io += d("io_exits");

@@ -79,7 +79,7 @@ describe("the dashboard's server", () => {
       let b16 = 0n;
       for (const f of s.files) {
         const d = f.file.schema.descriptors.find((x) => x.name === "exits");
-        if (d) exits += delta(d, f) ?? 0n;
+        if (d) exits += BigInt(delta(d, f) ?? 0n);
         const h = f.file.schema.descriptors.find((x) => x.name === "halt_wait_hist");
         if (h && f.prev) b16 += (f.data[(h.offset >>> 3) + 16] ?? 0n) - (f.prev[(h.offset >>> 3) + 16] ?? 0n);
       }

@@ -58,8 +58,11 @@ export interface ValueSlot extends ValueMeta {
   readonly word: number;
 }
 
+/** The fields of a value that decide whether it aggregates with another (a ValueMeta or a StatDescriptor). */
+export type ValueShape = Pick<ValueMeta, "type" | "unit" | "base" | "exponent" | "size" | "bucketSize" | "encoding" | "bounds">;
+
 /** Whether two values can be aggregated together (same descriptor shape, encoding and bounds). */
-export function compatible(a: ValueMeta, b: ValueMeta): boolean {
+export function compatible(a: ValueShape, b: ValueShape): boolean {
   return (
     a.type === b.type &&
     a.unit === b.unit &&

@@ -21,7 +21,7 @@
  */
 
 import { parentPort, workerData } from "node:worker_threads";
-import { KvmError } from "../../errors.js";
+import { type KvmCode, KvmError } from "../../errors.js";
 import { errnoName, libc, MAP_SHARED, type Mapping, PROT_READ, PROT_WRITE } from "../../sys/libc.js";
 import { exitReasonName, KVM_RUN, KvmExit } from "./ioctl.js";
 import { KvmRun } from "./structs.js";
@@ -43,7 +43,7 @@ export interface VcpuWorkerData {
 /** Messages from the worker to the parent. */
 export type VcpuWorkerMessage =
   | { readonly type: "ready"; readonly tid: number }
-  | { readonly type: "error"; readonly code: string; readonly message: string }
+  | { readonly type: "error"; readonly code: KvmCode; readonly message: string }
   | { readonly type: "done"; readonly runs: number };
 
 /** errno values KVM_RUN may return that only mean "call again". */

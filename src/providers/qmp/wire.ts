@@ -7,6 +7,7 @@
  * Numbers arrive losslessly: integers as bigint, other numbers as LosslessNumber.
  */
 import { LosslessNumber } from "lossless-json";
+import { QmpProtocolError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
 import { quote } from "../../model/text.js";
 
@@ -45,8 +46,8 @@ export interface WireResult {
   readonly stats: readonly WireStat[];
 }
 
-/** A malformed reply: `path` is where, `problem` what. */
-class Malformed extends Error {}
+/** A malformed reply: `path` is where, `problem` what (completed by {@link checked}). */
+class Malformed extends QmpProtocolError {}
 
 /** A value as the reply spelled it, for messages (one line, control characters escaped). */
 function show(v: unknown): string {
@@ -93,12 +94,12 @@ function u64(v: unknown, path: string): bigint {
   return v;
 }
 
-/** Checks a reply; throws `Error("<what> reply <path>: <problem>")`. */
+/** Checks a reply; throws a QmpProtocolError `<what> reply <path>: <problem>`. */
 function checked<T>(what: string, reply: unknown, check: (r: unknown) => T): T {
   try {
     return check(reply);
   } catch (e) {
-    if (e instanceof Malformed) throw new Error(`${what} reply${e.message.startsWith(":") ? "" : " "}${e.message}`);
+    if (e instanceof Malformed) throw new QmpProtocolError(`${what} reply${e.message.startsWith(":") ? "" : " "}${e.message}`);
     throw e;
   }
 }

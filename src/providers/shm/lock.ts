@@ -5,19 +5,19 @@
  * SIGKILL). A reader that can take a shared lock, even for an instant, is looking at a dead
  * producer's file.
  */
-import { SourceError } from "../../errors.js";
+import { SystemError } from "../../errors.js";
 import { oneLine } from "../../model/text.js";
 import { EWOULDBLOCK, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, libc } from "../../sys/libc.js";
 
 export { EWOULDBLOCK, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN };
 
-/** flock(2): 0 on success, else the errno. Throws a SourceError (STATSFS_FFI) when libc cannot load. */
+/** flock(2): 0 on success, else the errno. Throws a SystemError (STATSFS_FFI) when libc cannot load. */
 export function flock(fd: number, op: number): number {
   let c: ReturnType<typeof libc>;
   try {
     c = libc();
   } catch (e) {
-    throw new SourceError("STATSFS_FFI", oneLine(`flock: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
+    throw new SystemError("STATSFS_FFI", oneLine(`flock: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
   }
   return c.flock(fd, op) === 0 ? 0 : c.errno();
 }

@@ -151,7 +151,7 @@ export class TraceCounters implements StatsFile {
     }
     if (t.#groups.size === 0) {
       t.close();
-      throw new Error(`pid ${pid}: no thread to count`);
+      throw new SourceError("STATSFS_SOURCE", `pid ${pid}: no thread to count`);
     }
     return t;
   }

@@ -9,6 +9,7 @@
  */
 import { isInteger, LosslessNumber, parse } from "lossless-json";
 import { MAX_DESCRIPTORS, MAX_VALUES } from "../../codec/layout.js";
+import { QmpProtocolError } from "../../errors.js";
 
 /** Bounds of {@link parseBounded}. */
 export interface JsonBounds {
@@ -21,7 +22,7 @@ export interface JsonBounds {
 }
 
 /** A text the bounds refuse, or that is not JSON. */
-export class JsonBoundsError extends Error {}
+export class JsonBoundsError extends QmpProtocolError {}
 
 export const DEFAULT_MAX_DEPTH = 64;
 export const DEFAULT_MAX_LIST = MAX_DESCRIPTORS;

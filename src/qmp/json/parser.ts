@@ -4,12 +4,17 @@
  * int64 / uint64 / double numbers, modified-UTF-8 strings) and the same first error, worded as
  * QEMU words it ("JSON parse error, expecting value", "…, duplicate key", …).
  */
+import { QmpRequestError } from "../../errors.js";
 import { type QDict, QNum, type QObject } from "./qobject.js";
 import { Tok } from "./tokens.js";
 import { codepointAt, decodeLossy, isValidCodepoint } from "./utf8.js";
 
-/** A parse failure; `message` is QEMU's error text. */
-export class JsonParseError extends Error {}
+/** A parse failure: QEMU's error text (`desc`), class GenericError. */
+export class JsonParseError extends QmpRequestError {
+  constructor(desc: string) {
+    super("GenericError", desc);
+  }
+}
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;

@@ -158,7 +158,7 @@ export class JsonStreamParser implements TokenSink {
       item = { ok: true, value: parseTokens(this.#types, this.#ends, this.#count, this.#lexer.bytes) };
     } catch (e) {
       if (!(e instanceof JsonParseError)) throw e;
-      item = { ok: false, error: e.message };
+      item = { ok: false, error: e.desc };
     }
     this.#reset();
     this.#send(item);

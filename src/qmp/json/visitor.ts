@@ -6,12 +6,17 @@
  * (QEMU names enum members without their path; list elements as 'null'), and "Parameter 'x' is
  * unexpected" for the first leftover member in GLib's hash order ({@link GHashSet}).
  */
+import { QmpRequestError } from "../../errors.js";
 import { GHashSet } from "./ghash.js";
 import { qdictOrder } from "./qdict-order.js";
 import { isQDict, type QDict, type QObject } from "./qobject.js";
 
-/** An argument error; `message` is QEMU's text (class GenericError). */
-export class QapiArgumentError extends Error {}
+/** An argument error: QEMU's text, class GenericError. */
+export class QapiArgumentError extends QmpRequestError {
+  constructor(desc: string) {
+    super("GenericError", desc);
+  }
+}
 
 interface Frame {
   /** The member name this container was visited under (undefined for list elements and the root). */

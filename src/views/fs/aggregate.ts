@@ -2,15 +2,16 @@
  * @module views/fs/aggregate
  * A directory's aggregates over the stats files below it, as the statsfs proposal and KVM's
  * debugfs show them in parents: for each statistic the files below hold (the first
- * definition speaks; files that define it differently are left out), the sum of every
- * holder's value (modulo 2^64; doubles of f64 values added as doubles) — the maximum for peaks
+ * definition speaks; files that define it differently are left out, by the aggregation
+ * engine's rules of providers/aggregate/values), the sum of every holder's value (modulo 2^64; doubles of f64 values added as doubles) — the maximum for peaks
  * and booleans (s64 compared signed); histograms bucket by bucket. The aggregate is itself a stats file (its `.stats`), computed when read.
  */
 import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
-import { isHistogram, StatEncoding, StatType, StatUnit } from "../../model/flags.js";
+import { isHistogram, StatEncoding } from "../../model/flags.js";
 import { makeIdentity, type StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { bitsOfF64, decodeWord } from "../../model/value.js";
+import { AggKind, compatible, defaultKind } from "../../providers/aggregate/values.js";
 import type { FileRef } from "./sources.js";
 
 /** One holder of an aggregated statistic: a file and the word its values start at. */
@@ -23,17 +24,14 @@ export interface Holder {
 
 const MASK = (1n << 64n) - 1n;
 
+/** The aggregation engine's rule, and the same raw flags (bits statsfs does not know keep files apart). */
 function same(a: StatDescriptor, b: StatDescriptor): boolean {
-  if (a.flags !== b.flags || a.exponent !== b.exponent || a.size !== b.size) return false;
-  if (a.type !== StatType.BoundsHistogram) return a.bucketSize === b.bucketSize;
-  const x = a.bounds ?? [];
-  const y = b.bounds ?? [];
-  return x.length === y.length && x.every((v, i) => v === y[i]);
+  return a.flags === b.flags && compatible(a, b);
 }
 
-/** True when statistic `d` aggregates by maximum. */
+/** True when statistic `d` aggregates by maximum (the engine's default kind: peaks and booleans). */
 export function byMax(d: StatDescriptor): boolean {
-  return d.type === StatType.Peak || d.unit === StatUnit.Boolean;
+  return defaultKind(d) === AggKind.max;
 }
 
 /** The aggregates of a directory. */

@@ -6,7 +6,7 @@
  * kernel. Needs root and /dev/fuse.
  */
 import { Worker } from "node:worker_threads";
-import { SourceError, StatsfsError, SystemError, UsageError } from "../../errors.js";
+import { errorFromCode, SystemError } from "../../errors.js";
 import type { ServerData, ServerMessage } from "./server-worker.js";
 
 /** Options of {@link mountStatsfs}. */
@@ -32,15 +32,9 @@ export interface StatsfsMount extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const ERRORS: Record<string, new (code: string, message: string) => StatsfsError> = {
-  SourceError,
-  SystemError,
-};
-
+/** The server thread's error as its class here (a code that is not statsfs's: STATSFS_MOUNT). */
 function rebuild(m: Extract<ServerMessage, { type: "error" }>): Error {
-  if (m.name === "UsageError") return new UsageError(m.message);
-  const E = ERRORS[m.name] ?? StatsfsError;
-  return new E(m.code ?? "STATSFS_MOUNT", m.message);
+  return errorFromCode(m.code, m.message, "STATSFS_MOUNT");
 }
 
 /** Mounts the sources' stats files at `dir`. */

@@ -17,10 +17,12 @@
  * other statistics) plain and csv start a new block: banner (csv: header line, in a file too)
  * and the line count restarts; the JSONL record simply carries the new names.
  */
+
+import { type Amount, amountOf, amountText, counted, isZero, minus, plus } from "../../model/amount.js";
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { StatsSchema } from "../../model/stats-file.js";
-import { totalValue } from "../../model/value.js";
+import { isU64 } from "../../model/value.js";
 import { viewPlan } from "../../sample/producer.js";
 import type { Sample, SampledFile } from "../../sample/sampler.js";
 import type { Selector } from "../../sample/select.js";
@@ -55,21 +57,18 @@ function statWanted(name: string, o: LogFilter): boolean {
 
 const isGauge = (d: StatDescriptor) => d.type === StatType.Instant || d.type === StatType.Peak || d.unit === StatUnit.Boolean;
 
-function statNow(d: StatDescriptor, data: BigUint64Array): bigint {
-  if (d.size === 1) {
-    const v = data[d.offset >>> 3] ?? 0n;
-    return d.unit === StatUnit.Boolean ? (v !== 0n ? 1n : 0n) : v;
-  }
-  return totalValue(d, data);
+/** A statistic's change since the previous sample (counters reset → the new value; gauges signed). */
+export function statDelta(d: StatDescriptor, f: SampledFile): Amount | undefined {
+  if (!f.prev) return undefined;
+  const now = amountOf(d, f.data);
+  const before = amountOf(d, f.prev);
+  return isGauge(d) ? minus(now, before) : counted(now, before);
 }
 
-/** A statistic's change since the previous sample (counters reset → the new value; gauges signed). */
-export function statDelta(d: StatDescriptor, f: SampledFile): bigint | undefined {
-  if (!f.prev) return undefined;
-  const now = statNow(d, f.data);
-  const before = statNow(d, f.prev);
-  if (isGauge(d)) return now - before;
-  return now >= before ? now - before : now;
+/** One column of a log line: a statistic's summed change and total, exact (model/amount). */
+export interface FieldSum {
+  delta: Amount;
+  total: Amount;
 }
 
 /**
@@ -77,8 +76,8 @@ export function statDelta(d: StatDescriptor, f: SampledFile): bigint | undefined
  * (sample/producer: a producer's merged files, not its per-process files; a subordinate's
  * value inside its parent's aggregate counts there; companions such as `v.max` are not summed).
  */
-export function fieldSums(sample: Sample, o: LogFilter = {}): Map<string, { delta: bigint; total: bigint }> {
-  const out = new Map<string, { delta: bigint; total: bigint }>();
+export function fieldSums(sample: Sample, o: LogFilter = {}): Map<string, FieldSum> {
+  const out = new Map<string, FieldSum>();
   const plan = viewPlan(sample.files.map((f) => f.file));
   const shown = new Set(plan.shown);
   for (const f of sample.files) {
@@ -90,8 +89,8 @@ export function fieldSums(sample: Sample, o: LogFilter = {}): Map<string, { delt
         e = { delta: 0n, total: 0n };
         out.set(d.name, e);
       }
-      e.delta += statDelta(d, f) ?? 0n;
-      e.total += statNow(d, f.data);
+      e.delta = plus(e.delta, statDelta(d, f) ?? 0n);
+      e.total = plus(e.total, amountOf(d, f.data));
     }
   }
   return out;
@@ -110,9 +109,9 @@ export function logTimestamp(ms: number): string {
   return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
 }
 
-/** `%9d`: right-aligned in 9 columns, longer numbers kept whole. */
-const pad9 = (v: bigint) => {
-  const s = v.toString();
+/** `%9d`: right-aligned in 9 columns, longer numbers kept whole (a double: its shortest exact digits). */
+const pad9 = (v: Amount) => {
+  const s = amountText(v);
   return s.length >= 9 ? s : " ".repeat(9 - s.length) + s;
 };
 
@@ -120,7 +119,7 @@ const pad9 = (v: bigint) => {
 export interface LogFormat {
   readonly name: "plain" | "csv";
   banner(columns: readonly string[]): string;
-  line(time: string, columns: readonly string[], sums: Map<string, { delta: bigint }>): string;
+  line(time: string, columns: readonly string[], sums: Map<string, { delta: Amount }>): string;
 }
 
 export const PLAIN: LogFormat = {
@@ -132,7 +131,7 @@ export const PLAIN: LogFormat = {
 export const CSV: LogFormat = {
   name: "csv",
   banner: (columns) => `timestamp${columns.map((c) => `,${c}`).join("")}`,
-  line: (time, columns, sums) => time + columns.map((c) => `,${sums.get(c)?.delta ?? 0n}`).join(""),
+  line: (time, columns, sums) => time + columns.map((c) => `,${amountText(sums.get(c)?.delta ?? 0n)}`).join(""),
 };
 
 /** Where log lines go: stdout, or a file that can be reopened (SIGHUP) and asked if empty. */
@@ -184,7 +183,7 @@ export class LogWriter {
   }
 
   /** One sample's line; returns whether it was written (not skipped by -z). */
-  sample(wall: number, sums: Map<string, { delta: bigint }>, columns: readonly string[]): boolean {
+  sample(wall: number, sums: Map<string, { delta: Amount }>, columns: readonly string[]): boolean {
     if (!this.#columns || columns.join("\0") !== this.#columns.join("\0")) {
       const first = this.#columns === undefined;
       this.#columns = [...columns];
@@ -197,7 +196,7 @@ export class LogWriter {
       this.#banner(false);
       this.#bannerPrinted = true;
     }
-    if (this.#skipZero && !cols.some((c) => (sums.get(c)?.delta ?? 0n) !== 0n)) return false;
+    if (this.#skipZero && !cols.some((c) => !isZero(sums.get(c)?.delta ?? 0n))) return false;
     this.#sink.write(`${this.#format.line(logTimestamp(wall), cols, sums)}\n`);
     this.#line++;
     this.#bannerPrinted = false;
@@ -225,6 +224,8 @@ interface PlanEntry {
   readonly size: number;
   readonly gauge: boolean;
   readonly bool: boolean;
+  /** u64 words (the kernel's encoding, histogram counts): read by the fast paths below. */
+  readonly u64: boolean;
 }
 
 const plans = new WeakMap<StatsSchema, PlanEntry[]>();
@@ -240,6 +241,7 @@ function planOf(schema: StatsSchema): PlanEntry[] {
       size: d.size,
       gauge: isGauge(d),
       bool: d.unit === StatUnit.Boolean,
+      u64: isU64(d),
     }));
     plans.set(schema, p);
   }
@@ -251,6 +253,12 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Decimal digits of a bigint (through a double only where that is exact: faster). */
 function digits(v: bigint): string {
   return v <= SAFE && v >= -SAFE ? String(Number(v)) : v.toString();
+}
+
+/** An amount as JSON: a number with every digit; a double that is not finite as the string "NaN", "+Inf" or "-Inf". */
+function jsonAmount(a: Amount): string {
+  const t = amountText(a);
+  return typeof a === "number" && !Number.isFinite(a) ? `"${t}"` : t;
 }
 
 /** JSON text of each file's id and labels, made once per file identity. */
@@ -295,6 +303,18 @@ export function jsonlRecord(sample: Sample, o: LogFilter = {}, skipZero = false)
     for (const p of plan) {
       if (filtered && !statWanted(p.d.name, o)) continue;
       const sep = total === "" ? p.key : `,${p.key}`;
+      if (!p.u64 && !p.bool) {
+        // s64 and f64: decoded by their encoding, exact (a double as its shortest digits).
+        const now = amountOf(p.d, data);
+        total += sep + jsonAmount(now);
+        if (prev) {
+          const before = amountOf(p.d, prev);
+          const dv = p.gauge ? minus(now, before) : counted(now, before);
+          if (!isZero(dv)) anyDelta = true;
+          delta += sep + jsonAmount(dv);
+        }
+        continue;
+      }
       if (p.size === 1) {
         const hi = w[2 * p.at + 1] as number;
         const phi = pw ? (pw[2 * p.at + 1] as number) : 0;
@@ -314,8 +334,8 @@ export function jsonlRecord(sample: Sample, o: LogFilter = {}, skipZero = false)
           continue;
         }
       }
-      let now = p.size === 1 ? (data[p.at] ?? 0n) : totalValue(p.d, data);
-      let before = prev ? (p.size === 1 ? (prev[p.at] ?? 0n) : totalValue(p.d, prev)) : 0n;
+      let now = p.size === 1 ? (data[p.at] ?? 0n) : (amountOf(p.d, data) as bigint);
+      let before = prev ? (p.size === 1 ? (prev[p.at] ?? 0n) : (amountOf(p.d, prev) as bigint)) : 0n;
       if (p.bool) {
         now = now !== 0n ? 1n : 0n;
         before = before !== 0n ? 1n : 0n;

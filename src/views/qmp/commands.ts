@@ -11,6 +11,7 @@
  *   query-stats-schemas   [provider]            descriptors
  */
 
+import { QmpRequestError } from "../../errors.js";
 import type { QDict } from "../../qmp/json/qobject.js";
 import { InputVisitor } from "../../qmp/json/visitor.js";
 import { writeJson } from "../../qmp/json/writer.js";
@@ -25,15 +26,6 @@ export const EMULATED_QEMU = { major: 7, minor: 2, micro: 0 } as const;
 export const STATSFS_PACKAGE = "statsfs 0.1.0";
 /** QMP capabilities we offer (QEMU's: oob; no command of ours may run out-of-band). */
 export const OFFERED_CAPABILITIES: readonly string[] = ["oob"];
-
-/** A command failure with QEMU's error class. */
-export class QmpFailure extends Error {
-  readonly errorClass: string;
-  constructor(errorClass: string, desc: string) {
-    super(desc);
-    this.errorClass = errorClass;
-  }
-}
 
 /** Per-connection state a command may change. */
 export interface SessionState {
@@ -64,9 +56,9 @@ const capabilities: QmpCommand = {
     const v = new InputVisitor(args);
     const enable = v.optional("enable") ? v.enumList("enable", new Set(["oob"])) : [];
     v.checkStruct();
-    if (session.negotiated) throw new QmpFailure("CommandNotFound", "Capabilities negotiation is already complete, command ignored");
+    if (session.negotiated) throw new QmpRequestError("CommandNotFound", "Capabilities negotiation is already complete, command ignored");
     const unavailable = [...new Set(enable.filter((c) => !OFFERED_CAPABILITIES.includes(c)))];
-    if (unavailable.length) throw new QmpFailure("GenericError", `Capability ${unavailable.join(", ")} not available`);
+    if (unavailable.length) throw new QmpRequestError("GenericError", `Capability ${unavailable.join(", ")} not available`);
     session.negotiated = true;
     session.oob = enable.includes("oob");
     return "{}";

@@ -6,13 +6,12 @@
  * exist (before negotiation only qmp_capabilities does: "Expecting capabilities negotiation
  * with 'qmp_capabilities'"), then its arguments are checked, then it runs.
  */
-import { StatsfsError } from "../../errors.js";
+import { QmpRequestError, StatsfsError } from "../../errors.js";
 import { qdictOrder } from "../../qmp/json/qdict-order.js";
 import { isQDict, type QObject } from "../../qmp/json/qobject.js";
 import type { StreamItem } from "../../qmp/json/streamer.js";
-import { QapiArgumentError } from "../../qmp/json/visitor.js";
 import { writeJson } from "../../qmp/json/writer.js";
-import { COMMANDS, type QmpCommand, QmpFailure, type ReturnJson, type SessionState } from "./commands.js";
+import { COMMANDS, type QmpCommand, type ReturnJson, type SessionState } from "./commands.js";
 import type { StatsView } from "./view.js";
 
 const BY_NAME = new Map(COMMANDS.map((c) => [c.name, c]));
@@ -43,30 +42,30 @@ export async function dispatch(item: StreamItem, session: SessionState, view: St
     for (const key of qdictOrder([...req.keys()])) {
       const value = req.get(key) as QObject;
       if (key === "execute" || (key === "exec-oob" && session.oob)) {
-        if (typeof value !== "string") throw new QmpFailure("GenericError", `QMP input member '${key}' must be a string`);
-        if (execKey !== undefined) throw new QmpFailure("GenericError", `QMP input member '${key}' clashes with '${execKey}'`);
+        if (typeof value !== "string") throw new QmpRequestError("GenericError", `QMP input member '${key}' must be a string`);
+        if (execKey !== undefined) throw new QmpRequestError("GenericError", `QMP input member '${key}' clashes with '${execKey}'`);
         execKey = key;
       } else if (key === "arguments") {
-        if (!isQDict(value)) throw new QmpFailure("GenericError", "QMP input member 'arguments' must be an object");
+        if (!isQDict(value)) throw new QmpRequestError("GenericError", "QMP input member 'arguments' must be an object");
       } else if (key !== "id") {
-        throw new QmpFailure("GenericError", `QMP input member '${key}' is unexpected`);
+        throw new QmpRequestError("GenericError", `QMP input member '${key}' is unexpected`);
       }
     }
-    if (execKey === undefined) throw new QmpFailure("GenericError", "QMP input lacks member 'execute'");
+    if (execKey === undefined) throw new QmpRequestError("GenericError", "QMP input lacks member 'execute'");
     const name = req.get(execKey) as string;
     const cmd = (session.negotiated ? BY_NAME : NEGOTIATION).get(name);
-    if (!cmd) throw new QmpFailure("CommandNotFound", `The command ${name} has not been found`);
-    if (execKey === "exec-oob" && !cmd.allowOob) throw new QmpFailure("GenericError", `The command ${name} does not support OOB`);
+    if (!cmd) throw new QmpRequestError("CommandNotFound", `The command ${name} has not been found`);
+    if (execKey === "exec-oob" && !cmd.allowOob) throw new QmpRequestError("GenericError", `The command ${name} does not support OOB`);
     const args = req.get("arguments");
     const result = await cmd.run(isQDict(args) ? args : new Map(), session, view);
     return returnReply(result, id);
   } catch (e) {
     let errorClass = "GenericError";
     let desc: string;
-    if (e instanceof QmpFailure) {
+    if (e instanceof QmpRequestError) {
       errorClass = e.errorClass;
-      desc = e.message;
-    } else if (e instanceof QapiArgumentError || e instanceof StatsfsError) {
+      desc = e.desc;
+    } else if (e instanceof StatsfsError) {
       desc = e.message;
     } else {
       desc = `internal error: ${e instanceof Error ? e.message : String(e)}`;

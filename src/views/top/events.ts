@@ -7,10 +7,11 @@
  * sampler's baseline (`r`), or are the statistics' own values without one — what `read` shows.
  * Instant, peak and boolean statistics show their current value (booleans: how many are true).
  */
+
+import { type Amount, amountOf, larger, minus, plus } from "../../model/amount.js";
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 import type { Labels } from "../../model/identity.js";
-import { totalValue } from "../../model/value.js";
 import { isCompanion, labelSetText, producerRole, sourceText, viewPlan } from "../../sample/producer.js";
 import { delta, type Sample, type SampledFile, since } from "../../sample/sampler.js";
 import type { Selector } from "../../sample/select.js";
@@ -22,9 +23,9 @@ export type EventKind = "count" | "time" | "gauge";
 /** One file's part of an event (drilldown). */
 export interface EventPart {
   readonly label: string;
-  readonly total: bigint;
+  readonly total: Amount;
   /** Change since the previous sample; undefined for a new file. */
-  readonly delta: bigint | undefined;
+  readonly delta: Amount | undefined;
 }
 
 /** One statistic of a group. */
@@ -32,10 +33,10 @@ export interface EventRow {
   readonly name: string;
   readonly stat: StatDescriptor;
   readonly kind: EventKind;
-  /** Counters: since the baseline, summed; gauges: the value now (peaks: max). */
-  readonly total: bigint;
+  /** Counters: since the baseline, summed; gauges: the value now (peaks: max). Exact (model/amount). */
+  readonly total: Amount;
   /** Summed change since the previous sample (gauges: signed); undefined when no file had a previous sample. */
-  readonly delta: bigint | undefined;
+  readonly delta: Amount | undefined;
   /** Histograms: per-bucket counts since the baseline, summed over the group's files. */
   readonly buckets?: readonly bigint[] | undefined;
   /** Per-file parts, when asked for (drilldown). */
@@ -104,17 +105,13 @@ export function eventTitle(files: readonly SampledFile[]): string {
   return parts.join("  ");
 }
 
-function fileValue(d: StatDescriptor, f: SampledFile, kind: EventKind): bigint {
-  if (kind !== "gauge") return since(d, f);
-  const v = totalValue(d, f.data);
-  return d.unit === StatUnit.Boolean ? (v !== 0n ? 1n : 0n) : v;
+function fileValue(d: StatDescriptor, f: SampledFile, kind: EventKind): Amount {
+  return kind === "gauge" ? amountOf(d, f.data) : since(d, f);
 }
 
-function fileDelta(d: StatDescriptor, f: SampledFile, kind: EventKind): bigint | undefined {
+function fileDelta(d: StatDescriptor, f: SampledFile, kind: EventKind): Amount | undefined {
   if (kind !== "gauge") return delta(d, f);
-  if (!f.prev) return undefined;
-  if (d.unit === StatUnit.Boolean) return (totalValue(d, f.data) !== 0n ? 1n : 0n) - (totalValue(d, f.prev) !== 0n ? 1n : 0n);
-  return totalValue(d, f.data) - totalValue(d, f.prev);
+  return f.prev ? minus(amountOf(d, f.data), amountOf(d, f.prev)) : undefined;
 }
 
 /** How a group's files relate to the rest of the sample (sample/producer). */
@@ -146,8 +143,8 @@ export function eventGroup(
   const rows = stats.map((stat): EventRow => {
     const kind = eventKind(stat);
     const hist = stat.type === StatType.LinearHistogram || stat.type === StatType.Log2Histogram;
-    let total = 0n;
-    let dsum: bigint | undefined;
+    let total: Amount = 0n;
+    let dsum: Amount | undefined;
     let any = false;
     let tallied = true;
     const buckets = hist ? new Array<bigint>(stat.size).fill(0n) : undefined;
@@ -157,10 +154,10 @@ export function eventGroup(
       if (!d) continue;
       if (ctx.tallied && !ctx.tallied(f, stat.name)) tallied = false;
       const v = fileValue(d, f, kind);
-      total = !any ? v : d.type === StatType.Peak ? (v > total ? v : total) : total + v;
+      total = !any ? v : d.type === StatType.Peak ? larger(total, v) : plus(total, v);
       any = true;
       const dv = fileDelta(d, f, kind);
-      if (dv !== undefined) dsum = (dsum ?? 0n) + dv;
+      if (dv !== undefined) dsum = plus(dsum ?? 0n, dv);
       if (buckets && d.size === buckets.length) {
         const i0 = d.offset >>> 3;
         for (let i = 0; i < d.size; i++) {

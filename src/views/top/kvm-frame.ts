@@ -8,9 +8,11 @@
  * as bucket ranges, per-file drilldown, per-guest totals, and groups that went away shown with
  * their last frame.
  */
+import { type Amount, amountText, compare, isPositive, isZero, plus } from "../../model/amount.js";
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { printable } from "../../model/printable.js";
-import { formatScaled } from "../../model/units.js";
+import { formatScaled, unitLabel } from "../../model/units.js";
+import { scaledNumberText } from "../../model/value.js";
 import { bucketText } from "../text/values.js";
 import { clip, padEnd, padStart } from "../text/width.js";
 import type { EventGroup, EventPart, EventRow } from "./events.js";
@@ -87,13 +89,11 @@ export function headline(state: ViewState): string {
 }
 
 function sortKey(state: ViewState) {
-  return (a: { name: string; total: bigint; delta: bigint | undefined }, b: typeof a): number => {
-    if (!state.sortByTotal) {
-      const da = a.delta ?? 0n;
-      const db = b.delta ?? 0n;
-      if (da !== db) return da > db ? -1 : 1;
-    }
-    if (a.total !== b.total) return a.total > b.total ? -1 : 1;
+  return (a: { name: string; total: Amount; delta: Amount | undefined }, b: typeof a): number => {
+    const byDelta = state.sortByTotal ? 0 : compare(b.delta ?? 0n, a.delta ?? 0n);
+    if (byDelta !== 0) return byDelta;
+    const byTotal = compare(b.total, a.total);
+    if (byTotal !== 0) return byTotal;
     return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
   };
 }
@@ -104,25 +104,39 @@ const KIND_ORDER = { count: 0, time: 1, gauge: 2 } as const;
 export function visibleRows(rows: readonly EventRow[], state: ViewState): EventRow[] {
   const by = sortKey(state);
   return rows
-    .filter((r) => state.all === true || r.total !== 0n || (r.delta !== undefined && r.delta !== 0n))
+    .filter((r) => state.all === true || !isZero(r.total) || (r.delta !== undefined && !isZero(r.delta)))
     .sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || by(a, b));
 }
 
-/** CurAvg/s of a count: delta per second rounded, as kvm_stat prints it. */
-function curAvg(delta: bigint | undefined, seconds: number): string {
+/**
+ * CurAvg/s of a count: delta per second rounded, as kvm_stat prints it; a rate of a double
+ * (an f64 value) below 100/s keeps two decimals, so 0.25/s does not show as 0.
+ */
+function curAvg(delta: Amount | undefined, seconds: number): string {
   if (delta === undefined || seconds <= 0) return "";
-  return delta === 0n ? "0" : String(Math.round(Number(delta) / seconds));
+  if (isZero(delta)) return "0";
+  const r = Number(delta) / seconds;
+  return typeof delta === "number" && Math.abs(r) < 100 ? String(Number(r.toFixed(2))) : String(Math.round(r));
 }
 
 /** A time statistic's rate as a share of time: seconds of it per second. */
-function timeShare(d: StatDescriptor, delta: bigint | undefined, seconds: number): string {
+function timeShare(d: StatDescriptor, delta: Amount | undefined, seconds: number): string {
   if (delta === undefined || seconds <= 0) return "";
   const s = (Number(delta) * 10 ** d.exponent) / seconds;
   return `${s < 10 ? s.toFixed(2) : s.toFixed(1)} s/s`;
 }
 
-function totalText(r: { stat: StatDescriptor; kind: string; total: bigint }): string {
-  return r.kind === "time" ? formatScaled(r.total, r.stat.unit, r.stat.base, r.stat.exponent) : r.total.toString();
+/** A total exactly: a time in its unit's prefixes (an f64 time: its digits and the unit), a count in full. */
+function totalText(r: { stat: StatDescriptor; kind: string; total: Amount }): string {
+  if (r.kind !== "time") return amountText(r.total);
+  const { unit, base, exponent } = r.stat;
+  if (typeof r.total === "bigint") return formatScaled(r.total, unit, base, exponent);
+  return `${scaledNumberText(r.total, base, exponent)} ${unitLabel(unit, base, 0)}`.trim();
+}
+
+/** `part` as a percentage of `whole` with one decimal; "" unless whole > 0. */
+function share(part: Amount, whole: Amount): string {
+  return isPositive(whole) ? ((Number(part) * 100) / Number(whole)).toFixed(1) : "";
 }
 
 /** p50/p90/p99 of a histogram, each as the bucket range that holds it. */
@@ -139,20 +153,20 @@ export function percentiles(d: StatDescriptor, buckets: readonly bigint[]): stri
   return out.join("  ");
 }
 
-function eventLine(r: EventRow, groupTotal: bigint, seconds: number): string {
-  const pct = r.counted && groupTotal > 0n ? ((Number(r.total) * 100) / Number(groupTotal)).toFixed(1) : "";
+function eventLine(r: EventRow, groupTotal: Amount, seconds: number): string {
+  const pct = r.counted ? share(r.total, groupTotal) : "";
   const cur = r.kind === "time" ? timeShare(r.stat, r.delta, seconds) : r.kind === "count" ? curAvg(r.delta, seconds) : "";
   const extra = r.buckets ? percentiles(r.stat, r.buckets) : "";
   return row(printable(r.name), totalText(r), pct, cur, extra ? `  ${extra}` : "");
 }
 
-function childLine(c: EventRow, parentTotal: bigint, seconds: number): string {
-  const pct = c.kind === "count" && parentTotal > 0n ? ((Number(c.total) * 100) / Number(parentTotal)).toFixed(1) : "";
+function childLine(c: EventRow, parentTotal: Amount, seconds: number): string {
+  const pct = c.kind === "count" ? share(c.total, parentTotal) : "";
   return row(`  ${printable(c.name)}`, totalText(c), pct, c.kind === "count" ? curAvg(c.delta, seconds) : "");
 }
 
 function partLine(r: EventRow, p: EventPart, seconds: number): string {
-  const pct = r.kind === "count" && r.total > 0n ? ((Number(p.total) * 100) / Number(r.total)).toFixed(1) : "";
+  const pct = r.kind === "count" ? share(p.total, r.total) : "";
   const cur = r.kind === "time" ? timeShare(r.stat, p.delta, seconds) : r.kind === "count" ? curAvg(p.delta, seconds) : "";
   return row(`  ${printable(p.label)}`, totalText({ stat: r.stat, kind: r.kind, total: p.total }), pct, cur);
 }
@@ -186,26 +200,25 @@ function family(rows: readonly EventRow[]): { parents: EventRow[]; children: Map
  * counts only — a histogram's sample count repeats a counter (halt_wait_hist, halt_exits) and
  * an aggregate companion repeats its value. `tallied`: only rows that count across groups.
  */
-function countTotals(all: readonly EventRow[], tallied = false): { total: bigint; delta: bigint } {
+function countTotals(all: readonly EventRow[], tallied = false): { total: Amount; delta: Amount } {
   const { parents, children } = family(all);
   const sum = (rows: readonly EventRow[]) => {
-    let total = 0n;
-    let delta = 0n;
+    let total: Amount = 0n;
+    let delta: Amount = 0n;
     for (const r of rows)
       if (r.counted && (!tallied || r.tallied)) {
-        total += r.total;
-        delta += r.delta ?? 0n;
+        total = plus(total, r.total);
+        delta = plus(delta, r.delta ?? 0n);
       }
     return { total, delta };
   };
   const t = sum(parents);
-  return t.total === 0n && t.delta === 0n && children.size > 0 ? sum([...children.values()].flat()) : t;
+  return isZero(t.total) && isZero(t.delta) && children.size > 0 ? sum([...children.values()].flat()) : t;
 }
 
 function totalLine(rows: readonly EventRow[], seconds: number): string {
   const t = countTotals(rows);
-  const tavg = t.delta > 0n && seconds > 0 ? String(Math.round(Number(t.delta) / seconds)) : "";
-  return row("Total", t.total.toString(), "", tavg);
+  return row("Total", amountText(t.total), "", isPositive(t.delta) ? curAvg(t.delta, seconds) : "");
 }
 
 /** A group's lines: its rows (and drilldown parts), limited to `room` lines of rows. */
@@ -221,12 +234,10 @@ function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: numb
     else hidden++;
   };
   const byPart = (a: EventPart, b: EventPart): number => {
-    if (!state.sortByTotal) {
-      const da = a.delta ?? 0n;
-      const db = b.delta ?? 0n;
-      if (da !== db) return da > db ? -1 : 1;
-    }
-    if (a.total !== b.total) return a.total > b.total ? -1 : 1;
+    const byDelta = state.sortByTotal ? 0 : compare(b.delta ?? 0n, a.delta ?? 0n);
+    if (byDelta !== 0) return byDelta;
+    const byTotal = compare(b.total, a.total);
+    if (byTotal !== 0) return byTotal;
     return a.label < b.label ? -1 : a.label > b.label ? 1 : 0;
   };
   for (const r of rows) {
@@ -235,7 +246,7 @@ function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: numb
     // x: a trace event's children (exit reasons), each as a share of its parent.
     for (const c of visibleRows(children.get(r.name) ?? [], state)) push(() => childLine(c, r.total, g.seconds));
     if (r.parts && r.parts.length > 1) {
-      const parts = r.parts.filter((p) => p.total !== 0n || (p.delta !== undefined && p.delta !== 0n));
+      const parts = r.parts.filter((p) => !isZero(p.total) || (p.delta !== undefined && !isZero(p.delta)));
       if (body.length >= room) hidden += parts.length;
       else for (const p of parts.sort(byPart)) push(() => partLine(r, p, g.seconds));
     }
@@ -252,7 +263,7 @@ function groupLines(g: EventGroup, state: ViewState, room: number, goneAt?: numb
 
 /** `b`: one row per guest (VM owner), summing the count statistics of all its files. */
 function guestLines(groups: readonly EventGroup[], state: ViewState): Line[] {
-  const owners = new Map<string, { name: string; total: bigint; delta: bigint | undefined; seconds: number }>();
+  const owners = new Map<string, { name: string; total: Amount; delta: Amount | undefined; seconds: number }>();
   for (const g of groups) {
     const { guest, pid, member } = g.labels;
     // A producer's owner is its top-level source: its subordinates and label sets are inside it.
@@ -263,29 +274,19 @@ function guestLines(groups: readonly EventGroup[], state: ViewState): Line[] {
     const t = countTotals(g.rows, true);
     const anyDelta = g.rows.some((r) => r.counted && r.tallied && r.delta !== undefined);
     const o = owners.get(key) ?? { name, total: 0n, delta: undefined, seconds: g.seconds };
-    o.total += t.total;
-    if (anyDelta) o.delta = (o.delta ?? 0n) + t.delta;
+    o.total = plus(o.total, t.total);
+    if (anyDelta) o.delta = plus(o.delta ?? 0n, t.delta);
     owners.set(key, o);
   }
   const all = [...owners.values()];
-  const sum = all.reduce((s, o) => s + o.total, 0n);
+  const sum = all.reduce<Amount>((s, o) => plus(s, o.total), 0n);
   const lines: Line[] = all
-    .filter((o) => o.total !== 0n || (o.delta ?? 0n) !== 0n)
+    .filter((o) => !isZero(o.total) || !isZero(o.delta ?? 0n))
     .sort(sortKey(state))
-    .map((o) => ({
-      text: row(
-        printable(o.name),
-        o.total.toString(),
-        sum > 0n ? ((Number(o.total) * 100) / Number(sum)).toFixed(1) : "",
-        curAvg(o.delta, o.seconds),
-      ),
-    }));
-  const delta = all.reduce((s, o) => s + (o.delta ?? 0n), 0n);
+    .map((o) => ({ text: row(printable(o.name), amountText(o.total), share(o.total, sum), curAvg(o.delta, o.seconds)) }));
+  const delta = all.reduce<Amount>((s, o) => plus(s, o.delta ?? 0n), 0n);
   const secs = all[0]?.seconds ?? 0;
-  lines.push({
-    text: row("Total", sum.toString(), "", delta > 0n && secs > 0 ? String(Math.round(Number(delta) / secs)) : ""),
-    style: "bold",
-  });
+  lines.push({ text: row("Total", amountText(sum), "", isPositive(delta) ? curAvg(delta, secs) : ""), style: "bold" });
   return lines;
 }
 

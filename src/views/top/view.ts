@@ -3,12 +3,14 @@
  * kvm_stat's live view between frames: the groups shown, the ones gone (with their member's
  * reason), the pid followed across a guest's restart; and `-1`'s batch text.
  */
+
+import { amountText } from "../../model/amount.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import type { StatsSource } from "../../providers/source.js";
 import type { Sample } from "../../sample/sampler.js";
 import type { Selector } from "../../sample/select.js";
-import { columnsOf, fieldSums } from "../log/index.js";
+import { columnsOf, type FieldSum, fieldSums } from "../log/index.js";
 import { padEnd } from "../text/width.js";
 import { type EventGroup, eventGroups } from "./events.js";
 import { guestsOf } from "./guests.js";
@@ -102,13 +104,16 @@ export class TopView {
   }
 }
 
+/** `%10d`; a number of 10 characters or more keeps a space before it, so columns never run together. */
+const col10 = (s: string) => (s.length >= 10 ? ` ${s}` : s.padStart(10));
+
 /** `-1`: kvm_stat's batch output, `%-42s%10d%10d` (name, total, delta) per field, sorted. */
 export function batchText(sample: Sample, filter: Parameters<typeof fieldSums>[1]): string {
   const sums = fieldSums(sample, filter);
   return columnsOf(sums)
     .map((name) => {
-      const e = sums.get(name) as { delta: bigint; total: bigint };
-      return `${padEnd(printable(name), 42)}${e.total.toString().padStart(10)}${e.delta.toString().padStart(10)}\n`;
+      const e = sums.get(name) as FieldSum;
+      return `${padEnd(printable(name), 42)}${col10(amountText(e.total))}${col10(amountText(e.delta))}\n`;
     })
     .join("");
 }

@@ -6,6 +6,7 @@
  * Sums, changes and totals come from top's event groups (views/top/events) over the sampler's
  * samples, so the dashboard and `top` agree; histogram bucket changes are added here.
  */
+import { amountText } from "../../model/amount.js";
 import type { StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram } from "../../model/flags.js";
 import type { StatsIdentity } from "../../model/identity.js";
@@ -103,7 +104,7 @@ function producerPart(identity: StatsIdentity): { label: string; labels: Record<
 function partValues(id: string, g: EventGroup, files: readonly SampledFile[]): { meta: PartMeta; values: PartValues } {
   const stats = g.rows.map((r) => statMeta(id, r.stat));
   const d = g.rows.map((r) => (r.kind === "gauge" ? wide(r.total) : r.delta === undefined ? null : wide(r.delta)));
-  const t = g.rows.map((r) => r.total.toString());
+  const t = g.rows.map((r) => amountText(r.total));
   const h: Record<string, { d: number[] | null; t: string[] }> = {};
   for (const [i, r] of g.rows.entries()) {
     if (!r.buckets) continue;

@@ -8,10 +8,15 @@
 import { StatType, StatUnit } from "../../model/flags.js";
 import { linearBucket, log2Bucket } from "../../model/histogram.js";
 import { formatScaled, unitLabel } from "../../model/units.js";
+import { numberText, scaledNumberText } from "../../model/value.js";
 import type { StatMeta, Wide } from "./protocol.js";
 
-/** A JSON-safe wide number: a number when exact, else its decimal string. */
-export function wide(v: bigint): Wide {
+/**
+ * A JSON-safe wide number: a number when exact (an integer below 2^53, or a finite double — an
+ * f64 value), else its exact text (every digit of a bigint; "NaN", "+Inf", "-Inf").
+ */
+export function wide(v: bigint | number): Wide {
+  if (typeof v === "number") return Number.isFinite(v) ? v : numberText(v);
   return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
 }
 
@@ -52,6 +57,12 @@ export function percentText(p: number): string {
 /** A current value (gauge) or total in its unit, exact: `1.5 KiB`, `127.001 ms`, `yes`. */
 export function valueText(s: StatMeta, v: Wide | string | null | undefined): string {
   if (v === null || v === undefined) return "–";
+  if (!/^-?\d+$/.test(String(v))) {
+    // A double (an f64 value): its exact digits, scaled to the unit's base.
+    const label = unitLabel(s.unit, s.base, 0);
+    const text = typeof v === "number" ? scaledNumberText(v, s.base, s.exponent) : String(v);
+    return label ? `${text} ${label}` : text;
+  }
   const b = BigInt(v);
   if (s.unit === StatUnit.None && s.exponent === 0) return b.toString();
   return formatScaled(b < 0n ? -b : b, s.unit, s.base, s.exponent).replace(/^/, b < 0n ? "-" : "");

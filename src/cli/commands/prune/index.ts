@@ -36,11 +36,9 @@ export function parseShmTarget(uri: string): { dir: string; name: string | undef
 export async function prune(o: PruneCliOptions, io: Io): Promise<number> {
   const { dir, name } = parseShmTarget(o.source);
   const top = name === undefined ? dir : join(dir, name);
-  try {
-    // A link is left to pruneExports, which refuses it by name (it never follows one).
-    const st = lstatSync(top);
-    if (!st.isDirectory() && !st.isSymbolicLink()) throw new Error("not a directory");
-  } catch {
+  // A link is left to pruneExports, which refuses it by name (it never follows one).
+  const st = lstatSync(top, { throwIfNoEntry: false });
+  if (!st?.isDirectory() && !st?.isSymbolicLink()) {
     throw new UsageError(`${printable(o.source)}: nothing exported as ${printable(name ?? dir)} in ${printable(dir)}`);
   }
   const removed = pruneExports(name === undefined ? { dir } : { dir, name });

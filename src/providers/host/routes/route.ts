@@ -3,6 +3,7 @@
  * One way of reading one VM's statistics (`fd`, `qmp`, `debugfs`, `trace`): its stats files,
  * a poll that throws one line on failure, and close.
  */
+import { SourceError } from "../../../errors.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 
 /** The route names, best first. */
@@ -40,4 +41,8 @@ export function routeLabels(l: VmLabels, route: RouteName): Record<string, strin
 }
 
 /** A route could not open: why, in one line. */
-export class RouteUnavailable extends Error {}
+export class RouteUnavailable extends SourceError {
+  constructor(message: string) {
+    super("STATSFS_SOURCE", message);
+  }
+}
