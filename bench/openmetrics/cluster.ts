@@ -12,7 +12,8 @@
  * timing, both bodies are decoded and checked to hold the same 1,000 series. Rounds alternate
  * ours and the peer (3 rounds of 20 scrapes each, after warm-up), 20 ms apart; the figure is
  * the median scrape, and the workers' event-loop delay p99 (the worst worker, median over the
- * rounds). The bare `clusterMetrics()` call, without HTTP or gzip, is shown beside them.
+ * rounds). The bare `clusterMetrics()` call, without HTTP or gzip, is shown beside them, and
+ * the time of our poll of the files alone (what a scrape spends before rendering).
  */
 import cluster, { type Worker } from "node:cluster";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -24,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { constants, gunzipSync, gzipSync } from "node:zlib";
 import client from "prom-client";
 import { openSource } from "../../src/providers/registry.js";
+import { isSyncSource } from "../../src/providers/source.js";
 import { HttpExporter } from "../../src/views/http/index.js";
 import type { BenchCase } from "../case.js";
 import { median, round3 } from "../harness.js";
@@ -179,6 +181,17 @@ export async function cluster_(): Promise<BenchCase[]> {
       for (const gz of [true, false]) for (const side of order) await add(`${side}:${gz}`, sides[side](gz));
       await add("call", sides.call);
     }
+    // Where our scrape's time goes: the poll of the files alone (`shm:`), the same way spaced.
+    const pollMs: number[] = [];
+    if (isSyncSource(src)) {
+      for (let i = 0; i < SCRAPES; i++) {
+        const t0 = process.hrtime.bigint();
+        src.pollSync();
+        pollMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        await new Promise((r) => setTimeout(r, PAUSE_MS));
+      }
+    }
+    const files = src.members?.length ?? src.files.length;
     const s = (k: string) => summary(measured.get(k) ?? []);
     const [oursGz, oursPlain, httpGz, httpPlain, call] = [s("ours:true"), s("ours:false"), s("http:true"), s("http:false"), s("call")];
     const HTTP = "prom-client clusterMetrics() over node:http";
@@ -190,7 +203,7 @@ export async function cluster_(): Promise<BenchCase[]> {
         unit: "ms/scrape",
         ours: round3(oursGz.ms),
         peers: { [`${HTTP}, gzip`]: round3(httpGz.ms), [CALL]: round3(call.ms) },
-        note: `both gzip level 1; ours = shm: files (no IPC), ${oursGz.bytes} bytes; prom-client ${httpGz.bytes} bytes (IPC to the workers)`,
+        note: `both gzip level 1; ours = shm: files (no IPC), ${oursGz.bytes} bytes, of which the poll of ${files} files alone ${round3(median(pollMs))} ms; prom-client ${httpGz.bytes} bytes (IPC to the workers)`,
       },
       {
         case: `${what}, no compression`,
