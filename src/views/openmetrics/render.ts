@@ -3,8 +3,9 @@
  * The exposition text of a plan's families over the files' current values, in Prometheus text
  * format 0.0.4 or OpenMetrics 1.0.0 (which ends with `# EOF`). Values are read from the data
  * words at render time and written straight into one Buffer: series prefixes are encoded once
- * per plan, integers below 2^53 are printed digit by digit, larger ones and scaled values
- * through their exact text.
+ * per plan, integers below 2^53 and u64s scaled by 10^−k (`_ns` as seconds) below 2^52 are
+ * printed digit by digit from the data's u32 words (no bigint, no string), anything else
+ * through its exact text.
  */
 import type { StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
@@ -115,8 +116,16 @@ class Out {
  * bytes is the caller's); returns the position after the newline.
  */
 function writeDigits(buf: Buffer, at: number, x: number): number {
+  const p = writeInt(buf, at, x);
+  buf[p] = 10;
+  return p + 1;
+}
+
+/** Writes `x` (a non-negative integer below 2^53) in decimal at `at`; returns the position after it. */
+function writeInt(buf: Buffer, at: number, x: number): number {
   let n = x;
   let p = at;
+  // n / 10 is within half an ulp: below 2^53 the floor is the exact quotient.
   do {
     const q = Math.floor(n / 10);
     buf[p++] = 48 + (n - q * 10);
@@ -127,8 +136,42 @@ function writeDigits(buf: Buffer, at: number, x: number): number {
     buf[i] = buf[j] as number;
     buf[j] = t;
   }
-  buf[p++] = 10;
   return p;
+}
+
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * Writes `x` × 10^−`k` exactly (x an integer below 2^52, 1 ≤ k ≤ 15) as the shortest decimal, as
+ * decimalText does, and a newline (room for 19 bytes is the caller's); returns the position
+ * after the newline. Integer arithmetic on doubles, all below 2^53: the quotient's floor is
+ * corrected by its remainder, so it is exact.
+ */
+function writeScaled(buf: Buffer, at: number, x: number, k: number): number {
+  const unit = POW10[k] as number;
+  let q = Math.floor(x / unit);
+  let r = x - q * unit;
+  if (r < 0) {
+    q -= 1;
+    r += unit;
+  } else if (r >= unit) {
+    q += 1;
+    r -= unit;
+  }
+  let p = writeInt(buf, at, q);
+  if (r !== 0) {
+    buf[p] = 46; // '.'
+    const end = p + 1 + k;
+    for (let i = end - 1; i > p; i--) {
+      const t = Math.floor(r / 10);
+      buf[i] = 48 + (r - t * 10);
+      r = t;
+    }
+    p = end;
+    while (buf[p - 1] === 48) p--;
+  }
+  buf[p] = 10;
+  return p + 1;
 }
 
 const u32Views = new WeakMap<BigUint64Array, Uint32Array>();
@@ -177,8 +220,9 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "
       if (s.kind === "scalar") {
         const piece = r[k] as Uint8Array;
         k += 1;
-        if (s.plain && little) {
-          // The common case inline: the prefix, then the value below 2^53 digit by digit.
+        if ((s.plain || s.decimals > 0) && little) {
+          // The common cases inline: the prefix, then the value below 2^53 (scaled: 2^52)
+          // digit by digit, with no bigint and no string.
           let u = s.u32;
           if (s.u32of !== data || u === undefined) {
             u = u32Of(data);
@@ -187,10 +231,12 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "
           }
           const w = s.word * 2;
           const hi = u[w + 1] ?? 0;
-          if (hi < 0x200000) {
-            if (out.pos + piece.length + 17 > out.buf.length) out.ensure(piece.length + 17);
+          if (hi < (s.plain ? 0x200000 : 0x100000)) {
+            if (out.pos + piece.length + 20 > out.buf.length) out.ensure(piece.length + 20);
             out.buf.set(piece, out.pos);
-            out.pos = writeDigits(out.buf, out.pos + piece.length, hi * 4294967296 + (u[w] ?? 0));
+            const x = hi * 4294967296 + (u[w] ?? 0);
+            const at = out.pos + piece.length;
+            out.pos = s.plain ? writeDigits(out.buf, at, x) : writeScaled(out.buf, at, x, s.decimals);
             continue;
           }
         }
