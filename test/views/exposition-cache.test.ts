@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { layOut } from "../../src/model/descriptor.js";
+import { type DescriptorInit, layOut } from "../../src/model/descriptor.js";
+import { StatType, StatUnit } from "../../src/model/flags.js";
 import { parseId, type StatsIdentity, withLabels } from "../../src/model/identity.js";
 import type { StatsFile, StatsSchema } from "../../src/model/stats-file.js";
 import type { StatsSource } from "../../src/providers/source.js";
@@ -94,5 +95,64 @@ describe("exposition cache: invalidated by what it was built from", () => {
     const want = ['kvm_vcpu_halt_exits_total{pid="5",vcpu="0"} 100', 'kvm_vcpu_exits_total{pid="5",vcpu="0"} 200'];
     assert.deepEqual(await scrape(true), want);
     assert.deepEqual(await scrape(false), want);
+  });
+
+  it("a render into the reused buffer is byte for byte a fresh render's, whatever the values and formats do", () => {
+    const inits: DescriptorInit[] = [
+      { name: "exits" },
+      { name: "io_exits" },
+      { name: "halt_wait_ns", unit: StatUnit.Seconds, exponent: -9 },
+      { name: "busy_ms", type: StatType.Instant, unit: StatUnit.Seconds, exponent: -3 },
+      { name: "wait_hist", type: StatType.Log2Histogram, size: 5, unit: StatUnit.Seconds, exponent: -9 },
+      { name: "pages", type: StatType.Instant },
+    ];
+    const { descriptors, dataSize } = layOut(inits);
+    const files: StatsFile[] = Array.from({ length: 6 }, (_, v) => ({
+      identity: parseId(`kvm-3/vcpu-${v}`),
+      schema: { descriptors, dataSize, nameSize: 48 },
+      data: new BigUint64Array(dataSize / 8),
+    }));
+    // Values whose digit counts move both ways, some past 2^52 and 2^53 (the slow paths).
+    const pick = [
+      0n,
+      1n,
+      9n,
+      10n,
+      99999n,
+      100000n,
+      1500000000n,
+      2500n,
+      10n ** 9n,
+      2n ** 52n - 1n,
+      2n ** 52n,
+      2n ** 53n + 7n,
+      2n ** 64n - 1n,
+    ];
+    let seed = 99n;
+    const next = () => {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
+      return seed;
+    };
+    const ex = new Exposition();
+    for (let round = 0; round < 300; round++) {
+      if (round % 2 === 1) {
+        // One value changes: every prefix before it, and after it where the digits keep their count, is in place.
+        const f = files[Number(next() % BigInt(files.length))] as StatsFile;
+        f.data[Number(next() % BigInt(f.data.length))] = pick[Number(next() % BigInt(pick.length))] as bigint;
+      } else
+        for (const f of files) {
+          for (let w = 0; w < f.data.length; w++) {
+            const r = next();
+            if (r % 3n === 0n) f.data[w] = pick[Number((r >> 8n) % BigInt(pick.length))] as bigint;
+            else if (r % 3n === 1n) f.data[w] = (r >> 20n) % 10n ** BigInt(Number((r >> 4n) % 17n));
+          }
+        }
+      const format = round % 5 === 4 ? "openmetrics" : "text";
+      // Fewer files now and then: the plan changes, and so does where each prefix falls.
+      const shown = round % 7 === 6 ? files.slice(1) : files;
+      const fresh = Buffer.from(ex.renderBuffer(shown, format, "# extra line\n"));
+      const reused = ex.renderScratch(shown, format, "# extra line\n");
+      assert.equal(reused.toString("latin1"), fresh.toString("latin1"), `round ${round}`);
+    }
   });
 });

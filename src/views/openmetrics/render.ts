@@ -33,6 +33,8 @@ interface Encoded {
   /** The same with the OpenMetrics header. */
   readonly om: Uint8Array[][];
   readonly families: readonly Family[];
+  /** How many scalar series the families hold (the size of {@link Out.placed}). */
+  readonly scalars: number;
 }
 
 function encode(families: readonly Family[]): Encoded {
@@ -65,13 +67,21 @@ function encode(families: readonly Family[]): Encoded {
     at += b.length;
   }
   const viewsOf = (ids: number[]) => ids.map((i) => views[i] as Uint8Array);
-  return { text: text.map(viewsOf), om: om.map(viewsOf), families };
+  let scalars = 0;
+  for (const fam of families) for (const s of fam.series) if (s.kind === "scalar") scalars++;
+  return { text: text.map(viewsOf), om: om.map(viewsOf), families, scalars };
 }
 
 /** A growing output buffer. */
 class Out {
   buf: Buffer;
   pos = 0;
+  /**
+   * Kept by a reused buffer: where the last render into it put each scalar series' prefix
+   * through the integer fast path (-1: elsewhere or not written), for the plan `placedFor`.
+   */
+  placed: Int32Array | undefined;
+  placedFor: Encoded | undefined;
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(Math.max(4096, size));
   }
@@ -143,9 +153,9 @@ const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 /**
  * Writes `x` × 10^−`k` exactly (x an integer below 2^52, 1 ≤ k ≤ 15) as the shortest decimal, as
- * decimalText does, and a newline (room for 19 bytes is the caller's); returns the position
- * after the newline. Integer arithmetic on doubles, all below 2^53: the quotient's floor is
- * corrected by its remainder, so it is exact.
+ * decimalText does, and a newline (room for 19 bytes is the caller's), writing no byte past
+ * the newline; returns the position after it. Integer arithmetic on doubles, all below 2^53:
+ * the quotient's floor is corrected by its remainder, so it is exact.
  */
 function writeScaled(buf: Buffer, at: number, x: number, k: number): number {
   const unit = POW10[k] as number;
@@ -160,15 +170,21 @@ function writeScaled(buf: Buffer, at: number, x: number, k: number): number {
   }
   let p = writeInt(buf, at, q);
   if (r !== 0) {
+    // The fraction's digits without its trailing zeros, so that nothing is written past the
+    // end (a reused buffer keeps what follows: see renderEncoded).
+    let n = k;
+    while (r % 10 === 0) {
+      r /= 10;
+      n--;
+    }
     buf[p] = 46; // '.'
-    const end = p + 1 + k;
+    const end = p + 1 + n;
     for (let i = end - 1; i > p; i--) {
       const t = Math.floor(r / 10);
       buf[i] = 48 + (r - t * 10);
       r = t;
     }
     p = end;
-    while (buf[p - 1] === 48) p--;
   }
   buf[p] = 10;
   return p + 1;
@@ -190,10 +206,24 @@ function u32Of(data: BigUint64Array): Uint32Array {
  * Renders encoded families into `out` from its start, then `extra` (more exposition lines, before
  * OpenMetrics' `# EOF`); returns the bytes written (a view of `out`'s buffer).
  */
-function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = ""): Buffer {
+function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "", reuse = false): Buffer {
   const om = format === "openmetrics";
   out.pos = 0;
   const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  // Rendering again into the buffer of the last render of the same plan: a prefix that falls
+  // where that render put it is still there (everything before it is rewritten in order, and
+  // nothing after it has been touched since), so only its value is written. A buffer that
+  // grows mid-render keeps only what came before: no prefix is taken as placed after that.
+  let placed: Int32Array | undefined;
+  if (reuse) {
+    if (out.placedFor !== e || out.placed?.length !== e.scalars) {
+      out.placed = new Int32Array(e.scalars).fill(-1);
+      out.placedFor = e;
+    }
+    placed = out.placed;
+  }
+  const buf0 = out.buf;
+  let si = -1;
   for (let f = 0; f < e.families.length; f++) {
     const fam = e.families[f] as Family;
     const r = (om ? e.om[f] : e.text[f]) as Uint8Array[];
@@ -201,6 +231,14 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "
     let k = 1;
     for (const s of fam.series) {
       const data = s.file.data;
+      // Where this scalar series' prefix was placed by the last render (-1 from now on, unless
+      // the fast path below places it again).
+      let was = -1;
+      if (s.kind === "scalar" && placed) {
+        si++;
+        was = placed[si] as number;
+        placed[si] = -1;
+      }
       if (s.kind === "scalar" && s.minus) {
         // A parent's own part: its value minus its label sets' (shown once used).
         let v = data[s.word] ?? 0n;
@@ -233,7 +271,11 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "
           const hi = u[w + 1] ?? 0;
           if (hi < (s.plain ? 0x200000 : 0x100000)) {
             if (out.pos + piece.length + 20 > out.buf.length) out.ensure(piece.length + 20);
-            out.buf.set(piece, out.pos);
+            if (placed === undefined) out.buf.set(piece, out.pos);
+            else {
+              if (was !== out.pos || out.buf !== buf0) out.buf.set(piece, out.pos);
+              placed[si] = out.pos;
+            }
             const x = hi * 4294967296 + (u[w] ?? 0);
             const at = out.pos + piece.length;
             out.pos = s.plain ? writeDigits(out.buf, at, x) : writeScaled(out.buf, at, x, s.decimals);
@@ -368,7 +410,7 @@ export class Exposition {
    */
   renderScratch(files: readonly StatsFile[], format: ExpositionFormat, extra = ""): Buffer {
     this.#scratch ??= new Out(this.#last + 256);
-    const b = renderEncoded(this.#plan(files), format, this.#scratch, extra);
+    const b = renderEncoded(this.#plan(files), format, this.#scratch, extra, true);
     this.#last = b.length;
     return b;
   }
