@@ -9,7 +9,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
+import { durationHint, readDuration, readInt } from "../../../model/read-option.js";
 import { sysReason } from "../../../model/text.js";
 import { samples } from "../../../sample/sampler.js";
 import { checkedSelector } from "../../../sample/select.js";
@@ -130,6 +130,8 @@ export async function log(
   }
 }
 
+const INTERVAL = { min: 1, max: 999_999_999_999_999 };
+
 function positiveInt(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
   const n = readInt(text, 1, 999_999_999_999_999);
@@ -146,7 +148,7 @@ export const command: Command = {
   --jsonl        one JSON object per sample: time, and per file its labels, deltas and totals
                  (u64 values as JSON numbers with every digit; parse them losslessly)
   --count N      stop after N samples (default: until Ctrl-C)
-  --interval MS  time between samples in milliseconds (overrides -s)
+  --interval MS  time between samples in milliseconds or with a unit, 500ms, 2s (overrides -s)
   -a, --all      every statistic: also halt_wait_ns, halt_poll_success_ns and halt_poll_fail_ns,
                  which kvm_stat's field set leaves out (their *_hist histograms are shown);
                  --names also shows what it names
@@ -170,7 +172,9 @@ record where they appear) and lists files that went away under "gone".`,
   run: (a: Args, io: Io) => {
     const k = kvmStatArgs(a, "log");
     const interval = str(a, "interval");
-    const intervalMs = positiveInt(interval, "--interval");
+    const intervalMs = interval === undefined ? undefined : readDuration(interval, "ms", INTERVAL);
+    if (interval !== undefined && intervalMs === undefined)
+      throw new UsageError(`log: --interval must be ${durationHint("ms", INTERVAL)}, got "${printable(interval)}"`);
     return log(
       a.positionals,
       k,

@@ -5,7 +5,7 @@
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
+import { durationHint, readDuration } from "../../../model/read-option.js";
 import { mountStatsfs } from "../../../views/fs/mount.js";
 import { type Command, str } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
@@ -46,10 +46,12 @@ export async function mount(o: MountCommandOptions, io: Io): Promise<number> {
   }
 }
 
+const MAX_AGE = { min: 0, max: 3_600_000 };
+
 function maxAge(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const n = readInt(text, 0, 3_600_000);
-  if (n === undefined) throw new UsageError(`mount: --max-age must be milliseconds from 0 to 3600000, got "${printable(text)}"`);
+  const n = readDuration(text, "ms", MAX_AGE);
+  if (n === undefined) throw new UsageError(`mount: --max-age must be ${durationHint("ms", MAX_AGE)}, got "${printable(text)}"`);
   return n;
 }
 

@@ -6,7 +6,7 @@
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
+import { durationHint, readDuration } from "../../../model/read-option.js";
 import { parseQmpAddress } from "../../../qmp/address.js";
 import { MAX_TIMEOUT_MS, parseLossless, QmpClient } from "../../../qmp/client/client.js";
 import { type Command, flag, str } from "../../command.js";
@@ -70,9 +70,10 @@ Capabilities are negotiated first unless COMMAND is qmp_capabilities. Exit statu
   positionals: [2, 3],
   run: (a, io) => {
     const t = str(a, "timeout");
-    const timeoutMs = t === undefined ? undefined : readInt(t, 1, MAX_TIMEOUT_MS);
+    const range = { min: 1, max: MAX_TIMEOUT_MS };
+    const timeoutMs = t === undefined ? undefined : readDuration(t, "ms", range);
     if (t !== undefined && timeoutMs === undefined)
-      throw new UsageError(`qmp: --timeout must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got "${printable(t ?? "")}"`);
+      throw new UsageError(`qmp: --timeout must be ${durationHint("ms", range)}, got "${printable(t ?? "")}"`);
     return qmp(
       {
         socket: a.positionals[0] as string,

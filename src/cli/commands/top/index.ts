@@ -8,7 +8,7 @@
  */
 import { NothingToShowError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
+import { durationHint, readDuration, readInt } from "../../../model/read-option.js";
 import { Pace, type Sample, Sampler, samples } from "../../../sample/sampler.js";
 import { checkedSelector, type Selection } from "../../../sample/select.js";
 import { KVMSTAT_EXEMPT } from "../../../views/log/index.js";
@@ -148,6 +148,16 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   }
 }
 
+const INTERVAL = { min: 1, max: 3_600_000 };
+
+/** `--interval`: milliseconds, or a duration such as 2s. */
+function readInterval(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = readDuration(text, "ms", INTERVAL);
+  if (n === undefined) throw new UsageError(`top: --interval must be ${durationHint("ms", INTERVAL)}, got "${printable(text)}"`);
+  return n;
+}
+
 function positiveInt(text: string | undefined, name: string, dflt: number | undefined, max: number): number | undefined {
   if (text === undefined) return dflt;
   const n = readInt(text, 1, max);
@@ -162,7 +172,8 @@ export const command: Command = {
 
   SRC...         sources to watch, shown together (each keeps its own files); default host:
                  where available, else kvm:demo (a small real KVM VM), or sim: without /dev/kvm
-  --interval MS  refresh period in milliseconds (default 1000; -s sets it in seconds)
+  --interval MS  refresh period in milliseconds or with a unit, 500ms, 2s (default 1000;
+                 -s sets it in seconds)
   --count N      stop after N frames (default: until Ctrl-C or q)
   -a, --all      also show statistics at 0/0; with -1, -l or -L also halt_wait_ns,
                  halt_poll_success_ns and halt_poll_fail_ns, which kvm_stat's field set
@@ -186,7 +197,7 @@ With -l or -L, top runs \`statsfs log\` (kvm_stat's logging mode).`,
     const k = kvmStatArgs(a, "top");
     if (k.csv && !(k.log || k.logFile !== undefined)) throw new UsageError("top: -c/--csv requires -l/--log or -L FILE");
     if (k.skipZero && !(k.log || k.logFile !== undefined)) throw new UsageError("top: -z/--skip-zero-records requires -l/-L");
-    const interval = positiveInt(str(a, "interval"), "--interval", undefined, 3_600_000);
+    const interval = readInterval(str(a, "interval"));
     const intervalMs = interval ?? Math.round((k.delay ?? 1) * 1000);
     const count = positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER);
     if (k.log || k.logFile !== undefined) {
