@@ -220,6 +220,11 @@ export class RegistryExport implements SeriesHost {
   /** Files built so far (the first one and every replacement). */
   builds = 0;
 
+  /** Bytes of the mapped file (the memory the registry's values and table take). */
+  get mappedBytes(): number {
+    return this.#sheet?.file.length ?? 0;
+  }
+
   constructor(metrics: readonly unknown[], opts: ExportOptions = {}) {
     const dir = opts.dir ?? defaultDir();
     const name = opts.name ?? defaultExportName();
