@@ -43,6 +43,8 @@ export function isCompanion(name: string): boolean {
 export interface Coverage {
   /** Whether statistic `name` holds the values of the source at `path` below it. */
   covers(name: string, path: string): boolean;
+  /** Whether statistic `name` holds the values of some source below `path`. */
+  coversUnder?(name: string, path: string): boolean;
   /** Whether statistic `name` holds a value of the file's own source. */
   holdsOwn(name: string): boolean;
   /** The own part of f64 statistic `name` (without the values below), where the file can tell it exactly. */
@@ -248,10 +250,15 @@ export function viewPlan(files: readonly StatsFile[]): ViewPlan {
       }
       let t = c.get(name);
       if (t === undefined) {
+        // A file without a value of its own (a prom-client metric's node: only its label sets)
+        // is held above when what it sums is.
+        const own = coverageOf(f);
+        const empty = own !== undefined && !own.holdsOwn(name);
         t = !ups.some((a) => {
           const cov = coverageOf(a);
           // A merged file that does not say what it holds (a snapshot): by name, as the aggregate rule does.
-          return cov ? cov.covers(name, r.path) : a.schema.descriptors.some((d) => d.name === name);
+          if (!cov) return a.schema.descriptors.some((d) => d.name === name);
+          return cov.covers(name, r.path) || (empty && cov.coversUnder?.(name, r.path) === true);
         });
         c.set(name, t);
       }

@@ -211,6 +211,14 @@ describe("statsfs/prom-client: an exported registry", () => {
 
       const text = await cli("read", `shm:svc?dir=${dir}`);
       assert.match(text.out, /http_requests_total\{code="200",route="\/users\/:id"\}/);
+
+      // top's totals are read's: a metric's node sums its label sets once (it was counted again
+      // beside the root's aggregate: 11 for 5.5).
+      const top = await cli("top", "-1", `shm:svc?dir=${dir}`);
+      assert.equal(top.code, 0, top.err);
+      assert.match(top.out, /^http_requests_total\s+5\.5\s/m);
+      assert.match(top.out, /^rt_seconds\s+4\s/m);
+      assert.match(top.out, /^temp_celsius\s+33\.6\s/m);
       closeSync(openSync(join(dir, "svc", `${child.pid}.stats`), "r"));
     });
   });

@@ -176,6 +176,15 @@ export class AggregateFile implements StatsFile {
     return this.#below.get(name)?.has(path) === true;
   }
 
+  /** Whether statistic `name` holds the values of some source below `path` (a source without values of its own: its label sets). */
+  coversUnder(name: string, path: string): boolean {
+    const paths = this.#below.get(name);
+    if (!paths) return false;
+    const prefix = `${path}/`;
+    for (const p of paths) if (p.startsWith(prefix)) return true;
+    return false;
+  }
+
   /** Whether statistic `name` holds a value this source has itself (not only its subordinates'). */
   holdsOwn(name: string): boolean {
     return this.#own.has(name);

@@ -140,6 +140,13 @@ export function eventGroup(
       if (o.fields && !o.fields.test(d.name)) continue;
       stats.push(d);
     }
+  // A producer file below another file of this group, whose statistic that file's aggregate
+  // already holds, is not added to the group's total again (its drilldown still shows it).
+  const roles = files.map((f) => producerRole(f.file.identity));
+  const below = files.map((_, i) => {
+    const r = roles[i];
+    return r !== undefined && roles.some((a, j) => j !== i && a?.member === r.member && r.path.startsWith(`${a.path}/`));
+  });
   const rows = stats.map((stat): EventRow => {
     const kind = eventKind(stat);
     const hist = stat.type === StatType.LinearHistogram || stat.type === StatType.Log2Histogram;
@@ -149,10 +156,12 @@ export function eventGroup(
     let tallied = true;
     const buckets = hist ? new Array<bigint>(stat.size).fill(0n) : undefined;
     const parts: EventPart[] | undefined = o.parts ? [] : undefined;
-    for (const f of files) {
+    for (const [fi, f] of files.entries()) {
       const d = statNamed(f.file.schema.descriptors, stat.name);
       if (!d) continue;
-      if (ctx.tallied && !ctx.tallied(f, stat.name)) tallied = false;
+      const held = ctx.tallied !== undefined && !ctx.tallied(f, stat.name);
+      if (held && below[fi]) continue;
+      if (held) tallied = false;
       const v = fileValue(d, f, kind);
       total = !any ? v : d.type === StatType.Peak ? larger(total, v) : plus(total, v);
       any = true;
