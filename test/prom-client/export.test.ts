@@ -13,6 +13,8 @@ import { after, describe, it } from "node:test";
 import { decodeLabelSet } from "../../src/model/label-set.js";
 import { metricsOfBundle } from "../../src/prom-client/cluster-files.js";
 import { Counter, Gauge, Histogram, type MetricObject, Registry, Summary } from "../../src/prom-client/index.js";
+import { openSource } from "../../src/providers/registry.js";
+import { renderExposition } from "../../src/views/openmetrics/render.js";
 import { cli } from "../helpers.js";
 
 const ROOT = join(import.meta.dirname, "../../..");
@@ -219,6 +221,17 @@ describe("statsfs/prom-client: an exported registry", () => {
       assert.match(top.out, /^http_requests_total\s+5\.5\s/m);
       assert.match(top.out, /^rt_seconds\s+4\s/m);
       assert.match(top.out, /^temp_celsius\s+33\.6\s/m);
+
+      // What serve --http shm:svc renders: every label set with its labels and exact value.
+      await using src = await openSource(`shm:svc?dir=${dir}`);
+      await src.poll();
+      const om = renderExposition(src.files, "text");
+      assert.match(om, /^statsfs_svc_http_requests_total\{source="\/svc\/http_requests_total",code="200",route="\/users\/:id"\} 5$/m);
+      assert.match(om, /^statsfs_svc_http_requests_total\{source="\/svc\/http_requests_total",code="404",route="\/x"\} 0\.5$/m);
+      assert.match(om, /^statsfs_svc_temp_celsius\{source="\/svc\/temp_celsius",room="a"\} 36\.6$/m);
+      assert.match(om, /^statsfs_svc_temp_celsius\{source="\/svc\/temp_celsius",room="b"\} -3$/m);
+      assert.match(om, /^statsfs_svc_rt_seconds_bucket\{source="\/svc\/rt_seconds",le="0\.1"\} 3$/m);
+      assert.match(om, /^statsfs_svc_rt_seconds_sum\{source="\/svc\/rt_seconds"\} 3\.0622999999999996$/m); // 0.0123 + 0.05 + 5 - 2 in doubles, as the child summed it
       closeSync(openSync(join(dir, "svc", `${child.pid}.stats`), "r"));
     });
   });
