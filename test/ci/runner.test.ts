@@ -87,6 +87,9 @@ describe("the test runner", () => {
     assert.equal(pkg.scripts.test, "npm run -s build && node scripts/test.mjs");
     // The in-place compile first; the dashboard's bundle (scripts/build-web.mjs) and the CommonJS
     // bundle of statsfs/prom-client (scripts/build-cjs.mjs) after it.
-    assert.match(pkg.scripts.build ?? "", /^node scripts\/build\.mjs( && node scripts\/build-web\.mjs)?( && node scripts\/build-cjs\.mjs)?$/);
+    assert.match(
+      pkg.scripts.build ?? "",
+      /^node scripts\/build\.mjs( && node scripts\/build-web\.mjs)?( && node scripts\/build-cjs\.mjs)?$/,
+    );
   });
 });
