@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { durationOption, intOption } from "../../src/cli/command.js";
 import { bufferIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/run.js";
 import { durationHint, readDuration, readFlag } from "../../src/model/read-option.js";
@@ -103,5 +104,35 @@ describe("openers and commands read durations and flags alike", () => {
       bad.err(),
       /^statsfs: mount: --max-age must be a number of milliseconds from 0 to 3600000, or a duration such as 2s, got "2h"\n$/,
     );
+  });
+});
+
+describe("cli/command: the option readers every command uses", () => {
+  const args = (values: Record<string, string>) => ({ values, positionals: [] });
+
+  it("intOption and durationOption: absent is undefined, good is the value, bad is one usage line naming command and option", () => {
+    assert.equal(intOption(args({}), "top", "count", 1, 10), undefined);
+    assert.equal(intOption(args({ count: "7" }), "top", "count", 1, 10), 7);
+    assert.throws(() => intOption(args({ count: "11" }), "top", "count", 1, 10), {
+      name: "UsageError",
+      message: 'top: --count must be an integer from 1 to 10, got "11"',
+    });
+    assert.throws(() => intOption(args({ "max-message": "1\n2" }), "serve", "max-message", 1024, 2048), {
+      message: 'serve: --max-message must be an integer from 1024 to 2048, got "1\\x0a2"',
+    });
+    assert.equal(durationOption(args({}), "log", "interval", "ms", { min: 1, max: 10_000 }), undefined);
+    assert.equal(durationOption(args({ interval: "2s" }), "log", "interval", "ms", { min: 1, max: 10_000 }), 2000);
+    assert.throws(() => durationOption(args({ interval: "20s" }), "log", "interval", "ms", { min: 1, max: 10_000 }), {
+      message: 'log: --interval must be a number of milliseconds from 1 to 10000, or a duration such as 2s, got "20s"',
+    });
+  });
+
+  it("serve --max-message and log --count refuse in the same words", async () => {
+    const io = bufferIo();
+    assert.equal(await runCli(["log", "sim:", "--count", "0"], io), 2);
+    assert.equal(io.err(), 'statsfs: log: --count must be an integer from 1 to 999999999999999, got "0"\n');
+    const s = bufferIo();
+    assert.equal(await runCli(["serve", "--qmp", "unix:/nonexistent/x.sock", "--max-message", "10", "sim:"], s), 2);
+    assert.equal(s.err(), 'statsfs: serve: --max-message must be an integer from 1024 to 1073741824, got "10"\n');
   });
 });

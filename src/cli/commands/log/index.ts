@@ -9,7 +9,6 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { durationHint, readDuration, readInt } from "../../../model/read-option.js";
 import { sysReason } from "../../../model/text.js";
 import { samples } from "../../../sample/sampler.js";
 import { checkedSelector } from "../../../sample/select.js";
@@ -26,7 +25,7 @@ import {
 } from "../../../views/log/index.js";
 import { checkPid, fieldsHelp, pidOfGuest } from "../../../views/top/guests.js";
 import { fieldsRegex } from "../../../views/top/keys.js";
-import { type Args, type Command, flag, str } from "../../command.js";
+import { type Args, type Command, durationOption, flag, intOption } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { KVMSTAT_HELP, KVMSTAT_OPTIONS, type KvmStatArgs, kvmStatArgs, openNamedSources, routedSources } from "../../kvmstat.js";
 import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
@@ -130,14 +129,8 @@ export async function log(
   }
 }
 
+/** --interval's bounds in milliseconds. */
 const INTERVAL = { min: 1, max: 999_999_999_999_999 };
-
-function positiveInt(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = readInt(text, 1, 999_999_999_999_999);
-  if (n === undefined) throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
-  return n;
-}
 
 export const command: Command = {
   name: "log",
@@ -171,16 +164,13 @@ record where they appear) and lists files that went away under "gone".`,
   positionals: [0, 64],
   run: (a: Args, io: Io) => {
     const k = kvmStatArgs(a, "log");
-    const interval = str(a, "interval");
-    const intervalMs = interval === undefined ? undefined : readDuration(interval, "ms", INTERVAL);
-    if (interval !== undefined && intervalMs === undefined)
-      throw new UsageError(`log: --interval must be ${durationHint("ms", INTERVAL)}, got "${printable(interval)}"`);
+    const intervalMs = durationOption(a, "log", "interval", "ms", INTERVAL);
     return log(
       a.positionals,
       k,
       {
         jsonl: flag(a, "jsonl"),
-        count: positiveInt(str(a, "count"), "--count"),
+        count: intOption(a, "log", "count", 1, 999_999_999_999_999),
         intervalMs,
         selection: selectionOf(a),
         all: flag(a, "all"),
