@@ -7,20 +7,27 @@
  * - the producer library (`statsfs/producer`): sources for a Node service's own statistics;
  * - views: QEMU's query-stats shapes; `qmp`: a QMP server for any source and a client for QEMU.
  *
- * Only what is named here is public: the error classes (not the escaping helpers of errors.ts),
- * and the source schemes as a list ({@link sourceSchemes}), never the registry's table itself.
+ * Only what is named here is public: the error classes and their table of codes (README
+ * "Errors"; not the escaping helpers of errors.ts), and the source schemes as a list
+ * ({@link sourceSchemes}), never the registry's table itself.
  */
 
 export { BinaryStatsReader, bytesPread, encodeStatsFile, type Pread, readSchema } from "./codec/index.js";
 export {
   DecodeError,
   DefinitionError,
+  EncodeError,
+  ERROR_CODES,
+  type ErrorCode,
   KvmError,
+  LimitError,
+  NothingToShowError,
   SourceError,
   StatsfsError,
   SystemError,
   TimeoutError,
   UsageError,
+  ValueError,
 } from "./errors.js";
 export * from "./model/index.js";
 export * as producer from "./producer/index.js";

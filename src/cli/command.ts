@@ -1,9 +1,13 @@
 /**
  * @module cli/command
- * The shape of a CLI command: a typed async function plus the argv parsing that feeds it.
+ * The shape of a CLI command: a typed async function plus the argv parsing that feeds it, and
+ * the readers of its option values (strings, flags, lists, integers, durations), one for all.
  * Each command lives in its own folder under cli/commands and is listed in cli/commands/index.ts.
  */
 import type { ParseArgsConfig } from "node:util";
+import { UsageError } from "../errors.js";
+import { printable } from "../model/printable.js";
+import { type DurationRange, type DurationUnit, durationHint, readDuration, readInt } from "../model/read-option.js";
 import type { Io } from "./io.js";
 
 /** Parsed argv: option values by name, and positionals. */
@@ -46,4 +50,28 @@ export function list(args: Args, name: string): string[] | undefined {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");
+}
+
+/**
+ * An integer option (model/read-int: digits only, from `min` to `max`), or undefined when it is
+ * not given; anything else is a usage error naming the command and the option.
+ */
+export function intOption(args: Args, cmd: string, name: string, min: number, max: number): number | undefined {
+  const text = str(args, name);
+  if (text === undefined) return undefined;
+  const n = readInt(text, min, max);
+  if (n === undefined) throw new UsageError(`${cmd}: --${name} must be an integer from ${min} to ${max}, got "${printable(text)}"`);
+  return n;
+}
+
+/**
+ * A duration option in milliseconds (model/read-option: `500`, `500ms`, `2s`; a bare number is
+ * in `unit`), or undefined when it is not given; anything else is a usage error.
+ */
+export function durationOption(args: Args, cmd: string, name: string, unit: DurationUnit, range: DurationRange): number | undefined {
+  const text = str(args, name);
+  if (text === undefined) return undefined;
+  const n = readDuration(text, unit, range);
+  if (n === undefined) throw new UsageError(`${cmd}: --${name} must be ${durationHint(unit, range)}, got "${printable(text)}"`);
+  return n;
 }

@@ -15,7 +15,9 @@
  * if some process still holds a file open. A mount left behind by a killed server ("Transport
  * endpoint is not connected") is detected and detached before mounting again.
  */
+
 import { closeSync, constants, openSync, readdirSync, statSync, writeSync } from "node:fs";
+import { AsyncClosable } from "../closable.js";
 import { SystemError, UsageError } from "../errors.js";
 import { printable } from "../model/printable.js";
 import { MNT_DETACH, MS_NODEV, MS_NOSUID, mountCalls, POLLIN } from "../sys/mount.js";
@@ -86,12 +88,11 @@ export function prepareMountPoint(dir: string, notice: (m: string) => void): voi
 }
 
 /** A live FUSE mount. */
-export class FuseSession implements AsyncDisposable {
+export class FuseSession extends AsyncClosable implements AsyncDisposable {
   readonly dir: string;
   readonly #fd: number;
   readonly #handler: FuseHandler;
   readonly #buf = new Uint8Array(Math.max(MIN_READ_BUFFER, MAX_WRITE + 4096));
-  #closing: Promise<void> | undefined;
   #mounted = true;
   #initDone = false;
   /** Handler answers still pending. */
@@ -102,6 +103,7 @@ export class FuseSession implements AsyncDisposable {
   #handlerFailures = 0;
 
   private constructor(dir: string, fd: number, handler: FuseHandler) {
+    super();
     this.dir = dir;
     this.#fd = fd;
     this.#handler = handler;
@@ -308,16 +310,9 @@ export class FuseSession implements AsyncDisposable {
   }
 
   /** Unmounts (detaching) and closes the device, which ends the connection; idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#mounted) mountCalls().umount2(this.dir, MNT_DETACH);
-      this.#mounted = false;
-      closeSync(this.#fd);
-    })();
-    return this.#closing;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected closing(): void {
+    if (this.#mounted) mountCalls().umount2(this.dir, MNT_DETACH);
+    this.#mounted = false;
+    closeSync(this.#fd);
   }
 }

@@ -46,6 +46,19 @@ export interface DescriptorInit {
   bounds?: readonly number[];
 }
 
+/** The kernel's fields of a descriptor beside its name, flags word and offset. */
+export type KernelFields = Pick<StatDescriptor, "type" | "unit" | "base" | "exponent" | "size" | "bucketSize">;
+
+/** `d`'s {@link KernelFields}: type, unit, base, exponent, size, bucket size. */
+export function kernelFields(d: KernelFields): KernelFields {
+  return { type: d.type, unit: d.unit, base: d.base, exponent: d.exponent, size: d.size, bucketSize: d.bucketSize };
+}
+
+/** What a copy of `d` under another name or at another offset takes from it: its kernel fields, encoding and bounds. */
+export function shapeOf(d: StatDescriptor): Omit<DescriptorInit, "name" | "offset"> {
+  return { ...kernelFields(d), encoding: d.encoding, ...(d.bounds !== undefined ? { bounds: d.bounds } : {}) };
+}
+
 /** Builds a descriptor from its fields, packing the flags word. */
 export function makeDescriptor(init: DescriptorInit): StatDescriptor {
   const type = init.type ?? StatType.Cumulative;

@@ -10,6 +10,7 @@
  * (an HTTP exporter, a test probe). Observers of the registry itself hear of roots coming and
  * going ({@link Registry.observe}).
  */
+import { Closable } from "../closable.js";
 import { DefinitionError } from "../errors.js";
 import { describe, isRecord, quote } from "../model/text.js";
 import { Exporter, type ExportOptions } from "./export/exporter.js";
@@ -39,23 +40,18 @@ export interface Attachment extends Disposable {
 }
 
 /** A registration; closing it unregisters the source (and detaches every observer: its exported files go). */
-export class Registration implements Disposable {
+export class Registration extends Closable implements Disposable {
   readonly source: Source;
   readonly registry: Registry;
   /** The shm exporter, when the source was registered with `{ export: … }`. */
   readonly exporter: Exporter | undefined;
-  #closed = false;
 
   /** @internal Use {@link Registry.register}. */
   constructor(registry: Registry, source: Source, exporter: Exporter | undefined) {
+    super();
     this.registry = registry;
     this.source = source;
     this.exporter = exporter;
-  }
-
-  /** Whether {@link close} has run. */
-  get closed(): boolean {
-    return this.#closed;
   }
 
   /** The observers attached now, in attach order (the shm exporter first when there is one). */
@@ -70,7 +66,7 @@ export class Registration implements Disposable {
    */
   attach(observer: TreeObserver): Attachment {
     if (!isRecord(observer)) throw new DefinitionError(`attach needs an observer object, not ${describe(observer)}`);
-    if (this.#closed) throw new DefinitionError(`source ${quote(this.source.name)} is no longer registered`);
+    if (this.closed) throw new DefinitionError(`source ${quote(this.source.name)} is no longer registered`);
     if (this.source.observers.includes(observer)) throw new DefinitionError("this observer is already attached");
     this.source.observers = [...this.source.observers, observer];
     let done = false;
@@ -90,9 +86,7 @@ export class Registration implements Disposable {
   }
 
   /** Unregisters: readers stop seeing the tree, every observer is detached (exported files removed). Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected closing(): void {
     this.registry.remove(this);
     let first: unknown;
     for (const o of [...this.source.observers].reverse()) {
@@ -106,10 +100,6 @@ export class Registration implements Disposable {
     this.source.registry = undefined;
     bumpTreeVersion();
     if (first !== undefined) throw first;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

@@ -8,7 +8,9 @@
  * and booleans). A closed shard keeps its values (sums stay right after a worker exits) and is
  * reused, values included, by the next thread that attaches.
  */
+
 import { closeSync, openSync } from "node:fs";
+import { Closable } from "../closable.js";
 import { DefinitionError, LimitError } from "../errors.js";
 import { StatType } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
@@ -60,7 +62,7 @@ export function shareSource(source: Source): SharedSource {
 }
 
 /** One thread's shard of a shared source. */
-export class ThreadShard<D extends ValueInits = ValueInits> implements Disposable {
+export class ThreadShard<D extends ValueInits = ValueInits> extends Closable implements Disposable {
   /** The shard index (1..shards−1). */
   readonly shard: number;
   /** Typed handles for the definitions given to {@link attachSource}. */
@@ -69,7 +71,6 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
   readonly #control: Int32Array;
   readonly #mapping: FileMapping | undefined;
   readonly #words: number;
-  #closed = false;
 
   /** @internal */
   constructor(
@@ -80,6 +81,7 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
     mapping: FileMapping | undefined,
     wanted: ValueSet<D> | undefined,
   ) {
+    super();
     this.shard = shard;
     this.#control = control;
     this.#mapping = mapping;
@@ -110,9 +112,7 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
   }
 
   /** Releases the shard (its values stay counted). Handles keep working on private memory. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected closing(): void {
     const scratch = new Uint32Array(this.#words * 2);
     const f = new Float64Array(scratch.buffer);
     const b = new BigUint64Array(scratch.buffer);
@@ -123,10 +123,6 @@ export class ThreadShard<D extends ValueInits = ValueInits> implements Disposabl
     }
     if (this.#mapping) unmapFile(this.#mapping);
     Atomics.store(this.#control, this.shard, 0);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

@@ -2,6 +2,7 @@
  * @module providers/local-source
  * A source made of stats files that poll synchronously (fds, files, shared memory).
  */
+import { AsyncClosable } from "../closable.js";
 import { SourceError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
 import type { MemberStatus, SourceCapabilities, SyncStatsSource } from "./source.js";
@@ -17,14 +18,13 @@ export interface LocalStatsFile extends StatsFile {
  * Given `members` (a directory's files, the bad ones `failed` with their reason), it reports
  * them as {@link SyncStatsSource.members}.
  */
-export class LocalSource implements SyncStatsSource {
+export class LocalSource extends AsyncClosable implements SyncStatsSource {
   readonly uri: string;
   readonly files: readonly LocalStatsFile[];
   readonly capabilities: SourceCapabilities;
   readonly members?: readonly MemberStatus[];
   readonly #release: (() => Promise<void> | void) | undefined;
   readonly #empty: string | undefined;
-  #closed: Promise<void> | undefined;
 
   /**
    * `members`: states of what the files came from; `empty`: why `files` is empty, when it is
@@ -37,6 +37,7 @@ export class LocalSource implements SyncStatsSource {
     members?: readonly MemberStatus[],
     empty?: string,
   ) {
+    super();
     this.uri = uri;
     this.files = files;
     this.#release = release;
@@ -50,7 +51,7 @@ export class LocalSource implements SyncStatsSource {
   }
 
   pollSync(): void {
-    if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`);
+    if (this.closed) throw new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`);
     for (const f of this.files) f.poll();
   }
 
@@ -58,15 +59,8 @@ export class LocalSource implements SyncStatsSource {
     this.pollSync();
   }
 
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      for (const f of this.files) f.close();
-      await this.#release?.();
-    })();
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected async closing(): Promise<void> {
+    for (const f of this.files) f.close();
+    await this.#release?.();
   }
 }

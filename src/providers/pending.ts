@@ -6,6 +6,7 @@
  * open the source until it succeeds; until then the poll fails with the reason (the source is
  * down, with no files), after that it is the source itself.
  */
+import { AsyncClosable } from "../closable.js";
 import { SourceError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
 import type { MemberStatus, PollOptions, SourceCapabilities, StatsSource } from "./source.js";
@@ -13,14 +14,14 @@ import type { MemberStatus, PollOptions, SourceCapabilities, StatsSource } from 
 const NOT_YET: SourceCapabilities = { pollSync: false, raw: false, reset: false };
 
 /** A source opened at its first poll that succeeds. */
-export class PendingSource implements StatsSource {
+export class PendingSource extends AsyncClosable implements StatsSource {
   readonly uri: string;
   readonly #open: (uri: string) => Promise<StatsSource>;
   #inner: StatsSource | undefined;
-  #closed = false;
 
   /** `open` opens the source (e.g. providers/registry's openSource). */
   constructor(uri: string, open: (uri: string) => Promise<StatsSource>) {
+    super();
     this.uri = uri;
     this.#open = open;
   }
@@ -49,10 +50,10 @@ export class PendingSource implements StatsSource {
   }
 
   async poll(options: PollOptions = {}): Promise<void> {
-    if (this.#closed) throw new SourceError("STATSFS_SOURCE", `${this.uri}: closed`);
+    if (this.closed) throw new SourceError("STATSFS_SOURCE", `${this.uri}: closed`);
     if (!this.#inner) {
       const s = await this.#open(this.uri);
-      if (this.#closed) {
+      if (this.closed) {
         await s.close();
         throw new SourceError("STATSFS_SOURCE", `${this.uri}: closed`);
       }
@@ -61,12 +62,7 @@ export class PendingSource implements StatsSource {
     await this.#inner.poll(options);
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  protected async closing(): Promise<void> {
     await this.#inner?.close();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }

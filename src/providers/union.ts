@@ -8,6 +8,7 @@
  * removes only its own files (state `failed`, with the reason) and the others keep answering;
  * a member still polling at the deadline keeps its last values (state `stale`).
  */
+import { AsyncClosable } from "../closable.js";
 import { UsageError } from "../errors.js";
 import { identityKey, type StatsIdentity, withLabels } from "../model/identity.js";
 import { printable } from "../model/printable.js";
@@ -46,7 +47,7 @@ interface Member {
 }
 
 /** Several sources polled together and shown as one. */
-export class UnionSource implements StatsSource {
+export class UnionSource extends AsyncClosable implements StatsSource {
   readonly uri: string;
   readonly capabilities: SourceCapabilities;
   readonly #members: Member[];
@@ -55,9 +56,9 @@ export class UnionSource implements StatsSource {
   #wrapped = new WeakMap<StatsFile, MemberFile>();
   /** Which member owns a shown file (for writes). */
   #owner = new WeakMap<StatsFile, Member>();
-  #closed: Promise<void> | undefined;
 
   constructor(members: readonly StatsSource[], uri = members.map((m) => m.uri).join(" ")) {
+    super();
     this.uri = uri;
     this.#members = members.map((source) => ({ source, polled: polled(source) }));
     const caps = members.map((m) => m.capabilities);
@@ -173,17 +174,10 @@ export class UnionSource implements StatsSource {
   }
 
   /** Closes every member; idempotent. */
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      for (const m of this.#members) m.polled.gone();
-      const results = await Promise.allSettled(this.#members.map((m) => m.source.close()));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
-    })();
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected async closing(): Promise<void> {
+    for (const m of this.#members) m.polled.gone();
+    const results = await Promise.allSettled(this.#members.map((m) => m.source.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }

@@ -6,13 +6,14 @@
  * other sources are served. Used where several sources are served together (`serve`); a single
  * source that cannot open still refuses at start.
  */
+import { AsyncClosable } from "../closable.js";
 import { SourceError } from "../errors.js";
 import type { StatsFile } from "../model/stats-file.js";
 import { errorLine } from "./poll.js";
 import { NO_CAPABILITIES, type StatsSource } from "./source.js";
 
 /** A source that failed to open, standing in for it among others. */
-export class UnopenedSource implements StatsSource {
+export class UnopenedSource extends AsyncClosable implements StatsSource {
   readonly uri: string;
   readonly capabilities = NO_CAPABILITIES;
   readonly files: readonly StatsFile[] = [];
@@ -20,6 +21,7 @@ export class UnopenedSource implements StatsSource {
   readonly reason: string;
 
   constructor(uri: string, error: unknown) {
+    super();
     this.uri = uri;
     this.reason = `cannot open: ${errorLine(error)}`;
   }
@@ -28,9 +30,6 @@ export class UnopenedSource implements StatsSource {
     throw new SourceError("STATSFS_SOURCE_UNOPENED", this.reason);
   }
 
-  async close(): Promise<void> {}
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
+  /** Nothing to release: the source never opened. */
+  protected closing(): void {}
 }

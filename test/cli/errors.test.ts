@@ -127,10 +127,17 @@ describe("errors.ts: codes belong to classes", () => {
     assert.deepEqual(cli(new RangeError("bad index\n at f")), { lines: ["statsfs: internal error: bad index"], exit: Exit.Bug });
   });
 
-  it("the header of errors.ts documents every code with its class and exit code", () => {
+  it("the header of errors.ts and the README's table document every code with its class and exit code", () => {
     const text = readFileSync(fileURLToPath(new URL("../../../src/errors.ts", import.meta.url)), "utf8");
+    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+    const rows = readme.split("\n").filter((l) => /^\| (STATSFS|KVM)_/.test(l));
     for (const [code, row] of Object.entries(ERROR_CODES)) {
       assert.match(text, new RegExp(` \\* {3}${code} +${row.class} +${row.exit} +\\S`), code);
+      const line = rows.find((l) => (l.split("|")[1] ?? "").split(",").some((c) => c.trim() === code));
+      assert.ok(line, `README: no row for ${code}`);
+      const [, , cls = "", exit = ""] = line.split("|");
+      assert.ok(cls.includes(row.class), `README: ${code} is ${row.class}`);
+      assert.equal(exit.trim(), String(row.exit), `README: ${code} exits ${row.exit}`);
     }
   });
 

@@ -238,12 +238,15 @@ describe("QMP edges: bad peers, paths and options", () => {
       const r = await cli("read", `qmp:${sock}?timeout=3000000000`);
       assert.deepEqual(
         [r.code, r.err],
-        [2, `statsfs: qmp:${sock}?timeout=3000000000: timeout must be a number of milliseconds from 1 to 2147483647\n`],
+        [
+          2,
+          `statsfs: qmp:${sock}?timeout=3000000000: timeout must be a number of milliseconds from 1 to 2147483647, or a duration such as 2s\n`,
+        ],
       );
       const q = await cli("qmp", sock, "query-version", "--timeout", "2147483648");
       assert.deepEqual(
         [q.code, q.err],
-        [2, 'statsfs: qmp: --timeout must be a number of milliseconds from 1 to 2147483647, got "2147483648"\n'],
+        [2, 'statsfs: qmp: --timeout must be a number of milliseconds from 1 to 2147483647, or a duration such as 2s, got "2147483648"\n'],
       );
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(warnings, []);

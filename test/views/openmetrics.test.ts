@@ -52,6 +52,28 @@ describe("openmetrics: exact values", () => {
   });
 });
 
+describe("openmetrics: scaled values digit by digit", () => {
+  it("a u64 × 10^-k renders as decimalText does, at every boundary of the fast path and past it", () => {
+    const values = [0n, 1n, 9n, 10n, 11n, 99n, 100n, 101n, 123456789n, 999999999n, 1000000000n, 1000000001n, 1999999999n];
+    for (const b of [2n ** 32n, 2n ** 52n, 2n ** 53n]) values.push(b - 1n, b, b + 1n);
+    for (const k of [3n, 6n, 9n, 12n, 15n])
+      values.push(10n ** k - 1n, 10n ** k, 10n ** k + 1n, 7n * 10n ** k, 4503599627370495n - (4503599627370495n % 10n ** k));
+    values.push(U64_MAX, U64_MAX - 1n, 2n ** 63n);
+    let seed = 7n;
+    for (let i = 0; i < 200; i++) {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
+      values.push(seed >> BigInt(i % 64));
+    }
+    for (const exponent of [-1, -3, -6, -9, -12, -15, -16]) {
+      const inits = values.map((_, i) => ({ name: `w${i}`, type: StatType.Instant, unit: StatUnit.Seconds, exponent }));
+      const f = file("kvm-1/vcpu-0", inits, values);
+      const text = renderExposition([f], "text");
+      const got = new Map([...text.matchAll(/^kvm_vcpu_w(\d+)_seconds\{[^}]*\} (\S+)$/gm)].map((m) => [Number(m[1]), m[2]]));
+      for (const [i, v] of values.entries()) assert.equal(got.get(i), decimalText(v, exponent), `${v} x 10^${exponent}`);
+    }
+  });
+});
+
 describe("openmetrics: names, types and labels", () => {
   const f = file(
     "kvm-7/vcpu-3",

@@ -4,20 +4,20 @@
  * live source and the `shm:` reader of exported files. Subclasses say how to refresh the plan;
  * polling, writing zero, and the closed state live here once.
  */
+import { AsyncClosable } from "../../closable.js";
 import { SourceError } from "../../errors.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import type { SourceCapabilities, SyncStatsSource } from "../source.js";
 import { AggregatePlan } from "./plan.js";
 
 /** A {@link SyncStatsSource} whose files an aggregation plan computes. */
-export abstract class PlanSource implements SyncStatsSource {
+export abstract class PlanSource extends AsyncClosable implements SyncStatsSource {
   abstract readonly uri: string;
   abstract readonly files: readonly StatsFile[];
   /** Polled in place; values declared writable (and aggregates over them) reset by writing 0. */
   readonly capabilities: SourceCapabilities = { pollSync: true, raw: false, reset: true };
   /** The current plan; subclasses replace it when the trees behind them change. */
   protected plan: AggregatePlan = new AggregatePlan([]);
-  #closed = false;
 
   /** Rebuilds the plan if needed and recomputes every value. */
   protected abstract refresh(): void;
@@ -27,7 +27,7 @@ export abstract class PlanSource implements SyncStatsSource {
 
   /** Refreshes every file. After {@link close} it throws STATSFS_CLOSED. */
   pollSync(): void {
-    if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`);
+    if (this.closed) throw new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`);
     this.refresh();
   }
 
@@ -48,14 +48,8 @@ export abstract class PlanSource implements SyncStatsSource {
     return this.plan.writable(file, name);
   }
 
-  /** Stops polling and releases what the source holds; idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Stops polling and releases what the source holds (close() runs it once). */
+  protected closing(): void {
     this.release();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }

@@ -5,6 +5,7 @@
  * Shared by the producer (which defines values) and the readers of exported files (which find
  * the same facts in the file's descriptors and trailer); pure, no I/O.
  */
+import type { KernelFields } from "../../model/descriptor.js";
 import { StatType, StatUnit } from "../../model/flags.js";
 
 /**
@@ -35,15 +36,8 @@ export function defaultKind(v: { type: number; unit: number }): AggKind {
 }
 
 /** A validated value: a kernel descriptor's fields plus what statsfs adds (aggregations, writable). */
-export interface ValueMeta {
+export interface ValueMeta extends KernelFields {
   readonly name: string;
-  readonly type: number;
-  readonly unit: number;
-  readonly base: number;
-  readonly exponent: number;
-  /** Number of u64 words (1, or the bucket count). */
-  readonly size: number;
-  readonly bucketSize: number;
   /** Aggregation kinds in the order given; [] when the value is not aggregated. */
   readonly kinds: readonly AggKind[];
   readonly writable: boolean;

@@ -14,8 +14,10 @@
  * Under lockdown=integrity every writable debugfs file refuses to open (EPERM), which is all of
  * KVM's counters: such files are reported, the route then being unusable (see FACTS.md).
  */
+
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { Closable } from "../../closable.js";
 import { SourceError } from "../../errors.js";
 import { layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram, StatType } from "../../model/flags.js";
@@ -42,7 +44,7 @@ export function lockdownMode(): string | undefined {
 }
 
 /** One VM directory read as a stats file. */
-export class DebugfsVmFile implements LocalStatsFile {
+export class DebugfsVmFile extends Closable implements LocalStatsFile {
   readonly identity: StatsIdentity;
   readonly schema: StatsSchema;
   readonly data: BigUint64Array;
@@ -51,7 +53,6 @@ export class DebugfsVmFile implements LocalStatsFile {
   readonly refused: readonly { name: string; code: string }[];
   readonly #fds: number[];
   readonly #buf = Buffer.alloc(32);
-  #closed = false;
 
   private constructor(
     dir: string,
@@ -61,6 +62,7 @@ export class DebugfsVmFile implements LocalStatsFile {
     kinds: ReadonlyMap<string, StatDescriptor>,
     refused: { name: string; code: string }[],
   ) {
+    super();
     this.dir = dir;
     this.identity = identity;
     this.#fds = fds;
@@ -126,7 +128,7 @@ export class DebugfsVmFile implements LocalStatsFile {
   }
 
   poll(): void {
-    if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.identity.id}: closed`);
+    if (this.closed) throw new SourceError("STATSFS_CLOSED", `${this.identity.id}: closed`);
     const d = this.data;
     for (let i = 0; i < this.#fds.length; i++) {
       const v = readValue(this.#fds[i] as number, this.#buf);
@@ -134,9 +136,7 @@ export class DebugfsVmFile implements LocalStatsFile {
     }
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected closing(): void {
     for (const fd of this.#fds) closeSync(fd);
   }
 }

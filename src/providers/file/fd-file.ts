@@ -2,7 +2,9 @@
  * @module providers/file/fd-file
  * One binary stats file read through an fd: the schema once, the data block per poll.
  */
+
 import { closeSync } from "node:fs";
+import { Closable } from "../../closable.js";
 import type { Pread } from "../../codec/pread.js";
 import { BinaryStatsReader } from "../../codec/reader.js";
 import { DecodeError, SourceError } from "../../errors.js";
@@ -12,7 +14,7 @@ import { openForPread } from "../../sys/fs.js";
 import { fdPread } from "./pread-fd.js";
 
 /** A stats file backed by an fd. */
-export class FdStatsFile implements StatsFile {
+export class FdStatsFile extends Closable implements StatsFile {
   readonly identity: StatsIdentity;
   readonly reader: BinaryStatsReader;
   readonly fd: number;
@@ -21,13 +23,13 @@ export class FdStatsFile implements StatsFile {
   readonly #owned: boolean;
   /** The origin for messages (a path, `fd 3`). */
   readonly #where: string;
-  #closed = false;
 
   /**
    * Reads the schema from `fd`. `where` names the origin in errors (a path, `fd:3`);
    * `owned` says whether {@link close} closes the fd.
    */
   constructor(fd: number, where: string, owned: boolean, override?: { readonly path?: string; readonly labels?: Labels }) {
+    super();
     this.fd = fd;
     this.#owned = owned;
     this.#where = where;
@@ -60,7 +62,7 @@ export class FdStatsFile implements StatsFile {
    * which). After {@link close} it throws: the fd number may name another file by then.
    */
   poll(): void {
-    if (this.#closed) throw new SourceError("STATSFS_CLOSED", `${this.identity.id}: stats file is closed`);
+    if (this.closed) throw new SourceError("STATSFS_CLOSED", `${this.identity.id}: stats file is closed`);
     try {
       this.reader.poll();
     } catch (e) {
@@ -68,9 +70,7 @@ export class FdStatsFile implements StatsFile {
     }
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected closing(): void {
     if (this.#owned) closeSync(this.fd);
   }
 }

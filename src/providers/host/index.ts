@@ -13,7 +13,7 @@
 import { UsageError } from "../../errors.js";
 import { globToRegExp } from "../../model/glob.js";
 import { printable } from "../../model/printable.js";
-import { readInt } from "../../model/read-int.js";
+import { durationHint, readDuration, readFlag, readInt } from "../../model/read-option.js";
 import { checkQueryKeys } from "../query.js";
 import { hostHasVms } from "./enumerate.js";
 import { ROUTES, type RouteName } from "./routes/route.js";
@@ -25,12 +25,24 @@ export { globToRegExp, hostHasVms };
 
 const KEYS = new Set(["pid", "guest", "route", "debugfs", "greeting", "timeout", "keep", "self", "scan"]);
 
+const MS = { min: 1, max: 2 ** 31 - 1 };
+
+/** A duration option (`?timeout=2000`, `?timeout=2s`), in milliseconds. */
 function ms(where: string, q: URLSearchParams, key: string, dflt: number): number {
   const raw = q.get(key);
   if (raw === null) return dflt;
-  const n = readInt(raw, 1, 2 ** 31 - 1);
-  if (n === undefined) throw new UsageError(`${where}: ${key} must be a number of milliseconds from 1 to ${2 ** 31 - 1}`);
+  const n = readDuration(raw, "ms", MS);
+  if (n === undefined) throw new UsageError(`${where}: ${key} must be ${durationHint("ms", MS)}`);
   return n;
+}
+
+/** A flag option (`?keep=1`, `?keep=true`). */
+function flagOf(where: string, q: URLSearchParams, key: string, dflt: boolean): boolean {
+  const raw = q.get(key);
+  if (raw === null) return dflt;
+  const v = readFlag(raw);
+  if (v === undefined) throw new UsageError(`${where}: ${key} must be 0 or 1 (or false, true)`);
+  return v;
 }
 
 /** The options a `host:` query says. */
@@ -58,10 +70,8 @@ export function hostOptions(uri: string, rest: string, q: URLSearchParams): Host
       routes.add(r as RouteName);
     }
   }
-  const keep = q.get("keep");
-  if (keep !== null && keep !== "0" && keep !== "1") throw new UsageError(`${where}: keep must be 0 or 1`);
-  const self = q.get("self");
-  if (self !== null && self !== "0" && self !== "1") throw new UsageError(`${where}: self must be 0 or 1`);
+  const keep = flagOf(where, q, "keep", false);
+  const self = flagOf(where, q, "self", true);
   const scan = q.get("scan");
   if (scan !== null && scan !== "auto" && scan !== "proc") throw new UsageError(`${where}: scan must be auto or proc`);
   const guest = q.get("guest");
@@ -73,8 +83,8 @@ export function hostOptions(uri: string, rest: string, q: URLSearchParams): Host
     debugfs: debugfs ?? undefined,
     greetingMs: ms(where, q, "greeting", 500),
     timeoutMs: ms(where, q, "timeout", 2000),
-    keep: keep === "1",
-    excludeSelf: self === "0",
+    keep,
+    excludeSelf: !self,
     scan: scan === "proc" ? "proc" : "auto",
   };
 }

@@ -6,6 +6,7 @@
  * only its own member (stale with last values, or failed); the source itself never fails
  * because of one VM. Members are `host:?pid=N`, with state ok/stale/failed/gone and a reason.
  */
+import { AsyncClosable } from "../../closable.js";
 
 import { SourceError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
@@ -50,7 +51,7 @@ export interface VmSummary {
 /** How many gone VMs stay in {@link HostSource.members}. */
 const GONE_KEPT = 32;
 
-export class HostSource implements StatsSource {
+export class HostSource extends AsyncClosable implements StatsSource {
   readonly uri: string;
   /** Polled asynchronously (QMP members); raw bytes and resets are not offered. */
   readonly capabilities = NO_CAPABILITIES;
@@ -58,10 +59,10 @@ export class HostSource implements StatsSource {
   readonly #readers = new Map<string, VmReader>();
   #gone: { uri: string; reason: string; summary: VmSummary }[] = [];
   #files: StatsFile[] = [];
-  #closed: Promise<void> | undefined;
   #polling: Promise<void> | undefined;
 
   private constructor(uri: string, o: HostSourceOptions) {
+    super();
     this.uri = uri;
     this.o = o;
   }
@@ -118,7 +119,7 @@ export class HostSource implements StatsSource {
    * and not asked again until they answer.
    */
   poll(options: PollOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`));
+    if (this.closed) return Promise.reject(new SourceError("STATSFS_CLOSED", `${this.uri}: source is closed`));
     this.#polling ??= (async () => {
       try {
         await this.#rescan();
@@ -172,18 +173,11 @@ export class HostSource implements StatsSource {
     this.#files = readers.flatMap((r) => [...r.files]);
   }
 
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      await this.#polling?.catch(() => undefined);
-      for (const r of this.#readers.values()) await r.close();
-      this.#readers.clear();
-      this.#files = [];
-    })();
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected async closing(): Promise<void> {
+    await this.#polling?.catch(() => undefined);
+    for (const r of this.#readers.values()) await r.close();
+    this.#readers.clear();
+    this.#files = [];
   }
 }
 

@@ -13,6 +13,7 @@
  */
 
 import { closeSync } from "node:fs";
+import { AsyncClosable } from "../../closable.js";
 import { KvmError } from "../../errors.js";
 import { libc, MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, type Mapping, PROT_READ, PROT_WRITE } from "../../sys/libc.js";
 import { GUEST_MEM_SIZE, loadGuestCode, setupGuestVcpu } from "./guest.js";
@@ -59,7 +60,7 @@ export interface DemoVm extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-class KvmDemoVm implements DemoVm {
+class KvmDemoVm extends AsyncClosable implements DemoVm {
   readonly pid = process.pid;
   readonly vmStatsFd: number;
   readonly vcpuStatsFds: number[] = [];
@@ -74,9 +75,9 @@ class KvmDemoVm implements DemoVm {
   readonly #threads: VcpuThread[] = [];
   readonly #onError: ((error: KvmError) => void) | undefined;
   #stopping: Promise<void> | undefined;
-  #closing: Promise<void> | undefined;
 
   constructor(vm: KvmVm, ram: Mapping, onError: ((error: KvmError) => void) | undefined) {
+    super();
     this.#vm = vm;
     this.#ram = ram;
     this.#onError = onError;
@@ -131,21 +132,12 @@ class KvmDemoVm implements DemoVm {
     });
   }
 
-  close(): Promise<void> {
-    this.#closing ??= this.#release();
-    return this.#closing;
-  }
-
-  async #release(): Promise<void> {
+  protected async closing(): Promise<void> {
     await this.stop();
     for (const vcpu of this.#vcpus) vcpu.close();
     this.#vm.close();
     for (const fd of [this.vmStatsFd, ...this.vcpuStatsFds]) closeQuietly(fd);
     libc().munmap(this.#ram);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

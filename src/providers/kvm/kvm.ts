@@ -9,6 +9,7 @@
  */
 
 import { closeSync, openSync } from "node:fs";
+import { Closable } from "../../closable.js";
 import { KvmError } from "../../errors.js";
 import { libc } from "../../sys/libc.js";
 import {
@@ -53,12 +54,13 @@ function loadLibc(): void {
 }
 
 /** Base of the fd owners: holds the fd until `close()`, which is safe to call twice. */
-abstract class FdOwner implements Disposable {
+abstract class FdOwner extends Closable {
   #fd: number;
   /** What the fd is, for error messages ("/dev/kvm", "VM", "vCPU 3"). */
   protected abstract readonly what: string;
 
   protected constructor(fd: number) {
+    super();
     this.#fd = fd;
   }
 
@@ -68,25 +70,15 @@ abstract class FdOwner implements Disposable {
     return this.#fd;
   }
 
-  /** True once close() ran. */
-  get closed(): boolean {
-    return this.#fd < 0;
-  }
-
-  /** Closes the fd. Calling it again does nothing. */
-  close(): void {
+  /** Closes the fd (close() runs it once). */
+  protected closing(): void {
     const fd = this.#fd;
-    if (fd < 0) return;
     this.#fd = -1;
     try {
       closeSync(fd);
     } catch {
       // Nothing useful to do: the fd is gone either way.
     }
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 
   /** ioctl with an integer argument; throws KvmError `KVM_IOCTL` naming `name` on failure. */

@@ -8,7 +8,7 @@
  */
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
-import { readInt } from "../../model/read-int.js";
+import { durationHint, readDuration, readFlag, readInt } from "../../model/read-option.js";
 import { parseQmpAddress } from "../../qmp/address.js";
 import { DEFAULT_MAX_REPLY, MAX_MAX_REPLY, MAX_TIMEOUT_MS, MIN_MAX_REPLY, QmpClient } from "../../qmp/client/client.js";
 import { checkQueryKeys } from "../query.js";
@@ -23,15 +23,17 @@ export async function openQmpSource(uri: string, rest: string, query: URLSearchP
   checkQueryKeys(uri, query, ["timeout", "reversed", "max-reply"], "qmp:");
   const address = parseQmpAddress(rest, where);
   const raw = query.get("timeout");
-  const timeoutMs = raw === null ? 5000 : readInt(raw, 1, MAX_TIMEOUT_MS);
-  if (timeoutMs === undefined) throw new UsageError(`${where}: timeout must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
-  const rev = query.get("reversed");
-  if (rev !== null && rev !== "0" && rev !== "1") throw new UsageError(`${where}: reversed must be 0 or 1`);
+  const range = { min: 1, max: MAX_TIMEOUT_MS };
+  const timeoutMs = raw === null ? 5000 : readDuration(raw, "ms", range);
+  if (timeoutMs === undefined) throw new UsageError(`${where}: timeout must be ${durationHint("ms", range)}`);
+  const rawRev = query.get("reversed");
+  const rev = rawRev === null ? undefined : readFlag(rawRev);
+  if (rawRev !== null && rev === undefined) throw new UsageError(`${where}: reversed must be 0 or 1 (or false, true)`);
   const rawMax = query.get("max-reply");
   const maxReplyBytes = rawMax === null ? DEFAULT_MAX_REPLY : readInt(rawMax, MIN_MAX_REPLY, MAX_MAX_REPLY);
   if (maxReplyBytes === undefined)
     throw new UsageError(`${where}: max-reply must be a number of bytes from ${MIN_MAX_REPLY} to ${MAX_MAX_REPLY}`);
   const client = await QmpClient.connect(address, { timeoutMs, maxReplyBytes });
   const pid = !client.isStatsfs && address.kind === "unix" ? (listenerPid(address.path) ?? 0) : 0;
-  return QmpStatsSource.open(uri, client, rev === null ? { pid } : { pid, reversed: rev === "1" });
+  return QmpStatsSource.open(uri, client, rev === undefined ? { pid } : { pid, reversed: rev });
 }

@@ -12,6 +12,7 @@
  * ({@link checkResults}, {@link checkSchemas}): a malformed one is a one-line error naming its
  * JSON path, and a value outside 0..2^64−1 is refused rather than wrapped.
  */
+import { AsyncClosable } from "../../closable.js";
 
 import { MAX_VALUES } from "../../codec/layout.js";
 import type { DescriptorInit } from "../../model/descriptor.js";
@@ -68,7 +69,7 @@ export interface QmpSourceOptions {
 }
 
 /** A QMP peer's statistics. */
-export class QmpStatsSource implements StatsSource {
+export class QmpStatsSource extends AsyncClosable implements StatsSource {
   readonly capabilities = NO_CAPABILITIES;
   readonly uri: string;
   readonly client: QmpClient;
@@ -82,11 +83,11 @@ export class QmpStatsSource implements StatsSource {
   #kindMaps = new Map<string, ReadonlyMap<string, boolean>>();
   #targets: string[] = [];
   readonly #pid: number;
-  #closed: Promise<void> | undefined;
   /** The refresh in progress (a poll that timed out leaves it running for the next one). */
   #inflight: Promise<void> | undefined;
 
   private constructor(uri: string, client: QmpClient, pid: number, reversed: boolean) {
+    super();
     this.uri = uri;
     this.client = client;
     this.reversed = reversed;
@@ -290,12 +291,7 @@ export class QmpStatsSource implements StatsSource {
   }
 
   /** Disconnects; idempotent. */
-  close(): Promise<void> {
-    this.#closed ??= this.client.close();
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected closing(): Promise<void> {
+    return this.client.close();
   }
 }

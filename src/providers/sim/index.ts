@@ -16,7 +16,7 @@ import { UsageError } from "../../errors.js";
 import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { StatBase, StatType, StatUnit } from "../../model/flags.js";
 import { kvmVcpuId, kvmVmId, parseId, type StatsIdentity, withLabels } from "../../model/identity.js";
-import { readInt } from "../../model/read-int.js";
+import { readFlag, readInt } from "../../model/read-option.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { LocalSource, type LocalStatsFile } from "../local-source.js";
 import { checkQueryKeys } from "../query.js";
@@ -184,11 +184,11 @@ export async function openSimSource(uri: string, rest: string, q: URLSearchParam
   const pid = readInt(q.get("pid") ?? "0", 0, 999_999_999);
   if (pid === undefined) throw new UsageError(`${uri}: pid must be a non-negative integer`);
   const guest = q.get("guest") ?? undefined;
-  const poll = q.get("poll") ?? "0";
-  if (poll !== "0" && poll !== "1") throw new UsageError(`${uri}: poll must be 0 or 1`);
+  const poll = readFlag(q.get("poll") ?? "0");
+  if (poll === undefined) throw new UsageError(`${uri}: poll must be 0 or 1 (or false, true)`);
   const rawHot = q.get("hot");
   const hot = rawHot === null ? -1 : /^\d{1,4}$/.test(rawHot) ? Number(rawHot) : Number.NaN;
   if (!(hot < vcpus)) throw new UsageError(`${uri}: hot must be a vCPU number below ${vcpus}`);
-  const files: StatsFile[] = simFiles({ vcpus, pid, guest, poll: poll === "1", hot, clock });
+  const files: StatsFile[] = simFiles({ vcpus, pid, guest, poll, hot, clock });
   return new LocalSource(uri, files as LocalStatsFile[]);
 }

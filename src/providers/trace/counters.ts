@@ -11,7 +11,9 @@
  *
  * On PVM hosts kvm_exit never fires while kvm_userspace_exit does (see FACTS.md).
  */
+
 import { closeSync, existsSync, readdirSync } from "node:fs";
+import { Closable } from "../../closable.js";
 import { SourceError } from "../../errors.js";
 import { layOut, type StatDescriptor } from "../../model/descriptor.js";
 import { StatType } from "../../model/flags.js";
@@ -96,7 +98,7 @@ interface Group {
 }
 
 /** A VM's tracepoint counts. */
-export class TraceCounters implements StatsFile {
+export class TraceCounters extends Closable implements StatsFile {
   readonly identity: StatsIdentity;
   readonly schema: StatsSchema;
   readonly data: BigUint64Array;
@@ -106,9 +108,9 @@ export class TraceCounters implements StatsFile {
   readonly vcpus = new Map<number, VcpuTraceFile>();
   /** Counts of threads that went away (their groups closed). */
   readonly #retired: BigUint64Array;
-  #closed = false;
 
   private constructor(identity: StatsIdentity, specs: CounterSpec[]) {
+    super();
     this.identity = identity;
     this.#specs = specs;
     const { descriptors, dataSize } = layOut(specs.map((s) => ({ name: s.name, type: StatType.Cumulative })));
@@ -203,7 +205,7 @@ export class TraceCounters implements StatsFile {
 
   /** Reads every group and sums them into {@link data}. */
   poll(): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     const d = this.data;
     d.set(this.#retired);
     for (const g of this.#groups.values()) {
@@ -214,9 +216,7 @@ export class TraceCounters implements StatsFile {
     }
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected closing(): void {
     for (const g of this.#groups.values()) for (const fd of g.fds) closeSync(fd);
     this.#groups.clear();
   }

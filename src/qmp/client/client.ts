@@ -10,10 +10,12 @@
  * and within that by what a stats schema can justify ({@link parseBounded}); a reply beyond
  * either is a one-line error naming the peer, and the connection is closed.
  */
+
 import { statSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { LosslessNumber } from "lossless-json";
+import { AsyncClosable } from "../../closable.js";
 import { UsageError } from "../../errors.js";
 import { printable } from "../../model/printable.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../address.js";
@@ -100,7 +102,7 @@ interface Pending {
 }
 
 /** A connected, negotiated QMP client. */
-export class QmpClient implements AsyncDisposable {
+export class QmpClient extends AsyncClosable implements AsyncDisposable {
   readonly address: QmpAddress;
   readonly greeting: QmpGreeting;
   readonly #socket: Socket;
@@ -108,9 +110,9 @@ export class QmpClient implements AsyncDisposable {
   readonly #commandTimeout: number;
   #nextId = 1;
   #failure: Error | undefined;
-  #closed: Promise<void> | undefined;
 
   private constructor(address: QmpAddress, socket: Socket, greeting: QmpGreeting, commandTimeout: number) {
+    super();
     this.address = address;
     this.#socket = socket;
     this.greeting = greeting;
@@ -238,7 +240,7 @@ export class QmpClient implements AsyncDisposable {
    */
   request(command: string, argsJson?: string): Promise<QmpReply> {
     if (this.#failure) return Promise.reject(this.#failure);
-    if (this.#closed) return Promise.reject(new QmpProtocolError(`qmp ${this.#where}: client is closed`));
+    if (this.closed) return Promise.reject(new QmpProtocolError(`qmp ${this.#where}: client is closed`));
     const id = this.#nextId++;
     const text = `{"execute": ${JSON.stringify(command)}${argsJson === undefined ? "" : `, "arguments": ${argsJson}`}, "id": ${id}}\n`;
     return new Promise<QmpReply>((resolve, reject) => {
@@ -288,8 +290,8 @@ export class QmpClient implements AsyncDisposable {
   }
 
   /** Disconnects; idempotent. Pending commands fail. */
-  close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
+  protected closing(): Promise<void> {
+    return new Promise<void>((resolve) => {
       this.#failure ??= new QmpProtocolError(`qmp ${this.#where}: client is closed`);
       for (const p of this.#pending.splice(0)) {
         if (p.timer) clearTimeout(p.timer);
@@ -301,11 +303,6 @@ export class QmpClient implements AsyncDisposable {
         this.#socket.destroy();
       }
     });
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

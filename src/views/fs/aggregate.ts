@@ -6,7 +6,7 @@
  * engine's rules of providers/aggregate/values), the sum of every holder's value (modulo 2^64; doubles of f64 values added as doubles) — the maximum for peaks
  * and booleans (s64 compared signed); histograms bucket by bucket. The aggregate is itself a stats file (its `.stats`), computed when read.
  */
-import { type DescriptorInit, layOut, type StatDescriptor } from "../../model/descriptor.js";
+import { type DescriptorInit, layOut, type StatDescriptor, shapeOf } from "../../model/descriptor.js";
 import { isHistogram, StatEncoding } from "../../model/flags.js";
 import { makeIdentity, type StatsIdentity } from "../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
@@ -74,20 +74,7 @@ export class DirAggregate implements StatsFile {
       }
     }
     if (order.length === 0) return undefined;
-    const inits: DescriptorInit[] = order.map((n) => {
-      const d = first.get(n) as StatDescriptor;
-      return {
-        name: n,
-        type: d.type,
-        unit: d.unit,
-        base: d.base,
-        exponent: d.exponent,
-        size: d.size,
-        bucketSize: d.bucketSize,
-        encoding: d.encoding,
-        ...(d.bounds !== undefined ? { bounds: d.bounds } : {}),
-      };
-    });
+    const inits: DescriptorInit[] = order.map((n) => ({ name: n, ...shapeOf(first.get(n) as StatDescriptor) }));
     const { descriptors, dataSize } = layOut(inits);
     const targets = new Set(refs.map((r) => r.file.identity.target));
     const provider = refs[0]?.file.identity.provider ?? "statsfs";

@@ -89,8 +89,17 @@ class Generation {
   async #poll(sources: readonly StatsSource[], timeoutMs: number): Promise<void> {
     const members = sources.map(polled);
     await pollAll(members, timeoutMs);
-    this.states = sources.flatMap((s, i) => sourceStates(s, (members[i] as (typeof members)[number]).status(s.uri), this.members));
-    this.files = sources.flatMap((s, i) => (members[i]?.state === "ok" ? s.files : []));
+    // Plain loops: Array#flatMap costs ~0.1 ms per 500 files, a tenth of a scrape's rendering.
+    const states: MemberStatus[] = [];
+    const files: StatsFile[] = [];
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i] as StatsSource;
+      const m = members[i] as (typeof members)[number];
+      for (const st of sourceStates(s, m.status(s.uri), this.members)) states.push(st);
+      if (m.state === "ok") for (const f of s.files) files.push(f);
+    }
+    this.states = states;
+    this.files = files;
   }
 }
 
@@ -156,22 +165,23 @@ export class Scraper {
     const key = `${format}:${gzipped}`;
     let body = gen.bodies.get(key);
     if (!body) {
-      const plainKey = `${format}:false`;
-      let plain = gen.bodies.get(plainKey);
-      if (!plain) {
-        plain = Promise.resolve(this.render(gen, format));
-        gen.bodies.set(plainKey, plain);
+      const plain = gen.bodies.get(`${format}:false`);
+      if (!gzipped) body = Promise.resolve(this.render(gen, format, false));
+      else if (plain) body = plain.then(compress);
+      else {
+        // Rendered into the exposition's reused buffer and compressed before anything else
+        // renders (inline), or copied first for the thread pool: no plain body is kept.
+        const text = this.render(gen, format, true);
+        body = compress(text.length <= GZIP_INLINE ? text : Buffer.from(text));
       }
-      body = gzipped ? plain.then(compress) : plain;
       gen.bodies.set(key, body);
     }
     return body;
   }
 
-  private render(gen: Generation, format: ExpositionFormat): Buffer {
+  /** The generation's exposition with the exporter's own lines; `scratch`: in the reused buffer. */
+  private render(gen: Generation, format: ExpositionFormat, scratch: boolean): Buffer {
     const om = format === "openmetrics";
-    let body = this.#exposition.renderBuffer(gen.files, format);
-    if (om) body = body.subarray(0, body.length - "# EOF\n".length);
     const header = (name: string, help: string) =>
       om
         ? `# TYPE ${name} gauge\n# HELP ${name} ${escapeHelp(help, true)}\n`
@@ -200,6 +210,6 @@ export class Scraper {
           for (const m of s.examples) text += `statsfs_exporter_source_member_up{${src(s)},member="${escapeLabelValue(m)}"} 0\n`;
       }
     }
-    return Buffer.concat([body, Buffer.from(om ? `${text}# EOF\n` : text)]);
+    return scratch ? this.#exposition.renderScratch(gen.files, format, text) : this.#exposition.renderBuffer(gen.files, format, text);
   }
 }

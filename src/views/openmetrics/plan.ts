@@ -18,7 +18,7 @@
  * (and, as OpenMetrics requires, `_count` with it in OpenMetrics; text 0.0.4 keeps `_count`).
  */
 import type { StatDescriptor } from "../../model/descriptor.js";
-import { isHistogram, StatEncoding, StatType, StatUnit, typeName } from "../../model/flags.js";
+import { isHistogram, StatBase, StatEncoding, StatType, StatUnit, typeName } from "../../model/flags.js";
 import { bucketBounds } from "../../model/histogram.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
@@ -41,6 +41,11 @@ export interface ScalarSeries {
   readonly fmt: ValueFormatter;
   /** The raw value is printed as is (no scaling): the renderer's integer fast path. */
   readonly plain: boolean;
+  /**
+   * When the value is the raw u64 × 10^−decimals (base 10, exponent −1 to −15: `_ns`, `_ms`
+   * in seconds), `decimals`: the renderer's scaled fast path; 0 otherwise.
+   */
+  readonly decimals: number;
   /** @internal The renderer's u32 view of `file.data` (and the array it was made for). */
   u32: Uint32Array | undefined;
   u32of: BigUint64Array | undefined;
@@ -169,6 +174,12 @@ function encodedFormatter(encoding: number, base: number, exponent: number): Val
   const f = formatterFor(base, exponent);
   if (encoding === StatEncoding.S64) return (v) => scaledText(BigInt.asIntN(64, v), base, exponent);
   return f;
+}
+
+/** Digits after the point of a u64 scaled by a power of ten below 1 (1 to 15), else 0. */
+function decimalsOf(d: StatDescriptor): number {
+  const plainU64 = d.encoding === StatEncoding.U64 && d.base === StatBase.Pow10;
+  return plainU64 && d.exponent < 0 && d.exponent >= -15 ? -d.exponent : 0;
 }
 
 /** Builds the families for `files`. */
@@ -326,6 +337,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           prefix: `${sample}${labels === "" ? "" : `{${labels}}`} `,
           fmt: fmtOf(d),
           plain: d.exponent === 0 && d.encoding === StatEncoding.U64,
+          decimals: decimalsOf(d),
           u32: undefined,
           u32of: undefined,
           minus,
@@ -340,6 +352,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
             prefix: `${sample}{${inner}index="${i}"} `,
             fmt: fmtOf(d),
             plain: d.exponent === 0 && d.encoding === StatEncoding.U64,
+            decimals: decimalsOf(d),
             u32: undefined,
             u32of: undefined,
             minus: minus?.map((m) => ({ file: m.file, word: m.word + i })),

@@ -3,10 +3,12 @@
  * The exposition text of a plan's families over the files' current values, in Prometheus text
  * format 0.0.4 or OpenMetrics 1.0.0 (which ends with `# EOF`). Values are read from the data
  * words at render time and written straight into one Buffer: series prefixes are encoded once
- * per plan, integers below 2^53 are printed digit by digit, larger ones and scaled values
- * through their exact text.
+ * per plan, integers below 2^53 and u64s scaled by 10^−k (`_ns` as seconds) below 2^52 are
+ * printed digit by digit from the data's u32 words (no bigint, no string), anything else
+ * through its exact text.
  */
-import type { StatsFile } from "../../model/stats-file.js";
+import type { StatsIdentity } from "../../model/identity.js";
+import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { buildPlan, type Family, type PlanOptions } from "./plan.js";
 
 /** The two exposition formats. */
@@ -31,6 +33,8 @@ interface Encoded {
   /** The same with the OpenMetrics header. */
   readonly om: Uint8Array[][];
   readonly families: readonly Family[];
+  /** How many scalar series the families hold (the size of {@link Out.placed}). */
+  readonly scalars: number;
 }
 
 function encode(families: readonly Family[]): Encoded {
@@ -63,13 +67,21 @@ function encode(families: readonly Family[]): Encoded {
     at += b.length;
   }
   const viewsOf = (ids: number[]) => ids.map((i) => views[i] as Uint8Array);
-  return { text: text.map(viewsOf), om: om.map(viewsOf), families };
+  let scalars = 0;
+  for (const fam of families) for (const s of fam.series) if (s.kind === "scalar") scalars++;
+  return { text: text.map(viewsOf), om: om.map(viewsOf), families, scalars };
 }
 
 /** A growing output buffer. */
 class Out {
   buf: Buffer;
   pos = 0;
+  /**
+   * Kept by a reused buffer: where the last render into it put each scalar series' prefix
+   * through the integer fast path (-1: elsewhere or not written), for the plan `placedFor`.
+   */
+  placed: Int32Array | undefined;
+  placedFor: Encoded | undefined;
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(Math.max(4096, size));
   }
@@ -89,6 +101,10 @@ class Out {
     this.ensure(s.length + 1);
     this.pos += this.buf.write(s, this.pos, "latin1");
   }
+  utf8(s: string): void {
+    this.ensure(Buffer.byteLength(s));
+    this.pos += this.buf.write(s, this.pos, "utf8");
+  }
   /** A u64 in decimal and a newline. */
   u64(v: bigint): void {
     if (v >= TWO53) {
@@ -101,23 +117,77 @@ class Out {
 
   /** A non-negative integer below 2^53 in decimal and a newline. */
   num(x: number): void {
-    let n = x;
-    const buf = this.buf;
-    const start = this.pos;
-    let p = start;
-    do {
-      const q = Math.floor(n / 10);
-      buf[p++] = 48 + (n - q * 10);
-      n = q;
-    } while (n > 0);
-    for (let i = start, j = p - 1; i < j; i++, j--) {
-      const t = buf[i] as number;
-      buf[i] = buf[j] as number;
-      buf[j] = t;
-    }
-    buf[p++] = 10;
-    this.pos = p;
+    this.pos = writeDigits(this.buf, this.pos, x);
   }
+}
+
+/**
+ * Writes `x` (a non-negative integer below 2^53) in decimal and a newline at `at` (room for 17
+ * bytes is the caller's); returns the position after the newline.
+ */
+function writeDigits(buf: Buffer, at: number, x: number): number {
+  const p = writeInt(buf, at, x);
+  buf[p] = 10;
+  return p + 1;
+}
+
+/** Writes `x` (a non-negative integer below 2^53) in decimal at `at`; returns the position after it. */
+function writeInt(buf: Buffer, at: number, x: number): number {
+  let n = x;
+  let p = at;
+  // n / 10 is within half an ulp: below 2^53 the floor is the exact quotient.
+  do {
+    const q = Math.floor(n / 10);
+    buf[p++] = 48 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  for (let i = at, j = p - 1; i < j; i++, j--) {
+    const t = buf[i] as number;
+    buf[i] = buf[j] as number;
+    buf[j] = t;
+  }
+  return p;
+}
+
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * Writes `x` × 10^−`k` exactly (x an integer below 2^52, 1 ≤ k ≤ 15) as the shortest decimal, as
+ * decimalText does, and a newline (room for 19 bytes is the caller's), writing no byte past
+ * the newline; returns the position after it. Integer arithmetic on doubles, all below 2^53:
+ * the quotient's floor is corrected by its remainder, so it is exact.
+ */
+function writeScaled(buf: Buffer, at: number, x: number, k: number): number {
+  const unit = POW10[k] as number;
+  let q = Math.floor(x / unit);
+  let r = x - q * unit;
+  if (r < 0) {
+    q -= 1;
+    r += unit;
+  } else if (r >= unit) {
+    q += 1;
+    r -= unit;
+  }
+  let p = writeInt(buf, at, q);
+  if (r !== 0) {
+    // The fraction's digits without its trailing zeros, so that nothing is written past the
+    // end (a reused buffer keeps what follows: see renderEncoded).
+    let n = k;
+    while (r % 10 === 0) {
+      r /= 10;
+      n--;
+    }
+    buf[p] = 46; // '.'
+    const end = p + 1 + n;
+    for (let i = end - 1; i > p; i--) {
+      const t = Math.floor(r / 10);
+      buf[i] = 48 + (r - t * 10);
+      r = t;
+    }
+    p = end;
+  }
+  buf[p] = 10;
+  return p + 1;
 }
 
 const u32Views = new WeakMap<BigUint64Array, Uint32Array>();
@@ -132,11 +202,28 @@ function u32Of(data: BigUint64Array): Uint32Array {
   return u;
 }
 
-/** Renders encoded families into one Buffer. */
-function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): Buffer {
+/**
+ * Renders encoded families into `out` from its start, then `extra` (more exposition lines, before
+ * OpenMetrics' `# EOF`); returns the bytes written (a view of `out`'s buffer).
+ */
+function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "", reuse = false): Buffer {
   const om = format === "openmetrics";
-  const out = new Out(sizeHint);
+  out.pos = 0;
   const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  // Rendering again into the buffer of the last render of the same plan: a prefix that falls
+  // where that render put it is still there (everything before it is rewritten in order, and
+  // nothing after it has been touched since), so only its value is written. A buffer that
+  // grows mid-render keeps only what came before: no prefix is taken as placed after that.
+  let placed: Int32Array | undefined;
+  if (reuse) {
+    if (out.placedFor !== e || out.placed?.length !== e.scalars) {
+      out.placed = new Int32Array(e.scalars).fill(-1);
+      out.placedFor = e;
+    }
+    placed = out.placed;
+  }
+  const buf0 = out.buf;
+  let si = -1;
   for (let f = 0; f < e.families.length; f++) {
     const fam = e.families[f] as Family;
     const r = (om ? e.om[f] : e.text[f]) as Uint8Array[];
@@ -144,6 +231,14 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
     let k = 1;
     for (const s of fam.series) {
       const data = s.file.data;
+      // Where this scalar series' prefix was placed by the last render (-1 from now on, unless
+      // the fast path below places it again).
+      let was = -1;
+      if (s.kind === "scalar" && placed) {
+        si++;
+        was = placed[si] as number;
+        placed[si] = -1;
+      }
       if (s.kind === "scalar" && s.minus) {
         // A parent's own part: its value minus its label sets' (shown once used).
         let v = data[s.word] ?? 0n;
@@ -161,21 +256,33 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
         continue;
       }
       if (s.kind === "scalar") {
-        out.copy(r[k] as Uint8Array);
+        const piece = r[k] as Uint8Array;
         k += 1;
-        if (s.plain && little) {
+        if ((s.plain || s.decimals > 0) && little) {
+          // The common cases inline: the prefix, then the value below 2^53 (scaled: 2^52)
+          // digit by digit, with no bigint and no string.
           let u = s.u32;
           if (s.u32of !== data || u === undefined) {
             u = u32Of(data);
             s.u32 = u;
             s.u32of = data;
           }
-          const hi = u[s.word * 2 + 1] ?? 0;
-          if (hi < 0x200000) {
-            out.num(hi * 4294967296 + (u[s.word * 2] ?? 0));
+          const w = s.word * 2;
+          const hi = u[w + 1] ?? 0;
+          if (hi < (s.plain ? 0x200000 : 0x100000)) {
+            if (out.pos + piece.length + 20 > out.buf.length) out.ensure(piece.length + 20);
+            if (placed === undefined) out.buf.set(piece, out.pos);
+            else {
+              if (was !== out.pos || out.buf !== buf0) out.buf.set(piece, out.pos);
+              placed[si] = out.pos;
+            }
+            const x = hi * 4294967296 + (u[w] ?? 0);
+            const at = out.pos + piece.length;
+            out.pos = s.plain ? writeDigits(out.buf, at, x) : writeScaled(out.buf, at, x, s.decimals);
             continue;
           }
         }
+        out.copy(piece);
         const v = data[s.word] ?? 0n;
         if (s.plain) out.u64(v);
         else {
@@ -228,13 +335,14 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, sizeHint: number): 
       }
     }
   }
+  if (extra !== "") out.utf8(extra);
   if (om) out.copy(EOF_LINE);
   return out.buf.subarray(0, out.pos);
 }
 
 /** Renders families (values read now) as text. */
 export function renderFamilies(families: readonly Family[], format: ExpositionFormat): string {
-  return renderEncoded(encode(families), format, 0).toString("utf8");
+  return renderEncoded(encode(families), format, new Out(0)).toString("utf8");
 }
 
 /** The exposition of `files` (plan built for this call). */
@@ -243,38 +351,66 @@ export function renderExposition(files: readonly StatsFile[], format: Exposition
 }
 
 /**
- * An exposition that keeps its plan (and the plan's encoded prefixes) while the list of files
- * stays the same (by identity of each file object), so a scrape only formats values.
+ * An exposition that keeps its plan (and the plan's encoded prefixes) while the files stay the
+ * same, so a scrape only formats values. "The same" is checked per scrape on what the plan was
+ * built from: each file object, its schema and its identity (a source may keep a file object
+ * and give it a new schema — values added, offsets moved — or new labels: the plan is then
+ * rebuilt, never applied to a layout it was not made for).
  */
 export class Exposition {
   readonly #options: PlanOptions;
   #files: readonly StatsFile[] = [];
+  #schemas: readonly StatsSchema[] = [];
+  #identities: readonly StatsIdentity[] = [];
   #encoded: Encoded = encode([]);
   #last = 0;
+  /** The buffer {@link renderScratch} reuses. */
+  #scratch: Out | undefined;
 
   constructor(options: PlanOptions = {}) {
     this.#options = options;
   }
 
-  /** The families for `files`, rebuilt only when the list changed. */
+  /** The families for `files`, rebuilt only when the files changed. */
   families(files: readonly StatsFile[]): readonly Family[] {
     return this.#plan(files).families;
   }
 
   #plan(files: readonly StatsFile[]): Encoded {
     const prev = this.#files;
+    const schemas = this.#schemas;
+    const ids = this.#identities;
     let same = prev.length === files.length && prev.length > 0;
-    for (let i = 0; same && i < files.length; i++) same = prev[i] === files[i];
+    for (let i = 0; same && i < files.length; i++) {
+      const f = files[i] as StatsFile;
+      same = prev[i] === f && schemas[i] === f.schema && ids[i] === f.identity;
+    }
     if (!same) {
       this.#encoded = encode(buildPlan(files, this.#options));
       this.#files = [...files];
+      this.#schemas = files.map((f) => f.schema);
+      this.#identities = files.map((f) => f.identity);
     }
     return this.#encoded;
   }
 
-  /** Renders `files` in `format` into a Buffer (a view of a fresh allocation). */
-  renderBuffer(files: readonly StatsFile[], format: ExpositionFormat): Buffer {
-    const b = renderEncoded(this.#plan(files), format, this.#last + 256);
+  /**
+   * Renders `files` in `format` into a Buffer (a view of a fresh allocation); `extra` is more
+   * exposition text (whole lines) to end with, before OpenMetrics' `# EOF`.
+   */
+  renderBuffer(files: readonly StatsFile[], format: ExpositionFormat, extra = ""): Buffer {
+    const b = renderEncoded(this.#plan(files), format, new Out(this.#last + 256), extra);
+    this.#last = b.length;
+    return b;
+  }
+
+  /**
+   * Like {@link renderBuffer}, into a buffer this exposition reuses: the result is only valid
+   * until its next render (for a body that is compressed at once and then dropped).
+   */
+  renderScratch(files: readonly StatsFile[], format: ExpositionFormat, extra = ""): Buffer {
+    this.#scratch ??= new Out(this.#last + 256);
+    const b = renderEncoded(this.#plan(files), format, this.#scratch, extra, true);
     this.#last = b.length;
     return b;
   }

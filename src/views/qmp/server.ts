@@ -19,9 +19,11 @@
  * - a Unix socket path longer than 107 bytes (what `sun_path` holds) is refused, not shortened;
  * - no events, no other commands.
  */
+
 import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import { AsyncClosable } from "../../closable.js";
 import { printable } from "../../model/printable.js";
 import type { StatsSource } from "../../providers/source.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress, unixPathProblem } from "../../qmp/address.js";
@@ -41,15 +43,15 @@ export interface QmpServerOptions {
 }
 
 /** A listening QMP server. */
-export class QmpServer implements AsyncDisposable {
+export class QmpServer extends AsyncClosable implements AsyncDisposable {
   /** Where it listens (with the real port when 0 was asked for). */
   readonly address: QmpAddress;
   readonly #server: Server;
   readonly #sessions = new Set<Session>();
   readonly #socketIno: number | undefined;
-  #closed: Promise<void> | undefined;
 
   private constructor(server: Server, address: QmpAddress, socketIno: number | undefined) {
+    super();
     this.#server = server;
     this.address = address;
     this.#socketIno = socketIno;
@@ -101,7 +103,7 @@ export class QmpServer implements AsyncDisposable {
   }
 
   #accept(socket: Socket, view: StatsView, max: number): void {
-    if (this.#closed) {
+    if (this.closed) {
       socket.destroy();
       return;
     }
@@ -115,17 +117,12 @@ export class QmpServer implements AsyncDisposable {
   }
 
   /** Stops listening, drops every client, removes the Unix socket; idempotent. */
-  close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
+  protected closing(): Promise<void> {
+    return new Promise<void>((resolve) => {
       for (const s of [...this.#sessions]) s.close();
       this.#server.close(() => resolve());
       if (this.address.kind === "unix") removeOwnSocket(this.address.path, this.#socketIno);
     });
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

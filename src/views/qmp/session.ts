@@ -9,7 +9,9 @@
  * a chunk, a few parsed requests and one reply. A client that hangs up loses its queued requests and costs nothing more; one that only
  * half-closes gets its replies first.
  */
+
 import type { Socket } from "node:net";
+import { Closable } from "../../closable.js";
 import { JsonStreamParser, QEMU_MAX_NESTING, type StreamItem } from "../../qmp/json/streamer.js";
 import { writeJson } from "../../qmp/json/writer.js";
 import { OFFERED_CAPABILITIES, type SessionState, versionInfo } from "./commands.js";
@@ -26,7 +28,7 @@ export function greeting(): string {
 }
 
 /** A connected client. */
-export class Session {
+export class Session extends Closable {
   readonly socket: Socket;
   readonly #view: StatsView;
   readonly #state: SessionState = { negotiated: false, oob: false };
@@ -35,18 +37,18 @@ export class Session {
   /** Bytes received but not parsed yet (parsing stopped with a full queue); reading is paused meanwhile. */
   #unparsed: Buffer | undefined;
   #running = false;
-  #closed = false;
   #inputEnded = false;
   readonly #onClose: (s: Session) => void;
 
   constructor(socket: Socket, view: StatsView, maxMessageBytes: number, onClose: (s: Session) => void) {
+    super();
     this.socket = socket;
     this.#view = view;
     this.#onClose = onClose;
     this.#parser = new JsonStreamParser({ maxBytes: maxMessageBytes, maxNesting: QEMU_MAX_NESTING }, (item) => this.#enqueue(item));
     socket.setNoDelay?.(true);
     socket.on("data", (chunk: Buffer) => {
-      if (this.#closed) return;
+      if (this.closed) return;
       this.#unparsed = this.#unparsed ? Buffer.concat([this.#unparsed, chunk]) : chunk;
       this.#flow();
     });
@@ -63,7 +65,7 @@ export class Session {
 
   /** Queues a parsed item; false (stop parsing) once the queue is full. */
   #enqueue(item: StreamItem): boolean {
-    if (this.#closed) return false;
+    if (this.closed) return false;
     this.#queue.push(item);
     if (!this.#running) void this.#run();
     return this.#queue.length < MAX_QUEUED;
@@ -74,12 +76,12 @@ export class Session {
    * unparsed and no reply waits for the client to read.
    */
   #flow(): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     const rest = this.#unparsed;
     if (rest !== undefined && this.#queue.length < MAX_QUEUED) {
       const used = this.#parser.feed(rest);
       this.#unparsed = used < rest.length ? rest.subarray(used) : undefined;
-      if (this.#closed) return;
+      if (this.closed) return;
     }
     const busy = this.#unparsed !== undefined || this.socket.writableNeedDrain;
     if (busy && !this.socket.isPaused()) this.socket.pause();
@@ -90,7 +92,7 @@ export class Session {
   async #run(): Promise<void> {
     this.#running = true;
     try {
-      while (!this.#closed && this.#queue.length > 0) {
+      while (!this.closed && this.#queue.length > 0) {
         const item = this.#queue.shift() as StreamItem;
         const reply = await dispatch(item, this.#state, this.#view);
         this.#write(reply);
@@ -119,13 +121,13 @@ export class Session {
 
   /** After the client's end of input: half-close once every request is answered. */
   #maybeFinish(): void {
-    if (!this.#inputEnded || this.#closed || this.#running || this.#queue.length > 0 || this.#unparsed !== undefined) return;
+    if (!this.#inputEnded || this.closed || this.#running || this.#queue.length > 0 || this.#unparsed !== undefined) return;
     this.#inputEnded = false;
     this.socket.end(() => this.close());
   }
 
   #write(reply: Reply): void {
-    if (this.#closed || this.socket.destroyed || !this.socket.writable) return;
+    if (this.closed || this.socket.destroyed || !this.socket.writable) return;
     // Replies are ASCII (the writer escapes everything else): latin1 skips UTF-8 encoding.
     if (typeof reply === "string") {
       this.socket.write(reply + CRLF, "latin1");
@@ -139,9 +141,7 @@ export class Session {
   }
 
   /** Drops the connection and everything queued for it; idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected closing(): void {
     this.#queue.length = 0;
     this.#unparsed = undefined;
     this.socket.destroy();

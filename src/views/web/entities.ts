@@ -7,7 +7,7 @@
  * samples, so the dashboard and `top` agree; histogram bucket changes are added here.
  */
 import { amountText } from "../../model/amount.js";
-import type { StatDescriptor } from "../../model/descriptor.js";
+import { kernelFields, type StatDescriptor } from "../../model/descriptor.js";
 import { isHistogram } from "../../model/flags.js";
 import type { StatsIdentity } from "../../model/identity.js";
 import { decodeLabelSet } from "../../model/label-set.js";
@@ -54,12 +54,7 @@ export function statMeta(partId: string, d: StatDescriptor): StatMeta {
     id: `${partId}:${d.name}`,
     name: d.name,
     kind: isHistogram(d.type) ? "hist" : eventKind(d),
-    type: d.type,
-    unit: d.unit,
-    base: d.base,
-    exponent: d.exponent,
-    size: d.size,
-    bucketSize: d.bucketSize,
+    ...kernelFields(d),
   };
 }
 

@@ -8,24 +8,17 @@
  * fit 2^53 exactly, else as decimal strings. Rates are never sent: a page divides a change by
  * the interval's `seconds`, the same numbers the sampler computed its rates from.
  */
+import type { KernelFields } from "../../model/descriptor.js";
 
 /** How a statistic is shown: counts (per second), times (seconds per second), current values, histograms. */
 export type StatKind = "count" | "time" | "gauge" | "hist";
 
 /** A statistic of a part (a VM's vCPUs summed, a producer file …), with what formats it. */
-export interface StatMeta {
+export interface StatMeta extends KernelFields {
   /** Unique in its entity: `<part>:<name>`. */
   readonly id: string;
   readonly name: string;
   readonly kind: StatKind;
-  /** Descriptor fields (model/flags codes). */
-  readonly type: number;
-  readonly unit: number;
-  readonly base: number;
-  readonly exponent: number;
-  /** Values (buckets of a histogram, 1 otherwise). */
-  readonly size: number;
-  readonly bucketSize: number;
 }
 
 /** A number that may exceed 2^53: a JSON number when exact, else a decimal string. */

@@ -9,7 +9,6 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
 import { sysReason } from "../../../model/text.js";
 import { samples } from "../../../sample/sampler.js";
 import { checkedSelector } from "../../../sample/select.js";
@@ -26,7 +25,7 @@ import {
 } from "../../../views/log/index.js";
 import { checkPid, fieldsHelp, pidOfGuest } from "../../../views/top/guests.js";
 import { fieldsRegex } from "../../../views/top/keys.js";
-import { type Args, type Command, flag, str } from "../../command.js";
+import { type Args, type Command, durationOption, flag, intOption } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { KVMSTAT_HELP, KVMSTAT_OPTIONS, type KvmStatArgs, kvmStatArgs, openNamedSources, routedSources } from "../../kvmstat.js";
 import { SELECTION_HELP, SELECTION_OPTIONS, selectionOf } from "../../selection.js";
@@ -130,12 +129,8 @@ export async function log(
   }
 }
 
-function positiveInt(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = readInt(text, 1, 999_999_999_999_999);
-  if (n === undefined) throw new UsageError(`log: ${name} must be a positive integer, got "${printable(text)}"`);
-  return n;
-}
+/** --interval's bounds in milliseconds. */
+const INTERVAL = { min: 1, max: 999_999_999_999_999 };
 
 export const command: Command = {
   name: "log",
@@ -146,7 +141,7 @@ export const command: Command = {
   --jsonl        one JSON object per sample: time, and per file its labels, deltas and totals
                  (u64 values as JSON numbers with every digit; parse them losslessly)
   --count N      stop after N samples (default: until Ctrl-C)
-  --interval MS  time between samples in milliseconds (overrides -s)
+  --interval MS  time between samples in milliseconds or with a unit, 500ms, 2s (overrides -s)
   -a, --all      every statistic: also halt_wait_ns, halt_poll_success_ns and halt_poll_fail_ns,
                  which kvm_stat's field set leaves out (their *_hist histograms are shown);
                  --names also shows what it names
@@ -169,14 +164,13 @@ record where they appear) and lists files that went away under "gone".`,
   positionals: [0, 64],
   run: (a: Args, io: Io) => {
     const k = kvmStatArgs(a, "log");
-    const interval = str(a, "interval");
-    const intervalMs = positiveInt(interval, "--interval");
+    const intervalMs = durationOption(a, "log", "interval", "ms", INTERVAL);
     return log(
       a.positionals,
       k,
       {
         jsonl: flag(a, "jsonl"),
-        count: positiveInt(str(a, "count"), "--count"),
+        count: intOption(a, "log", "count", 1, 999_999_999_999_999),
         intervalMs,
         selection: selectionOf(a),
         all: flag(a, "all"),

@@ -1,13 +1,6 @@
-/**
- * @module cli/commands/mount
- * `statsfs mount DIR [SRC…]`: the statsfs filesystem at DIR (FUSE; root) until SIGINT or
- * SIGTERM, then unmounted. A stale mount left by a killed statsfs is cleaned first.
- */
-import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
 import { mountStatsfs } from "../../../views/fs/mount.js";
-import { type Command, str } from "../../command.js";
+import { type Command, durationOption } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 
 /** Options of {@link mount}. */
@@ -46,12 +39,8 @@ export async function mount(o: MountCommandOptions, io: Io): Promise<number> {
   }
 }
 
-function maxAge(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = readInt(text, 0, 3_600_000);
-  if (n === undefined) throw new UsageError(`mount: --max-age must be milliseconds from 0 to 3600000, got "${printable(text)}"`);
-  return n;
-}
+/** --max-age's bounds in milliseconds. */
+const MAX_AGE = { min: 0, max: 3_600_000 };
 
 export const command: Command = {
   name: "mount",
@@ -73,5 +62,9 @@ that cannot be reset are 0444 (EACCES). mkdir, rm, mv, chmod: EPERM. Needs root 
 Runs until SIGINT/SIGTERM, then unmounts.`,
   options: { "max-age": { type: "string" } },
   positionals: [1, 64],
-  run: (a, io) => mount({ dir: a.positionals[0] as string, sources: a.positionals.slice(1), maxAgeMs: maxAge(str(a, "max-age")) }, io),
+  run: (a, io) =>
+    mount(
+      { dir: a.positionals[0] as string, sources: a.positionals.slice(1), maxAgeMs: durationOption(a, "mount", "max-age", "ms", MAX_AGE) },
+      io,
+    ),
 };

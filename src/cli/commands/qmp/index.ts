@@ -6,10 +6,9 @@
  */
 import { UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
 import { parseQmpAddress } from "../../../qmp/address.js";
 import { MAX_TIMEOUT_MS, parseLossless, QmpClient } from "../../../qmp/client/client.js";
-import { type Command, flag, str } from "../../command.js";
+import { type Command, durationOption, flag } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { command as info } from "../info/index.js";
 import { command as serve } from "../serve/index.js";
@@ -69,10 +68,7 @@ Capabilities are negotiated first unless COMMAND is qmp_capabilities. Exit statu
   options: { compact: { type: "boolean" }, timeout: { type: "string" } },
   positionals: [2, 3],
   run: (a, io) => {
-    const t = str(a, "timeout");
-    const timeoutMs = t === undefined ? undefined : readInt(t, 1, MAX_TIMEOUT_MS);
-    if (t !== undefined && timeoutMs === undefined)
-      throw new UsageError(`qmp: --timeout must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got "${printable(t ?? "")}"`);
+    const timeoutMs = durationOption(a, "qmp", "timeout", "ms", { min: 1, max: MAX_TIMEOUT_MS });
     return qmp(
       {
         socket: a.positionals[0] as string,

@@ -10,7 +10,6 @@
  */
 import { SourceError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
 import { PendingSource } from "../../../providers/pending.js";
 import { openSource, sourceSchemes } from "../../../providers/registry.js";
 import type { StatsSource } from "../../../providers/source.js";
@@ -18,7 +17,7 @@ import { UnionSource } from "../../../providers/union.js";
 import { UnopenedSource } from "../../../providers/unopened.js";
 import { formatQmpAddress, parseQmpAddress, type QmpAddress } from "../../../qmp/address.js";
 import { DEFAULT_MAX_MESSAGE, QmpServer } from "../../../views/qmp/server.js";
-import type { Command } from "../../command.js";
+import { type Command, intOption } from "../../command.js";
 import { Exit, type Io } from "../../io.js";
 import { DEFAULT_HTTP_PORT, type HttpExporter, prepareHttp } from "./http.js";
 
@@ -98,13 +97,6 @@ export async function serve(o: ServeOptions, io: Io): Promise<number> {
   }
 }
 
-function positiveInt(text: string | undefined, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = readInt(text, 1024, 1 << 30);
-  if (n === undefined) throw new UsageError(`serve: ${what} must be an integer from 1024 to ${1 << 30}, got "${text}"`);
-  return n;
-}
-
 export const command: Command = {
   name: "serve",
   summary: "serve sources over QMP (query-stats, query-stats-schemas) like QEMU, or to Prometheus (--http)",
@@ -146,7 +138,6 @@ package string is "statsfs <version>". Runs until SIGINT/SIGTERM.`,
   positionals: [0, 64],
   run: (a, io) => {
     const qmp = a.values.qmp;
-    const max = a.values["max-message"];
     const http = a.values.http;
     const webConfig = a.values["web-config"];
     return serve(
@@ -156,7 +147,7 @@ package string is "statsfs <version>". Runs until SIGINT/SIGTERM.`,
         http: Array.isArray(http) ? http : [],
         webConfig: typeof webConfig === "string" ? webConfig : undefined,
         perWorker: a.values["per-worker"] === true,
-        maxMessageBytes: positiveInt(typeof max === "string" ? max : undefined, "--max-message"),
+        maxMessageBytes: intOption(a, "serve", "max-message", 1024, 1 << 30),
       },
       io,
     );

@@ -8,7 +8,6 @@
  */
 import { NothingToShowError, UsageError } from "../../../errors.js";
 import { printable } from "../../../model/printable.js";
-import { readInt } from "../../../model/read-int.js";
 import { Pace, type Sample, Sampler, samples } from "../../../sample/sampler.js";
 import { checkedSelector, type Selection } from "../../../sample/select.js";
 import { KVMSTAT_EXEMPT } from "../../../views/log/index.js";
@@ -17,7 +16,7 @@ import { fieldsRegex, TopKeys } from "../../../views/top/keys.js";
 import type { ViewState } from "../../../views/top/kvm-frame.js";
 import { colorWanted, Screen } from "../../../views/top/terminal.js";
 import { batchText, memberOf, TopView } from "../../../views/top/view.js";
-import { type Command, flag, str } from "../../command.js";
+import { type Command, durationOption, flag, intOption } from "../../command.js";
 import { requireFiles } from "../../empty.js";
 import { Exit, type Io } from "../../io.js";
 import { KVMSTAT_HELP, KVMSTAT_OPTIONS, type KvmStatArgs, kvmStatArgs, openNamedSources, routedSources } from "../../kvmstat.js";
@@ -148,12 +147,8 @@ export async function top(o: TopOptions, io: Io): Promise<number> {
   }
 }
 
-function positiveInt(text: string | undefined, name: string, dflt: number | undefined, max: number): number | undefined {
-  if (text === undefined) return dflt;
-  const n = readInt(text, 1, max);
-  if (n === undefined) throw new UsageError(`top: ${name} must be an integer from 1 to ${max}, got "${text}"`);
-  return n;
-}
+/** --interval's bounds in milliseconds. */
+const INTERVAL = { min: 1, max: 3_600_000 };
 
 export const command: Command = {
   name: "top",
@@ -162,7 +157,8 @@ export const command: Command = {
 
   SRC...         sources to watch, shown together (each keeps its own files); default host:
                  where available, else kvm:demo (a small real KVM VM), or sim: without /dev/kvm
-  --interval MS  refresh period in milliseconds (default 1000; -s sets it in seconds)
+  --interval MS  refresh period in milliseconds or with a unit, 500ms, 2s (default 1000;
+                 -s sets it in seconds)
   --count N      stop after N frames (default: until Ctrl-C or q)
   -a, --all      also show statistics at 0/0; with -1, -l or -L also halt_wait_ns,
                  halt_poll_success_ns and halt_poll_fail_ns, which kvm_stat's field set
@@ -186,9 +182,9 @@ With -l or -L, top runs \`statsfs log\` (kvm_stat's logging mode).`,
     const k = kvmStatArgs(a, "top");
     if (k.csv && !(k.log || k.logFile !== undefined)) throw new UsageError("top: -c/--csv requires -l/--log or -L FILE");
     if (k.skipZero && !(k.log || k.logFile !== undefined)) throw new UsageError("top: -z/--skip-zero-records requires -l/-L");
-    const interval = positiveInt(str(a, "interval"), "--interval", undefined, 3_600_000);
+    const interval = durationOption(a, "top", "interval", "ms", INTERVAL);
     const intervalMs = interval ?? Math.round((k.delay ?? 1) * 1000);
-    const count = positiveInt(str(a, "count"), "--count", undefined, Number.MAX_SAFE_INTEGER);
+    const count = intOption(a, "top", "count", 1, Number.MAX_SAFE_INTEGER);
     if (k.log || k.logFile !== undefined) {
       return log(a.positionals, k, { jsonl: false, count, intervalMs, selection: selectionOf(a), all: flag(a, "all") }, io);
     }

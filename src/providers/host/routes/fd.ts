@@ -6,7 +6,9 @@
  * start time is checked again, and each duplicate is checked to still be the stats fd the scan
  * saw (the VMM may have closed and reused that number meanwhile).
  */
+
 import { closeSync, readlinkSync } from "node:fs";
+import { AsyncClosable } from "../../../closable.js";
 import { pidfdGetfd, pidfdOpen } from "../../../sys/pidfd.js";
 import { FdStatsFile } from "../../file/fd-file.js";
 import { startTime } from "../../proc.js";
@@ -66,11 +68,11 @@ export function openFdRoute(vm: HostVm, labels: VmLabels, want: FdWanted): FdRou
 }
 
 /** Open stats fds of one VM. */
-export class FdRoute implements VmRoute {
+export class FdRoute extends AsyncClosable implements VmRoute {
   readonly route = "fd" as const;
   readonly files: readonly FdStatsFile[];
-  #closed = false;
   constructor(files: readonly FdStatsFile[]) {
+    super();
     this.files = files;
   }
   pollSync(): void {
@@ -79,9 +81,7 @@ export class FdRoute implements VmRoute {
   async poll(): Promise<void> {
     this.pollSync();
   }
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected async closing(): Promise<void> {
     for (const f of this.files) f.close();
   }
 }

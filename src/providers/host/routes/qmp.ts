@@ -8,9 +8,11 @@
  * connection but greets no one while busy). Values are copied into files that stay the same
  * objects from poll to poll while the VM's layout does not change.
  */
+
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AsyncClosable } from "../../../closable.js";
 import { withLabels } from "../../../model/identity.js";
 import type { StatsFile, StatsSchema } from "../../../model/stats-file.js";
 import { QmpClient } from "../../../qmp/client/client.js";
@@ -109,16 +111,16 @@ function checkPeer(socket: Socket, pid: number, path: string): void {
 }
 
 /** A VM's statistics over its monitor. */
-export class QmpRoute implements VmRoute {
+export class QmpRoute extends AsyncClosable implements VmRoute {
   readonly route = "qmp" as const;
   readonly o: QmpRouteOptions;
   #files: CopiedFile[] = [];
   #held: QmpStatsSource | undefined;
-  #closed = false;
   /** QEMU's version from the last greeting. */
   version: { major: number; minor: number; micro: number } | undefined;
 
   private constructor(o: QmpRouteOptions) {
+    super();
     this.o = o;
   }
 
@@ -134,7 +136,7 @@ export class QmpRoute implements VmRoute {
   }
 
   async poll(timeoutMs: number): Promise<void> {
-    if (this.#closed) throw new RouteUnavailable("qmp route is closed");
+    if (this.closed) throw new RouteUnavailable("qmp route is closed");
     let src = this.#held;
     try {
       if (src) {
@@ -206,9 +208,7 @@ export class QmpRoute implements VmRoute {
     this.#files = wanted.map((f) => new CopiedFile(f, labels));
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected async closing(): Promise<void> {
     await this.#held?.close();
     this.#held = undefined;
   }

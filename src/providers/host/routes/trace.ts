@@ -4,6 +4,7 @@
  * all are known, else every thread of the process (only vCPU threads fire KVM's exit
  * tracepoints, so the sums are the same); threads that appear later are added at each rescan.
  */
+import { AsyncClosable } from "../../../closable.js";
 import type { StatsFile } from "../../../model/stats-file.js";
 import { TraceCounters } from "../../trace/counters.js";
 import type { HostVm } from "../enumerate.js";
@@ -15,12 +16,12 @@ export function traceThreads(vm: HostVm): number[] {
   return known.length > 0 && known.length === vm.vcpuFds.size ? known.sort((a, b) => a - b) : [...vm.threads];
 }
 
-export class TraceRoute implements VmRoute {
+export class TraceRoute extends AsyncClosable implements VmRoute {
   readonly route = "trace" as const;
   readonly counters: TraceCounters;
   readonly files: readonly StatsFile[];
-  #closed = false;
   private constructor(c: TraceCounters) {
+    super();
     this.counters = c;
     this.files = [c, ...c.vcpus.values()];
   }
@@ -44,9 +45,7 @@ export class TraceRoute implements VmRoute {
   async poll(): Promise<void> {
     this.pollSync();
   }
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected async closing(): Promise<void> {
     this.counters.close();
   }
 }
