@@ -45,6 +45,8 @@ export interface Coverage {
   covers(name: string, path: string): boolean;
   /** Whether statistic `name` holds a value of the file's own source. */
   holdsOwn(name: string): boolean;
+  /** The own part of f64 statistic `name` (without the values below), where the file can tell it exactly. */
+  ownF64?(name: string): number | undefined;
 }
 
 /** The file behind a union's wrapper. */

@@ -107,6 +107,8 @@ export class AggregateFile implements StatsFile {
   readonly #below = new Map<string, ReadonlySet<string>>();
   /** Statistic names that hold a value of this source's own (not only of sources below). */
   readonly #own = new Set<string>();
+  /** Per f64 scalar statistic: the holders of this source's own value (not its subordinates'). */
+  readonly #ownF64 = new Map<string, readonly Holder[]>();
 
   constructor(path: readonly string[], stats: readonly OutStat[], dataSize: number) {
     const id = producerMergedId(path);
@@ -142,7 +144,28 @@ export class AggregateFile implements StatsFile {
         else this.#own.add(st.d.name);
       }
       if (paths.size > 0) this.#below.set(st.d.name, paths);
+      if (st.kind === RAW || st.kind === AggKind.sum) {
+        if (st.d.encoding === StatEncoding.F64 && st.d.size === 1 && paths.size > 0) {
+          this.#ownF64.set(
+            st.d.name,
+            st.holders.filter((h) => h.path === own),
+          );
+        }
+      }
     }
+  }
+
+  /**
+   * The own part of f64 statistic `name` (this source's value, without its subordinates'), read
+   * from the values themselves: a double sum cannot be taken apart exactly by subtraction.
+   * Undefined where the statistic holds nothing below this source (it is all its own).
+   */
+  ownF64(name: string): number | undefined {
+    const hs = this.#ownF64.get(name);
+    if (!hs) return undefined;
+    let acc = 0;
+    for (const h of hs) acc += readF64(h);
+    return acc;
   }
 
   /**

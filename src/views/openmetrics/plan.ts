@@ -22,8 +22,8 @@ import { isHistogram, StatBase, StatEncoding, StatType, StatUnit, typeName } fro
 import { bucketBounds } from "../../model/histogram.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
-import { f64FromBits, scaledNumberText } from "../../model/value.js";
-import { producerRole } from "../../sample/producer.js";
+import { bitsOfF64, f64FromBits, scaledNumberText } from "../../model/value.js";
+import { coverageOf, producerRole } from "../../sample/producer.js";
 import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
 import { baseUnitName, escapeHelp, escapeLabelValue, familyName, labelName, rawFamilyName, stemOf } from "./names.js";
 import { selectExposed } from "./select.js";
@@ -51,6 +51,8 @@ export interface ScalarSeries {
   u32of: BigUint64Array | undefined;
   /** Words subtracted from the value (a parent's own part beside its label sets), or undefined. */
   readonly minus: readonly Word[] | undefined;
+  /** A double parent's own part beside its label sets, read as such (its bits), shown once non-zero. */
+  readonly own?: () => bigint;
 }
 
 /** One u64 word of a file. */
@@ -75,6 +77,8 @@ export interface HistogramSeries {
     readonly word: number;
     readonly fmt: ValueFormatter;
     readonly minus: readonly Word[] | undefined;
+    /** A double `_sum`'s own part (its bits), read as such. */
+    readonly own?: () => bigint;
   };
   /** First words of the histograms subtracted bucket by bucket, or undefined. */
   readonly minus: readonly Word[] | undefined;
@@ -231,7 +235,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
     /** The same statistic's first word in each label-set child (undefined: not subtractable). */
     const minusOf = (d: StatDescriptor): Word[] | undefined => {
       const kids = own.get(d.name);
-      // A double's own part cannot be told exactly by subtraction: not shown (its label sets are).
+      // A double's own part cannot be told exactly by subtraction: it is read as such (ownOf).
       if (!kids || (d.encoding === StatEncoding.F64 && !isHistogram(d.type))) return undefined;
       const out: Word[] = [];
       for (const k of kids) {
@@ -240,6 +244,14 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
         out.push({ file: k, word: c.offset >>> 3 });
       }
       return out;
+    };
+    /** A double's own part beside its label sets, as bits, where the file can tell it exactly. */
+    const cov = coverageOf(file);
+    const ownOf = (d: StatDescriptor): (() => bigint) | undefined => {
+      if (!own.has(d.name) || d.encoding !== StatEncoding.F64 || d.size !== 1 || isHistogram(d.type) || !cov?.ownF64) return undefined;
+      if (cov.ownF64(d.name) === undefined) return undefined;
+      const read = cov.ownF64.bind(cov);
+      return () => bitsOfF64(read(d.name) ?? 0);
     };
     const { provider, target, labels: identityLabels } = labelled(file);
     const pairs: (readonly [string, string])[] = [];
@@ -312,6 +324,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
         const minus = own.has(d.name) ? minusOf(d) : undefined;
         if (own.has(d.name) && !minus) continue;
         const sumMinus = s && own.has(s.name) ? minusOf(s) : undefined;
+        const sumOwn = s ? ownOf(s) : undefined;
         fam.series.push({
           kind: "histogram",
           file,
@@ -319,8 +332,16 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           size: d.size,
           buckets: les.map((le) => `${name}_bucket{${inner}le="${le}"} `),
           count: `${name}_count${labels === "" ? "" : `{${labels}}`} `,
-          ...(s && (!own.has(d.name) || !own.has(s.name) || sumMinus)
-            ? { sum: { prefix: `${name}_sum${labels === "" ? "" : `{${labels}}`} `, word: s.offset >>> 3, fmt: fmtOf(s), minus: sumMinus } }
+          ...(s && (!own.has(d.name) || !own.has(s.name) || sumMinus || sumOwn)
+            ? {
+                sum: {
+                  prefix: `${name}_sum${labels === "" ? "" : `{${labels}}`} `,
+                  word: s.offset >>> 3,
+                  fmt: fmtOf(s),
+                  minus: sumMinus,
+                  ...(sumOwn ? { own: sumOwn } : {}),
+                },
+              }
             : {}),
           minus,
         });
@@ -328,7 +349,8 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
       }
       const sample = type === "counter" ? `${name}_total` : name;
       const minus = own.has(d.name) ? minusOf(d) : undefined;
-      if (own.has(d.name) && !minus) continue;
+      const ownPart = minus ? undefined : ownOf(d);
+      if (own.has(d.name) && !minus && !ownPart) continue;
       if (d.size === 1) {
         fam.series.push({
           kind: "scalar",
@@ -341,6 +363,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
           u32: undefined,
           u32of: undefined,
           minus,
+          ...(ownPart ? { own: ownPart } : {}),
         });
       } else {
         const inner = labels === "" ? "" : `${labels},`;

@@ -239,6 +239,17 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "
         was = placed[si] as number;
         placed[si] = -1;
       }
+      if (s.kind === "scalar" && s.own) {
+        // A double parent's own part beside its label sets (shown once non-zero, as a u64's).
+        const bits = s.own();
+        if ((bits & 0x7fffffffffffffffn) !== 0n) {
+          out.copy(r[k] as Uint8Array);
+          out.ascii(s.fmt(bits));
+          out.buf[out.pos++] = 10;
+        }
+        k += 1;
+        continue;
+      }
       if (s.kind === "scalar" && s.minus) {
         // A parent's own part: its value minus its label sets' (shown once used).
         let v = data[s.word] ?? 0n;
@@ -318,7 +329,7 @@ function renderEncoded(e: Encoded, format: ExpositionFormat, out: Out, extra = "
         out.copy(r[k] as Uint8Array);
         out.u64(cum);
         out.copy(r[k + 1] as Uint8Array);
-        let sum = data[s.sum.word] ?? 0n;
+        let sum = s.sum.own ? s.sum.own() : (data[s.sum.word] ?? 0n);
         if (s.sum.minus) {
           for (const m of s.sum.minus) sum -= m.file.data[m.word] ?? 0n;
           sum = BigInt.asUintN(64, sum);
