@@ -71,6 +71,8 @@ export class Source implements Disposable {
   registry: object | undefined = undefined;
   #parent: Source | undefined = undefined;
   readonly #subs: Source[] = [];
+  /** Subordinates by name: a label set is looked up by its name on every `labels()` call. */
+  readonly #byName = new Map<string, Source>();
   #slots: readonly ValueSlot[] = [];
   #closed = false;
   #onClose: (() => void)[] | undefined = undefined;
@@ -185,7 +187,7 @@ export class Source implements Disposable {
 
   /** The subordinate named `name`. */
   subordinate(name: string): Source | undefined {
-    return this.#subs.find((s) => s.name === name);
+    return this.#byName.get(name);
   }
 
   /**
@@ -208,6 +210,7 @@ export class Source implements Disposable {
     for (const o of observers) o.willAdd?.(this, sub);
     sub.#parent = this;
     this.#subs.push(sub);
+    this.#byName.set(sub.name, sub);
     version++;
     const told: TreeObserver[] = [];
     try {
@@ -240,6 +243,7 @@ export class Source implements Disposable {
     if (notify) for (const o of observersOf(this.root)) o.removing?.(sub);
     const i = this.#subs.indexOf(sub);
     if (i >= 0) this.#subs.splice(i, 1);
+    if (this.#byName.get(sub.name) === sub) this.#byName.delete(sub.name);
     sub.#parent = undefined;
     version++;
   }

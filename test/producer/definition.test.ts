@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { encodeStatsFile, readSchema } from "../../src/codec/index.js";
+import { encodeStatsFile } from "../../src/codec/index.js";
 import { DefinitionError, StatsfsError, UsageError } from "../../src/errors.js";
 import { makeDescriptor } from "../../src/model/index.js";
 import { Exporter } from "../../src/producer/export/exporter.js";
@@ -18,7 +18,7 @@ import {
   writeStat,
 } from "../../src/producer/index.js";
 import { AggregatePlan } from "../../src/providers/aggregate/plan.js";
-import { fdPread } from "../../src/providers/file/pread-fd.js";
+import { BundleReader } from "../../src/providers/shm/bundle-reader.js";
 
 function refused(fn: () => unknown, re: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -115,15 +115,15 @@ describe("export paths", () => {
     writeFileSync(join(dir, "junk", "i1.stats"), "not a stats file");
     using a = createSource("junk");
     a.addValues({ x: {} });
-    refused(() => register(a, { export: { dir, instance: "i1" } }), /exists and is not a statsfs export \(not a stats file\)/);
+    refused(() => register(a, { export: { dir, instance: "i1" } }), /exists and is not a statsfs export \(not a statsfs bundle\)/);
 
-    // A stats file with someone else's id.
+    // A stats file in the kernel layout (someone else's, e.g. a KVM snapshot): not ours.
     mkdirSync(join(dir, "other"), { recursive: true });
     const foreign = encodeStatsFile({ id: "kvm-1", descriptors: [makeDescriptor({ name: "x" })] });
     writeFileSync(join(dir, "other", "i1.stats"), foreign);
     using b = createSource("other");
     b.addValues({ x: {} });
-    refused(() => register(b, { export: { dir, instance: "i1" } }), /exists and is not ours \(id "kvm-1"/);
+    refused(() => register(b, { export: { dir, instance: "i1" } }), /exists and is not a statsfs export \(not a statsfs bundle\)/);
 
     // A directory where the file should be.
     mkdirSync(join(dir, "dirfile", "i1.stats"), { recursive: true });
@@ -157,8 +157,9 @@ describe("export paths", () => {
     assert.ok(file);
     const fd = openSync(file, "r");
     try {
-      const nameSize = readSchema(fdPread(fd)).schema.nameSize;
-      assert.equal(nameSize, 64); // a 62-byte id and its NUL
+      const entry = new BundleReader(fd, file, 0, "deep").files.find((f) => f.identity.id.endsWith("/with-a-long-subordinate"));
+      assert.equal(entry?.identity.id, "statsfs-deep/a-rather-long-source-name/with-a-long-subordinate");
+      assert.equal(entry.schema.nameSize, 64); // a 62-byte id and its NUL
     } finally {
       closeSync(fd);
     }

@@ -130,12 +130,14 @@ describe("producer values in every encoding", () => {
       assert.match(json.out, /"name": "temp",\s*"value": 37\s/);
       assert.match(json.out, /"name": "balance",\s*"value": -5\s/);
 
-      const check = await cli("check", join(dir, "enc", "w1.stats"));
+      // One process's own file, as the reader shows it (its bundle entry in the kernel layout).
+      const check = await cli("check", `shm:enc?dir=${dir}&instances=all`);
       assert.equal(check.code, 0, check.out);
       assert.match(check.out, /temp: extension ext-encoding: encoding f64/);
       assert.match(check.out, /latency: extension ext-bounds/);
-      assert.match(check.out, /conforms \(6 statsfs extensions; --strict-kernel refuses them\)/);
-      const strict = await cli("check", join(dir, "enc", "w1.stats"), "--strict-kernel");
+      assert.match(check.out, /statsfs-w1\/enc: temp: extension ext-encoding: encoding f64/);
+      assert.match(check.out, /3 stats files checked: conforms \(18 statsfs extensions; --strict-kernel refuses them\)/);
+      const strict = await cli("check", `shm:enc?dir=${dir}&instances=all`, "--strict-kernel");
       assert.equal(strict.code, 1);
 
       const merged = shm.files.find((f) => f.identity.path === "/enc" && f.identity.labels.instance === undefined);

@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { BinaryStatsReader, kernelLayout, readSchema } from "../../src/codec/index.js";
+import { decodeBundleHeader } from "../../src/codec/bundle.js";
 import { DefinitionError } from "../../src/errors.js";
 import { StatType, StatUnit } from "../../src/model/flags.js";
 import { statValue } from "../../src/model/value.js";
 import { createSource, register } from "../../src/producer/index.js";
-import { fdPread } from "../../src/providers/file/pread-fd.js";
 import { openSource } from "../../src/providers/registry.js";
+import { BundleReader } from "../../src/providers/shm/bundle-reader.js";
 import type { StatsSource } from "../../src/providers/source.js";
 import { cli } from "../helpers.js";
 
@@ -30,7 +30,7 @@ function valueIn(s: StatsSource, id: string, name: string) {
 }
 
 describe("exported files", () => {
-  it("are kernel-layout stats files whose data block is live", () => {
+  it("are bundle files (every source of the tree in one) whose data area is live", () => {
     const dir = join(tmp, "layout");
     using app = createSource("app");
     const v = app.addValues({
@@ -41,14 +41,21 @@ describe("exported files", () => {
       q: { type: "linear-histogram", buckets: 5, bucketSize: 10 },
     });
     v.requests.add(41);
+    const sub = app.addSubordinate(createSource("sub"));
+    sub.addValues({ hits: {} }).hits.add(3);
     using reg = register(app, { export: { dir, instance: "t1" } });
     const path = join(dir, "app", "t1.stats");
     assert.deepEqual(reg.exporter?.filesOf(app), [path]);
-    const fd = openSync(path, "r");
-    const reader = new BinaryStatsReader(fdPread(fd));
-    assert.equal(reader.id, "statsfs-t1/app");
-    assert.deepEqual(reader.layout, kernelLayout(5, 48));
-    const ds = reader.schema.descriptors;
+    assert.deepEqual(reg.exporter?.filesOf(sub), [path], "a subordinate lives in its tree's file");
+    assert.deepEqual(readdirSync(join(dir, "app")), ["t1.stats"]);
+    const reader = new BundleReader(openSync(path, "r"), path, 0, "t1");
+    assert.deepEqual(
+      reader.files.map((f) => f.identity.id),
+      ["statsfs-t1/app", "statsfs-t1/app/sub"],
+    );
+    const top = reader.files[0];
+    assert.ok(top);
+    const ds = top.schema.descriptors;
     assert.deepEqual(
       ds.map((d) => [d.name, d.type, d.unit, d.base, d.exponent, d.size, d.offset, d.bucketSize]),
       [
@@ -61,20 +68,27 @@ describe("exported files", () => {
     );
     const d0 = ds[0];
     assert.ok(d0);
-    assert.equal(statValue(d0, reader.data), 41n, "values written before the export are carried over");
-    const head = readFileSync(path).subarray(0, reader.layout.dataOffset);
-    // Writes land in the file, visible to a plain pread, and nowhere but the data block.
+    assert.equal(statValue(d0, top.data), 41n, "values written before the export are carried over");
+    const h = decodeBundleHeader(readFileSync(path), statSync(path).size);
+    const outside = () => {
+      const all = readFileSync(path);
+      return Buffer.concat([all.subarray(0, h.dataOffset), all.subarray(h.dataOffset + h.dataCapacity)]);
+    };
+    const before = outside();
+    // Writes land in the file, visible to a plain pread, and nowhere but the data area.
     v.requests.inc();
     v.wait_ns.record(1500);
     v.mem.setBig(2n ** 60n + 1n);
     v.busy.set(1);
     for (let i = 0; i < 100_000; i++) v.requests.inc();
-    reader.poll();
-    assert.equal(statValue(d0, reader.data), 100_042n);
-    assert.equal((statValue(ds[1] as never, reader.data) as bigint[])[11], 1n);
-    assert.equal(statValue(ds[2] as never, reader.data), 2n ** 60n + 1n);
-    assert.equal(statValue(ds[3] as never, reader.data), true);
-    assert.deepEqual(readFileSync(path).subarray(0, reader.layout.dataOffset), head);
+    assert.equal(reader.poll(), false, "values alone leave the table as it was");
+    assert.equal(statValue(d0, top.data), 100_042n);
+    assert.equal((statValue(ds[1] as never, top.data) as bigint[])[11], 1n);
+    assert.equal(statValue(ds[2] as never, top.data), 2n ** 60n + 1n);
+    assert.equal(statValue(ds[3] as never, top.data), true);
+    assert.equal(statValue(reader.files[1]?.schema.descriptors[0] as never, reader.files[1]?.data as BigUint64Array), 3n);
+    assert.deepEqual(outside(), before);
+    reader.close();
   });
 
   it("round-trip through statsfs read and pass statsfs check", async () => {
@@ -85,8 +99,7 @@ describe("exported files", () => {
     v.lat.record(5);
     svc.addSubordinate(createSource("http")).addValues({ hits: {} }).hits.add(12);
     using _reg = register(svc, { export: { dir, instance: "c1" } });
-    const file = join(dir, "svc", "c1.stats");
-    const json = await cli("read", `file:${file}`, "--json");
+    const json = await cli("read", `shm:svc?dir=${dir}&instances=all`, "--json");
     assert.equal(json.code, 0, json.err);
     assert.match(json.out, /"value": 18446744073709551613/);
     assert.match(json.out, /"id": "statsfs-c1\/svc"/);
@@ -106,16 +119,19 @@ describe("exported files", () => {
     ]);
     const text = await cli("read", `shm:svc/http?dir=${dir}`);
     assert.match(text.out, /statsfs\/svc\/http \(statsfs http \/svc\/http\)/);
-    for (const src of [`file:${file}`, `file:${join(dir, "svc", "http", "c1.stats")}`, `shm:svc?dir=${dir}&instances=all`]) {
+    for (const src of [`shm:svc?dir=${dir}&instances=all`, `shm:svc/http?dir=${dir}&instances=all`]) {
       const c = await cli("check", src);
       assert.equal(c.code, 0, `${src}: ${c.out}${c.err}`);
     }
     const missing = await cli("read", `shm:nothing?dir=${dir}`);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /^statsfs: .*nothing exported as "nothing"/);
+    const missingSub = await cli("read", `shm:svc/nothing?dir=${dir}`);
+    assert.equal(missingSub.code, 2);
+    assert.match(missingSub.err, /^statsfs: .*nothing exported as "svc\/nothing"/);
   });
 
-  it("replace the file when values are added; old readers keep a consistent old file", async () => {
+  it("values added within room: same file, a new generation; beyond room: a bigger file renamed over, old readers keep a consistent old file", async () => {
     const dir = join(tmp, "grow");
     using g = createSource("grow");
     const v1 = g.addValues({ a: {} });
@@ -123,23 +139,35 @@ describe("exported files", () => {
     const path = join(dir, "grow", "x.stats");
     v1.a.add(5);
     const ino = statSync(path).ino;
-    const old = new BinaryStatsReader(fdPread(openSync(path, "r")));
+    const gen0 = decodeBundleHeader(readFileSync(path), statSync(path).size).generation;
     await using shm = await openSource(`shm:grow?dir=${dir}`);
     assert.equal(valueIn(shm, "statsfs/grow", "a"), 5n);
 
     const v2 = g.addValues({ b: { type: "instant" } });
     v1.a.add(1);
     v2.b.set(9);
-    assert.notEqual(statSync(path).ino, ino, "a new file was renamed over the old one");
-    // The old fd still decodes its own schema; its values froze at the switch.
-    old.poll();
-    assert.equal(old.schema.descriptors.length, 1);
-    assert.equal(statValue(old.schema.descriptors[0] as never, old.data), 5n);
-    // A polling reader notices the new inode and re-reads the schema.
+    assert.equal(statSync(path).ino, ino, "values that fit go into the same file");
+    assert.equal(decodeBundleHeader(readFileSync(path), statSync(path).size).generation, gen0 + 2, "one change: one generation");
     await shm.poll();
     assert.equal(valueIn(shm, "statsfs/grow", "a"), 6n);
     assert.equal(valueIn(shm, "statsfs/grow", "b"), 9n);
-    assert.equal(readSchema(fdPread(openSync(path, "r"))).schema.descriptors.length, 2);
+
+    const old = new BundleReader(openSync(path, "r"), path, 0, "x");
+    // 200 buckets (1,600 bytes) do not fit the data area: a new file is renamed over the old.
+    const v3 = g.addValues({ h: { type: "linear-histogram", buckets: 200, bucketSize: 1 } });
+    v1.a.add(1);
+    v3.h.record(3);
+    assert.notEqual(statSync(path).ino, ino, "a new file was renamed over the old one");
+    // The old fd still decodes its own table; its values froze at the switch.
+    old.poll();
+    assert.equal(old.files[0]?.schema.descriptors.length, 2);
+    assert.equal(statValue(old.files[0]?.schema.descriptors[0] as never, old.files[0]?.data as BigUint64Array), 6n);
+    old.close();
+    // A polling reader notices the new inode and re-reads the table.
+    await shm.poll();
+    assert.equal(valueIn(shm, "statsfs/grow", "a"), 7n);
+    assert.equal(valueIn(shm, "statsfs/grow", "b"), 9n);
+    assert.equal((valueIn(shm, "statsfs/grow", "h") as bigint[])[3], 1n);
     assert.deepEqual(readdirSync(join(dir, "grow")), ["x.stats"], "no temporary files are left");
   });
 
@@ -152,18 +180,18 @@ describe("exported files", () => {
     const conn = root.addSubordinate(createSource("conn-1"));
     conn.addValues({ bytes: {} }).bytes.add(7);
     const empty = root.addSubordinate(createSource("empty"));
-    assert.ok(existsSync(join(dir, "t", "conn-1", "p.stats")));
-    assert.ok(existsSync(join(dir, "t", "empty")), "a source without values still has its directory");
+    assert.deepEqual(readdirSync(join(dir, "t")), ["p.stats"], "one file for the whole tree");
     await shm.poll();
     assert.equal(valueIn(shm, "statsfs/t", "bytes"), 7n);
     assert.equal(valueIn(shm, "statsfs/t/conn-1", "bytes"), 7n);
     conn.close();
-    assert.ok(!existsSync(join(dir, "t", "conn-1")));
     await shm.poll();
     assert.equal(valueIn(shm, "statsfs/t", "bytes"), undefined);
-    assert.equal(shm.files.length, 1);
+    assert.equal(valueIn(shm, "statsfs/t/conn-1", "bytes"), undefined);
     // A removed subordinate keeps counting on its own memory and can come back.
     root.removeSubordinate(empty);
+    await shm.poll();
+    assert.equal(shm.files.length, 1);
     reg.close();
     assert.deepEqual(readdirSync(dir), []);
     root.close();

@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 import { DefinitionError } from "../../src/errors.js";
 import { statValue } from "../../src/model/value.js";
 import { createSource, pruneExports, register } from "../../src/producer/index.js";
-import { FdStatsFile } from "../../src/providers/file/fd-file.js";
 import { openSource } from "../../src/providers/registry.js";
+import { BundleReader } from "../../src/providers/shm/bundle-reader.js";
 import type { StatsSource } from "../../src/providers/source.js";
 import { cli } from "../helpers.js";
 import { PROC_VALUES } from "./fixtures/values.js";
@@ -112,17 +112,14 @@ describe("several processes exporting one source", () => {
 
     // Producers that die count nowhere: their files show as members gone, not as values.
     const w1file = join(dir, "mp", "w1.stats");
-    const oldW1 = new FdStatsFile(openSync(w1file, "r"), w1file, true);
+    const oldW1 = new BundleReader(openSync(w1file, "r"), w1file, 0, "w1");
     for (const k of kids) k.proc.send({ exit: true });
     for (const k of kids) assert.equal(await k.exited, 0);
     await shm.poll();
     assert.equal(shm.files.length, 0);
     assert.deepEqual(
       shm.members?.map((m) => [m.uri.slice(dir.length + 1), m.state]),
-      ["mp/w0.stats", "mp/w1.stats", "mp/w2.stats", "mp/worker/w0.stats", "mp/worker/w1.stats", "mp/worker/w2.stats"].map((p) => [
-        p,
-        "gone",
-      ]),
+      ["mp/w0.stats", "mp/w1.stats", "mp/w2.stats"].map((p) => [p, "gone"]),
     );
     const dead = await cli("read", `shm:mp?dir=${dir}`, "--json");
     assert.doesNotMatch(dead.out, /"requests"/, "no value of a dead producer is read as current");
@@ -134,12 +131,14 @@ describe("several processes exporting one source", () => {
     assert.equal(valueIn(shm, "statsfs/mp", "requests"), 5n, "only the live producer counts");
     assert.deepEqual(
       shm.members?.filter((m) => m.state === "ok").map((m) => m.uri.slice(dir.length + 1)),
-      ["mp/w1.stats", "mp/worker/w1.stats"],
+      ["mp/w1.stats"],
     );
     oldW1.poll();
-    assert.equal(statValue(oldW1.schema.descriptors[0] as never, oldW1.data), 5000n, "an fd on the old file keeps the old file");
+    const oldTop = oldW1.files[0];
+    assert.equal(oldTop?.identity.id, "statsfs-w1/mp");
+    assert.equal(statValue(oldTop.schema.descriptors[0] as never, oldTop.data), 5000n, "an fd on the old file keeps the old file");
     oldW1.close();
-    assert.deepEqual(readdirSync(join(dir, "mp")).sort(), ["w0.stats", "w1.stats", "w2.stats", "worker"]);
+    assert.deepEqual(readdirSync(join(dir, "mp")).sort(), ["w0.stats", "w1.stats", "w2.stats"]);
     const check = await cli("check", `shm:mp?dir=${dir}&instances=all`);
     assert.equal(check.code, 0, check.out);
 
@@ -147,8 +146,8 @@ describe("several processes exporting one source", () => {
     const removed = pruneExports({ dir, name: "mp" })
       .map((p) => p.slice(dir.length + 1))
       .sort();
-    assert.deepEqual(removed, ["mp/w0.stats", "mp/w2.stats", "mp/worker/w0.stats", "mp/worker/w2.stats"]);
-    assert.deepEqual(readdirSync(join(dir, "mp")).sort(), ["w1.stats", "worker"]);
+    assert.deepEqual(removed, ["mp/w0.stats", "mp/w2.stats"]);
+    assert.deepEqual(readdirSync(join(dir, "mp")).sort(), ["w1.stats"]);
     await shm.poll();
     assert.equal(valueIn(shm, "statsfs/mp", "requests"), 5n);
 

@@ -84,7 +84,7 @@ describe("Registry", () => {
     assert.equal(r.observers[0], r.exporter);
     const sub = root.addSubordinate(createSource("sub"));
     sub.addValues({ b: {} });
-    assert.ok(existsSync(join(tmp, "obs", "sub", "one.stats")), "the exporter still follows the tree");
+    assert.deepEqual(r.exporter?.filesOf(sub), [join(tmp, "obs", "one.stats")], "the exporter still follows the tree");
     first.close();
     first.close();
     root.removeSubordinate(sub);

@@ -70,8 +70,8 @@ describe("shm: listings kept while directories are unchanged", () => {
     }
     assert.ok(kept, "listings are kept once the directories stay unchanged");
 
-    // A producer killed: its files stay, its directories do not change, its lock goes.
-    const dirs = [join(dir, "mp"), join(dir, "mp", "worker")];
+    // A producer killed: its file stays, its directory does not change, its lock goes.
+    const dirs = [join(dir, "mp")];
     const before = dirs.map(times);
     b.proc.kill("SIGKILL");
     await b.exited;
@@ -83,8 +83,6 @@ describe("shm: listings kept while directories are unchanged", () => {
     assert.deepEqual(states(shm, dir), {
       "mp/a.stats": "ok",
       "mp/b.stats": "gone",
-      "mp/worker/a.stats": "ok",
-      "mp/worker/b.stats": "gone",
     });
 
     // A producer joins: seen at the very next poll, and so is one more right after it.
@@ -94,20 +92,16 @@ describe("shm: listings kept while directories are unchanged", () => {
     await start(dir, "d", 1000);
     shm.pollSync();
     assert.equal(requests(shm), 1101n);
-    assert.equal(states(shm, dir)["mp/worker/d.stats"], "ok");
+    assert.equal(states(shm, dir)["mp/d.stats"], "ok");
+    assert.ok(
+      shm.files.some((f) => f.identity.id === "statsfs/mp/worker"),
+      "the subordinate, from the same files",
+    );
 
-    // The dead producer's files removed (as prune does): gone from the members at the next poll.
+    // The dead producer's file removed (as prune does): gone from the members at the next poll.
     unlinkSync(join(dir, "mp", "b.stats"));
-    unlinkSync(join(dir, "mp", "worker", "b.stats"));
     shm.pollSync();
-    assert.deepEqual(Object.keys(states(shm, dir)).sort(), [
-      "mp/a.stats",
-      "mp/c.stats",
-      "mp/d.stats",
-      "mp/worker/a.stats",
-      "mp/worker/c.stats",
-      "mp/worker/d.stats",
-    ]);
+    assert.deepEqual(Object.keys(states(shm, dir)).sort(), ["mp/a.stats", "mp/c.stats", "mp/d.stats"]);
     assert.equal(requests(shm), 1101n);
   });
 });

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { encodeStatsFile } from "../../src/codec/writer.js";
+import { encodeBundle } from "../../src/codec/bundle.js";
 import { makeDescriptor } from "../../src/model/descriptor.js";
 import { StatType } from "../../src/model/flags.js";
 import { statValue } from "../../src/model/value.js";
@@ -136,10 +136,6 @@ describe("shm exports under abuse", () => {
       "mp/kill.stats": "gone",
       "mp/live.stats": "ok",
       "mp/term.stats": "gone",
-      "mp/worker/exit.stats": "gone",
-      "mp/worker/kill.stats": "gone",
-      "mp/worker/live.stats": "ok",
-      "mp/worker/term.stats": "gone",
     });
     assert.ok((shm.members ?? []).every((m) => m.state === "ok" || /^producer gone/.test(m.reason ?? "")));
     // A fresh reader agrees.
@@ -150,15 +146,13 @@ describe("shm exports under abuse", () => {
     assert.equal(pruned.code, 0, pruned.err);
     assert.deepEqual(
       pruned.out.trim().split("\n").sort(),
-      ["exit", "kill", "term"]
-        .flatMap((n) => [`removed ${join(dir, "mp", `${n}.stats`)}`, `removed ${join(dir, "mp", "worker", `${n}.stats`)}`])
-        .sort(),
+      ["exit", "kill", "term"].map((n) => `removed ${join(dir, "mp", `${n}.stats`)}`).sort(),
     );
-    assert.deepEqual(readdirSync(join(dir, "mp")).sort(), ["live.stats", "worker"]);
+    assert.deepEqual(readdirSync(join(dir, "mp")).sort(), ["live.stats"]);
     await shm.poll();
     assert.deepEqual(
       shm.members?.map((m) => m.state),
-      ["ok", "ok"],
+      ["ok"],
     );
     const bad = await statsfs("prune", "file:/tmp");
     assert.equal(bad.code, 2);
@@ -185,7 +179,7 @@ describe("shm exports under abuse", () => {
     // A regular file with the right id that no process holds: a dead producer's, not current.
     const unheld = join(dir, "mp", "zz.stats");
     const requests = makeDescriptor({ name: "requests", offset: 0, type: StatType.Cumulative });
-    writeFileSync(unheld, encodeStatsFile({ id: "statsfs-zz/mp", descriptors: [requests], data: BigUint64Array.of(1000n) }));
+    writeFileSync(unheld, encodeBundle([{ path: ["mp"], descriptors: [requests], data: BigUint64Array.of(1000n) }]));
 
     for (const args of [
       ["read", `shm:mp?dir=${dir}`, "--json"],

@@ -60,7 +60,7 @@ describe("worker threads", () => {
     assert.equal(valueIn(live, "/threads", "peak"), 8000n);
   });
 
-  it("an exported sharded source: one file per shard, read back summed through shm:", async () => {
+  it("an exported sharded source: its shards in one file beside the tree's, read back summed through shm:", async () => {
     const N = 50_000;
     const dir = join(tmp, "exp");
     using s = createSource("thx", { shards: 4 });
@@ -70,11 +70,13 @@ describe("worker threads", () => {
     assert.equal(shared.files?.length, 4);
     await Promise.all([runWorker(shared, N), runWorker(shared, N), runWorker(shared, N)]);
     v.hits.inc();
-    assert.deepEqual(readdirSync(join(dir, "thx")).sort(), ["main.stats", "main~1.stats", "main~2.stats", "main~3.stats"]);
+    // The tree's bundle (here without other sources) and the sharded source's bundle: every shard in it.
+    assert.deepEqual(readdirSync(join(dir, "thx")).sort(), ["main.stats", "main~1.stats"]);
+    assert.ok(shared.files?.every((f) => f.path === join(dir, "thx", "main~1.stats")));
     await using shm = await openSource(`shm:thx?dir=${dir}&instances=all`);
     assert.equal(valueIn(shm, "/thx", "hits"), BigInt(3 * N + 1));
     assert.ok((valueIn(shm, "/thx", "peak") as bigint) >= 1000n);
-    // The shard files themselves are plain stats files with their own ids.
+    // Each shard shows as a per-process file with its own id.
     const ids = shm.files.map((f) => f.identity.id);
     assert.deepEqual(ids, ["statsfs/thx", "statsfs-main/thx", "statsfs-main~1/thx", "statsfs-main~2/thx", "statsfs-main~3/thx"]);
     // The in-process reader sees the same.

@@ -10,7 +10,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { encodeStatsFile } from "../../src/codec/writer.js";
+import { encodeBundle } from "../../src/codec/bundle.js";
 import { makeDescriptor } from "../../src/model/descriptor.js";
 import { openSource } from "../../src/providers/registry.js";
 import { attackSkip, NOBODY, startAttacker } from "./attacker.js";
@@ -22,9 +22,9 @@ after(() => rmSync(base, { recursive: true, force: true }));
 
 describe("shm: opens first, then checks what it opened", { skip }, () => {
   it("a producer swapping its fd between its memfd and a root-only file: nothing of the file is read (1000 opens)", async () => {
-    // The secret: a root-only file (mode 0600) that even decodes as a stats file.
+    // The secret: a root-only file (mode 0600) that even decodes as an export of this tree.
     const secret = join(base, "shadow");
-    writeFileSync(secret, encodeStatsFile({ id: "kvm-shadow-secret", descriptors: [makeDescriptor({ name: "root_only", offset: 0 })] }), {
+    writeFileSync(secret, encodeBundle([{ path: ["app"], descriptors: [makeDescriptor({ name: "root_only", offset: 0 })] }]), {
       mode: 0o600,
     });
     const dir = join(base, "export");

@@ -1,9 +1,12 @@
 /**
  * @module producer/export/exporter
- * Keeps a registered source tree exported: one mapped file per source (per thread shard) under
- * the export directory, created when a source joins the tree, re-created (new file, rename)
- * when a source gains values, and unlinked when it leaves. Sources without values get only
- * their directory, so readers see the tree.
+ * Keeps a registered source tree exported as bundle files (codec/bundle.ts, bundle-file.ts) in
+ * the tree's directory `<dir>/<root>/`: one file per process for every source and label set of
+ * the tree (`<instance>.stats`), plus one per sharded source holding its thread shards
+ * (`<instance>~<n>.stats`: worker threads map it, so it never moves under them). A source that
+ * joins the tree is appended, one that gains values gets a new region, one that leaves is
+ * marked removed — each one generation of the file; a file out of room is rebuilt twice as
+ * large and renamed over. Files and fds per process: O(1) per tree, whatever the label sets.
  *
  * Root reads these directories, and other users share the machine, so the tree is made and
  * walked by fds: every directory is created mode 0700 (its owner's alone: readers run as that
@@ -13,17 +16,15 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { MAX_NAME_SIZE } from "../../codec/layout.js";
 import { DefinitionError, SourceError } from "../../errors.js";
-import { producerFileId } from "../../model/identity.js";
 import { describe, isRecord, quote, sysReason } from "../../model/text.js";
 import { checkDir, defaultDir, dirName, nodeDir, shardFileName } from "../../providers/shm/format/paths.js";
 import { closeQuietly, fstatBig, mkdirAt, openDirAt, openDirPath, unlinkAt } from "../../sys/dirfd.js";
 import { makeDirs } from "../../sys/fs.js";
-import { byteLength } from "../definition.js";
 import type { Source, TreeObserver } from "../source.js";
 import { bumpTreeVersion } from "../source.js";
-import { MappedStatsFile } from "./mapped-file.js";
+import type { ShardView } from "../store.js";
+import { BundleFile, type EntrySpec } from "./bundle-file.js";
 import { checkInstance, defaultInstance } from "./paths.js";
 
 /** Where and as whom to export. */
@@ -37,8 +38,8 @@ export interface ExportOptions {
    */
   readonly instance?: string;
   /**
-   * Smallest name_size of the files (default 48, the kernel's; a multiple of 8). A file whose id
-   * (or a value name) needs more gets the next multiple of 8 that fits it, up to 4096.
+   * Accepted for compatibility (a multiple of 8 from 48 to 4096, default 48): bundle files size
+   * each schema's names to fit, and carry source paths of any length.
    */
   readonly nameSize?: number;
 }
@@ -147,16 +148,26 @@ function subtree(s: Source): Source[] {
   return out;
 }
 
+/** Whether a source keeps its thread shards in a file of its own. */
+const sharded = (s: Source): boolean => s.store.shardCount > 1;
+
 /** Exports one registered tree. */
 export class Exporter implements TreeObserver {
   readonly dir: string;
   readonly instance: string;
   readonly nameSize: number;
   readonly root: Source;
-  readonly #files = new Map<Source, MappedStatsFile[]>();
-  readonly #dirs = new Map<Source, string>();
   /** The export directory, held from the first export until {@link close}. */
   #rootFd: number | undefined;
+  /** The tree's directory, held likewise. */
+  #treeFd: number | undefined;
+  /** The bundle of every source that is not sharded. */
+  #main: BundleFile | undefined;
+  /** Entry of each source in {@link #main}. */
+  #index = new Map<Source, number>();
+  /** The shard bundle of each sharded source. */
+  readonly #shardFiles = new Map<Source, BundleFile>();
+  #nextShardFile = 1;
 
   constructor(root: Source, options: ExportOptions = {}) {
     if (!isRecord(options)) throw new DefinitionError(`export options must be an object, not ${describe(options)}`);
@@ -174,33 +185,34 @@ export class Exporter implements TreeObserver {
   /** Exports the whole tree; on failure removes what it made and rethrows. */
   start(): void {
     this.#validate(this.root, []);
-    this.#exportTree(this.root);
+    try {
+      this.#rebuildMain();
+      for (const s of subtree(this.root)) if (sharded(s)) this.#buildShards(s);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    bumpTreeVersion();
   }
 
-  /** The files of a source (for tests and tools). */
+  /** The files holding a source's values (its tree's bundle, or its shard bundle). */
   filesOf(s: Source): readonly string[] {
-    return (this.#files.get(s) ?? []).map((f) => f.path);
+    const f = this.#shardFiles.get(s) ?? (this.#index.has(s) ? this.#main : undefined);
+    return f ? [f.path] : [];
   }
 
-  /** The directory of a source. */
+  /** The directory of a source's files: its tree's. */
   dirOf(s: Source): string | undefined {
-    return this.#dirs.get(s);
+    return this.#index.has(s) || this.#shardFiles.has(s) ? this.#treeDir() : undefined;
   }
 
-  /** The name_size a file with id `id` gets: the configured one, or the multiple of 8 that fits. */
-  nameSizeFor(id: string): number {
-    return Math.max(this.nameSize, Math.ceil((byteLength(id) + 1) / 8) * 8);
+  #treeDir(): string {
+    return nodeDir(this.dir, [this.root.name]);
   }
 
   #validate(top: Source, prefix: readonly string[]): void {
     const walk = (s: Source, path: readonly string[]) => {
       const p = [...path, s.name];
-      const id = producerFileId(this.instance, Math.max(0, s.store.shardCount - 1), p);
-      if (this.nameSizeFor(id) > MAX_NAME_SIZE) {
-        throw new DefinitionError(
-          `source ${quote(p.join("/"))}: exported id ${quote(id)} is ${byteLength(id)} bytes; a stats file's name_size allows ${MAX_NAME_SIZE - 1}`,
-        );
-      }
       if (s.store.shared && !s.store.files) {
         throw new DefinitionError(`source ${quote(p.join("/"))} was shared with worker threads before it was exported; export it first`);
       }
@@ -209,129 +221,168 @@ export class Exporter implements TreeObserver {
     walk(top, prefix);
   }
 
-  #exportTree(top: Source): void {
-    const done: Source[] = [];
-    try {
-      for (const s of subtree(top)) {
-        this.#exportNode(s, false);
-        done.push(s);
-      }
-    } catch (e) {
-      for (const s of done.reverse()) this.#unexportNode(s);
-      throw e;
-    }
-    bumpTreeVersion();
-  }
-
   #root(): number {
     this.#rootFd ??= openExportDir(this.dir);
     return this.#rootFd;
   }
 
-  /** The directory of `s` (made if missing), opened by fds from the export directory; the caller closes it. */
-  #openDir(s: Source, create: boolean): number {
-    return openSourceDir(this.#root(), this.dir, s.path, create);
+  /** The tree's directory (made if missing), opened by fds from the export directory and held. */
+  #tree(): number {
+    this.#treeFd ??= openSourceDir(this.#root(), this.dir, [this.root.name], true);
+    return this.#treeFd;
   }
 
-  #exportNode(s: Source, replacing: boolean): void {
-    const dir = nodeDir(this.dir, s.path);
-    const dirfd = this.#openDir(s, true);
-    try {
-      this.#exportFiles(s, dir, dirfd, replacing);
-    } finally {
-      closeQuietly(dirfd);
+  #mainPath(): string {
+    return join(this.#treeDir(), shardFileName(this.instance, 0));
+  }
+
+  /** Builds the tree's bundle anew (first export, or out of room) and moves every store onto it. */
+  #rebuildMain(): void {
+    const specs: EntrySpec[] = [];
+    const at = new Map<Source, number>();
+    for (const s of subtree(this.root)) {
+      if (sharded(s)) continue;
+      const parent = s.parent ? at.get(s.parent) : undefined;
+      at.set(s, specs.length);
+      specs.push({ source: s, shard: 0, parent });
     }
+    const old = this.#main;
+    const file = BundleFile.build(this.#tree(), this.#mainPath(), specs, old !== undefined);
+    specs.forEach((spec, i) => {
+      const v = file.view(i);
+      if (v) spec.source.store.place([v], spec.source.store.words);
+    });
+    this.#main = file;
+    this.#index = at;
+    // The old file was renamed over: unmap it, unlinking nothing.
+    old?.remove();
   }
 
-  #exportFiles(s: Source, dir: string, dirfd: number, replacing: boolean): void {
-    this.#dirs.set(s, dir);
+  /** Builds (or rebuilds) the shard bundle of a sharded source and moves its shards onto it. */
+  #buildShards(s: Source): void {
     const store = s.store;
-    if (store.words === 0) return;
-    const old = this.#files.get(s);
-    const files: MappedStatsFile[] = [];
-    try {
-      for (let k = 0; k < store.shardCount; k++) {
-        files.push(
-          MappedStatsFile.create({
-            dirfd,
-            path: join(dir, shardFileName(this.instance, k)),
-            id: producerFileId(this.instance, k, s.path),
-            values: s.values,
-            words: store.words,
-            nameSize: this.nameSizeFor(producerFileId(this.instance, k, s.path)),
-            data: store.shards[k]?.b,
-            replacing,
-          }),
-        );
-      }
-    } catch (e) {
-      for (const f of files) f.remove(replacing ? undefined : dirfd);
-      throw e;
+    const old = this.#shardFiles.get(s);
+    const path = old ? old.path : join(this.#treeDir(), shardFileName(this.instance, this.#nextShardFile++));
+    const specs: EntrySpec[] = Array.from({ length: store.shardCount }, (_, k) => ({ source: s, shard: k, parent: undefined }));
+    const file = BundleFile.build(this.#tree(), path, specs, old !== undefined);
+    if (store.words > 0) {
+      store.place(
+        specs.map((_, k) => file.view(k) as ShardView),
+        store.words,
+      );
     }
-    store.place(
-      files.map((f) => f.view),
-      store.words,
-    );
-    store.files = files.map((f) => ({ path: f.path, length: f.length, dataOffset: f.dataOffset }));
-    this.#files.set(s, files);
-    // The old files were renamed over: unmap them, unlinking nothing.
-    for (const f of old ?? []) f.remove();
+    store.files = specs.map((_, k) => ({ path: file.path, length: file.file.length, dataOffset: file.dataOffsetOf(k) }));
+    this.#shardFiles.set(s, file);
+    old?.remove();
   }
 
-  #unexportNode(s: Source): void {
-    const files = this.#files.get(s);
-    if (files) {
-      s.store.toHeap();
-      s.store.files = undefined;
-      let dirfd: number | undefined;
-      try {
-        dirfd = this.#openDir(s, false);
-      } catch {
-        // the directory is gone or no longer ours: unlink nothing
-      }
-      for (const f of files) f.remove(dirfd);
-      closeQuietly(dirfd);
-      this.#files.delete(s);
-    }
-    const dir = this.#dirs.get(s);
-    this.#dirs.delete(s);
-    if (dir) {
-      let parent: number | undefined;
-      try {
-        parent = s.path.length > 1 ? openSourceDir(this.#root(), this.dir, s.path.slice(0, -1), false) : this.#root();
-        unlinkAt(parent, dirName(s.name), true);
-      } catch {
-        // other producers' files (or subordinates) are still there
-      } finally {
-        if (parent !== this.#rootFd) closeQuietly(parent);
-      }
-    }
-  }
-
-  #unexportTree(top: Source): void {
-    for (const s of subtree(top).reverse()) this.#unexportNode(s);
-    bumpTreeVersion();
+  #dropShards(s: Source): void {
+    const f = this.#shardFiles.get(s);
+    if (!f) return;
+    s.store.toHeap();
+    s.store.files = undefined;
+    f.remove(this.#treeFd);
+    this.#shardFiles.delete(s);
   }
 
   willAdd(parent: Source, child: Source): void {
     this.#validate(child, parent.path);
   }
+
   added(child: Source): void {
-    this.#exportTree(child);
-  }
-  removing(child: Source): void {
-    this.#unexportTree(child);
-  }
-  changed(node: Source): void {
-    this.#exportNode(node, this.#files.has(node));
+    const main = this.#main as BundleFile;
+    let full = false;
+    main.begin();
+    try {
+      for (const s of subtree(child)) {
+        if (sharded(s)) {
+          this.#buildShards(s);
+          continue;
+        }
+        if (full) continue;
+        const parent = s.parent ? this.#index.get(s.parent) : undefined;
+        const i = main.tryAppend({ source: s, shard: 0, parent });
+        if (i === undefined) {
+          full = true;
+          continue;
+        }
+        this.#index.set(s, i);
+        const v = main.view(i);
+        if (v) s.store.place([v], s.store.words);
+      }
+    } finally {
+      main.end();
+    }
+    if (full) this.#rebuildMain();
     bumpTreeVersion();
   }
+
+  removing(child: Source): void {
+    const main = this.#main;
+    main?.begin();
+    try {
+      for (const s of subtree(child).reverse()) {
+        if (sharded(s)) {
+          this.#dropShards(s);
+          continue;
+        }
+        const i = this.#index.get(s);
+        if (i === undefined) continue;
+        s.store.toHeap();
+        main?.kill(i);
+        this.#index.delete(s);
+      }
+    } finally {
+      main?.end();
+    }
+    bumpTreeVersion();
+  }
+
+  changed(node: Source): void {
+    if (sharded(node)) this.#buildShards(node);
+    else {
+      const main = this.#main as BundleFile;
+      const i = this.#index.get(node);
+      let ok = false;
+      main.begin();
+      try {
+        if (i !== undefined && main.tryUpdate(i)) {
+          const v = main.view(i);
+          if (v) node.store.place([v], node.store.words);
+          ok = true;
+        }
+      } finally {
+        main.end();
+      }
+      if (!ok) this.#rebuildMain();
+    }
+    bumpTreeVersion();
+  }
+
   willShare(_node: Source): void {}
 
-  /** Removes every file of the tree. Idempotent. */
+  /** Removes every file of the tree (their names too) and the tree's directory if empty. Idempotent. */
   close(): void {
-    this.#unexportTree(this.root);
+    for (const s of subtree(this.root)) {
+      if (this.#index.has(s) || this.#shardFiles.has(s)) s.store.toHeap();
+      s.store.files = undefined;
+    }
+    for (const f of this.#shardFiles.values()) f.remove(this.#treeFd);
+    this.#shardFiles.clear();
+    this.#main?.remove(this.#treeFd);
+    this.#main = undefined;
+    this.#index = new Map();
+    if (this.#treeFd !== undefined && this.#rootFd !== undefined) {
+      try {
+        unlinkAt(this.#rootFd, dirName(this.root.name), true);
+      } catch {
+        // other producers' files are still there
+      }
+    }
+    closeQuietly(this.#treeFd);
+    this.#treeFd = undefined;
     closeQuietly(this.#rootFd);
     this.#rootFd = undefined;
+    bumpTreeVersion();
   }
 }

@@ -1,22 +1,24 @@
 /**
  * @module providers/shm
  * `shm:NAME[?dir=D&instances=auto|all|none&grace=S]`: a source tree exported by statsfs producers
- * (src/producer), read from its live files: one directory per source, one file per process
- * (and thread shard) in it. `shm:` alone reads every exported tree; `NAME` may be a path
- * (`app/http`) to read a subtree. The directory defaults to $STATSFS_DIR or /dev/shm/statsfs.
+ * (src/producer), read from its live files: one directory per registered tree, one bundle file
+ * per process (and per sharded source) in it, holding every source and label set of the tree
+ * (codec/bundle.ts, bundle-reader.ts). `shm:` alone reads every exported tree; `NAME` may be a
+ * path (`app/http`) to read a subtree. The directory defaults to $STATSFS_DIR or /dev/shm/statsfs.
  *
  * Every source shows as one merged stats file (`statsfs/<path>`: its processes' values and its
  * subordinates' aggregates, as in-process readers see them), followed by the per-process files
  * themselves (`statsfs-<instance>/<path>`; by default only where a source has more than one).
  *
- * Each poll rescans the tree: a new file joins, a removed one leaves, and a file renamed over
- * (a restarted producer, or one that added values) is re-opened and its schema re-read; a
- * reader never decodes a new data block with an old schema. A directory is re-listed only when
- * it changed (see {@link listDirCached}: every create, rename and unlink in it moves its
- * mtime/ctime); an unchanged one costs one stat. Each poll also asks every open file whether
- * its producer still lives (its flock), whether or not its directory changed; files of
- * producers that are gone, and files that are not readable exports, are left out and reported
- * in {@link ShmSource.members}.
+ * Each poll rescans the trees' directories: a new file joins, a removed one leaves, and a file
+ * renamed over (a restarted producer, or one whose bundle ran out of room) is re-opened. A
+ * directory is re-listed only when it changed (see {@link listDirCached}: every create, rename
+ * and unlink in it moves its mtime/ctime); an unchanged one costs one stat. Each open bundle
+ * costs one pread per poll (header and values) plus its table when its generation moved, so a
+ * source or label set added after the first poll shows at the next; a reader never decodes
+ * values with a table of another generation. Each poll also asks every open file whether its
+ * producer still lives (its flock); files of producers that are gone, and files that are not
+ * readable exports, are left out and reported in {@link ShmSource.members}.
  *
  * Root reads directories other users write, so nothing is looked up by a path twice: each
  * directory is held by an fd opened O_DIRECTORY | O_NOFOLLOW relative to its parent's (a link in
@@ -26,7 +28,6 @@
 import { type Dirent, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { SourceError, UsageError } from "../../errors.js";
-import { producerFileId } from "../../model/identity.js";
 import { printable } from "../../model/printable.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { quote } from "../../model/text.js";
@@ -36,17 +37,18 @@ import { PlanSource } from "../aggregate/plan-source.js";
 import { located } from "../file/fd-file.js";
 import { checkQueryKeys } from "../query.js";
 import type { MemberStatus } from "../source.js";
+import { BundleReader, EntryFile, isUnsettled } from "./bundle-reader.js";
 import { openEntry } from "./format/entry.js";
-import { defaultDir, dirName, isDigestDirName, parseShardFileName } from "./format/paths.js";
-import { InstanceFile } from "./instance-file.js";
+import { defaultDir, parseShardFileName } from "./format/paths.js";
 import { heldByProducer } from "./lock.js";
 
 /** When per-process files are listed beside the merged ones. */
 export type InstancesMode = "auto" | "all" | "none";
 
+/** A source of the tree as the last poll found it: its entries (one per process and shard) and its subordinates. */
 interface ScanNode {
-  path: string[];
-  readonly files: InstanceFile[];
+  readonly path: readonly string[];
+  readonly files: EntryFile[];
   readonly children: ScanNode[];
 }
 
@@ -58,7 +60,7 @@ interface Listed {
    * The directory entry's own inode (lstat: a link's, not its target's — no walk through
    * /proc per poll). A rename over the name gives a new one.
    */
-  readonly ino: number;
+  readonly ino: string;
   readonly link: boolean;
 }
 
@@ -86,7 +88,7 @@ function listDir(fd: number, dir: string): Listing {
       const path = join(dir, e.name);
       const link = e.isSymbolicLink();
       try {
-        files.push({ name: e.name, path, ino: Number(lstatAt(fd, e.name).ino), link });
+        files.push({ name: e.name, path, ino: entryKey(lstatAt(fd, e.name)), link });
       } catch {
         // removed between readdir and lstat
       }
@@ -199,19 +201,19 @@ function listDirCached(
 /** @internal Directories listed (or found missing) since the process started: for tests, and to tell a poll that changed nothing. */
 export const dirListings = { count: 0 };
 
-/** Groups a node's files into instances (a process and its thread shards). */
-function instancesOf(files: readonly InstanceFile[]): InstanceInput[] {
-  const groups = new Map<string, InstanceFile[]>();
+/** Groups a node's entries into instances (a process and its thread shards). */
+function instancesOf(files: readonly EntryFile[]): InstanceInput[] {
+  const groups = new Map<string, EntryFile[]>();
   for (const f of files) {
-    const p = parseShardFileName(f.path.slice(f.path.lastIndexOf("/") + 1));
-    const key = p?.instance ?? f.path;
-    const g = groups.get(key) ?? [];
+    if (f.values.length === 0) continue;
+    const g = groups.get(f.instance) ?? [];
     g.push(f);
-    groups.set(key, g);
+    groups.set(f.instance, g);
   }
   const out: InstanceInput[] = [];
   for (const g of groups.values()) {
-    const first = g[0] as InstanceFile;
+    g.sort((a, b) => a.entry.shard - b.entry.shard);
+    const first = g[0] as EntryFile;
     // Shards must share the schema; any that does not stands alone.
     const same = g.filter((f) => f.schema.dataSize === first.schema.dataSize && f.values.length === first.values.length);
     const rest = g.filter((f) => !same.includes(f));
@@ -221,7 +223,7 @@ function instancesOf(files: readonly InstanceFile[]): InstanceInput[] {
   return out;
 }
 
-function instanceOf(first: InstanceFile, shards: readonly InstanceFile[]): InstanceInput {
+function instanceOf(first: EntryFile, shards: readonly EntryFile[]): InstanceInput {
   return {
     values: first.values,
     shards: shards.map((f) => f.u32),
@@ -231,14 +233,24 @@ function instanceOf(first: InstanceFile, shards: readonly InstanceFile[]): Insta
   };
 }
 
+/** An entry's identity across polls: inode and change time (a reused inode number has a new change time). */
+function entryKey(st: { readonly ino: bigint; readonly ctimeNs?: bigint | undefined }): string {
+  return `${st.ino}:${st.ctimeNs ?? ""}`;
+}
+
 /** Why a listed name is not read: its producer is gone, or it is not a readable export. */
 interface Skipped {
-  readonly ino: number;
+  readonly ino: string;
   readonly state: "gone" | "failed";
   readonly reason: string;
   /** When this entry was first found in this state (ms since the epoch). */
   readonly since: number;
+  /** When to try it again (ms since the epoch): a bundle whose generation did not settle; otherwise not until it changes. */
+  readonly retry?: number;
 }
+
+/** How long a bundle whose generation did not settle is left alone before it is tried again. */
+const UNSETTLED_RETRY_MS = 1000;
 
 /** How long a dead producer's file is reported as a `gone` member before it is ignored (until pruned): 5 minutes. */
 export const DEFAULT_GONE_GRACE_MS = 300_000;
@@ -257,13 +269,13 @@ export class ShmSource extends PlanSource {
   readonly #path: readonly string[];
   readonly #mode: InstancesMode;
   readonly #grace: number;
-  #open = new Map<string, InstanceFile>();
+  #open = new Map<string, BundleReader>();
   #skipped = new Map<string, Skipped>();
   #listings = new Map<string, CachedListing>();
   #handles = new Map<string, DirHandle>();
   #signature = "";
-  #order: readonly InstanceFile[] = [];
   #files: readonly StatsFile[] = [];
+  #entryFiles = new Set<EntryFile>();
   #members: readonly MemberStatus[] = [];
 
   constructor(uri: string, dir: string, path: readonly string[], mode: InstancesMode, graceMs = DEFAULT_GONE_GRACE_MS) {
@@ -273,13 +285,13 @@ export class ShmSource extends PlanSource {
     this.#path = path;
     this.#mode = mode;
     this.#grace = graceMs;
-    // The export directory (never a symbolic link) and the named tree in it, walked by fds.
+    // The export directory (never a symbolic link) and the named tree's directory in it, by fds.
     let fd: number | undefined;
     let looped = false;
     try {
       fd = openDirPath(dir.replace(/(.)\/+$/, "$1"));
-      for (const part of path) {
-        const next = openDirAt(fd, part);
+      if (path[0] !== undefined) {
+        const next = openDirAt(fd, path[0]);
         closeQuietly(fd);
         fd = next;
       }
@@ -288,9 +300,9 @@ export class ShmSource extends PlanSource {
       closeQuietly(fd);
       fd = undefined;
     }
-    if (fd === undefined) {
+    const nothing = () => {
       const what = path.length ? `"${path.join("/")}" in ${dir}` : dir;
-      throw new SourceError(
+      return new SourceError(
         "STATSFS_SOURCE",
         looped
           ? `${uri}: ${what} is a symbolic link (shm: never follows one in an export directory)`
@@ -298,9 +310,15 @@ export class ShmSource extends PlanSource {
             ? `${uri}: nothing exported as ${what}`
             : `${uri}: ${dir} is not a directory`,
       );
-    }
+    };
+    if (fd === undefined) throw nothing();
     closeQuietly(fd);
     this.pollSync();
+    // A subtree must be in some file (of a live or a gone producer).
+    if (path.length > 1 && this.#files.length === 0 && this.#members.every((m) => m.state === "ok")) {
+      this.release();
+      throw nothing();
+    }
   }
 
   get files(): readonly StatsFile[] {
@@ -317,31 +335,26 @@ export class ShmSource extends PlanSource {
     return this.#members;
   }
 
-  #skip(l: Listed, state: Skipped["state"], reason: string, members: MemberStatus[], skipped: Map<string, Skipped>): void {
+  #skip(l: Listed, state: Skipped["state"], reason: string, members: MemberStatus[], skipped: Map<string, Skipped>, retry?: number): void {
     const prev = this.#skipped.get(l.path);
     const now = Date.now();
     const since = prev && prev.ino === l.ino && prev.state === state ? prev.since : now;
-    skipped.set(l.path, { ino: l.ino, state, reason, since });
+    skipped.set(l.path, { ino: l.ino, state, reason, since, ...(retry !== undefined ? { retry } : {}) });
     // A dead producer's file is reported for a grace period, then ignored: it costs nothing and
     // says nothing more until `prune` removes it (a restart with the same instance replaces it).
     if (state !== "gone" || now - since <= this.#grace) members.push({ uri: l.path, state, reason });
   }
 
-  /** The open, live file for `l` (a name in the directory `h`), or undefined (recorded as skipped) when it cannot be read. */
-  #fileFor(
-    l: Listed,
-    h: DirHandle,
-    node: readonly string[],
-    members: MemberStatus[],
-    skipped: Map<string, Skipped>,
-  ): InstanceFile | undefined {
+  /** The open, live, polled bundle for `l` (a name in the directory `h`), or undefined (recorded as skipped) when it cannot be read. */
+  #fileFor(l: Listed, h: DirHandle, members: MemberStatus[], skipped: Map<string, Skipped>, retries = 3): BundleReader | undefined {
     const before = this.#skipped.get(l.path);
-    if (before && before.ino === l.ino) {
-      this.#skip(l, before.state, before.reason, members, skipped);
+    if (before && before.ino === l.ino && (before.retry === undefined || Date.now() < before.retry)) {
+      this.#skip(l, before.state, before.reason, members, skipped, before.retry);
       return undefined;
     }
     let f = this.#open.get(l.path);
-    if (!f || f.entryIno !== l.ino) {
+    let fresh = false;
+    if (!f || f.entryKey !== l.ino) {
       f = undefined;
       let entry: ReturnType<typeof openEntry>;
       try {
@@ -351,7 +364,7 @@ export class ShmSource extends PlanSource {
         return undefined;
       }
       if (!entry) return undefined; // removed or replaced meanwhile: the next poll sees it
-      const at: Listed = { ...l, ino: Number(entry.ino) };
+      const at: Listed = { ...l, ino: entryKey(entry) };
       if (entry.kind === "gone") {
         this.#skip(at, "gone", entry.why, members, skipped);
         return undefined;
@@ -360,34 +373,64 @@ export class ShmSource extends PlanSource {
         this.#skip(at, "failed", `not a statsfs export (${entry.why})`, members, skipped);
         return undefined;
       }
-      try {
-        f = new InstanceFile(entry.fd, l.path, Number(entry.ino));
-      } catch (e) {
-        this.#skip(at, "failed", reasonOf(e, l.path), members, skipped);
-        return undefined;
-      }
       const shard = parseShardFileName(l.name) as { instance: string; shard: number };
-      const expected = producerFileId(shard.instance, shard.shard, node);
-      if (f.identity.id !== expected && !digestMatch(f.identity.id, shard, node)) {
-        f.close();
-        this.#skip(at, "failed", `not this directory's export (id ${quote(f.identity.id)}, expected ${quote(expected)})`, members, skipped);
+      try {
+        f = new BundleReader(entry.fd, l.path, at.ino, shard.instance);
+      } catch (e) {
+        this.#skip(at, "failed", reasonOf(e, l.path), members, skipped, isUnsettled(e) ? Date.now() + UNSETTLED_RETRY_MS : undefined);
         return undefined;
       }
+      fresh = true;
     }
     if (!heldByProducer(f.fd)) {
       if (this.#open.get(l.path) !== f) f.close();
+      // A producer replacing its bundle (out of room) renames the new one over it, then lets
+      // the old one go: if the name names another file now, read that one.
+      if (retries > 0) {
+        let again: ReturnType<typeof openEntry>;
+        try {
+          again = openEntry(h.fd, l.name, h.uid);
+        } catch {
+          again = undefined;
+        }
+        if (again?.kind === "open") {
+          const other = fstatBig(again.fd).ino !== BigInt(f.ino);
+          closeQuietly(again.fd);
+          if (other) {
+            if (this.#open.get(l.path) === f) {
+              this.#open.delete(l.path);
+              f.close();
+            }
+            return this.#fileFor({ ...l, ino: entryKey(again) }, h, members, skipped, retries - 1);
+          }
+        }
+      }
       this.#skip(l, "gone", "producer gone (no process holds its lock)", members, skipped);
       return undefined;
+    }
+    if (!fresh) {
+      try {
+        f.poll();
+      } catch (e) {
+        // A writer too busy to let the table be read this time: keep the last table and values
+        // (a counter never goes back) and say so; anything else leaves the file out.
+        if (isUnsettled(e)) {
+          members.push({ uri: l.path, state: "failed", reason: reasonOf(e, l.path) });
+          return f;
+        }
+        this.#skip(l, "failed", reasonOf(e, l.path), members, skipped);
+        return undefined;
+      }
     }
     members.push({ uri: l.path, state: "ok" });
     return f;
   }
 
-  #scan(): { roots: ScanNode[]; members: MemberStatus[]; listed: number } {
-    const listed0 = dirListings.count;
+  /** Lists the trees' directories, opens and polls every live bundle in them. */
+  #scan(): { bundles: BundleReader[]; members: MemberStatus[] } {
     // The clock is read before any stat and listing, so a listing kept was taken after it.
     const now = BigInt(Date.now()) * 1_000_000n;
-    const seen = new Map<string, InstanceFile>();
+    const seen = new Map<string, BundleReader>();
     const skipped = new Map<string, Skipped>();
     const members: MemberStatus[] = [];
     const before = this.#listings;
@@ -395,40 +438,26 @@ export class ShmSource extends PlanSource {
     const handlesBefore = this.#handles;
     const handles = new Map<string, DirHandle>();
     const hold = (parent: DirHandle | undefined, name: string, dir: string) => holdDir(parent, name, dir, handlesBefore, handles);
-    const visit = (held: ReturnType<typeof hold>, dir: string, path: string[]): ScanNode => {
-      const { files, dirs } = listDirCached(held, dir, now, before, listings);
-      const node: ScanNode = { path, files: [], children: [] };
-      if (!held) return node;
+    const visit = (held: ReturnType<typeof hold>, dir: string): void => {
+      const { files } = listDirCached(held, dir, now, before, listings);
+      if (!held) return;
       for (const l of files) {
-        const f = this.#fileFor(l, held.h, node.path, members, skipped);
-        if (!f) continue;
-        seen.set(l.path, f);
-        node.files.push(f);
-        // A digest directory (a long label set): its path is the one its files' ids carry.
-        if (node.path.some(isDigestDirName)) node.path = idPath(f.identity.id);
+        const f = this.#fileFor(l, held.h, members, skipped);
+        if (f) seen.set(l.path, f);
       }
-      for (const d of dirs) {
-        const sub = join(dir, d);
-        node.children.push(visit(hold(held.h, d, sub), sub, [...node.path, d]));
-      }
-      return node;
     };
-    let roots: ScanNode[];
     try {
-      let dir = this.dir.replace(/(.)\/+$/, "$1");
-      let held = hold(undefined, "", dir);
-      for (const part of this.#path) {
-        const sub = join(dir, part);
-        held = held ? hold(held.h, part, sub) : undefined;
-        dir = sub;
-      }
-      if (this.#path.length > 0) roots = [visit(held, dir, [...this.#path])];
-      else {
-        const top = held;
-        roots = listDirCached(top, dir, now, before, listings).dirs.map((d) => {
+      const dir = this.dir.replace(/(.)\/+$/, "$1");
+      const top = hold(undefined, "", dir);
+      const root = this.#path[0];
+      if (root !== undefined) {
+        const sub = join(dir, root);
+        visit(top ? hold(top.h, root, sub) : undefined, sub);
+      } else {
+        for (const d of listDirCached(top, dir, now, before, listings).dirs) {
           const sub = join(dir, d);
-          return visit(top ? hold(top.h, d, sub) : undefined, sub, [d]);
-        });
+          visit(top ? hold(top.h, d, sub) : undefined, sub);
+        }
       }
     } catch (e) {
       for (const f of seen.values()) if (this.#open.get(f.path) !== f) f.close();
@@ -441,55 +470,70 @@ export class ShmSource extends PlanSource {
     this.#open = seen;
     this.#skipped = skipped;
     this.#listings = listings;
-    return { roots, members, listed: dirListings.count - listed0 };
+    return { bundles: [...seen.values()], members };
   }
 
-  /** Rescans the tree, re-reads every data block and recomputes the merged files. */
-  protected refresh(): void {
-    const { roots, members, listed } = this.#scan();
-    // A file that cannot be re-read (changed under us) leaves; the others stay.
-    for (const [p, f] of [...this.#open]) {
-      try {
-        f.poll();
-      } catch (e) {
-        this.#open.delete(p);
-        f.close();
-        const i = members.findIndex((m) => m.uri === p);
-        const l: Listed = { name: p.slice(p.lastIndexOf("/") + 1), path: p, ino: f.entryIno, link: false };
-        const failed: MemberStatus[] = [];
-        this.#skip(l, "failed", reasonOf(e, p), failed, this.#skipped);
-        if (i >= 0) members[i] = failed[0] as MemberStatus;
-        for (const n of roots) dropFile(n, f);
+  /** The trees the bundles' entries describe (only under the named path), parents before children. */
+  #tree(bundles: readonly BundleReader[]): ScanNode[] {
+    const nodes = new Map<string, ScanNode>();
+    const roots: ScanNode[] = [];
+    const want = this.#path;
+    const nodeOf = (path: readonly string[]): ScanNode => {
+      const key = path.join("/");
+      let n = nodes.get(key);
+      if (!n) {
+        n = { path, files: [], children: [] };
+        nodes.set(key, n);
+        if (path.length <= Math.max(1, want.length)) roots.push(n);
+        else nodeOf(path.slice(0, -1)).children.push(n);
+      }
+      return n;
+    };
+    for (const b of bundles) {
+      for (const f of b.files) {
+        const p = f.entry.path;
+        if (p.length < want.length || want.some((w, i) => p[i] !== w)) continue;
+        nodeOf(p).files.push(f);
       }
     }
+    return roots;
+  }
+
+  /** Rescans the trees, re-reads every bundle and recomputes the merged files. */
+  protected refresh(): void {
+    const { bundles, members } = this.#scan();
     this.#members = members;
-    // The tree is the same when no directory was listed again and the same files are open.
-    const order = [...this.#open.values()];
-    const same = listed === 0 && order.length === this.#order.length && order.every((f, i) => f === this.#order[i]);
-    this.#order = order;
-    const sig = same ? this.#signature : order.map((f) => `${f.path}:${f.entryIno}`).join("\n") + roots.map(dirsOf).join("\n");
+    // The trees are the same while the same bundles are open with the same tables.
+    const sig = bundles.map((b) => `${b.path}:${b.entryKey}:${b.tableVersion}`).join("\n");
     if (sig !== this.#signature) {
       this.#signature = sig;
+      const roots = this.#tree(bundles);
       const toInput = (n: ScanNode): NodeInput => ({ path: n.path, instances: instancesOf(n.files), children: n.children.map(toInput) });
       this.plan = new AggregatePlan(roots.map(toInput));
       const merged = new Map(this.plan.files.map((f) => [f.identity.path, f]));
       const files: StatsFile[] = [];
+      const entryFiles = new Set<EntryFile>();
       const list = (n: ScanNode) => {
         const m = merged.get(`/${n.path.join("/")}`);
         if (m) files.push(m);
-        const show = this.#mode === "all" || (this.#mode === "auto" && n.files.length > 1);
-        if (show) files.push(...n.files);
+        const own = n.files.filter((f) => f.values.length > 0);
+        const show = this.#mode === "all" || (this.#mode === "auto" && own.length > 1);
+        if (show) {
+          files.push(...own);
+          for (const f of own) entryFiles.add(f);
+        }
         for (const c of n.children) list(c);
       };
       for (const r of roots) list(r);
       this.#files = files;
+      this.#entryFiles = entryFiles;
     }
     this.plan.evaluate();
   }
 
   /** A process's own file (per-process, `statsfs-<instance>/…`) shown by this source, if `file` is one. */
-  #instanceFile(file: StatsFile): InstanceFile | undefined {
-    return file instanceof InstanceFile && this.#open.get(file.path) === file ? file : undefined;
+  #instanceFile(file: StatsFile): EntryFile | undefined {
+    return file instanceof EntryFile && this.#entryFiles.has(file) ? file : undefined;
   }
 
   /** Writing 0 resets a value of a merged file (every process's) or of one process's own file. */
@@ -521,36 +565,10 @@ export class ShmSource extends PlanSource {
   }
 }
 
-/** The source path of a producer file id (`statsfs-<instance>[~k]/<path>`). */
-function idPath(id: string): string[] {
-  return id.slice(id.indexOf("/") + 1).split("/");
-}
-
-/**
- * Whether `id` is the id of shard `shard` of a file in directory `node` whose digest segments
- * (`{#…}`, format/paths dirName) stand for its longer segments.
- */
-function digestMatch(id: string, shard: { instance: string; shard: number }, node: readonly string[]): boolean {
-  if (!node.some(isDigestDirName)) return false;
-  const path = idPath(id);
-  if (id !== producerFileId(shard.instance, shard.shard, path) || path.length !== node.length) return false;
-  return path.every((seg, i) => dirName(seg) === node[i]);
-}
-
-function dropFile(n: ScanNode, f: InstanceFile): void {
-  const i = n.files.indexOf(f);
-  if (i >= 0) n.files.splice(i, 1);
-  for (const c of n.children) dropFile(c, f);
-}
-
 /** One line for why `path` cannot be read (the path itself is named by the caller). */
 function reasonOf(e: unknown, path: string): string {
   const text = e instanceof Error ? e.message : String(e);
   return printable(text.startsWith(`${path}: `) ? text.slice(path.length + 2) : text);
-}
-
-function dirsOf(n: ScanNode): string {
-  return `${n.path.join("/")};${n.children.map(dirsOf).join(";")}`;
 }
 
 /** Opens `shm:NAME?dir=D&instances=auto|all|none`. */

@@ -43,7 +43,7 @@ export const MAX_EXPORT_BYTES = 1 << 30;
 /** What {@link openEntry} found. */
 export type OpenedEntry =
   /** Opened: `fd` is the reader's own (read-only, close-on-exec); `ino` is the directory entry's own inode. */
-  | { readonly kind: "open"; readonly fd: number; readonly ino: bigint; readonly link: boolean }
+  | { readonly kind: "open"; readonly fd: number; readonly ino: bigint; readonly link: boolean; readonly ctimeNs?: bigint }
   /** A link whose producer is gone; `ino` is the link's own inode. */
   | { readonly kind: "gone"; readonly why: string; readonly ino: bigint; readonly link: true }
   /** Not a statsfs export; never opened for reading. */
@@ -105,7 +105,7 @@ export function openEntry(dirfd: number, name: string, dirUid: bigint): OpenedEn
       seals = 0;
     }
     if ((seals & EXPORT_SEALS) !== EXPORT_SEALS) return gone("names a memfd without a producer's seals");
-    const out: OpenedEntry = { kind: "open", fd, ino: st.ino, link: true };
+    const out: OpenedEntry = { kind: "open", fd, ino: st.ino, link: true, ctimeNs: st.ctimeNs };
     fd = undefined;
     return out;
   } finally {
@@ -131,7 +131,7 @@ function openRegular(dirfd: number, name: string, st: ReturnType<typeof lstatAt>
       return { kind: "foreign", why: `a file of uid ${f.uid} in a directory of uid ${dirUid}`, ino: st.ino, link: false };
     if (f.nlink !== 1n) return { kind: "foreign", why: `a file with ${f.nlink} links`, ino: st.ino, link: false };
     if (f.size > BigInt(MAX_EXPORT_BYTES)) return { kind: "foreign", why: "larger than any export", ino: st.ino, link: false };
-    const out: OpenedEntry = { kind: "open", fd, ino: st.ino, link: false };
+    const out: OpenedEntry = { kind: "open", fd, ino: st.ino, link: false, ctimeNs: st.ctimeNs };
     fd = undefined;
     return out;
   } finally {
