@@ -1,7 +1,7 @@
 /**
  * @module fuzz/main
  * `npm run fuzz [-- options]`: a seeded, reproducible, structure-aware mutation fuzzer over the
- * decoder, views and checker (`codec`), the QMP server's lexer, parser and dispatch
+ * decoder, views and checker (`codec`), producers' bundle files (`bundle`), the QMP server's lexer, parser and dispatch
  * (`qmp-json`) and the `qmp:` client's reply parser and source (`qmp-reply`). Each failing
  * input is saved as a regression fixture (test/fixtures/fuzz/TARGET-HASH.bin) that
  * test/fuzz/replay.test.ts replays. Prints cases per second per target; exit 1 on a failure.
@@ -9,7 +9,7 @@
  *   --seconds S     time budget, shared by the targets (default 10)
  *   --cases N       a number of cases per target instead of a time budget
  *   --seed N        the run's seed (default: from the clock; printed)
- *   --target T,…    codec, qmp-json, qmp-reply (default all)
+ *   --target T,…    codec, bundle, qmp-json, qmp-reply (default all)
  *   --out DIR       where failing inputs go (default test/fixtures/fuzz; --no-save: nowhere)
  *   --json          one JSON object per target: {"target","cases","failures","seconds","casesPerSecond"}
  */

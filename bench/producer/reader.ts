@@ -71,7 +71,7 @@ export async function readerCases(): Promise<BenchCase[]> {
         unit: "ms/poll",
         ours: ms(t.ours),
         peers: {
-          "ours through exported files (shm:, 1,001 files)": ms(t.shm),
+          "ours through exported files (shm:, one bundle file)": ms(t.shm),
           [`prom-client registry.metrics() (${Math.round(bytes / 1024)} KiB text)`]: ms(t.prom),
           "OpenTelemetry reader.collect()": ms(t.otel),
         },

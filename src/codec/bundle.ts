@@ -34,13 +34,12 @@
 import { DecodeError } from "../errors.js";
 import type { StatDescriptor } from "../model/descriptor.js";
 import type { StatsSchema } from "../model/stats-file.js";
-import { MAX_DATA_SIZE } from "./layout.js";
+import { BUNDLE_MAGIC, MAX_DATA_SIZE } from "./layout.js";
 import type { Pread } from "./pread.js";
 import { readSchema } from "./reader.js";
 import { encodedLayout, encodeStatsFile } from "./writer.js";
 
-/** "SFSB" little-endian. */
-export const BUNDLE_MAGIC = 0x42534653;
+export { BUNDLE_MAGIC };
 export const BUNDLE_VERSION = 1;
 export const BUNDLE_HEADER_SIZE = 64;
 export const BUNDLE_ENTRY_SIZE = 32;

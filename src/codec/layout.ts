@@ -20,6 +20,9 @@
  * each word); a C reader of u64 statistics is unaffected by the others.
  */
 
+/** The first u32 of a statsfs bundle file (codec/bundle.ts: "SFSB"), which no kernel-layout file starts with (its flags are 0). */
+export const BUNDLE_MAGIC = 0x42534653;
+
 /** Size of the file header. */
 export const HEADER_SIZE = 24;
 /** Size of a descriptor before its name. */

@@ -13,6 +13,7 @@ import { StatType } from "../model/flags.js";
 import type { StatsSchema } from "../model/stats-file.js";
 import {
   type BinaryLayout,
+  BUNDLE_MAGIC,
   DESC_FIXED_SIZE,
   Desc,
   descBlockSize,
@@ -93,6 +94,13 @@ export function parseHeader(bytes: Uint8Array): BinaryLayout {
 /** Decodes the 24-byte header, rejecting flags ≠ 0 and a name_size of 0 or above the maximum. */
 export function decodeHeader(bytes: Uint8Array): BinaryLayout {
   const layout = parseHeader(bytes);
+  if (layout.flags === BUNDLE_MAGIC) {
+    throw new DecodeError(
+      "header.flags",
+      Header.flags,
+      "a statsfs bundle (a producer's exported tree), not one stats file: read it with shm:NAME?dir=DIR",
+    );
+  }
   if (layout.flags !== 0) {
     throw new DecodeError("header.flags", Header.flags, `header flags are 0x${layout.flags.toString(16)}, must be 0`);
   }

@@ -204,6 +204,7 @@ export class Counter extends Metric {
       if (e) val.exemplar = e;
       values.push(val);
     }
+    t.release();
     return this.object(values);
   }
 

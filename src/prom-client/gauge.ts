@@ -195,6 +195,7 @@ export class Gauge extends Metric {
     const t = this.t;
     const values: MetricValue[] = [];
     for (const s of t.slots()) values.push({ value: t.v[s] as number, labels: t.labelsOf(s) });
+    t.release();
     return this.object(values);
   }
 

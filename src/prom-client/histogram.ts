@@ -256,6 +256,7 @@ export class Histogram extends Metric {
         { labels: {}, sharedLabels: shared, value: count, metricName: `${this.name}_count`, exemplar: undefined },
       );
     }
+    t.release();
     return this.object(values);
   }
 

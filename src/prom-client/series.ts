@@ -364,6 +364,12 @@ export class Series {
     return out;
   }
 
+  /** Drops what a scrape built to name one-label slots (it is rebuilt when asked again). */
+  release(): void {
+    this.#inv = [];
+    this.#invFresh = false;
+  }
+
   /** Live slots, in prom-client's order. */
   *slots(): IterableIterator<number> {
     for (let s = 0; s < this.used; s++) if (this.id[s] !== 0) yield s;

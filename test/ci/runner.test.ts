@@ -85,7 +85,11 @@ describe("the test runner", () => {
   it("is what `npm test` runs (after an in-place build)", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
     assert.equal(pkg.scripts.test, "npm run -s build && node scripts/test.mjs");
-    // The in-place compile first; the dashboard's bundle (scripts/build-web.mjs) after it.
-    assert.match(pkg.scripts.build ?? "", /^node scripts\/build\.mjs( && node scripts\/build-web\.mjs)?$/);
+    // The in-place compile first; the dashboard's bundle (scripts/build-web.mjs) and the CommonJS
+    // bundle of statsfs/prom-client (scripts/build-cjs.mjs) after it.
+    assert.match(
+      pkg.scripts.build ?? "",
+      /^node scripts\/build\.mjs( && node scripts\/build-web\.mjs)?( && node scripts\/build-cjs\.mjs)?$/,
+    );
   });
 });

@@ -70,6 +70,20 @@ export function schemaRecordOf(values: readonly ValueSlot[], words: number): Uin
   return rec;
 }
 
+/** The record each source was last given, while its values stay the same array (a rebuild reuses it). */
+const bySource = new WeakMap<Source, { values: readonly ValueSlot[]; words: number; rec: Uint8Array }>();
+
+/** The schema record of a source's current values. */
+function recordOf(source: Source): Uint8Array {
+  const { values } = source;
+  const words = source.store.words;
+  const c = bySource.get(source);
+  if (c && c.values === values && c.words === words) return c.rec;
+  const rec = schemaRecordOf(values, words);
+  bySource.set(source, { values, words, rec });
+  return rec;
+}
+
 /** One entry to write: a source's shard, under the entry `parent` of the same file (or at its whole path). */
 export interface EntrySpec {
   readonly source: Source;
@@ -151,7 +165,7 @@ export class BundleFile {
         records.push(undefined);
         continue;
       }
-      const rec = schemaRecordOf(s.source.values, words);
+      const rec = recordOf(s.source);
       records.push(rec);
       const key = recordKey(rec);
       if (!seen.has(key)) {
@@ -277,7 +291,7 @@ export class BundleFile {
   tryAppend(s: EntrySpec): number | undefined {
     const name = nameBytes(s.parent === undefined ? s.source.path.join("/") : s.source.name);
     const words = s.source.store.words;
-    const rec = words > 0 ? schemaRecordOf(s.source.values, words) : undefined;
+    const rec = words > 0 ? recordOf(s.source) : undefined;
     if (!this.#fits(1, this.#metaNeed(name, rec), words * 8)) return undefined;
     return this.#append(s, name, rec);
   }
@@ -291,7 +305,7 @@ export class BundleFile {
     const e = this.#entries[i];
     if (!e) return false;
     const words = e.source.store.words;
-    const rec = words > 0 ? schemaRecordOf(e.source.values, words) : undefined;
+    const rec = words > 0 ? recordOf(e.source) : undefined;
     if (!this.#fits(0, this.#metaNeed(new Uint8Array(0), rec), words * 8)) return false;
     const schemaOffset = rec ? this.#record(rec) : BUNDLE_NONE;
     e.dataOffset = this.#h.dataUsed;

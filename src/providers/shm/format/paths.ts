@@ -1,18 +1,17 @@
 /**
  * @module providers/shm/format/paths
- * Where exported files live and what they are called. One directory per source, mirroring the
- * tree; in it one file per producer instance (process), plus one per extra thread shard:
+ * Where exported files live and what they are called. One directory per registered tree; in it
+ * one bundle file (codec/bundle.ts) per producer instance (process), holding every source and
+ * label set of the tree, plus one per sharded source holding its thread shards:
  *
- *   <dir>/<root>/<instance>.stats             the root's values, written by one process
- *   <dir>/<root>/<sub>/<instance>.stats       a subordinate's values
- *   <dir>/<root>/<sub>/<instance>~<k>.stats   thread shard k (k ≥ 1) of a sharded source
+ *   <dir>/<root>/<instance>.stats        the tree's sources and label sets, written by one process
+ *   <dir>/<root>/<instance>~<n>.stats    the n-th sharded source's shards (n ≥ 1)
  *
- * A segment longer than 200 bytes (a label set with long values) gets the directory name
- * `{#<digest>}` ({@link dirName}); its files' ids hold the whole segment.
- * `<dir>` defaults to $STATSFS_DIR or /dev/shm/statsfs; `<instance>` to the process id. Source
- * names cannot contain `.`, so a file never collides with a sub-directory. Each file's id is
- * {@link producerFileId} (`statsfs-<instance>[~<k>]/<root>/<sub>…`, src/model/identity.ts).
- * Temporary files start with `.` and are skipped by every reader.
+ * A root name longer than 200 bytes would get the directory name `{#<digest>}`
+ * ({@link dirName}; source names are shorter). `<dir>` defaults to $STATSFS_DIR or
+ * /dev/shm/statsfs; `<instance>` to the process id. Entries carry their source paths, shards and
+ * schemas; a per-process file shows as {@link producerFileId} (`statsfs-<instance>[~<k>]/<root>/<sub>…`,
+ * src/model/identity.ts). Temporary files start with `.` and are skipped by every reader.
  *
  * A file is either a regular file or a symbolic link to `/proc/<pid>/fd/<n>`: the producer's
  * sealed memfd (see src/producer/export/mapped-file.ts), readable as a regular file by anyone
