@@ -163,6 +163,8 @@ export function autoExport(): void {
   if (env === "0" || (!worker && env !== "1") || globalRegistry._export) return;
   try {
     globalRegistry.exportStats(worker ? { instance: workerInstance(process.ppid, (cluster.worker as { id: number }).id) } : {});
+    const made = globalRegistry._export as { forPrimary: boolean } | undefined;
+    if (worker && made) made.forPrimary = true;
   } catch (e) {
     process.emitWarning(`statsfs/prom-client: metrics not exported: ${(e as Error).message}`);
   }

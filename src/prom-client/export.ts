@@ -219,6 +219,8 @@ export class RegistryExport implements SeriesHost {
   #closed = false;
   /** Files built so far (the first one and every replacement). */
   builds = 0;
+  /** Made by a cluster worker's automatic export (its primary reads it instead of asking over IPC). */
+  forPrimary = false;
 
   /** Bytes of the mapped file (the memory the registry's values and table take). */
   get mappedBytes(): number {

@@ -203,6 +203,8 @@ export class Registry {
 
   setDefaultLabels(labels: Labels): void {
     this._defaultLabels = labels;
+    // Default labels are not in the file: a cluster worker's primary then asks it over IPC.
+    if (this._export?.forPrimary && Object.keys(labels ?? {}).length > 0) this.unexportStats();
   }
 
   resetMetrics(): void {

@@ -49,4 +49,12 @@ describe("statsfs/prom-client: AggregatorRegistry.clusterMetrics()", () => {
     assert.match(mine.text, /latency_seconds_bucket\{le="1",route="\/a"\} 3/);
     assert.equal(mine.text, theirs.text);
   });
+
+  it("asks a worker whose registry has default labels over IPC (they are not in its file)", () => {
+    const theirs = run("prom-client", 3, "no-summary,default-labels");
+    const mine = run("statsfs/prom-client", 3, "no-summary,default-labels");
+    assert.match(theirs.text, /service="svc"/);
+    assert.equal(mine.answers, 3);
+    assert.equal(mine.text, theirs.text);
+  });
 });
