@@ -16,7 +16,7 @@ import { encodingName, isHistogram, StatType, typeName, unitName } from "../mode
 import { encodeLabelSet } from "../model/label-set.js";
 import { describe, isRecord } from "../model/text.js";
 import { aggName, type ValueSlot } from "../providers/aggregate/values.js";
-import type { ValueEncoding, ValueInit, ValueType, ValueUnit } from "./definition.js";
+import { defineValues, type ValueEncoding, type ValueInit, type ValueSet, type ValueType, type ValueUnit } from "./definition.js";
 import {
   BoundsHistogram,
   Counter,
@@ -88,8 +88,26 @@ export function labelsOf<H extends ValueHandle>(handle: H, labels: Readonly<Reco
   const existing = child.value(slot.name);
   if (existing) return existing as H;
   const withSum = (handle as { s?: number }).s !== undefined && ((handle as { s?: number }).s as number) >= 0;
-  const made = child.addValues({ [slot.name]: initOf(slot, withSum) })[slot.name];
+  const made = child.addValues(labelSetValues(slot, withSum))[slot.name];
   return made as H;
+}
+
+/** The definition every label set of a value shares, made and checked once per value (not per set). */
+const setsBySlot = new WeakMap<ValueSlot, ValueSet[]>();
+
+function labelSetValues(slot: ValueSlot, withSum: boolean): ValueSet {
+  let sets = setsBySlot.get(slot);
+  if (!sets) {
+    sets = [];
+    setsBySlot.set(slot, sets);
+  }
+  const k = withSum ? 1 : 0;
+  let set = sets[k];
+  if (!set) {
+    set = defineValues({ [slot.name]: initOf(slot, withSum) });
+    sets[k] = set;
+  }
+  return set;
 }
 
 declare module "./handles.js" {

@@ -36,7 +36,12 @@ export function viewOf(buffer: ArrayBufferLike, byteOffset: number, words: numbe
 
 /** Where one shard of an exported source lives, for a worker thread to map it. */
 export interface ShardFile {
+  /** The export path (for messages: a worker thread never opens it). */
   readonly path: string;
+  /** The producer's own fd of the memfd, open while exported (fds are shared by every thread). */
+  readonly fd: number;
+  /** The memfd's inode, checked on what a worker thread opened before it maps it. */
+  readonly ino: bigint;
   /** Bytes to map (the whole file). */
   readonly length: number;
   readonly dataOffset: number;

@@ -14,6 +14,7 @@ import { Closable } from "../closable.js";
 import { DefinitionError, LimitError } from "../errors.js";
 import { StatType } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
+import { fstatBig } from "../sys/dirfd.js";
 import { compatible, defineValues, type Handles, type ValueInits, type ValueSet, type ValueSlot } from "./definition.js";
 import { type FileMapping, mapFile, unmapFile } from "./export/libc.js";
 import { makeHandle, type Slots, type ValueHandle } from "./handles.js";
@@ -141,6 +142,8 @@ function checkShared(x: unknown): asserts x is SharedSource {
   if (!(control instanceof SharedArrayBuffer) || control.byteLength < 4 * shards) throw bad("its control block is missing");
   if (data !== undefined && !(data instanceof SharedArrayBuffer)) throw bad("its data is not a SharedArrayBuffer");
   if (files !== undefined && (!Array.isArray(files) || !files.every(isRecord))) throw bad("its files are not an array");
+  if ((files as Record<string, unknown>[] | undefined)?.some((f) => !Number.isInteger(f.fd) || typeof f.ino !== "bigint"))
+    throw bad("its files lack their fd and inode");
 }
 
 /**
@@ -165,8 +168,12 @@ export function attachSource<const D extends ValueInits = ValueInits>(shared: Sh
   try {
     const file = shared.files?.[shard];
     if (file) {
-      const fd = openSync(file.path, "r+");
+      // The producer's own memfd, through this process's fd table: no path in the export
+      // directory is followed, and the inode of what was opened is checked before it is mapped.
+      const fd = openSync(`/proc/self/fd/${file.fd}`, "r+");
       try {
+        if (fstatBig(fd).ino !== file.ino)
+          throw new DefinitionError(`shared source ${quote(shared.path.join("/"))}: its file is no longer exported`);
         mapping = mapFile(fd, file.length, file.path);
       } finally {
         closeSync(fd);

@@ -82,4 +82,22 @@ describe("worker threads", () => {
     // The in-process reader sees the same.
     assert.equal(valueIn(liveSource(s), "/thx", "hits"), BigInt(3 * N + 1));
   });
+
+  it("a worker maps the producer's own memfd, checked by inode: never the path in the export directory", async () => {
+    const dir = join(tmp, "exp-fd");
+    using s = createSource("thfd", { shards: 3 });
+    s.addValues(THREAD_VALUES);
+    using _reg = register(s, { export: { dir, instance: "main" } });
+    const shared = s.share();
+    const files = shared.files ?? [];
+    assert.equal(files.length, 3);
+    // A path that leads elsewhere (as a link planted in the export directory would) is not followed.
+    const moved: SharedSource = { ...shared, files: files.map((f) => ({ ...f, path: join(tmp, "planted", "x.stats") })) };
+    await runWorker(moved, 1000);
+    await using shm = await openSource(`shm:thfd?dir=${dir}`);
+    assert.equal(valueIn(shm, "/thfd", "hits"), 1000n);
+    // An fd that holds another file than the one exported is refused, in one line.
+    const wrong: SharedSource = { ...shared, files: files.map((f) => ({ ...f, ino: f.ino + 1n })) };
+    await assert.rejects(runWorker(wrong, 1), /its file is no longer exported/);
+  });
 });

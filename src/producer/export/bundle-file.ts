@@ -57,6 +57,9 @@ const MAX_CACHED_RECORDS = 4096;
 
 /** The schema record of a set of values (descriptors and per-value extras); equal values give the same (shared) bytes. */
 export function schemaRecordOf(values: readonly ValueSlot[], words: number): Uint8Array {
+  // Label sets of one value share one frozen slots array (producer/definition slotsOf): known by identity.
+  const known = byValues.get(values);
+  if (known?.words === words) return known.rec;
   let key = `${words}`;
   for (const v of values) {
     key += `|${v.name}:${v.type}:${v.unit}:${v.base}:${v.exponent}:${v.size}:${v.word}:${v.bucketSize}:${v.encoding}:${v.kinds.join(",")}:${v.writable}:${v.bounds?.join(",") ?? ""}`;
@@ -67,8 +70,12 @@ export function schemaRecordOf(values: readonly ValueSlot[], words: number): Uin
     if (records.size >= MAX_CACHED_RECORDS) records.clear();
     records.set(key, rec);
   }
+  byValues.set(values, { words, rec });
   return rec;
 }
+
+/** The record last made for a values array, by identity. */
+const byValues = new WeakMap<readonly ValueSlot[], { words: number; rec: Uint8Array }>();
 
 /** The record each source was last given, while its values stay the same array (a rebuild reuses it). */
 const bySource = new WeakMap<Source, { values: readonly ValueSlot[]; words: number; rec: Uint8Array }>();

@@ -271,7 +271,9 @@ export class Exporter implements TreeObserver {
         store.words,
       );
     }
-    store.files = specs.map((_, k) => ({ path: file.path, length: file.file.length, dataOffset: file.dataOffsetOf(k) }));
+    const { fd } = file.file;
+    const ino = fstatBig(fd).ino;
+    store.files = specs.map((_, k) => ({ path: file.path, fd, ino, length: file.file.length, dataOffset: file.dataOffsetOf(k) }));
     this.#shardFiles.set(s, file);
     old?.remove();
   }
