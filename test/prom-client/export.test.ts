@@ -226,6 +226,10 @@ describe("statsfs/prom-client: an exported registry", () => {
       await using src = await openSource(`shm:svc?dir=${dir}`);
       await src.poll();
       const om = renderExposition(src.files, "text");
+      // The metrics' HELP texts, from the schema's description block.
+      assert.match(om, /^# HELP statsfs_svc_http_requests_total Requests\.$/m);
+      assert.match(om, /^# HELP statsfs_svc_temp_celsius Temperature\.$/m);
+      assert.match(om, /^# HELP statsfs_svc_rt_seconds Response time\.$/m);
       assert.match(om, /^statsfs_svc_http_requests_total\{source="\/svc\/http_requests_total",code="200",route="\/users\/:id"\} 5$/m);
       assert.match(om, /^statsfs_svc_http_requests_total\{source="\/svc\/http_requests_total",code="404",route="\/x"\} 0\.5$/m);
       assert.match(om, /^statsfs_svc_temp_celsius\{source="\/svc\/temp_celsius",room="a"\} 36\.6$/m);

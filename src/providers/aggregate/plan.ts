@@ -185,6 +185,18 @@ export class AggregateFile implements StatsFile {
     return false;
   }
 
+  /** The HELP text a holder of statistic `name` stored (an exported prom-client metric's), if any. */
+  helpOf(name: string): string | undefined {
+    for (const st of this.stats) {
+      if (st.d.name !== name) continue;
+      for (const h of st.holders) {
+        const help = h.inst.values.find((v) => v.name === name)?.help;
+        if (help !== undefined) return help;
+      }
+    }
+    return undefined;
+  }
+
   /** Whether statistic `name` holds a value this source has itself (not only its subordinates'). */
   holdsOwn(name: string): boolean {
     return this.#own.has(name);

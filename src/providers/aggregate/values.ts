@@ -41,6 +41,8 @@ export interface ValueMeta extends KernelFields {
   /** Aggregation kinds in the order given; [] when the value is not aggregated. */
   readonly kinds: readonly AggKind[];
   readonly writable: boolean;
+  /** Its HELP text, where the producer stored one (an exported prom-client metric's). */
+  readonly help?: string;
   /** Encoding of the value's words (model/flags StatEncoding; 0 = u64, the kernel's). */
   readonly encoding: number;
   /** A bounds histogram's upper bounds. */

@@ -11,7 +11,8 @@
  * length out of bounds.
  *
  * Each live entry shows as an {@link EntryFile}: a stats file (`statsfs-<instance>[~k]/<path>`)
- * over the entry's values in the buffer, with its value slots (extras from format/trailer.ts).
+ * over the entry's values in the buffer, with its value slots (extras and HELP text from
+ * format/trailer.ts).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import {
@@ -30,7 +31,7 @@ import { parseId, producerFileId, type StatsIdentity } from "../../model/identit
 import type { StatsFile, StatsSchema } from "../../model/stats-file.js";
 import { defaultKind, type ValueSlot } from "../aggregate/values.js";
 import { located } from "../file/fd-file.js";
-import { decodeTrailer } from "./format/trailer.js";
+import { decodeDescription, decodeTrailer } from "./format/trailer.js";
 
 /** How long a generation may stay odd (or keep moving) before the poll fails (see {@link isUnsettled}). */
 export const SETTLE_MS = 200;
@@ -73,6 +74,7 @@ export class EntryFile implements StatsFile {
     this.u32 = new Uint32Array(buffer, at, this.schema.dataSize / 4);
     const ds = this.schema.descriptors;
     const extras = s ? decodeTrailer(s.extras, ds.length) : undefined;
+    const help = s ? decodeDescription(s.extras, ds.length)?.help : undefined;
     this.values = ds.map((d, i) => {
       const x = extras?.[i];
       return {
@@ -88,6 +90,7 @@ export class EntryFile implements StatsFile {
         word: d.offset >>> 3,
         encoding: d.encoding,
         ...(d.bounds !== undefined ? { bounds: d.bounds } : {}),
+        ...(help !== undefined ? { help } : {}),
       };
     });
   }

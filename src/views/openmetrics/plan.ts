@@ -23,7 +23,7 @@ import { bucketBounds } from "../../model/histogram.js";
 import type { StatsFile } from "../../model/stats-file.js";
 import { unitLabel } from "../../model/units.js";
 import { bitsOfF64, f64FromBits, scaledNumberText } from "../../model/value.js";
-import { coverageOf, producerRole } from "../../sample/producer.js";
+import { coverageOf, innerFile, producerRole } from "../../sample/producer.js";
 import { formatterFor, scaledText, type ValueFormatter } from "./decimal.js";
 import { baseUnitName, escapeHelp, escapeLabelValue, familyName, labelName, rawFamilyName, stemOf } from "./names.js";
 import { selectExposed } from "./select.js";
@@ -108,6 +108,13 @@ export interface PlanOptions {
   readonly constLabels?: Readonly<Record<string, string>>;
   /** A Node service's per-process series instead of their sum (views/openmetrics/select). */
   readonly perWorker?: boolean | undefined;
+}
+
+/** The HELP text the file's producer stored for statistic `name` (an exported prom-client metric's), if any. */
+function storedHelp(file: StatsFile, name: string): string | undefined {
+  const f = innerFile(file) as Partial<{ helpOf(name: string): string | undefined; values: readonly { name: string; help?: string }[] }>;
+  if (typeof f.helpOf === "function") return f.helpOf(name);
+  return Array.isArray(f.values) ? f.values.find((v) => v.name === name)?.help : undefined;
 }
 
 /** Identity labels renamed on the way out: Prometheus sets `instance` to the scraped target. */
@@ -295,7 +302,7 @@ export function buildPlan(files: readonly StatsFile[], options: PlanOptions = {}
       const { name, type } = resolved;
       let fam = families.get(name);
       if (!fam) {
-        const help = options.help?.(file, d) ?? defaultHelp(provider, target, d);
+        const help = options.help?.(file, d) ?? storedHelp(file, d.name) ?? defaultHelp(provider, target, d);
         const unit = d.unit === StatUnit.Boolean ? "" : baseUnitName(d.unit);
         const sample = type === "counter" ? `${name}_total` : name;
         const textType = type === "unknown" ? "untyped" : type;
