@@ -17,6 +17,8 @@ import { PendingSource } from "../../src/providers/pending.js";
 import { openSource } from "../../src/providers/registry.js";
 import { UnionSource } from "../../src/providers/union.js";
 import { UnopenedSource } from "../../src/providers/unopened.js";
+import { BcryptPool } from "../../src/views/http/bcrypt.js";
+import { HttpExporter } from "../../src/views/http/server.js";
 import { QmpServer } from "../../src/views/qmp/server.js";
 import { hasKvm } from "../skip.js";
 
@@ -132,6 +134,19 @@ describe("closable: every class that closes", () => {
       await assert.rejects(qmp.poll(), /closed/);
       await server.close();
       assert.equal(server.connections, 0);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("the HTTP exporter and its bcrypt pool", async () => {
+    const sim = await openSource("sim:");
+    try {
+      await closesOnce(async () => HttpExporter.listen({ address: { host: "127.0.0.1", port: 0 }, sources: [sim] }));
+      await closesOnce(async () => new BcryptPool());
+      const pool = new BcryptPool();
+      await pool.close();
+      assert.equal(await pool.compare("x", "$2b$04$abcdefghijklmnopqrstuu5Q2u0dgq3HVQOvQ6P4ZfDUFXD8aeTAQ6"), "busy");
     } finally {
       await sim.close();
     }

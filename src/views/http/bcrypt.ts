@@ -6,6 +6,7 @@
  * flood of wrong passwords costs at most one core and never holds a request (or a signal) up.
  */
 import { Worker } from "node:worker_threads";
+import { AsyncClosable } from "../../closable.js";
 
 /** A comparison's outcome: match, mismatch, or refused unrun because the queue is full. */
 export type BcryptResult = boolean | "busy";
@@ -21,21 +22,21 @@ interface Job {
 }
 
 /** One worker thread comparing passwords with bcrypt hashes, one at a time. */
-export class BcryptPool {
+export class BcryptPool extends AsyncClosable {
   readonly #maxQueued: number;
   #worker: Worker | undefined;
   #running: Job | undefined;
   readonly #queue: Job[] = [];
   #nextId = 1;
-  #closed = false;
 
   constructor(maxQueued = DEFAULT_BCRYPT_QUEUE) {
+    super();
     this.#maxQueued = maxQueued;
   }
 
   /** Starts the worker now (it loads in the background), so the first check does not wait for it. */
   warm(): void {
-    if (!this.#closed) this.#worker ??= this.#start();
+    if (!this.closed) this.#worker ??= this.#start();
   }
 
   /** Comparisons running or waiting. */
@@ -45,7 +46,7 @@ export class BcryptPool {
 
   /** Compares off the event loop; `busy` at once when {@link pending} is at its bound. */
   compare(password: string, hash: string): Promise<BcryptResult> {
-    if (this.#closed || this.pending > this.#maxQueued) return Promise.resolve("busy");
+    if (this.closed || this.pending > this.#maxQueued) return Promise.resolve("busy");
     return new Promise<boolean>((resolve) => {
       this.#queue.push({ id: this.#nextId++, password, hash, resolve });
       this.#next();
@@ -76,7 +77,7 @@ export class BcryptPool {
   }
 
   #next(): void {
-    if (this.#running || this.#closed) return;
+    if (this.#running || this.closed) return;
     const job = this.#queue.shift();
     if (!job) return;
     this.#worker ??= this.#start();
@@ -84,10 +85,8 @@ export class BcryptPool {
     this.#worker.postMessage({ id: job.id, password: job.password, hash: job.hash });
   }
 
-  /** Stops the worker; pending comparisons resolve as mismatches. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Stops the worker; pending comparisons resolve as mismatches (close(), once). */
+  protected async closing(): Promise<void> {
     for (const j of this.#queue.splice(0)) j.resolve(false);
     this.#running?.resolve(false);
     this.#running = undefined;

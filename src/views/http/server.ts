@@ -15,6 +15,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
+import { AsyncClosable } from "../../closable.js";
 import { UsageError } from "../../errors.js";
 import type { StatsSource } from "../../providers/source.js";
 import { socketReason } from "../../qmp/errors.js";
@@ -47,7 +48,7 @@ export const DEFAULT_MAX_CONNECTIONS = 512;
 const DROP_LOG_MS = 10_000;
 
 /** A listening exporter. */
-export class HttpExporter implements AsyncDisposable {
+export class HttpExporter extends AsyncClosable {
   readonly address: HttpAddress;
   readonly scheme: "http" | "https";
   readonly scraper: Scraper;
@@ -55,7 +56,6 @@ export class HttpExporter implements AsyncDisposable {
   readonly dashboard: Dashboard | undefined;
   readonly #server: Server;
   readonly #auth: BasicAuth;
-  #closed: Promise<void> | undefined;
 
   private constructor(
     server: Server,
@@ -65,6 +65,7 @@ export class HttpExporter implements AsyncDisposable {
     auth: BasicAuth,
     dashboard: Dashboard | undefined,
   ) {
+    super();
     this.#server = server;
     this.#auth = auth;
     this.address = address;
@@ -146,21 +147,14 @@ export class HttpExporter implements AsyncDisposable {
     return new HttpExporter(server, { host: o.address.host, port }, tls ? "https" : "http", scraper, auth, dashboard);
   }
 
-  /** Stops listening and drops every connection; idempotent. */
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      await this.dashboard?.close();
-      await new Promise<void>((resolve) => {
-        this.#server.close(() => resolve());
-        this.#server.closeAllConnections();
-      });
-      await this.#auth.close();
-    })();
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  /** Stops listening and drops every connection (close(), once). */
+  protected async closing(): Promise<void> {
+    await this.dashboard?.close();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+    await this.#auth.close();
   }
 }
 
