@@ -6,7 +6,7 @@
  * the labels it was given last, and `inc()`/`dec()` keep it.
  */
 import { format } from "node:util";
-import { isObject, labelArgs, Metric, type MetricConfiguration } from "./metric.js";
+import { isObject, labelArgs, Metric, type MetricConfiguration, removeSeries } from "./metric.js";
 import type { Labels, MetricObject, MetricValue } from "./registry.js";
 import type { Series as SeriesTable } from "./series.js";
 import { Series } from "./series.js";
@@ -215,8 +215,6 @@ export class Gauge extends Metric {
 
   /** Removes the series of one label set. */
   remove(...args: unknown[]): void {
-    const labels = labelArgs(this.t.names, args);
-    this.t.validate(labels);
-    this.t.removeSlot(this.t.find(labels), labels);
+    removeSeries(this.t, args);
   }
 }

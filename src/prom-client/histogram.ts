@@ -10,7 +10,7 @@
 import { format } from "node:util";
 import { Exemplar } from "./exemplar.js";
 import { elapsed } from "./gauge.js";
-import { isObject, labelArgs, Metric, type MetricConfiguration } from "./metric.js";
+import { isObject, labelArgs, Metric, type MetricConfiguration, removeSeries } from "./metric.js";
 import type { Labels, MetricObject, MetricValue } from "./registry.js";
 import { Series } from "./series.js";
 
@@ -305,10 +305,6 @@ export class Histogram extends Metric {
 
   /** Removes the series of one label set. */
   remove(...args: unknown[]): void {
-    const labels = labelArgs(this.t.names, args);
-    this.t.validate(labels);
-    const s = this.t.find(labels);
-    if (s >= 0) this.ex.delete(this.t.id[s] as number);
-    this.t.removeSlot(s, labels);
+    removeSeries(this.t, args, this.ex);
   }
 }

@@ -6,6 +6,7 @@
  * arguments by position or by object, and the `collect()` call before a read.
  */
 import { globalRegistry, type Labels, type MetricObject, type MetricValue, Registry } from "./registry.js";
+import type { Series } from "./series.js";
 import { validateLabelName, validateMetricName } from "./validation.js";
 
 /** Options every metric takes. */
@@ -36,6 +37,18 @@ export function labelArgs(names: readonly string[], args: readonly unknown[]): L
   const out: Labels = {};
   for (let i = 0; i < names.length; i++) out[names[i] as string] = args[i];
   return out;
+}
+
+/**
+ * prom-client's `remove(…labels)`: removes the series of one label set from `t`, and what
+ * `kept` holds for it by series id (exemplars, digests).
+ */
+export function removeSeries(t: Series, args: readonly unknown[], kept?: Map<number, unknown>): void {
+  const labels = labelArgs(t.names, args);
+  t.validate(labels);
+  const s = t.find(labels);
+  if (s >= 0) kept?.delete(t.id[s] as number);
+  t.removeSlot(s, labels);
 }
 
 /** The base of Counter, Gauge, Histogram and Summary. */

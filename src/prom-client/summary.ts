@@ -9,7 +9,7 @@
 import { format } from "node:util";
 import tdigest from "tdigest";
 import { elapsed } from "./gauge.js";
-import { labelArgs, Metric, type MetricConfiguration } from "./metric.js";
+import { labelArgs, Metric, type MetricConfiguration, removeSeries } from "./metric.js";
 import type { Labels, MetricObject, MetricValue } from "./registry.js";
 import { Series } from "./series.js";
 
@@ -185,10 +185,6 @@ export class Summary extends Metric {
 
   /** Removes the series of one label set. */
   remove(...args: unknown[]): void {
-    const labels = labelArgs(this.t.names, args);
-    this.t.validate(labels);
-    const s = this.t.find(labels);
-    if (s >= 0) this.e.delete(this.t.id[s] as number);
-    this.t.removeSlot(s, labels);
+    removeSeries(this.t, args, this.e);
   }
 }
