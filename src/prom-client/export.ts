@@ -25,19 +25,8 @@
  * them fresh.
  */
 import { closeSync } from "node:fs";
-import {
-  align8,
-  BUNDLE_ENTRY_SIZE,
-  BUNDLE_NONE,
-  BundleHeaderField,
-  bundleLayout,
-  ENTRY_LIVE,
-  EntryField,
-  encodeBundleHeader,
-  encodeEntry,
-  encodeSchemaRecord,
-  nameBytes,
-} from "../codec/bundle.js";
+import { BUNDLE_NONE, bundleLayout, encodeSchemaRecord, nameBytes } from "../codec/bundle.js";
+import { BundleWriter } from "../codec/bundle-writer.js";
 import { makeDescriptor, type StatDescriptor } from "../model/descriptor.js";
 import { StatEncoding, StatType } from "../model/flags.js";
 import { encodeLabelSet } from "../model/label-set.js";
@@ -151,61 +140,16 @@ interface Place {
   slotEntry: number[];
 }
 
-/** One mapped file and its header, as written. */
-class Sheet {
+/** One mapped file and the writer of its table. */
+interface Sheet {
   readonly file: MappedFile;
-  readonly u8: Uint8Array;
-  readonly dv: DataView;
-  readonly h: {
-    generation: number;
-    entryCount: number;
-    entryOffset: number;
-    entryCapacity: number;
-    metaOffset: number;
-    metaUsed: number;
-    metaCapacity: number;
-    dataOffset: number;
-    dataUsed: number;
-    dataCapacity: number;
-  };
-  constructor(file: MappedFile, u8: Uint8Array, h: Sheet["h"]) {
-    this.file = file;
-    this.u8 = u8;
-    this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-    this.h = h;
-  }
+  readonly w: BundleWriter;
 }
 
-/** Appends names, records and entries to a header being written into `u8`. */
-function appendMeta(u8: Uint8Array, h: Sheet["h"], bytes: Uint8Array, aligned: boolean): number {
-  const at = aligned ? align8(h.metaUsed) : h.metaUsed;
-  u8.set(bytes, h.metaOffset + at);
-  h.metaUsed = at + bytes.length;
-  return at;
-}
-
-function appendEntry(
-  u8: Uint8Array,
-  h: Sheet["h"],
-  parent: number,
-  name: Uint8Array,
-  schemaAt: number,
-  dataOffset: number,
-  words: number,
-): number {
-  const nameOffset = appendMeta(u8, h, name, false);
-  const i = h.entryCount++;
-  encodeEntry(u8.subarray(h.entryOffset), i, {
-    parent,
-    nameOffset,
-    nameLength: name.length,
-    schemaOffset: schemaAt,
-    shard: 0,
-    flags: ENTRY_LIVE,
-    dataOffset,
-    words,
-  });
-  return i;
+/** Appends a live entry named `name` (written into the meta area first). */
+function appendEntry(w: BundleWriter, parent: number, name: Uint8Array, schemaOffset: number, dataOffset: number, words: number): number {
+  const nameOffset = w.appendMeta(name, false);
+  return w.appendEntry({ parent, nameOffset, nameLength: name.length, schemaOffset, shard: 0, dataOffset, words });
 }
 
 /** A registry's exported file: the {@link SeriesHost} of each of its metrics' series. */
@@ -277,10 +221,10 @@ export class RegistryExport implements SeriesHost {
   }
 
   /** The meta offset of the record of order `o` in `s` (written now if it is not there). */
-  #recAt(s: Sheet, p: Place, o: number): number {
+  #recAt(s: Pick<Sheet, "w">, p: Place, o: number): number {
     let at = p.at.get(o);
     if (at === undefined) {
-      at = appendMeta(s.u8, s.h, this.#rec(p, o), true);
+      at = s.w.appendMeta(this.#rec(p, o), true);
       p.at.set(o, at);
     }
     return at;
@@ -300,23 +244,21 @@ export class RegistryExport implements SeriesHost {
     if (this.#closed || !isExportable(m) || m.t.host) return;
     const p = this.#place(m);
     const s = this.#sheet as Sheet;
-    const h = s.h;
     const cap = Math.max(4, m.t.used * 2);
     const name = nameBytes(m.name);
     const labels = p.flat ? [] : [...m.t.slots()].map((slot) => labelName(m.t, slot));
     let meta = name.length + labels.reduce((n, l) => n + l.length, 0);
     for (const o of new Set([0, ...[...m.t.slots()].map((slot) => m.t.ord[slot] as number)])) meta += 8 + this.#rec(p, o).length;
-    if (!this.#fits(1 + labels.length, meta, cap * m.t.stride * 8)) {
+    if (!s.w.fits(1 + labels.length, meta, cap * m.t.stride * 8)) {
       this.#build();
       return;
     }
-    this.#begin();
+    s.w.begin();
     p.at = new Map();
     p.cap = cap;
-    p.region = h.dataUsed;
-    h.dataUsed += cap * m.t.stride * 8;
+    p.region = s.w.reserveData(cap * m.t.stride * 8);
     this.#lay(s, p, labels);
-    this.#end();
+    s.w.end();
   }
 
   /** Stops exporting a metric (removed from the registry): its entries leave the file. */
@@ -325,28 +267,28 @@ export class RegistryExport implements SeriesHost {
     const p = this.#places.get(m.t);
     if (!p) return;
     this.#places.delete(m.t);
-    this.#begin();
-    this.#kill(p.entry);
-    for (const e of p.slotEntry) if (e >= 0) this.#kill(e);
-    this.#end();
+    const { w } = this.#sheet as Sheet;
+    w.begin();
+    w.kill(p.entry);
+    for (const e of p.slotEntry) if (e >= 0) w.kill(e);
+    w.end();
     this.#release(p);
   }
 
   /** Writes the metric entry and its series' entries of a placed metric, values copied in, and rebinds `v`. */
-  #lay(s: Sheet, p: Place, labels?: Uint8Array[]): void {
+  #lay(s: Pick<Sheet, "w">, p: Place, labels?: Uint8Array[]): void {
     const t = p.m.t;
-    const h = s.h;
+    const { w } = s;
     const stride = t.stride;
     const words = p.cap * stride;
-    const region = new Float64Array(s.u8.buffer, s.u8.byteOffset + h.dataOffset + p.region, words);
+    const region = new Float64Array(w.u8.buffer, w.u8.byteOffset + w.h.dataOffset + p.region, words);
     region.set(t.v.subarray(0, Math.min(words, t.used * stride)));
     p.slotEntry = [];
     if (p.flat) {
       let live = -1;
       for (const slot of t.slots()) live = slot;
       p.entry = appendEntry(
-        s.u8,
-        h,
+        w,
         0,
         nameBytes(p.m.name),
         live < 0 ? BUNDLE_NONE : this.#recAt(s, p, 0),
@@ -354,12 +296,12 @@ export class RegistryExport implements SeriesHost {
         live < 0 ? 0 : stride,
       );
     } else {
-      p.entry = appendEntry(s.u8, h, 0, nameBytes(p.m.name), BUNDLE_NONE, 0, 0);
+      p.entry = appendEntry(w, 0, nameBytes(p.m.name), BUNDLE_NONE, 0, 0);
       let k = 0;
       for (const slot of t.slots()) {
         const name = labels?.[k++] ?? labelName(t, slot);
         const at = this.#recAt(s, p, t.ord[slot] as number);
-        p.slotEntry[slot] = appendEntry(s.u8, h, p.entry, name, at, p.region + slot * stride * 8, stride);
+        p.slotEntry[slot] = appendEntry(w, p.entry, name, at, p.region + slot * stride * 8, stride);
       }
     }
     t.bind(region);
@@ -385,64 +327,28 @@ export class RegistryExport implements SeriesHost {
     }
     const { header, fileSize } = bundleLayout(Math.max(16, entries * 2), Math.max(4096, meta * 2 + 8), Math.max(1024, data * 2));
     const old = this.#sheet;
-    let sheet: Sheet | undefined;
+    let w: BundleWriter | undefined;
     const file = MappedFile.create({
       dirfd: this.#dirfd,
       path: this.path,
       size: fileSize,
       replacing: old !== undefined,
       fill: (bytes) => {
-        const h = { ...header };
-        appendEntry(bytes, h, BUNDLE_NONE, this.#root, BUNDLE_NONE, 0, 0);
+        const nw = new BundleWriter(bytes, header);
+        appendEntry(nw, BUNDLE_NONE, this.#root, BUNDLE_NONE, 0, 0);
         for (const p of places) {
           p.at = new Map();
-          p.region = h.dataUsed;
-          h.dataUsed += p.cap * p.m.t.stride * 8;
+          p.region = nw.reserveData(p.cap * p.m.t.stride * 8);
         }
-        sheet = new Sheet(undefined as unknown as MappedFile, bytes, h);
         // Values as they are now (copied by #lay): a reader of the new file never sees a counter go back.
-        for (const p of places) this.#lay(sheet, p, labels.get(p));
-        encodeBundleHeader(bytes, h);
+        for (const p of places) this.#lay({ w: nw }, p, labels.get(p));
+        nw.writeHeader();
+        w = nw;
       },
     });
-    const made = sheet as unknown as Sheet;
-    this.#sheet = new Sheet(file, made.u8, made.h);
+    this.#sheet = { file, w: w as unknown as BundleWriter };
     this.builds++;
     old?.file.remove();
-  }
-
-  #fits(entries: number, meta: number, data: number): boolean {
-    const h = (this.#sheet as Sheet).h;
-    return h.entryCount + entries <= h.entryCapacity && h.metaUsed + meta <= h.metaCapacity && h.dataUsed + data <= h.dataCapacity;
-  }
-
-  #setGeneration(g: number): void {
-    const s = this.#sheet as Sheet;
-    s.h.generation = g >>> 0;
-    s.dv.setUint32(BundleHeaderField.generation, s.h.generation, true);
-  }
-
-  #begin(): void {
-    this.#setGeneration(((this.#sheet as Sheet).h.generation + 1) | 0);
-  }
-
-  #end(): void {
-    const s = this.#sheet as Sheet;
-    encodeBundleHeader(s.u8, s.h);
-    this.#setGeneration((s.h.generation + 1) | 0);
-  }
-
-  #setEntry(i: number, schemaAt: number, dataOffset: number, words: number): void {
-    const s = this.#sheet as Sheet;
-    const at = s.h.entryOffset + i * BUNDLE_ENTRY_SIZE;
-    s.dv.setUint32(at + EntryField.schemaOffset, schemaAt, true);
-    s.dv.setUint32(at + EntryField.dataOffset, dataOffset, true);
-    s.dv.setUint32(at + EntryField.words, words, true);
-  }
-
-  #kill(i: number): void {
-    const s = this.#sheet as Sheet;
-    s.dv.setUint32(s.h.entryOffset + i * BUNDLE_ENTRY_SIZE + EntryField.flags, 0, true);
   }
 
   // SeriesHost
@@ -452,28 +358,27 @@ export class RegistryExport implements SeriesHost {
     if (!p || this.#closed) return;
     const cap = Math.max(4, p.cap * 2, slot + 1);
     const bytes = cap * t.stride * 8;
-    if (!this.#fits(0, 0, bytes)) {
+    const s = this.#sheet as Sheet;
+    if (!s.w.fits(0, 0, bytes)) {
       this.#build();
       return;
     }
-    const s = this.#sheet as Sheet;
-    this.#begin();
-    const region = s.h.dataUsed;
-    s.h.dataUsed += bytes;
-    const v = new Float64Array(s.u8.buffer, s.u8.byteOffset + s.h.dataOffset + region, cap * t.stride);
+    s.w.begin();
+    const region = s.w.reserveData(bytes);
+    const v = new Float64Array(s.w.u8.buffer, s.w.u8.byteOffset + s.w.h.dataOffset + region, cap * t.stride);
     v.set(t.v.subarray(0, Math.min(v.length, p.cap * t.stride)));
     p.region = region;
     p.cap = cap;
     const stride8 = t.stride * 8;
     if (p.flat) {
-      for (const live of t.slots()) this.#setEntry(p.entry, this.#recAt(s, p, 0), region + live * stride8, t.stride);
+      for (const live of t.slots()) s.w.setEntry(p.entry, this.#recAt(s, p, 0), region + live * stride8, t.stride);
     } else {
       p.slotEntry.forEach((e, k) => {
-        if (e >= 0) this.#setEntry(e, this.#recAt(s, p, t.ord[k] as number), region + k * stride8, t.stride);
+        if (e >= 0) s.w.setEntry(e, this.#recAt(s, p, t.ord[k] as number), region + k * stride8, t.stride);
       });
     }
     t.bind(v);
-    this.#end();
+    s.w.end();
   }
 
   added(t: Series, slot: number): void {
@@ -482,16 +387,16 @@ export class RegistryExport implements SeriesHost {
     const stride8 = t.stride * 8;
     const o = p.flat ? 0 : (t.ord[slot] as number);
     const name = p.flat ? new Uint8Array(0) : labelName(t, slot);
-    if (!this.#fits(p.flat ? 0 : 1, name.length + this.#recNeed(p, o), 0)) {
+    const s = this.#sheet as Sheet;
+    if (!s.w.fits(p.flat ? 0 : 1, name.length + this.#recNeed(p, o), 0)) {
       this.#build();
       return;
     }
-    const s = this.#sheet as Sheet;
-    this.#begin();
+    s.w.begin();
     const at = this.#recAt(s, p, o);
-    if (p.flat) this.#setEntry(p.entry, at, p.region + slot * stride8, t.stride);
-    else p.slotEntry[slot] = appendEntry(s.u8, s.h, p.entry, name, at, p.region + slot * stride8, t.stride);
-    this.#end();
+    if (p.flat) s.w.setEntry(p.entry, at, p.region + slot * stride8, t.stride);
+    else p.slotEntry[slot] = appendEntry(s.w, p.entry, name, at, p.region + slot * stride8, t.stride);
+    s.w.end();
   }
 
   reordered(t: Series, slot: number): void {
@@ -499,27 +404,28 @@ export class RegistryExport implements SeriesHost {
     const e = p?.slotEntry[slot];
     if (!p || this.#closed || e === undefined || e < 0) return;
     const o = t.ord[slot] as number;
-    if (!this.#fits(0, this.#recNeed(p, o), 0)) {
+    const s = this.#sheet as Sheet;
+    if (!s.w.fits(0, this.#recNeed(p, o), 0)) {
       this.#build();
       return;
     }
-    const s = this.#sheet as Sheet;
-    this.#begin();
-    this.#setEntry(e, this.#recAt(s, p, o), p.region + slot * t.stride * 8, t.stride);
-    this.#end();
+    s.w.begin();
+    s.w.setEntry(e, this.#recAt(s, p, o), p.region + slot * t.stride * 8, t.stride);
+    s.w.end();
   }
 
   removed(t: Series, slot: number): void {
     const p = this.#places.get(t);
     if (!p || this.#closed) return;
-    this.#begin();
-    if (p.flat) this.#setEntry(p.entry, BUNDLE_NONE, 0, 0);
+    const { w } = this.#sheet as Sheet;
+    w.begin();
+    if (p.flat) w.setEntry(p.entry, BUNDLE_NONE, 0, 0);
     else {
       const e = p.slotEntry[slot];
-      if (e !== undefined && e >= 0) this.#kill(e);
+      if (e !== undefined && e >= 0) w.kill(e);
       p.slotEntry[slot] = -1;
     }
-    this.#end();
+    w.end();
   }
 
   moved(t: Series): void {

@@ -12,20 +12,8 @@
  * Entries with the same values (a value's label sets) share one schema record; a source without
  * values gets an entry without schema, so readers see the tree.
  */
-import {
-  align8,
-  BUNDLE_ENTRY_SIZE,
-  BUNDLE_NONE,
-  type BundleHeader,
-  BundleHeaderField,
-  bundleLayout,
-  ENTRY_LIVE,
-  EntryField,
-  encodeBundleHeader,
-  encodeEntry,
-  encodeSchemaRecord,
-  nameBytes,
-} from "../../codec/bundle.js";
+import { align8, BUNDLE_NONE, type BundleHeader, bundleLayout, encodeSchemaRecord, nameBytes } from "../../codec/bundle.js";
+import { BundleWriter } from "../../codec/bundle-writer.js";
 import { makeDescriptor, type StatDescriptor } from "../../model/descriptor.js";
 import { encodeTrailer } from "../../providers/shm/format/trailer.js";
 import type { ValueSlot } from "../definition.js";
@@ -125,16 +113,12 @@ function recordKey(rec: Uint8Array): string {
 /** A bundle file the producer holds and writes. */
 export class BundleFile {
   #file: MappedFile | undefined;
-  readonly #u8: Uint8Array;
-  readonly #dv: DataView;
-  #h: { -readonly [K in keyof BundleHeader]: BundleHeader[K] };
+  readonly #w: BundleWriter;
   readonly #entries: Placed[] = [];
   readonly #schemas = new Map<string, number>();
 
   private constructor(buffer: ArrayBuffer, header: BundleHeader) {
-    this.#u8 = new Uint8Array(buffer);
-    this.#dv = new DataView(buffer);
-    this.#h = { ...header };
+    this.#w = new BundleWriter(new Uint8Array(buffer), header);
   }
 
   /** The published file. */
@@ -201,7 +185,7 @@ export class BundleFile {
           const cur = s.source.store.shards[s.shard];
           if (view && cur) view.b.set(cur.b.subarray(0, Math.min(view.b.length, cur.b.length)));
         });
-        b.#writeHeader();
+        b.#w.writeHeader();
         made = b;
       },
     });
@@ -214,38 +198,29 @@ export class BundleFile {
   view(i: number): ShardView | undefined {
     const e = this.#entries[i];
     if (!e || e.words === 0) return undefined;
-    return viewOf(this.#u8.buffer, this.#h.dataOffset + e.dataOffset, e.words);
+    return viewOf(this.#w.u8.buffer, this.#w.h.dataOffset + e.dataOffset, e.words);
   }
 
   /** The file offset of entry `i`'s values (for worker threads mapping the file). */
   dataOffsetOf(i: number): number {
-    return this.#h.dataOffset + (this.#entries[i]?.dataOffset ?? 0);
+    return this.#w.h.dataOffset + (this.#entries[i]?.dataOffset ?? 0);
   }
 
   /** Starts a change of the table: the generation turns odd. */
   begin(): void {
-    this.#setGeneration((this.#h.generation + 1) | 0);
+    this.#w.begin();
   }
 
   /** Ends a change: the generation turns even (readers re-read the table at their next poll). */
   end(): void {
-    this.#writeHeader();
-    this.#setGeneration((this.#h.generation + 1) | 0);
-  }
-
-  #setGeneration(g: number): void {
-    this.#h.generation = g >>> 0;
-    this.#dv.setUint32(BundleHeaderField.generation, this.#h.generation, true);
-  }
-
-  #writeHeader(): void {
-    encodeBundleHeader(this.#u8, this.#h);
+    this.#w.end();
   }
 
   /** Bytes of meta a new entry needs (its name and, unless shared, its schema record). */
   #metaNeed(name: Uint8Array, rec: Uint8Array | undefined): number {
     let need = name.length;
-    if (rec && !this.#schemas.has(recordKey(rec))) need = align8(this.#h.metaUsed + need) - this.#h.metaUsed + rec.length;
+    const used = this.#w.h.metaUsed;
+    if (rec && !this.#schemas.has(recordKey(rec))) need = align8(used + need) - used + rec.length;
     return need;
   }
 
@@ -254,40 +229,28 @@ export class BundleFile {
     const key = recordKey(rec);
     let at = this.#schemas.get(key);
     if (at === undefined) {
-      at = align8(this.#h.metaUsed);
-      this.#u8.set(rec, this.#h.metaOffset + at);
-      this.#h.metaUsed = at + rec.length;
+      at = this.#w.appendMeta(rec, true);
       this.#schemas.set(key, at);
     }
     return at;
   }
 
   #append(s: EntrySpec, name: Uint8Array, rec: Uint8Array | undefined): number {
-    const i = this.#entries.length;
-    const nameOffset = this.#h.metaUsed;
-    this.#u8.set(name, this.#h.metaOffset + nameOffset);
-    this.#h.metaUsed += name.length;
+    const nameOffset = this.#w.appendMeta(name, false);
     const words = rec ? s.source.store.words : 0;
     const schemaOffset = rec ? this.#record(rec) : BUNDLE_NONE;
-    const dataOffset = this.#h.dataUsed;
-    this.#h.dataUsed += words * 8;
-    encodeEntry(this.#table(), i, {
+    const dataOffset = this.#w.reserveData(words * 8);
+    const i = this.#w.appendEntry({
       parent: s.parent ?? BUNDLE_NONE,
       nameOffset,
       nameLength: name.length,
       schemaOffset,
       shard: s.shard,
-      flags: ENTRY_LIVE,
       dataOffset,
       words,
     });
     this.#entries.push({ source: s.source, shard: s.shard, dataOffset, words });
-    this.#h.entryCount = i + 1;
     return i;
-  }
-
-  #table(): Uint8Array {
-    return this.#u8.subarray(this.#h.entryOffset, this.#h.entryOffset + this.#h.entryCapacity * BUNDLE_ENTRY_SIZE);
   }
 
   /**
@@ -299,7 +262,7 @@ export class BundleFile {
     const name = nameBytes(s.parent === undefined ? s.source.path.join("/") : s.source.name);
     const words = s.source.store.words;
     const rec = words > 0 ? recordOf(s.source) : undefined;
-    if (!this.#fits(1, this.#metaNeed(name, rec), words * 8)) return undefined;
+    if (!this.#w.fits(1, this.#metaNeed(name, rec), words * 8)) return undefined;
     return this.#append(s, name, rec);
   }
 
@@ -313,27 +276,17 @@ export class BundleFile {
     if (!e) return false;
     const words = e.source.store.words;
     const rec = words > 0 ? recordOf(e.source) : undefined;
-    if (!this.#fits(0, this.#metaNeed(new Uint8Array(0), rec), words * 8)) return false;
+    if (!this.#w.fits(0, this.#metaNeed(new Uint8Array(0), rec), words * 8)) return false;
     const schemaOffset = rec ? this.#record(rec) : BUNDLE_NONE;
-    e.dataOffset = this.#h.dataUsed;
+    e.dataOffset = this.#w.reserveData(words * 8);
     e.words = words;
-    this.#h.dataUsed += words * 8;
-    const at = this.#h.entryOffset + i * BUNDLE_ENTRY_SIZE;
-    this.#dv.setUint32(at + EntryField.schemaOffset, schemaOffset, true);
-    this.#dv.setUint32(at + EntryField.dataOffset, e.dataOffset, true);
-    this.#dv.setUint32(at + EntryField.words, words, true);
+    this.#w.setEntry(i, schemaOffset, e.dataOffset, words);
     return true;
   }
 
   /** Marks entry `i` removed (inside {@link begin}/{@link end}). */
   kill(i: number): void {
-    const at = this.#h.entryOffset + i * BUNDLE_ENTRY_SIZE;
-    if (i < this.#entries.length) this.#dv.setUint32(at + EntryField.flags, 0, true);
-  }
-
-  #fits(entries: number, meta: number, data: number): boolean {
-    const h = this.#h;
-    return h.entryCount + entries <= h.entryCapacity && h.metaUsed + meta <= h.metaCapacity && h.dataUsed + data <= h.dataCapacity;
+    if (i < this.#entries.length) this.#w.kill(i);
   }
 
   /** Unmaps and closes the file; with its directory's fd, also unlinks its name. */
