@@ -137,8 +137,7 @@ export class Counter extends Metric {
     if (isObject(labels)) {
       t.validate(labels);
       const n = checkInc(value);
-      let s = t.find(labels);
-      if (s < 0) s = t.create(labels);
+      const s = t.findOrCreate(labels);
       t.v[s] = (t.v[s] as number) + n;
       return s;
     }
@@ -150,8 +149,7 @@ export class Counter extends Metric {
     }
     const n = checkInc(labels);
     if (s < 0) {
-      s = t.find({});
-      if (s < 0) s = t.create({});
+      s = t.findOrCreate({});
       if (t.names.length === 0) this.u = s;
     }
     t.v[s] = (t.v[s] as number) + n;

@@ -49,8 +49,7 @@ export class GaugeChild {
   #slot(t: SeriesTable): number {
     let s = this.s;
     if (t.id[s] !== this.id) {
-      s = t.find(this.labels);
-      if (s < 0) s = t.create(this.labels);
+      s = t.findOrCreate(this.labels);
       this.s = s;
       this.id = t.id[s] as number;
     }
@@ -141,8 +140,7 @@ export class Gauge extends Metric {
       return;
     }
     t.validate(labels);
-    let s = t.find(labels);
-    if (s < 0) s = t.create(labels);
+    const s = t.findOrCreate(labels);
     t.v[s] = (t.v[s] as number) + d;
   }
 
@@ -150,8 +148,7 @@ export class Gauge extends Metric {
     const t = this.t;
     let s = this.u;
     if (s >= 0 && t.id[s] !== 0) return s;
-    s = t.find({});
-    if (s < 0) s = t.create({});
+    s = t.findOrCreate({});
     if (t.names.length === 0) this.u = s;
     return s;
   }

@@ -117,6 +117,12 @@ export class Series {
     return (level as number | undefined) ?? -1;
   }
 
+  /** The slot of `labels`, made now when it has none. */
+  findOrCreate(labels: Labels): number {
+    const s = this.find(labels);
+    return s < 0 ? this.create(labels) : s;
+  }
+
   /** The slot of label values by position (as many as names), or −1. */
   findValues(values: readonly unknown[]): number {
     const n = values.length;
