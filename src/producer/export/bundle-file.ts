@@ -43,6 +43,9 @@ export function descriptorsOf(values: readonly ValueSlot[]): StatDescriptor[] {
 const records = new Map<string, Uint8Array>();
 const MAX_CACHED_RECORDS = 4096;
 
+/** The record last made for a values array, by identity (a source's values, shared by a value's label sets). */
+const byValues = new WeakMap<readonly ValueSlot[], { words: number; rec: Uint8Array }>();
+
 /** The schema record of a set of values (descriptors and per-value extras); equal values give the same (shared) bytes. */
 export function schemaRecordOf(values: readonly ValueSlot[], words: number): Uint8Array {
   // Label sets of one value share one frozen slots array (producer/definition slotsOf): known by identity.
@@ -62,21 +65,9 @@ export function schemaRecordOf(values: readonly ValueSlot[], words: number): Uin
   return rec;
 }
 
-/** The record last made for a values array, by identity. */
-const byValues = new WeakMap<readonly ValueSlot[], { words: number; rec: Uint8Array }>();
-
-/** The record each source was last given, while its values stay the same array (a rebuild reuses it). */
-const bySource = new WeakMap<Source, { values: readonly ValueSlot[]; words: number; rec: Uint8Array }>();
-
-/** The schema record of a source's current values. */
+/** The schema record of a source's current values (a rebuild finds it by the values array). */
 function recordOf(source: Source): Uint8Array {
-  const { values } = source;
-  const words = source.store.words;
-  const c = bySource.get(source);
-  if (c && c.values === values && c.words === words) return c.rec;
-  const rec = schemaRecordOf(values, words);
-  bySource.set(source, { values, words, rec });
-  return rec;
+  return schemaRecordOf(source.values, source.store.words);
 }
 
 /** One entry to write: a source's shard, under the entry `parent` of the same file (or at its whole path). */
