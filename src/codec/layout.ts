@@ -43,6 +43,13 @@ export const MAX_DATA_SIZE = 64 * 1024 * 1024;
  * would be 4 billion values).
  */
 export const MAX_VALUES = 1 << 22;
+/**
+ * Most buckets of a log2 histogram: bucket 0 holds 0, bucket i ≥ 1 holds [2^(i−1), 2^i), so
+ * bucket 64 holds the largest u64 samples and any bucket past it could hold none. More is a
+ * malformed schema (its bucket bounds would be numbers of up to 20,000 digits: a hostile file or
+ * QMP peer could make every view that prints them spin for minutes).
+ */
+export const MAX_LOG2_BUCKETS = 65;
 
 /** Field offsets inside the header. */
 export const Header = {

@@ -21,6 +21,7 @@ import {
   Header,
   MAX_DATA_SIZE,
   MAX_DESCRIPTORS,
+  MAX_LOG2_BUCKETS,
   MAX_NAME_SIZE,
   MAX_VALUES,
 } from "./layout.js";
@@ -194,6 +195,13 @@ export function readSchema(src: Pread): DecodedSchema {
         `${d.name}.offset`,
         descOffset + at + Desc.offset,
         `stat "${d.name}" offset ${d.offset} is not a multiple of 8`,
+      );
+    }
+    if (d.type === StatType.Log2Histogram && d.size > MAX_LOG2_BUCKETS) {
+      throw new DecodeError(
+        `${d.name}.size`,
+        descOffset + at + Desc.size,
+        `stat "${d.name}" is a log2 histogram of ${d.size} buckets; at most ${MAX_LOG2_BUCKETS} can hold a u64 sample`,
       );
     }
     const end = d.offset + d.size * 8;

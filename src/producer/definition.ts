@@ -4,7 +4,7 @@
  * defined: names, kernel unit/exponent rules, histogram shapes, aggregations. Nothing here runs
  * on the hot path; a definition that passes is a valid kernel descriptor.
  */
-import { KVM_NAME_SIZE } from "../codec/layout.js";
+import { KVM_NAME_SIZE, MAX_LOG2_BUCKETS } from "../codec/layout.js";
 import { DefinitionError } from "../errors.js";
 import { isHistogram, packFlags, StatBase, StatEncoding, StatType, StatUnit } from "../model/flags.js";
 import { describe, isRecord, quote } from "../model/text.js";
@@ -194,6 +194,11 @@ export function resolveValue(name: string, init: ValueInit): ValueMeta {
       throw new DefinitionError(`${at}: bucket count must be an integer from 1 to 65535 (got ${describe(init.buckets)})`);
     }
     size = init.buckets;
+    if (type === StatType.Log2Histogram && size > MAX_LOG2_BUCKETS) {
+      throw new DefinitionError(
+        `${at}: a log2 histogram has at most ${MAX_LOG2_BUCKETS} buckets (bucket 64 holds [2^63, 2^64)); got ${size}`,
+      );
+    }
     if (type === StatType.LinearHistogram) {
       if (init.bucketSize === undefined) throw new DefinitionError(`${at}: a linear histogram needs a bucket size ("bucketSize")`);
       if (!isInt(init.bucketSize, 1, 0xffffffff)) {

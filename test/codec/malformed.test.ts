@@ -37,6 +37,8 @@ const CASES: [string, Uint8Array, string, number][] = [
   ["stat values outside the data block", withU32(40 + 8, 4096), "exits values", 104 + 4096],
   ["truncated data block", GOLDEN.subarray(0, 120), "wait_hist values", 112],
   ["misaligned stat offset", withU32(40 + 8, 4), "exits.offset", 48],
+  // wait_hist is descriptor 1 (40 + 32), a log2 histogram; its u16 size is at +6.
+  ["log2 histogram of 66 buckets (no u64 sample fits past bucket 64)", patch(72 + 6, [66, 0]), "wait_hist.size", 78],
 ];
 
 describe("malformed input is rejected with field and offset", () => {

@@ -53,6 +53,8 @@ describe("value definitions are checked when defined", () => {
   it("refuses zero-size and malformed histograms", () => {
     refused(() => defineValues({ h: { type: "log2-histogram", buckets: 0 } }), /bucket count must be an integer from 1 to 65535/);
     refused(() => defineValues({ h: { type: "log2-histogram" } }), /needs a bucket count/);
+    refused(() => defineValues({ h: { type: "log2-histogram", buckets: 66 } }), /a log2 histogram has at most 65 buckets/);
+    assert.equal(defineValues({ h: { type: "log2-histogram", buckets: 65 } }).values[0]?.size, 65);
     refused(() => defineValues({ h: { type: "linear-histogram", buckets: 4 } }), /needs a bucket size/);
     refused(() => defineValues({ h: { type: "linear-histogram", buckets: 4, bucketSize: 0 } }), /bucket size must be/);
     refused(() => defineValues({ h: { type: "log2-histogram", buckets: 4, bucketSize: 2 } }), /only linear histograms have a bucket size/);

@@ -23,7 +23,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function hostile(): string {
   const p = join(dir, "hostile.stats");
   const descriptors = Array.from({ length: 1024 }, (_, i) =>
-    makeDescriptor({ name: `h${i}`, type: StatType.Log2Histogram, size: 65535, offset: 0 }),
+    makeDescriptor({ name: `h${i}`, type: StatType.LinearHistogram, size: 65535, bucketSize: 1, offset: 0 }),
   );
   writeFileSync(p, encodeStatsFile({ id: "kvm-1", descriptors, dataSize: 65535 * 8 }));
   return p;

@@ -14,7 +14,7 @@
  */
 import { AsyncClosable } from "../../closable.js";
 
-import { MAX_VALUES } from "../../codec/layout.js";
+import { MAX_LOG2_BUCKETS, MAX_VALUES } from "../../codec/layout.js";
 import type { DescriptorInit } from "../../model/descriptor.js";
 import { isHistogram, StatType } from "../../model/flags.js";
 import { parseId, type StatsIdentity } from "../../model/identity.js";
@@ -278,6 +278,11 @@ export class QmpStatsSource extends AsyncClosable implements StatsSource {
           schema = buildSchema(inits, sizes, id);
           if (schema.dataSize / 8 > MAX_VALUES)
             throw new QmpProtocolError(`${this.uri}: ${id} would have ${schema.dataSize / 8} values, above the limit of ${MAX_VALUES}`);
+          const wide = schema.descriptors.find((d) => d.type === StatType.Log2Histogram && d.size > MAX_LOG2_BUCKETS);
+          if (wide)
+            throw new QmpProtocolError(
+              `${this.uri}: ${id} ${printable(wide.name)} is a log2 histogram of ${wide.size} buckets; at most ${MAX_LOG2_BUCKETS} can hold a u64 sample`,
+            );
           shared.set(key, schema);
         }
         const f = new QmpStatsFile(identity, schema);
