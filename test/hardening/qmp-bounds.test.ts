@@ -24,6 +24,8 @@ const MAIN = join(import.meta.dirname, "../../src/cli/main.js");
 const GREETING = '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}\r\n';
 const SCALAR = '[{"provider": "kvm", "target": "vm", "stats": [{"name": "x", "type": "cumulative", "exponent": 0}]}]';
 const HIST =
+  '[{"provider": "kvm", "target": "vm", "stats": [{"name": "x", "type": "linear-histogram", "unit": "seconds", "base": 10, "exponent": -9, "bucket-size": 1}]}]';
+const LOG2 =
   '[{"provider": "kvm", "target": "vm", "stats": [{"name": "x", "type": "log2-histogram", "unit": "seconds", "base": 10, "exponent": -9}]}]';
 
 let n = 0;
@@ -102,6 +104,16 @@ describe("QMP replies are bounded by what a schema can justify", () => {
       const r = await cli("read", `qmp:${p.sock}`, "--json");
       assert.equal(r.code, 0, r.err);
       assert.equal((r.out.match(/1/g) ?? []).length >= 65535, true);
+    } finally {
+      p.server.close();
+    }
+  });
+  it("a log2 histogram of more than 65 buckets (none past bucket 64 can hold a u64 sample) is refused in one line", async () => {
+    const p = await peer(LOG2, histogram(65535));
+    try {
+      const r = await cli("read", `qmp:${p.sock}`, "--json");
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /^statsfs: qmp:.*: kvm-0 x is a log2 histogram of 65535 buckets; at most 65 can hold a u64 sample\n$/);
     } finally {
       p.server.close();
     }

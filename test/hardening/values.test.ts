@@ -16,10 +16,10 @@ import { cli } from "../helpers.js";
 const dir = mkdtempSync(join(tmpdir(), "statsfs-values-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `count` log2 histograms of `size` buckets, all at data offset 0. */
+/** `count` linear histograms of `size` buckets, all at data offset 0. */
 function overlapping(count: number, size: number): Uint8Array {
   const descriptors = Array.from({ length: count }, (_, i) =>
-    makeDescriptor({ name: `h${i}`, type: StatType.Log2Histogram, size, offset: 0 }),
+    makeDescriptor({ name: `h${i}`, type: StatType.LinearHistogram, size, bucketSize: 1, offset: 0 }),
   );
   return encodeStatsFile({ id: "kvm-1", descriptors, dataSize: size * 8 });
 }
